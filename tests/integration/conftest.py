@@ -1,0 +1,158 @@
+"""Fixtures: a real PostgreSQL 15 and real Orthanc 1.10.1 (Debian packages), configured by the renderer.
+
+The Orthanc configuration is `render_orthanc_config(...)` with only the S3 section swapped for a local
+directory (`with_local_storage`): Debian has no S3 plugin. Two replicas (replica_count=2) share the database
+and the storage directory, as two Container Instances or pods share the database and the bucket. Secrets are
+generated per run and written as files, and Orthanc starts through the rendered entrypoint snippet.
+
+A missing binary raises (an error, never a skip): CI must install the packages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+import pytest
+import requests
+from dicomweb_client import DICOMwebClient
+
+from bench.dicom_factory import make_study, study_instances
+from bench.local_stack import OrthancServer, PostgresServer, free_port, require_binaries
+from components.orthanc_config import (
+    DicomModality,
+    ObjectStorageEndpoint,
+    OrthancSettings,
+    PostgresEndpoint,
+    RenderedOrthancConfig,
+    render_orthanc_config,
+    user_password_env_var,
+    with_local_storage,
+)
+
+MODALITY_AET = "CT_SCANNER"  # the one modality allowed in the rendered config
+ORTHANC_AET = "DICOMSTORE"
+USER = "admin"
+STUDY_DATES = ("20240311", "20240312", "20240313")
+SERIES_PER_STUDY = 2
+INSTANCES_PER_SERIES = 3  # 3 studies x 2 series x 3 x 512x512x16 bit = ~9.5 MB of pixel data
+
+
+@dataclass
+class Cluster:
+    """The PostgreSQL server and the two Orthanc replicas sharing it."""
+
+    postgres: PostgresServer
+    replicas: list[OrthancServer]
+
+
+def _replica(
+    index: int, postgres: PostgresServer, storage: Path, work_dir: Path, secret_values: dict[str, str]
+) -> OrthancServer:
+    settings = OrthancSettings(
+        aet=ORTHANC_AET,
+        http_port=free_port(),
+        dicom_port=free_port(),
+        modalities=(DicomModality(aet=MODALITY_AET, host="127.0.0.1", port=free_port()),),
+        users=(USER, "viewer"),
+        replica_index=index,
+        replica_count=2,
+    )
+    rendered: RenderedOrthancConfig = with_local_storage(
+        render_orthanc_config(
+            settings,
+            PostgresEndpoint(
+                host="127.0.0.1",
+                port=postgres.port,
+                database=postgres.database,
+                username=postgres.username,
+                max_connections=100,
+            ),
+            # Rendered for real, then dropped by with_local_storage: Debian has no S3 plugin.
+            ObjectStorageEndpoint(namespace="testnamespace", region="eu-frankfurt-1", bucket="dicom"),
+            secrets_directory=str(work_dir / "secrets"),
+        ),
+        str(storage),
+    )
+    return OrthancServer(rendered, work_dir, secret_values, USER)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    require_binaries()
+    postgres = PostgresServer()
+    replicas: list[OrthancServer] = []
+    try:
+        postgres.init()
+        secret_values = {
+            "ORTHANC_DB_PASSWORD": postgres.password,
+            user_password_env_var(USER): secrets.token_urlsafe(24),
+            user_password_env_var("viewer"): secrets.token_urlsafe(24),
+        }
+        storage = tmp_path_factory.mktemp("storage")
+        for index in range(2):
+            work_dir = tmp_path_factory.mktemp(f"orthanc{index}")
+            replicas.append(_replica(index, postgres, storage, work_dir, secret_values))
+        for replica in replicas:
+            replica.start()
+        yield Cluster(postgres, replicas)
+    finally:
+        for replica in replicas:
+            replica.stop()
+        postgres.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres(cluster: Cluster) -> PostgresServer:
+    return cluster.postgres
+
+
+@pytest.fixture(scope="session")
+def primary(cluster: Cluster) -> OrthancServer:
+    """Replica 0: receives the uploads."""
+    return cluster.replicas[0]
+
+
+@pytest.fixture(scope="session")
+def secondary(cluster: Cluster) -> OrthancServer:
+    """Replica 1: same database, same storage, its own process and ports."""
+    return cluster.replicas[1]
+
+
+def _dicomweb(server: OrthancServer) -> DICOMwebClient:
+    session = requests.Session()
+    session.auth = server.auth
+    section = server.rendered.config["DicomWeb"]
+    assert isinstance(section, dict)
+    return DICOMwebClient(url=server.url + str(section["Root"]).rstrip("/"), session=session)
+
+
+@pytest.fixture(scope="session")
+def dicomweb() -> Callable[[OrthancServer], DICOMwebClient]:
+    """A DICOMweb client factory: authenticated, rooted where the rendered config puts DICOMweb."""
+    return _dicomweb
+
+
+@pytest.fixture(scope="session")
+def studies() -> list[list[pydicom.Dataset]]:
+    """Three patients, one study each on its own date, two series of three 512x512 CT slices."""
+    return [
+        list(
+            study_instances(
+                make_study(index, study_date=date),
+                series_count=SERIES_PER_STUDY,
+                instances_per_series=INSTANCES_PER_SERIES,
+            )
+        )
+        for index, date in enumerate(STUDY_DATES, start=1)
+    ]
+
+
+@pytest.fixture(scope="session")
+def stow_responses(primary: OrthancServer, studies: list[list[pydicom.Dataset]]) -> list[pydicom.Dataset]:
+    """STOW-RS every study through replica 0 (dicomweb-client), one request per study."""
+    client = _dicomweb(primary)
+    return [client.store_instances(datasets=study) for study in studies]
