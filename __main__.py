@@ -1,0 +1,18 @@
+"""Pulumi program: load the stack config, tag every resource, build the DICOM store, export its endpoints.
+
+The same file runs under `pulumi preview/up` and under the offline plan (`python -m offline plan`).
+"""
+
+import pulumi
+
+from components.config import load_stack_config
+from components.dicom_store import DicomStore, DicomStoreArgs
+from components.tagging import register_freeform_tags, stack_tags
+
+config = load_stack_config()
+project, stack = pulumi.get_project(), pulumi.get_stack()
+register_freeform_tags(stack_tags(config, project, stack))
+store = DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix=f"{project}-{stack}"))
+
+pulumi.export("vcn_id", store.network.vcn_id)
+pulumi.export("data_compartment_id", store.identity.data_compartment_id)

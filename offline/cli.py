@@ -1,0 +1,57 @@
+"""Command line of the offline plan.
+
+    python -m offline plan --stack dev [--json FILE] [--project-dir DIR]
+
+Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config (the message names key, value and fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.config import ConfigError
+from offline.engine import StackFileError, run_program
+from offline.report import plan_document, render_tree
+
+EXIT_OK = 0
+EXIT_POLICY_VIOLATION = 1
+EXIT_BAD_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="run the program under mocks, print the tree and the policy report")
+    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder holding Pulumi.yaml")
+    plan.add_argument("--json", type=Path, help="write the JSON plan (secrets redacted) to this file")
+    return parser
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    try:
+        run = run_program(args.project_dir.resolve(), args.stack)
+    except (ConfigError, StackFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    settings = run.settings
+    print(render_tree(settings.project, settings.stack, run.records))
+    document = plan_document(
+        project=settings.project, stack=settings.stack, records=run.records, outputs=run.outputs,
+        policies={"packs": [], "results": []},
+        cost={"currency": "USD", "monthly": 0.0, "lines": []},
+    )  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"\nJSON plan written to {args.json}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return plan_command(args)
