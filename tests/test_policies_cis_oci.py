@@ -1,0 +1,252 @@
+"""CIS OCI Foundations v3.0 policies: each flags a violating resource (naming it and the fix) and passes a
+compliant one; the port predicates are tested directly."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi_policy import Policy
+
+from offline.records import ResourceRecord
+from policies import cis_oci
+from policies._props import nsg_rule_opens_port_to_world, security_list_rule_opens_port_to_world
+from tests.policy_cases import DATA_COMPARTMENT, TENANCY, assert_flags, record, run_policy, urn_of
+
+SECURITY_LIST = "oci:Core/securityList:SecurityList"
+DEFAULT_SECURITY_LIST = "oci:Core/defaultSecurityList:DefaultSecurityList"
+NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+VCN = "oci:Core/vcn:Vcn"
+SUBNET = "oci:Core/subnet:Subnet"
+LOG = "oci:Logging/log:Log"
+KEY = "oci:Kms/key:Key"
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+CLOUD_GUARD = "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration"
+
+
+def tcp_rule(source: str, low: int, high: int) -> dict[str, object]:
+    return {"protocol": "6", "source": source, "sourceType": "CIDR_BLOCK", "tcpOptions": {"min": low, "max": high}}
+
+
+def nsg_rule(source: str, port: int, protocol: str = "6", direction: str = "INGRESS") -> dict[str, object]:
+    options = "tcpOptions" if protocol == "6" else "udpOptions"
+    return {
+        "direction": direction,
+        "protocol": protocol,
+        "source": source,
+        "sourceType": "CIDR_BLOCK",
+        options: {"destinationPortRange": {"min": port, "max": port}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "port", "opens"),
+    [
+        (tcp_rule("0.0.0.0/0", 22, 22), 22, True),
+        (tcp_rule("::/0", 1, 1024), 22, True),
+        (tcp_rule("0.0.0.0/0", 23, 1024), 22, False),
+        (tcp_rule("10.0.0.0/8", 22, 22), 22, False),
+        ({"protocol": "all", "source": "0.0.0.0/0"}, 3389, True),
+        ({"protocol": "6", "source": "0.0.0.0/0"}, 3389, True),  # no tcpOptions: every port
+        ({"protocol": "1", "source": "0.0.0.0/0"}, 22, False),  # ICMP has no ports
+        ({"protocol": "17", "source": "0.0.0.0/0", "udpOptions": {"min": 3389, "max": 3389}}, 3389, True),
+    ],
+)
+def test_security_list_rule_predicate(rule: dict[str, object], port: int, opens: bool) -> None:
+    assert security_list_rule_opens_port_to_world(rule, port) is opens
+
+
+@pytest.mark.parametrize(
+    ("rule", "opens"),
+    [
+        (nsg_rule("0.0.0.0/0", 22), True),
+        (nsg_rule("::/0", 22), True),
+        (nsg_rule("0.0.0.0/00", 22), True),  # non-canonical spelling of "anywhere"
+        (nsg_rule("0.0.0.0/0", 22, direction="EGRESS"), False),
+        (nsg_rule("0.0.0.0/0", 443), False),
+        ({**nsg_rule("0.0.0.0/0", 22), "sourceType": "NETWORK_SECURITY_GROUP"}, False),
+    ],
+)
+def test_nsg_rule_predicate(rule: dict[str, object], opens: bool) -> None:
+    assert nsg_rule_opens_port_to_world(rule, 22) is opens
+
+
+def test_security_lists_with_admin_ports_from_anywhere_are_flagged() -> None:
+    bad = record(SECURITY_LIST, "public-ssh", {"ingressSecurityRules": [tcp_rule("0.0.0.0/0", 22, 22)]})
+    bad_default = record(
+        DEFAULT_SECURITY_LIST, "default-rdp", {"ingressSecurityRules": [{"protocol": "all", "source": "::/0"}]}
+    )
+    results = run_policy(cis_oci.cis_2_1_2_2_security_lists_no_admin_ports, [bad, bad_default])
+    assert [(r.urn, r.message.split(" to port ")[1][:4]) for r in results] == [
+        (bad.urn, "22. "),
+        (bad_default.urn, "22. "),
+        (bad_default.urn, "3389"),
+    ]
+    assert all(r.enforcement == "mandatory" for r in results)
+    assert_flags(results[:1], "public-ssh", "remove the ingress rule")
+
+
+def test_security_lists_without_admin_ports_from_anywhere_pass() -> None:
+    good = record(
+        SECURITY_LIST,
+        "https-only",
+        {"ingressSecurityRules": [tcp_rule("0.0.0.0/0", 443, 443), tcp_rule("10.0.0.0/16", 22, 22)]},
+    )
+    assert run_policy(cis_oci.cis_2_1_2_2_security_lists_no_admin_ports, [good]) == []
+
+
+def test_nsg_rule_with_rdp_from_anywhere_is_flagged_and_peer_nsg_rule_passes() -> None:
+    bad = record(NSG_RULE, "rdp-anywhere", nsg_rule("0.0.0.0/0", 3389, protocol="17"))
+    good = record(NSG_RULE, "ssh-from-bastion", {**nsg_rule("ocid1.nsg", 22), "sourceType": "NETWORK_SECURITY_GROUP"})
+    results = run_policy(cis_oci.cis_2_3_2_4_nsgs_no_admin_ports, [bad, good])
+    assert [r.urn for r in results] == [bad.urn]
+    assert_flags(results, "rdp-anywhere", "port 3389", "Bastion")
+
+
+def test_unmanaged_or_permissive_default_security_list_is_flagged() -> None:
+    vcn = record(VCN, "vcn", {"cidrBlocks": ["10.0.0.0/16"]})
+    other_vcn = record(VCN, "other-vcn", {"cidrBlocks": ["10.1.0.0/16"]})
+    permissive = record(
+        DEFAULT_SECURITY_LIST,
+        "vcn-default",
+        {"ingressSecurityRules": [tcp_rule("10.0.0.0/16", 443, 443)], "egressSecurityRules": []},
+        dependencies=[vcn.urn],
+    )
+    results = run_policy(cis_oci.cis_2_5_default_security_list, [vcn, other_vcn, permissive])
+    assert [r.urn for r in results] == [other_vcn.urn, permissive.urn]
+    assert_flags(results[:1], "other-vcn", "DefaultSecurityList")
+    assert_flags(results[1:], "vcn-default", "remove the rule")
+
+
+def test_managed_empty_default_security_list_passes() -> None:
+    vcn = record(VCN, "vcn", {"cidrBlocks": ["10.0.0.0/16"]})
+    icmp_inside = {"protocol": "1", "source": "10.0.0.0/16", "icmpOptions": {"type": 3, "code": 4}}
+    managed = record(
+        DEFAULT_SECURITY_LIST,
+        "vcn-default",
+        {"ingressSecurityRules": [icmp_inside], "egressSecurityRules": []},
+        parent=vcn.urn,
+    )
+    assert run_policy(cis_oci.cis_2_5_default_security_list, [vcn, managed]) == []
+
+
+def test_subnet_without_flow_log_is_flagged() -> None:
+    vcn = record(VCN, "vcn")
+    logged = record(SUBNET, "app", dependencies=[vcn.urn])
+    unlogged = record(SUBNET, "db", dependencies=[vcn.urn])
+    flow_log = record(
+        LOG, "app-flow-log", {"configuration": {"source": {"service": "flowlogs", "category": "all"}}},
+        dependencies=[logged.urn],
+    )  # fmt: skip
+    results = run_policy(cis_oci.cis_4_13_flow_logs, [vcn, logged, unlogged, flow_log])
+    assert [r.urn for r in results] == [unlogged.urn]
+    assert results[0].enforcement == "advisory"
+    assert_flags(results, "db", "'flowlogs'")
+
+
+def test_vcn_level_flow_log_covers_its_subnets() -> None:
+    vcn = record(VCN, "vcn")
+    subnet = record(SUBNET, "app", dependencies=[vcn.urn])
+    flow_log = record(
+        LOG, "vcn-flow-log", {"configuration": {"source": {"service": "flowlogs", "category": "vcn"}}},
+        dependencies=[vcn.urn],
+    )  # fmt: skip
+    assert run_policy(cis_oci.cis_4_13_flow_logs, [vcn, subnet, flow_log]) == []
+
+
+def test_cloud_guard_missing_or_disabled_is_flagged() -> None:
+    missing = run_policy(cis_oci.cis_4_14_cloud_guard, [record(VCN, "vcn")])
+    assert [r.urn for r in missing] == [""]
+    assert "does not enable Cloud Guard. Fix:" in missing[0].message
+    disabled = record(CLOUD_GUARD, "cloud-guard", {"compartmentId": TENANCY, "status": "DISABLED"})
+    results = run_policy(cis_oci.cis_4_14_cloud_guard, [disabled])
+    assert_flags(results, "cloud-guard", "status='ENABLED'")
+
+
+def test_cloud_guard_enabled_at_root_passes() -> None:
+    enabled = record(CLOUD_GUARD, "cloud-guard", {"compartmentId": TENANCY, "status": "ENABLED"})
+    assert run_policy(cis_oci.cis_4_14_cloud_guard, [enabled]) == []
+
+
+def rotating_key(name: str, days: int | None, enabled: bool = True) -> ResourceRecord:
+    inputs: dict[str, object] = {"isAutoRotationEnabled": enabled, "protectionMode": "HSM"}
+    if days is not None:
+        inputs["autoKeyRotationDetails"] = {"rotationIntervalInDays": days}
+    return record(KEY, name, inputs)
+
+
+def test_keys_without_yearly_rotation_are_flagged() -> None:
+    keys = [rotating_key("no-rotation", None, enabled=False), rotating_key("slow", 400), rotating_key("ok", 90)]
+    results = run_policy(cis_oci.cis_4_16_key_rotation, keys)
+    assert [r.urn.rsplit("::", 1)[1] for r in results] == ["no-rotation", "slow"]
+    assert_flags(results[1:], "slow", "rotates every 400 days", "rotation_interval_in_days<=365")
+
+
+def test_key_rotation_threshold_comes_from_policy_config() -> None:
+    key = rotating_key("quarterly", 90)
+    policy = cis_oci.cis_4_16_key_rotation
+    assert run_policy(policy, [key]) == []
+    strict = run_policy(policy, [key], {policy.name: {"maxRotationIntervalDays": 30}})
+    assert_flags(strict, "quarterly", "at most 30 days")
+
+
+def test_bucket_without_write_log_is_flagged() -> None:
+    logged = record(BUCKET, "dicom", {"name": "dicom-images"})
+    by_name = record(BUCKET, "archive", {"name": "archive-images"})
+    unlogged = record(BUCKET, "scratch", {"name": "scratch"})
+    write_log = record(
+        LOG, "dicom-write", {"configuration": {"source": {"service": "objectstorage", "category": "write"}}},
+        dependencies=[logged.urn],
+    )  # fmt: skip
+    named_log = record(
+        LOG, "archive-write",
+        {"configuration": {"source": {"service": "objectstorage", "category": "write", "resource": "archive-images"}}},
+    )  # fmt: skip
+    read_log = record(
+        LOG, "scratch-read", {"configuration": {"source": {"service": "objectstorage", "category": "read"}}},
+        dependencies=[unlogged.urn],
+    )  # fmt: skip
+    results = run_policy(
+        cis_oci.cis_4_17_bucket_write_logs, [logged, by_name, unlogged, write_log, named_log, read_log]
+    )
+    assert [r.urn for r in results] == [unlogged.urn]
+    assert_flags(results, "scratch", "category: 'write'")
+
+
+GOOD_BUCKET = {"accessType": "NoPublicAccess", "kmsKeyId": "ocid1.key.oc1..k", "versioning": "Enabled"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "bad_inputs", "fix"),
+    [
+        (cis_oci.cis_5_1_1_bucket_not_public, {"accessType": "ObjectRead"}, "access_type='NoPublicAccess'"),
+        (cis_oci.cis_5_1_1_bucket_not_public, {"accessType": "ObjectReadWithoutList"}, "NoPublicAccess"),
+        (cis_oci.cis_5_1_2_bucket_cmk, {"kmsKeyId": None}, "kms_key_id"),
+        (cis_oci.cis_5_1_3_bucket_versioning, {"versioning": "Disabled"}, "versioning='Enabled'"),
+        (cis_oci.cis_5_1_3_bucket_versioning, {"versioning": "Suspended"}, "versioning='Enabled'"),
+    ],
+)
+def test_bucket_controls_flag_bad_buckets_and_pass_good_ones(
+    policy: Policy, bad_inputs: dict[str, object], fix: str
+) -> None:
+    bad = record(BUCKET, "bad-bucket", {**GOOD_BUCKET, **bad_inputs})
+    good = record(BUCKET, "good-bucket", GOOD_BUCKET)
+    results = run_policy(policy, [bad, good])
+    assert [r.urn for r in results] == [bad.urn]
+    assert results[0].enforcement == "mandatory"
+    assert_flags(results, "bad-bucket", fix)
+
+
+def test_workload_in_root_compartment_is_flagged_but_tenancy_services_pass() -> None:
+    bucket = record(BUCKET, "root-bucket", {"compartmentId": TENANCY})
+    compartment = record("oci:Identity/compartment:Compartment", "data", {"compartmentId": TENANCY})
+    cloud_guard = record(CLOUD_GUARD, "cloud-guard", {"compartmentId": TENANCY, "status": "ENABLED"})
+    placed = record(BUCKET, "dicom", {"compartmentId": DATA_COMPARTMENT})
+    results = run_policy(cis_oci.cis_6_2_no_workload_in_root, [bucket, compartment, cloud_guard, placed])
+    assert [r.urn for r in results] == [urn_of(BUCKET, "root-bucket")]
+    assert_flags(results, "root-bucket", "data compartment")
+
+
+def test_root_compartment_allow_list_is_configurable() -> None:
+    policy = cis_oci.cis_6_2_no_workload_in_root
+    compartment = record("oci:Identity/compartment:Compartment", "data", {"compartmentId": TENANCY})
+    results = run_policy(policy, [compartment], {policy.name: {"allowedTypePrefixes": ["oci:CloudGuard/"]}})
+    assert_flags(results, "data", "compartment_id")
