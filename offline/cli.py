@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
+from offline.cost import estimate, render_cost
 from offline.engine import StackFileError, run_program
 from offline.report import plan_document, render_tree
 
@@ -41,10 +42,12 @@ def plan_command(args: argparse.Namespace) -> int:
         return EXIT_BAD_CONFIG
     settings = run.settings
     print(render_tree(settings.project, settings.stack, run.records))
+    cost = estimate(run.records)
+    print(f"\n{render_cost(cost)}")
     document = plan_document(
         project=settings.project, stack=settings.stack, records=run.records, outputs=run.outputs,
         policies={"packs": [], "results": []},
-        cost={"currency": "USD", "monthly": 0.0, "lines": []},
+        cost=cost,
     )  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(document, indent=2) + "\n")
