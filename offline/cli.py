@@ -1,8 +1,10 @@
 """Command line of the offline plan.
 
-    python -m offline plan --stack dev [--json FILE] [--project-dir DIR]
+    python -m offline plan --stack dev [--json FILE] [--project-dir DIR] [--markdown FILE] [--sarif FILE]
+    python -m offline check FILE [--markdown FILE] [--sarif FILE]   (a JSON plan or a `pulumi stack export`)
 
-Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config (the message names key, value and fix).
+Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
+value and fix).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from components.config import ConfigError
 from offline.cost import estimate, render_cost
 from offline.engine import StackFileError, run_program
+from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
 from offline.report import plan_document, render_tree
 
 EXIT_OK = 0
@@ -31,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder holding Pulumi.yaml")
     plan.add_argument("--json", type=Path, help="write the JSON plan (secrets redacted) to this file")
+    add_report_options(plan)
+    add_check_command(commands)
     return parser
 
 
@@ -44,17 +49,21 @@ def plan_command(args: argparse.Namespace) -> int:
     print(render_tree(settings.project, settings.stack, run.records))
     cost = estimate(run.records)
     print(f"\n{render_cost(cost)}")
+    policies, exit_code = policy_gate(
+        run.records, project=settings.project, stack=settings.stack, config_file=f"Pulumi.{settings.stack}.yaml",
+        args=args, stack_config=settings.config,
+    )  # fmt: skip
     document = plan_document(
         project=settings.project, stack=settings.stack, records=run.records, outputs=run.outputs,
-        policies={"packs": [], "results": []},
+        policies=policies,
         cost=cost,
     )  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(document, indent=2) + "\n")
         print(f"\nJSON plan written to {args.json}")
-    return EXIT_OK
+    return exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return plan_command(args)
+    return check_command(args) if args.command == "check" else plan_command(args)

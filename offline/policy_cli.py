@@ -1,0 +1,118 @@
+"""The policy half of the offline command line: the policy gate of `plan` and the `check FILE` command.
+
+Both run the packs of `policies.packs` over records (fresh from the mocked program, or read back from a JSON
+plan or a `pulumi stack export`), print the report grouped by framework, write the optional Markdown and
+SARIF reports and decide the exit code: 1 when a MANDATORY policy is violated, 2 when an input file is bad.
+
+Policy configuration: the stack's own settings that a policy needs (the on-prem CIDRs for the overlap rule)
+come from the stack config; `--policy-config FILE` takes the same JSON file as `pulumi preview
+--policy-pack-config` and overrides them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from offline.compliance_reports import render_markdown, render_sarif, render_text
+from offline.policy_replay import has_mandatory_violation, replay
+from offline.records import ResourceRecord
+from offline.stack_import import StackImportError, load_stack
+from policies.packs import PACKS
+from policies.reference_architecture import refarch_vcn_onprem_overlap
+
+EXIT_OK = 0
+EXIT_POLICY_VIOLATION = 1
+EXIT_BAD_INPUT = 2
+NETWORK_CONFIG_KEY = "dicomstore:network"
+
+
+class PolicyConfigError(ValueError):
+    """An unreadable `--policy-config` file."""
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """The options `plan` and `check` share."""
+    parser.add_argument("--markdown", type=Path, help="write the compliance report (Markdown) to this file")
+    parser.add_argument("--sarif", type=Path, help="write the policy results as SARIF 2.1.0 to this file")
+    parser.add_argument(
+        "--policy-config", type=Path, help="policy-pack config JSON (as for `pulumi preview --policy-pack-config`)"
+    )
+
+
+def add_check_command(commands: Any) -> None:
+    """`check FILE`: the packs on a JSON plan or a `pulumi stack export` file."""
+    check = commands.add_parser(
+        "check", help="run the policy packs on a JSON plan or a `pulumi stack export` file (no program run)"
+    )
+    check.add_argument("file", type=Path, help="JSON plan (plan --json) or `pulumi stack export` output")
+    add_report_options(check)
+
+
+def stack_policy_config(stack_config: Mapping[str, str]) -> dict[str, Any]:
+    """Policy settings taken from the stack config (fully qualified keys, JSON values)."""
+    try:
+        network = json.loads(stack_config.get(NETWORK_CONFIG_KEY, "{}"))
+    except json.JSONDecodeError:
+        return {}  # the config layer reports a malformed section with key, value and fix
+    on_prem = network.get("onPremCidrs") if isinstance(network, dict) else None
+    return {refarch_vcn_onprem_overlap.name: {"onPremCidrs": list(on_prem)}} if on_prem else {}
+
+
+def load_policy_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise PolicyConfigError(f"--policy-config {path}: {error}; pass a JSON object keyed by policy name") from error
+    if not isinstance(config, dict):
+        raise PolicyConfigError(f"--policy-config {path}: expected a JSON object keyed by policy name")
+    return config
+
+
+def policy_gate(
+    records: Sequence[ResourceRecord],
+    *,
+    project: str,
+    stack: str,
+    config_file: str,
+    args: argparse.Namespace,
+    stack_config: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Replay, print and write the reports; return the JSON plan's `policies` section and the exit code."""
+    section: dict[str, Any] = {"packs": [pack.name for pack in PACKS], "results": []}
+    try:
+        config = {**stack_policy_config(stack_config or {}), **load_policy_config(args.policy_config)}
+    except PolicyConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return section, EXIT_BAD_INPUT
+    results = replay(records, PACKS, config)
+    section["results"] = [result.to_json() for result in results]
+    print(f"\n{render_text(PACKS, results)}")
+    if args.markdown:
+        args.markdown.write_text(render_markdown(PACKS, results, project=project, stack=stack))
+        print(f"Compliance report written to {args.markdown}")
+    if args.sarif:
+        sarif = render_sarif(PACKS, results, stack=stack, config_file=config_file)
+        args.sarif.write_text(json.dumps(sarif, indent=2) + "\n")
+        print(f"SARIF written to {args.sarif}")
+    return section, EXIT_POLICY_VIOLATION if has_mandatory_violation(results) else EXIT_OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    try:
+        imported = load_stack(args.file)
+    except StackImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Checking {len(imported.records)} resources of {imported.project}/{imported.stack} ({imported.source})")
+    config_file = f"Pulumi.{imported.stack}.yaml" if imported.stack else args.file.name
+    _, exit_code = policy_gate(
+        imported.records, project=imported.project, stack=imported.stack, config_file=config_file, args=args
+    )
+    return exit_code
