@@ -1,0 +1,191 @@
+"""End to end: the shipped stacks pass every MANDATORY policy; a deliberately insecure stack makes
+`python -m offline plan` exit 1 listing its violations; an edited JSON plan or a stack export with insecure
+resources makes `python -m offline check` exit 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from offline.cli import main
+from offline.policy_cli import stack_policy_config
+from offline.policy_replay import replay
+from policies.packs import PACKS
+from tests.support import PROJECT_DIR, Recorded
+
+NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+SSH_FROM_ANYWHERE = {
+    "direction": "INGRESS",
+    "protocol": "6",
+    "source": "0.0.0.0/0",
+    "sourceType": "CIDR_BLOCK",
+    "tcpOptions": {"destinationPortRange": {"min": 22, "max": 22}},
+}
+PUBLIC_BUCKET = {"accessType": "ObjectRead", "versioning": "Disabled", "compartmentId": "ocid1.compartment.oc1..x"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_stacks_pass_every_mandatory_policy(stack: str, request: pytest.FixtureRequest) -> None:
+    plan: Recorded = request.getfixturevalue(f"{stack}_plan")
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    policy_config = stack_policy_config({"dicomstore:network": json.dumps(config["dicomstore:network"])})
+    mandatory = [f"{r.policy}: {r.message}" for r in replay(plan.records, PACKS, policy_config) if r.mandatory]
+    assert mandatory == []
+
+
+@pytest.fixture
+def insecure_project(tmp_path: Path) -> Path:
+    """The project with a stack `insecure`: dev, plus an internet-facing load balancer tier and no security zone.
+
+    Both are legal config choices (the config layer accepts them), which is exactly why the policies exist.
+    """
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    stack["config"]["dicomstore:network"]["publicLoadBalancer"] = True
+    stack["config"].setdefault("dicomstore:security", {})["securityZoneEnabled"] = False
+    (tmp_path / "Pulumi.insecure.yaml").write_text(yaml.safe_dump(stack))
+    return tmp_path
+
+
+def test_plan_of_an_insecure_stack_exits_1_and_lists_the_violations(
+    insecure_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_json, markdown, sarif = tmp_path / "plan.json", tmp_path / "report.md", tmp_path / "report.sarif"
+    code = main(
+        ["plan", "--stack", "insecure", "--project-dir", str(insecure_project), "--json", str(plan_json),
+         "--markdown", str(markdown), "--sarif", str(sarif)]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL hipaa-164-312-a-1-no-public-endpoints [164.312(a)(1)]" in out
+    assert "MANDATORY dicomstore-network-lb: oci:Core/subnet:Subnet 'dicomstore-network-lb' has public IPs" in out
+    assert "deployment blocked" in out
+    results = json.loads(plan_json.read_text())["policies"]["results"]
+    assert {"policy": "hipaa-164-312-a-1-no-public-endpoints", "enforcement": "mandatory"}.items() <= next(
+        r for r in results if r["policy"] == "hipaa-164-312-a-1-no-public-endpoints"
+    ).items()
+    assert "| 164.312(a)(1) | `hipaa-164-312-a-1-no-public-endpoints` | MANDATORY | critical | FAIL |" in (
+        markdown.read_text()
+    )
+    assert any(r["level"] == "error" for r in json.loads(sarif.read_text())["runs"][0]["results"])
+
+
+def test_plan_of_the_dev_stack_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan_json = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "dev", "--project-dir", str(PROJECT_DIR), "--json", str(plan_json)]) == 0
+    assert "Policies: no mandatory violation" in capsys.readouterr().out
+    document = json.loads(plan_json.read_text())
+    assert document["policies"]["packs"] == ["dicomstore-compliance"]
+    assert all(r["enforcement"] != "mandatory" for r in document["policies"]["results"])
+
+
+def _add(document: dict[str, Any], resource_type: str, name: str, inputs: dict[str, Any]) -> str:
+    urn = f"urn:pulumi:dev::dicomstore::{resource_type}::{name}"
+    document["resources"].append(
+        {"urn": urn, "type": resource_type, "name": name, "parent": "", "protect": False,
+         "retainOnDelete": False, "dependencies": [], "inputs": inputs}
+    )  # fmt: skip
+    return urn
+
+
+def test_check_of_an_edited_plan_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan_json = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "dev", "--project-dir", str(PROJECT_DIR), "--json", str(plan_json)]) == 0
+    assert main(["check", str(plan_json)]) == 0
+    document = json.loads(plan_json.read_text())
+    _add(document, NSG_RULE, "ssh-anywhere", SSH_FROM_ANYWHERE)
+    _add(document, BUCKET, "leaky", PUBLIC_BUCKET)
+    plan_json.write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["check", str(plan_json), "--sarif", str(tmp_path / "check.sarif")]) == 1
+    out = capsys.readouterr().out
+    assert "(plan)" in out
+    assert "MANDATORY ssh-anywhere: " in out and "to port 22. Fix:" in out
+    assert "MANDATORY leaky: oci:ObjectStorage/bucket:Bucket 'leaky' has accessType 'ObjectRead'" in out
+    sarif = json.loads((tmp_path / "check.sarif").read_text())
+    assert sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "Pulumi.dev.yaml"
+    )
+
+
+def _export(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"version": 3, "deployment": {"manifest": {"version": "v3.272.0"}, "resources": resources}}
+
+
+def _exported(resource_type: str, name: str, inputs: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return {
+        "urn": f"urn:pulumi:prod::dicomstore::{resource_type}::{name}",
+        "custom": True,
+        "type": resource_type,
+        "inputs": inputs,
+        "outputs": {**inputs, "id": f"ocid1.{name}"},
+        **options,
+    }
+
+
+def test_check_of_a_stack_export_with_insecure_resources_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(_export([_exported(BUCKET, "leaky", PUBLIC_BUCKET), _exported(NSG_RULE, "ssh", SSH_FROM_ANYWHERE)]))
+    )
+    assert main(["check", str(export), "--markdown", str(tmp_path / "audit.md")]) == 1
+    out = capsys.readouterr().out
+    assert "Checking 2 resources of dicomstore/prod (stack export)" in out
+    for policy in ("cis-5-1-1-bucket-not-public", "ckv-oci-22-nsg-no-ssh-from-anywhere",
+                   "refarch-stateful-protected-retained", "hipaa-164-312-c-1-image-storage-integrity"):  # fmt: skip
+        assert f"FAIL {policy}" in out
+    assert "| 5.1.1 | `cis-5-1-1-bucket-not-public` | MANDATORY | critical | FAIL | leaky |" in (
+        (tmp_path / "audit.md").read_text()
+    )
+
+
+def test_check_of_a_compliant_stack_export_exits_0(tmp_path: Path) -> None:
+    data = "ocid1.compartment.oc1..data"
+    bucket = {"accessType": "NoPublicAccess", "versioning": "Enabled", "kmsKeyId": "ocid1.key", "compartmentId": data,
+              "objectEventsEnabled": True}  # fmt: skip
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(
+            _export(
+                [
+                    _exported(BUCKET, "dicom", bucket, protect=True, retainOnDelete=True),
+                    _exported("oci:CloudGuard/securityZone:SecurityZone", "zone", {"compartmentId": data}),
+                ]
+            )
+        )
+    )
+    assert main(["check", str(export)]) == 0
+
+
+def test_check_of_an_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("[]")
+    assert main(["check", str(path)]) == 2
+    assert "neither a JSON plan" in capsys.readouterr().err
+
+
+def test_policy_config_file_overrides_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(_export([_exported(NSG_RULE, "ssh", SSH_FROM_ANYWHERE)])))
+    config = tmp_path / "policy-config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "cis-2-3-2-4-nsgs-no-admin-ports-from-anywhere": "advisory",
+                "ckv-oci-22-nsg-no-ssh-from-anywhere": {"enforcementLevel": "disabled"},
+            }
+        )
+    )
+    assert main(["check", str(export), "--policy-config", str(config)]) == 0
+    assert "ADVISORY  ssh:" in capsys.readouterr().out
+    config.write_text("{not json")
+    assert main(["check", str(export), "--policy-config", str(config)]) == 2
