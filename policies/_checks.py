@@ -8,7 +8,7 @@ Validators name the resource and the fix in every message, and read only the eng
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidation, ResourceValidationArgs
 
 from policies._framework import describe
 from policies._props import ADMIN_PORTS, RDP_PORT, SSH_PORT, as_list, open_ports
@@ -58,42 +58,28 @@ def validate_bucket_versioning(args: ResourceValidationArgs, report_violation: R
         )
 
 
-def _report_open_ports(
-    args: ResourceValidationArgs, report_violation: ReportViolation, ports: tuple[int, ...], *, nsg: bool
-) -> None:
-    """Reports each (source, port) that an NSG rule (nsg=True) or a security list's ingress rules open to
-    the whole internet."""
-    if nsg and args.resource_type == NSG_RULE:
-        found = open_ports([args.props], ports, nsg=True)
-        fix = "restrict the source to a known CIDR or NSG, or reach hosts through the OCI Bastion service"
-    elif not nsg and args.resource_type in (SECURITY_LIST, DEFAULT_SECURITY_LIST):
-        found = open_ports(as_list(args.props.get("ingressSecurityRules")), ports, nsg=False)
-        fix = "remove the ingress rule (filter in NSGs instead) or restrict its source to a known CIDR"
-    else:
-        return
-    for source, port in found:
-        report_violation(f"{describe(args)} allows ingress from {source} to port {port}. Fix: {fix}.", None)
+def open_ports_validator(ports: tuple[int, ...], *, nsg: bool) -> ResourceValidation:
+    """A validator reporting each (source, port) of `ports` that an NSG rule (nsg=True) or a security list's
+    ingress rules (nsg=False) open to the whole internet."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if nsg and args.resource_type == NSG_RULE:
+            found = open_ports([args.props], ports, nsg=True)
+            fix = "restrict the source to a known CIDR or NSG, or reach hosts through the OCI Bastion service"
+        elif not nsg and args.resource_type in (SECURITY_LIST, DEFAULT_SECURITY_LIST):
+            found = open_ports(as_list(args.props.get("ingressSecurityRules")), ports, nsg=False)
+            fix = "remove the ingress rule (filter in NSGs instead) or restrict its source to a known CIDR"
+        else:
+            return
+        for source, port in found:
+            report_violation(f"{describe(args)} allows ingress from {source} to port {port}. Fix: {fix}.", None)
+
+    return validate
 
 
-def validate_security_list_no_admin_ports(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, ADMIN_PORTS, nsg=False)
-
-
-def validate_security_list_no_ssh(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, (SSH_PORT,), nsg=False)
-
-
-def validate_security_list_no_rdp(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, (RDP_PORT,), nsg=False)
-
-
-def validate_nsg_no_admin_ports(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, ADMIN_PORTS, nsg=True)
-
-
-def validate_nsg_no_ssh(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, (SSH_PORT,), nsg=True)
-
-
-def validate_nsg_no_rdp(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_open_ports(args, report_violation, (RDP_PORT,), nsg=True)
+validate_security_list_no_admin_ports = open_ports_validator(ADMIN_PORTS, nsg=False)
+validate_security_list_no_ssh = open_ports_validator((SSH_PORT,), nsg=False)
+validate_security_list_no_rdp = open_ports_validator((RDP_PORT,), nsg=False)
+validate_nsg_no_admin_ports = open_ports_validator(ADMIN_PORTS, nsg=True)
+validate_nsg_no_ssh = open_ports_validator((SSH_PORT,), nsg=True)
+validate_nsg_no_rdp = open_ports_validator((RDP_PORT,), nsg=True)
