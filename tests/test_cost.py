@@ -20,12 +20,19 @@ def test_container_instance_is_priced_by_ocpu_and_memory() -> None:
     cost = estimate([record])
     expected = (2 * PRICES["compute_e4_ocpu"].usd + 16 * PRICES["compute_e4_memory"].usd) * HOURS_PER_MONTH
     assert cost["monthly"] == pytest.approx(expected, abs=0.02)
-    assert {line["item"] for line in cost["lines"]} == {PRICES["compute_e4_ocpu"].source, PRICES["compute_e4_memory"].source}
+    assert {line["item"] for line in cost["lines"]} == {
+        PRICES["compute_e4_ocpu"].source,
+        PRICES["compute_e4_memory"].source,
+    }
 
 
 def test_ha_database_costs_per_node() -> None:
-    single = estimate([_record("oci:Psql/dbSystem:DbSystem", instanceCount=1, instanceOcpuCount=2, instanceMemorySizeInGbs=32)])
-    double = estimate([_record("oci:Psql/dbSystem:DbSystem", instanceCount=2, instanceOcpuCount=2, instanceMemorySizeInGbs=32)])
+    single = estimate(
+        [_record("oci:Psql/dbSystem:DbSystem", instanceCount=1, instanceOcpuCount=2, instanceMemorySizeInGbs=32)]
+    )
+    double = estimate(
+        [_record("oci:Psql/dbSystem:DbSystem", instanceCount=2, instanceOcpuCount=2, instanceMemorySizeInGbs=32)]
+    )
     storage = PRICES["postgresql_storage"].usd * 100
     assert double["monthly"] - storage == pytest.approx(2 * (single["monthly"] - storage), abs=0.05)
 
@@ -39,7 +46,9 @@ def test_gpu_pool_and_fastconnect_and_private_vault() -> None:
     ]
     monthly = {line["type"]: line["monthly"] for line in estimate(records)["lines"]}
     assert monthly["oci:ContainerEngine/nodePool:NodePool"] == pytest.approx(6 * 2.0 * HOURS_PER_MONTH)
-    assert monthly["oci:Core/virtualCircuit:VirtualCircuit"] == pytest.approx(PRICES["fastconnect_10g"].usd * HOURS_PER_MONTH)
+    assert monthly["oci:Core/virtualCircuit:VirtualCircuit"] == pytest.approx(
+        PRICES["fastconnect_10g"].usd * HOURS_PER_MONTH
+    )
     assert len(estimate(records)["lines"]) == 3  # the default vault is free
 
 
