@@ -111,7 +111,20 @@ def _any_cidr(value: str) -> str:
 
 def _not_the_world(value: str) -> str:
     if ipaddress.ip_network(value).prefixlen == 0:
-        raise _problem("opens access to the whole internet", "list the hospital's admin networks instead")
+        raise _problem("opens access to the whole internet", "list only the hospital's own networks instead")
+    return value
+
+
+# OCI Logging accepts log retention in whole months of 30 days, from one to six.
+LOG_RETENTION_STEP_DAYS = 30
+
+
+def _log_retention(value: int) -> int:
+    if value % LOG_RETENTION_STEP_DAYS:
+        raise _problem(
+            f"is not a multiple of {LOG_RETENTION_STEP_DAYS} days (OCI Logging keeps logs in 30-day steps)",
+            "use 30, 60, 90, 120, 150 or 180",
+        )
     return value
 
 
@@ -131,6 +144,8 @@ Region = Annotated[str, AfterValidator(_region)]
 PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
 Cidr = Annotated[str, AfterValidator(_any_cidr)]
 AdminCidr = Annotated[str, AfterValidator(_any_cidr), AfterValidator(_not_the_world)]
+# The hospital's networks are admitted to the load balancer, so the same rule applies: never 0.0.0.0/0 or ::/0.
+HospitalCidr = AdminCidr
 PinnedImage = Annotated[str, AfterValidator(_no_latest_tag)]
 AeTitle = Annotated[str, Field(pattern=r"^[A-Z0-9_\-. ]{1,16}$")]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,14}$")]
@@ -177,14 +192,15 @@ class NetworkConfig(Section):
     """DNS label of the VCN (letters and digits, starting with a letter, at most 15)."""
     subnets: SubnetCidrs = Field(default_factory=SubnetCidrs)
     """A CIDR per tier, each inside a VCN CIDR, none overlapping."""
-    on_prem_cidrs: list[Cidr] = Field(default_factory=list)
+    on_prem_cidrs: list[HospitalCidr] = Field(default_factory=list)
     """The hospital's networks reached over FastConnect/IPSec: routed to the DRG, allowed to the load balancer."""
     peered_cidrs: list[Cidr] = Field(default_factory=list)
     """Other networks peered with this VCN (other VCNs, partner sites); must not overlap the VCN."""
     public_load_balancer: bool = False
     """Expose the load balancer tier to the internet. Off: the DICOM store is reachable only privately."""
-    flow_log_retention_days: int = Field(default=90, ge=30, le=180)
-    """Retention of VCN flow logs (OCI Logging allows 30-180 days; archive to Object Storage for longer)."""
+    flow_log_retention_days: Annotated[int, Field(ge=30, le=180), AfterValidator(_log_retention)] = 90
+    """Retention of VCN flow logs (OCI Logging allows 30-180 days in steps of 30; archive to Object Storage for
+    longer)."""
 
 
 class SecurityConfig(Section):
