@@ -48,6 +48,7 @@ KEY = "oci:Kms/key:Key"
 CLOUD_GUARD_CONFIGURATION = "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration"
 ICMP_PROTOCOLS = ("1", "58")  # ICMP and ICMPv6: CIS 2.5 allows path-MTU discovery inside the VCN
 MAX_ROTATION_DAYS = 365
+ENCRYPTION_KEY_ALGORITHM = "AES"  # Vault master encryption keys; RSA/ECDSA keys sign (certificate authorities)
 
 cis_2_1_2_2_security_lists_no_admin_ports = ResourceValidationPolicy(
     name="cis-2-1-2-2-security-lists-no-admin-ports-from-anywhere",
@@ -208,7 +209,11 @@ def key_rotation_days(props: Mapping[str, Any]) -> int | None:
 
 
 def validate_key_rotation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != KEY:
+    # Master encryption keys (AES) rotate in place. An asymmetric key signs for a certificate authority: a new
+    # key version would not re-sign the CA, which is rotated by issuing a new CA instead.
+    if args.resource_type != KEY or lookup(args.props, "keyShape.algorithm", ENCRYPTION_KEY_ALGORITHM) != (
+        ENCRYPTION_KEY_ALGORITHM
+    ):
         return
     limit = config_number(args.get_config(), "maxRotationIntervalDays", MAX_ROTATION_DAYS)
     days = key_rotation_days(args.props)
@@ -223,7 +228,7 @@ def validate_key_rotation(args: ResourceValidationArgs, report_violation: Report
 
 cis_4_16_key_rotation = ResourceValidationPolicy(
     name="cis-4-16-kms-key-rotation",
-    description="Customer-managed Vault keys rotate automatically at least once a year.",
+    description="Customer-managed Vault master encryption keys (AES) rotate automatically at least once a year.",
     validate=validate_key_rotation,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,

@@ -43,6 +43,7 @@ CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
 LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
 NETWORK_LOAD_BALANCER = "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer"
 LB_LISTENER = "oci:LoadBalancer/listener:Listener"
+NLB_LISTENER = "oci:NetworkLoadBalancer/listener:Listener"
 SUBNET = "oci:Core/subnet:Subnet"
 INSTANCE = "oci:Core/instance:Instance"
 BASTION = "oci:Bastion/bastion:Bastion"
@@ -133,20 +134,23 @@ hipaa_tls_listeners = ResourceValidationPolicy(
 
 
 def validate_tcp_listener_tls(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != LB_LISTENER:
-        return
-    if str(args.props.get("protocol", "")).upper() == "TCP" and not args.props.get("sslConfiguration"):
+    protocol = str(args.props.get("protocol", "")).upper()
+    # A network load balancer passes TCP through and never terminates TLS; a load balancer's TCP listener
+    # does when it has an ssl_configuration.
+    plain_nlb = args.resource_type == NLB_LISTENER and protocol in ("TCP", "TCP_AND_UDP")
+    plain_lb = args.resource_type == LB_LISTENER and protocol == "TCP" and not args.props.get("sslConfiguration")
+    if plain_nlb or plain_lb:
         report_violation(
-            f"{describe(args)} forwards TCP port {as_int(args.props.get('port'))} (DICOM) unencrypted. Fix: "
-            "enable DICOM TLS (dicomstore:orthanc.dicomTls) so the listener gets an ssl_configuration.",
+            f"{describe(args)} forwards TCP port {as_int(args.props.get('port'))} (DICOM) without TLS. Fix: "
+            "set dicomstore:orthanc.dicomTls=true so DICOM TLS terminates on the load balancer's TCP listener.",
             None,
         )
 
 
 hipaa_dicom_tls = ResourceValidationPolicy(
     name="hipaa-164-312-e-1-dicom-tls",
-    description="TCP (DICOM) load-balancer listeners use TLS; without it DICOM travels in clear text "
-    "between modalities and the load balancer.",
+    description="DICOM (TCP) listeners of load balancers and network load balancers terminate TLS; without "
+    "it DICOM travels in clear text from the modalities to Orthanc.",
     validate=validate_tcp_listener_tls,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,

@@ -180,6 +180,14 @@ def test_keys_without_yearly_rotation_are_flagged() -> None:
     assert_flags(results[1:], "slow", "rotates every 400 days", "rotation_interval_in_days<=365")
 
 
+def test_signing_keys_of_a_certificate_authority_are_not_rotation_checked() -> None:
+    ca_key = record(KEY, "ca-key", {"keyShape": {"algorithm": "RSA", "length": 256}, "protectionMode": "HSM"})
+    master = record(KEY, "master", {"keyShape": {"algorithm": "AES", "length": 32}, "protectionMode": "HSM"})
+    results = run_policy(cis_oci.cis_4_16_key_rotation, [ca_key, master])
+    assert [r.urn for r in results] == [master.urn]
+    assert_flags(results, "master", "has automatic rotation off")
+
+
 def test_key_rotation_threshold_comes_from_policy_config() -> None:
     key = rotating_key("quarterly", 90)
     policy = cis_oci.cis_4_16_key_rotation

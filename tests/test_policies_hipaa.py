@@ -12,6 +12,7 @@ from tests.policy_cases import TENANCY, assert_flags, record, run_policy
 
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
 LISTENER = "oci:LoadBalancer/listener:Listener"
+NLB_LISTENER = "oci:NetworkLoadBalancer/listener:Listener"
 LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
 LOG = "oci:Logging/log:Log"
 AUDIT = "oci:Audit/configuration:Configuration"
@@ -76,13 +77,17 @@ def test_listener_tls_policy() -> None:
 
 def test_plain_dicom_listener_is_advisory() -> None:
     plain = record(LISTENER, "dicom", {"protocol": "TCP", "port": 4242})
+    passthrough = record(NLB_LISTENER, "dicom-nlb", {"protocol": "TCP", "port": 4242})
     tls = record(
         LISTENER, "dicom-tls", {"protocol": "TCP", "port": 4242, "sslConfiguration": {"protocols": ["TLSv1.2"]}}
     )
-    results = run_policy(hipaa.hipaa_dicom_tls, [plain, tls, record(LISTENER, "https", https(["TLSv1.2"]))])
-    assert [r.urn for r in results] == [plain.urn]
-    assert results[0].enforcement == "advisory"
-    assert_flags(results, "dicom", "port 4242", "dicomTls")
+    results = run_policy(
+        hipaa.hipaa_dicom_tls, [plain, passthrough, tls, record(LISTENER, "https", https(["TLSv1.2"]))]
+    )
+    assert [r.urn for r in results] == [plain.urn, passthrough.urn]
+    assert {r.enforcement for r in results} == {"advisory"}
+    assert_flags(results[:1], "dicom", "port 4242", "dicomTls=true")
+    assert_flags(results[1:], "dicom-nlb", "port 4242", "dicomTls=true")
 
 
 def test_audit_retention_threshold() -> None:
