@@ -1,6 +1,7 @@
 """Command line of the offline plan.
 
     python -m offline plan --stack dev [--json FILE] [--project-dir DIR] [--markdown FILE] [--sarif FILE]
+                                       [--diagram FILE]
     python -m offline check FILE [--markdown FILE] [--sarif FILE]   (a JSON plan or a `pulumi stack export`)
 
 Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from components.config import ConfigError
 from offline.cost import estimate, render_cost
+from offline.diagram import mermaid
 from offline.engine import StackFileError, run_program
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
 from offline.report import plan_document, render_tree
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder holding Pulumi.yaml")
     plan.add_argument("--json", type=Path, help="write the JSON plan (secrets redacted) to this file")
+    plan.add_argument("--diagram", type=Path, help="write the block diagram (Mermaid) derived from the plan")
     add_report_options(plan)
     add_check_command(commands)
     return parser
@@ -61,6 +64,9 @@ def plan_command(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(document, indent=2) + "\n")
         print(f"\nJSON plan written to {args.json}")
+    if args.diagram:
+        args.diagram.write_text(mermaid(run.records) + "\n")
+        print(f"Diagram written to {args.diagram}")
     return exit_code
 
 
