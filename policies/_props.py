@@ -12,6 +12,8 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 TCP = "6"  # IANA protocol numbers, as OCI security rules spell them
 UDP = "17"
 ALL_PROTOCOLS = "all"
@@ -29,6 +31,16 @@ def lookup(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
             return default
         value = value[key]
     return value
+
+
+def known(props: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """`props[key]`, or `default` when it is absent or not known yet (an output of a resource still to be
+    created, during `pulumi preview`). For checks where "not known yet" already answers the question."""
+    try:
+        value = props.get(key, default)
+    except UnknownValueError:
+        return default
+    return default if value is None else value
 
 
 def as_bool(value: Any) -> bool | None:

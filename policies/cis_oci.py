@@ -37,7 +37,7 @@ from policies._checks import (
     validate_security_list_no_admin_ports,
 )
 from policies._framework import CIS_OCI, config_number, describe, threshold_schema
-from policies._props import as_bool, as_int, as_list, is_anywhere, is_root_compartment, lookup
+from policies._props import as_bool, as_int, as_list, is_anywhere, is_root_compartment, known, lookup
 from policies._stack import linked, resources_of
 
 VCN = "oci:Core/vcn:Vcn"
@@ -248,7 +248,9 @@ def _is_write_log_for(log: PolicyResource, bucket: PolicyResource) -> bool:
     source = lookup(log.props, "configuration.source", {})
     if source.get("service") != "objectstorage" or source.get("category") != "write":
         return False
-    return linked(log, bucket) or source.get("resource") == bucket.props.get("name")
+    # The log names its bucket by name: by dependency when the name is an output, or by the same literal.
+    name = known(bucket.props, "name")
+    return linked(log, bucket) or (name is not None and known(source, "resource") == name)
 
 
 def validate_bucket_write_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -322,7 +324,8 @@ ROOT_ALLOWED_TYPE_PREFIXES: Sequence[str] = (
 
 
 def validate_no_workload_in_root(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if not is_root_compartment(args.props.get("compartmentId")):
+    # The tenancy OCID is stack config, always known: an unknown compartment is one this stack creates.
+    if not is_root_compartment(known(args.props, "compartmentId")):
         return
     allowed = args.get_config().get("allowedTypePrefixes", ROOT_ALLOWED_TYPE_PREFIXES)
     if not any(args.resource_type.startswith(prefix) for prefix in allowed):

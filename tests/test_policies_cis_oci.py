@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from pulumi_policy import Policy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from offline.records import ResourceRecord
 from policies import cis_oci
@@ -201,7 +202,9 @@ def test_bucket_without_write_log_is_flagged() -> None:
     by_name = record(BUCKET, "archive", {"name": "archive-images"})
     unlogged = record(BUCKET, "scratch", {"name": "scratch"})
     write_log = record(
-        LOG, "dicom-write", {"configuration": {"source": {"service": "objectstorage", "category": "write"}}},
+        LOG, "dicom-write",
+        # An output of the bucket: unknown during preview, so the log is matched by its dependency.
+        {"configuration": {"source": {"service": "objectstorage", "category": "write", "resource": UNKNOWN_STRING_VALUE}}},
         dependencies=[logged.urn],
     )  # fmt: skip
     named_log = record(
@@ -251,6 +254,12 @@ def test_workload_in_root_compartment_is_flagged_but_tenancy_services_pass() -> 
     results = run_policy(cis_oci.cis_6_2_no_workload_in_root, [bucket, compartment, cloud_guard, placed])
     assert [r.urn for r in results] == [urn_of(BUCKET, "root-bucket")]
     assert_flags(results, "root-bucket", "data compartment")
+
+
+def test_compartment_not_known_at_preview_is_not_the_root() -> None:
+    # During `pulumi preview` a compartment this stack creates has no OCID yet; the tenancy OCID always has one.
+    bucket = record(BUCKET, "dicom", {"compartmentId": UNKNOWN_STRING_VALUE})
+    assert run_policy(cis_oci.cis_6_2_no_workload_in_root, [bucket]) == []
 
 
 def test_root_compartment_allow_list_is_configurable() -> None:
