@@ -88,6 +88,7 @@ NSG_LOCATIONS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "oci:ContainerEngine/cluster:Cluster": (("endpointConfig.nsgIds", "endpoint_config.nsg_ids"),),
     "oci:ContainerEngine/nodePool:NodePool": (("nodeConfigDetails.nsgIds", "node_config_details.nsg_ids"),),
     "oci:Core/instance:Instance": (("createVnicDetails.nsgIds", "create_vnic_details.nsg_ids"),),
+    "oci:DataScience/privateEndpoint:PrivateEndpoint": (("nsgIds", "nsg_ids"),),
 }
 
 
@@ -119,7 +120,7 @@ def validate_nsgs_on_vnics(args: ResourceValidationArgs, report_violation: Repor
 refarch_nsgs_on_vnics = ResourceValidationPolicy(
     name="refarch-nsgs-on-every-vnic",
     description="Every VNIC-bearing resource (container instances, load balancers, database, OKE endpoint, "
-    "nodes and pods, instances) is in a network security group.",
+    "nodes and pods, instances, Data Science private endpoints) is in a network security group.",
     validate=validate_nsgs_on_vnics,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,

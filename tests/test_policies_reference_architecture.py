@@ -48,6 +48,7 @@ def test_availability_domain_subnet_is_flagged() -> None:
         ),
         ("oci:Core/instance:Instance", {"createVnicDetails": {"subnetId": "s"}},
          {"createVnicDetails": {"nsgIds": ["n"]}}, "create_vnic_details.nsg_ids"),
+        ("oci:DataScience/privateEndpoint:PrivateEndpoint", {"subnetId": "s"}, {"nsgIds": ["n"]}, "nsg_ids"),
     ],
 )  # fmt: skip
 def test_nsgs_on_every_vnic(resource_type: str, bare: dict[str, Any], with_nsgs: dict[str, Any], fix: str) -> None:
