@@ -29,6 +29,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.postgres_sizing import (
+    ADMIN_HEADROOM_CONNECTIONS,
+    minimum_memory_gb,
+    required_max_connections,
+    shape_connection_limit,
+)
+
 NAMESPACE = "dicomstore"
 
 # Commercial, government and sovereign OCI region identifiers (docs.oracle.com "Regions and Availability
@@ -227,14 +234,18 @@ class SecurityConfig(Section):
 
 
 class StorageConfig(Section):
+    auto_tiering: bool = True
+    """OCI auto-tiering: objects not read for 31 days move to Infrequent Access and back when read again."""
     infrequent_access_after_days: int = Field(default=30, ge=1)
-    """Move objects to the Infrequent Access tier after this many days."""
+    """Move objects to the Infrequent Access tier after this many days (only with autoTiering off: OCI refuses
+    an Infrequent Access lifecycle rule on an auto-tiering bucket)."""
     archive_after_days: int = Field(default=180, ge=1)
     """Move objects to Archive after this many days (must be later than infrequent access)."""
     noncurrent_version_retention_days: int = Field(default=365, ge=30)
     """Delete previous (non-current) object versions only after this safe period."""
     retention_rule_days: int | None = Field(default=None, ge=1)
-    """Optional time-bound retention rule (legal hold of images); None: no retention rule."""
+    """Optional legal retention of images: no overwritten or deleted version is purged before this many days
+    (OCI forbids bucket retention rules on a versioned bucket, so it is enforced by lifecycle and IAM)."""
     replication_region: Region | None = None
     """Optional cross-region replication target for disaster recovery."""
 
@@ -619,9 +630,43 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
+def database_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The database can serve the Orthanc fleet, and prod has a standby."""
+    problems: list[ConfigProblem] = []
+    database, orthanc = config.database, config.orthanc
+    needed = required_max_connections(orthanc.replicas, orthanc.index_connections)
+    limit = shape_connection_limit(database.memory_gb)
+    if needed > limit:
+        problems.append(
+            ConfigProblem(
+                "orthanc.replicas",
+                orthanc.replicas,
+                f"needs {needed} PostgreSQL connections ({orthanc.replicas} replicas + 1 during a rolling update, "
+                f"x orthanc.indexConnections {orthanc.index_connections}, + {ADMIN_HEADROOM_CONNECTIONS} for "
+                f"administrators), but database.memoryGb ({database.memory_gb}) serves at most {limit}",
+                f"raise database.memoryGb to at least {minimum_memory_gb(needed)}, or lower orthanc.replicas or "
+                "orthanc.indexConnections",
+            )
+        )
+    if config.environment == "prod" and database.instance_count < 2:
+        problems.append(
+            ConfigProblem(
+                "database.instanceCount", database.instance_count,
+                "gives prod no standby: one node failure stops every Orthanc replica",
+                "set 2 or more (a primary and a read replica that OCI promotes on failure)",
+            )
+        )  # fmt: skip
+    return problems
+
+
 def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     """Every rule that spans more than one key."""
-    return network_problems(config.network) + capacity_problems(config) + section_problems(config)
+    return (
+        network_problems(config.network)
+        + capacity_problems(config)
+        + section_problems(config)
+        + database_problems(config)
+    )
 
 
 # --- loading -------------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ would register resources with empty references. Values are deterministic and sha
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,8 +26,36 @@ def _vcn(name: str, _inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
     }
 
 
+def _bucket(name: str, _inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    return {"bucketId": fake_ocid("bucket", name, region)}
+
+
+def _customer_secret_key(name: str, _inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    # The secret key OCI returns once, at creation (44 base64 characters). Returned plain, as the provider does
+    # (its schema does not mark `key` sensitive); the program must declare it an additional secret output.
+    digest = hashlib.sha256(f"customersecretkey/{name}".encode()).digest()
+    return {"key": base64.b64encode(digest + digest[:1]).decode()}
+
+
+def _vault_secret(_name: str, _inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    return {"currentVersionNumber": "1"}
+
+
+def _psql_db_system(name: str, inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    # OCI picks the primary endpoint's address in the database subnet; the offline engine does not know the
+    # subnet's CIDR, so this is a stable RFC 1918 placeholder unless the program chose the address itself.
+    network = dict(inputs.get("networkDetails") or {})
+    octets = hashlib.sha256(f"psql/{name}".encode()).digest()[:3]
+    network.setdefault("primaryDbEndpointPrivateIp", "10.{}.{}.{}".format(*octets))
+    return {"networkDetails": network}
+
+
 COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:Core/vcn:Vcn": _vcn,
+    "oci:ObjectStorage/bucket:Bucket": _bucket,
+    "oci:Identity/customerSecretKey:CustomerSecretKey": _customer_secret_key,
+    "oci:Vault/secret:Secret": _vault_secret,
+    "oci:Psql/dbSystem:DbSystem": _psql_db_system,
 }
 
 

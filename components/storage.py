@@ -1,0 +1,358 @@
+"""Storage block: the DICOM bucket Orthanc's S3 plugin writes to, and everything that keeps its images safe.
+
+Design choices:
+* One private bucket `<name_prefix>-dicom` in the data compartment (the security zone): NoPublicAccess,
+  encrypted with the HSM master key, object events on (Cloud Guard and Events see every change), write logs in
+  the security log group (CIS OCI 4.17), auto-tiering on by default, lifecycle rules from
+  `components/bucket_lifecycle.py`. The name is deterministic so IAM policies can name the bucket.
+* Versioning is always on: an overwritten or deleted image stays recoverable, and previous versions are
+  deleted by lifecycle only after a safe period. OCI refuses bucket retention rules on a versioned bucket (and
+  versioning on a bucket with retention rules), so `storage.retentionRuleDays` is enforced with versioning
+  instead: lifecycle never purges a previous version before that age, and the S3 principal cannot delete
+  object versions itself (its policy lacks OBJECT_VERSION_DELETE). What this does not give is a *locked*
+  rule an administrator cannot remove; a WORM archive needs a separate, unversioned bucket.
+* Orthanc's S3 plugin signs requests with an access key / secret key pair, which in OCI is a Customer Secret
+  Key of an IAM user (instance/resource principals are not accepted by the S3-compatible API). So a dedicated
+  user exists only for this: it lives in the tenancy (IAM users cannot live elsewhere), can use nothing but
+  customer secret keys (no console password, no API keys), and its group may only read and write objects of
+  this one bucket. The secret key goes straight into an OCI Vault secret (protected, retained) and leaves
+  this component only as that secret's OCID; the access key id is exported as a Pulumi secret. The
+  provider does not mark the key's `key` output secret (oracle/terraform-provider-oci
+  identity_customer_secret_key_resource.go: `key` is Computed, not Sensitive), so it is declared an
+  additional secret output here, which keeps it encrypted in the Pulumi state.
+* Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
+  `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
+  vault in the DR region: it is as private, versioned and CMK-encrypted as the primary. The explicit provider
+  takes credentials from the same environment / OCI config file as the default provider; only the region
+  differs. Objects deleted in the primary are deleted in the replica too: the replica protects against the
+  loss of a region, versioning against the loss of an object.
+* OCI's Object Storage service acts on the bucket itself (lifecycle moves and deletes, replication writes):
+  one policy in the data compartment grants it exactly that (docs: "Service permissions for lifecycle and
+  replication").
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_oci as oci
+
+from components.bucket_lifecycle import lifecycle_rules
+from components.config import StorageConfig
+
+WRITE_LOG_RETENTION_DAYS = 180
+"""The longest OCI Logging keeps a service log (30-day steps up to 180); Audit keeps 365 days on top."""
+KEY_AES_256_BYTES = 32
+"""AES-256 master key length in bytes."""
+# What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
+# the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
+S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
+
+
+@dataclass(frozen=True)
+class StorageArgs:
+    config: StorageConfig
+    """The `storage` config section."""
+    name_prefix: str
+    """`<project>-<stack>`: prefix of the bucket, user, group and secret names."""
+    region: str
+    """The primary region (for the S3-compatible endpoint and the Object Storage service principal)."""
+    tenancy_id: str
+    """The tenancy: IAM users and groups can only live there."""
+    compartment_id: pulumi.Input[str]
+    """The data compartment (security zone)."""
+    vault_id: pulumi.Input[str]
+    """The vault holding the S3 secret key."""
+    master_key_id: pulumi.Input[str]
+    """The HSM master key encrypting the bucket and the secret."""
+    log_group_id: pulumi.Input[str]
+    """The log group of service logs (bucket write logs)."""
+    key_rotation_days: int
+    """Rotation interval of the DR region's HSM key (same as the master key's)."""
+
+
+def s3_endpoint(namespace: str, region: str) -> str:
+    """The S3-compatible API endpoint of a tenancy's Object Storage namespace in a region."""
+    return f"https://{namespace}.compat.objectstorage.{region}.oraclecloud.com"
+
+
+def bucket_object_policy(group_name: str, compartment_id: str, bucket_name: str) -> list[str]:
+    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket)."""
+    permissions = ", ".join(f"request.permission = '{permission}'" for permission in S3_OBJECT_PERMISSIONS)
+    where = f"target.bucket.name = '{bucket_name}'"
+    return [
+        f"Allow group {group_name} to read buckets in compartment id {compartment_id} where {where}",
+        f"Allow group {group_name} to manage objects in compartment id {compartment_id} "
+        f"where all {{{where}, any {{{permissions}}}}}",
+    ]
+
+
+def object_storage_service_policy(
+    compartment_id: str, region: str, replica_region: str | None = None, replica_key_id: str | None = None
+) -> list[str]:
+    """IAM statements letting the Object Storage service run lifecycle (and replication into the DR region,
+    encrypting the replica with the DR key). The primary master key's use is granted by the Security block."""
+    regions = [region] if replica_region is None else [region, replica_region]
+    statements = [
+        f"Allow service objectstorage-{name} to manage object-family in compartment id {compartment_id}"
+        for name in regions
+    ]
+    if replica_region is not None and replica_key_id is not None:
+        statements.append(
+            f"Allow service objectstorage-{replica_region} to use keys in compartment id {compartment_id} "
+            f"where target.key.id = '{replica_key_id}'"
+        )
+    return statements
+
+
+class Storage(pulumi.ComponentResource):
+    """The DICOM bucket, its lifecycle, logs, optional DR replica, and the S3 credentials for Orthanc."""
+
+    namespace: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    bucket_id: pulumi.Output[str]
+    s3_endpoint: pulumi.Output[str]
+    s3_access_key_id: pulumi.Output[str]
+    s3_secret_key_secret_id: pulumi.Output[str]
+    replica_bucket_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:storage:Storage", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        bucket_name = f"{args.name_prefix}-dicom"
+
+        self.namespace = oci.objectstorage.get_namespace_output(
+            compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).namespace
+        bucket = oci.objectstorage.Bucket(
+            f"{name}-bucket",
+            compartment_id=args.compartment_id,
+            namespace=self.namespace,
+            name=bucket_name,
+            access_type="NoPublicAccess",
+            storage_tier="Standard",
+            versioning="Enabled",
+            kms_key_id=args.master_key_id,
+            object_events_enabled=True,
+            auto_tiering="InfrequentAccess" if config.auto_tiering else "Disabled",
+            opts=stateful,
+        )
+        replica_region = config.replication_region
+        dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
+        # OCI refuses a lifecycle (or replication) policy the Object Storage service is not allowed to carry out.
+        service_policy = oci.identity.Policy(
+            f"{name}-service-policy",
+            compartment_id=args.compartment_id,
+            name=f"{args.name_prefix}-objectstorage-service",
+            description="Object Storage service: lifecycle and replication of the DICOM bucket",
+            statements=pulumi.Output.all(args.compartment_id, dr_key.id if dr_key else None).apply(
+                lambda values: object_storage_service_policy(values[0], args.region, replica_region, values[1])
+            ),
+            opts=child,
+        )
+        oci.objectstorage.ObjectLifecyclePolicy(
+            f"{name}-lifecycle",
+            namespace=self.namespace,
+            bucket=bucket.name,
+            rules=[
+                oci.objectstorage.ObjectLifecyclePolicyRuleArgs(
+                    name=rule.name,
+                    action=rule.action,
+                    target=rule.target,
+                    time_amount=str(rule.days),
+                    time_unit="DAYS",
+                    is_enabled=True,
+                )
+                for rule in lifecycle_rules(config)
+            ],
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[service_policy]),
+        )
+        write_log(f"{name}-write-log", args.log_group_id, args.compartment_id, bucket)
+        self.replica_bucket_name = None
+        if replica_region and dr_provider and dr_key:
+            self.replica_bucket_name = self._replica(
+                name=name,
+                args=args,
+                region=replica_region,
+                provider=dr_provider,
+                key=dr_key,
+                source=bucket,
+                service_policy=service_policy,
+            )
+
+        user_name = f"{args.name_prefix}-orthanc-s3"
+        user = oci.identity.User(
+            f"{name}-s3-user",
+            compartment_id=args.tenancy_id,
+            name=user_name,
+            description="Orthanc S3 plugin: objects of the DICOM bucket only (customer secret key)",
+            opts=child,
+        )
+        oci.identity.UserCapabilitiesManagement(
+            f"{name}-s3-user-capabilities",
+            user_id=user.id,
+            can_use_api_keys=False,
+            can_use_auth_tokens=False,
+            can_use_console_password=False,
+            can_use_customer_secret_keys=True,
+            can_use_smtp_credentials=False,
+            opts=pulumi.ResourceOptions(parent=user),
+        )
+        group = oci.identity.Group(
+            f"{name}-s3-group",
+            compartment_id=args.tenancy_id,
+            name=user_name,
+            description="Orthanc S3 plugin: objects of the DICOM bucket only",
+            opts=child,
+        )
+        oci.identity.UserGroupMembership(
+            f"{name}-s3-membership", group_id=group.id, user_id=user.id, opts=pulumi.ResourceOptions(parent=group)
+        )
+        oci.identity.Policy(
+            f"{name}-s3-policy",
+            compartment_id=args.compartment_id,
+            name=user_name,
+            description="Orthanc S3 plugin: read and write objects of the DICOM bucket, nothing else",
+            statements=pulumi.Output.all(group.name, args.compartment_id, bucket.name).apply(
+                lambda values: bucket_object_policy(values[0], values[1], values[2])
+            ),
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+        secret_key = oci.identity.CustomerSecretKey(
+            f"{name}-s3-key",
+            user_id=user.id,
+            display_name=f"{user_name}-orthanc",
+            opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
+        )
+        # Secret in program memory too, whatever the provider says about `key`.
+        encoded_key: pulumi.Output[str] = secret_key.key.apply(lambda key: base64.b64encode(key.encode()).decode())
+        secret_key_secret = oci.vault.Secret(
+            f"{name}-s3-secret-key",
+            compartment_id=args.compartment_id,
+            vault_id=args.vault_id,
+            key_id=args.master_key_id,
+            secret_name=f"{user_name}-secret-key",
+            description="Secret key of the Orthanc S3 plugin's customer secret key",
+            secret_content=oci.vault.SecretSecretContentArgs(
+                content_type="BASE64",
+                content=pulumi.Output.secret(encoded_key),
+            ),
+            opts=stateful,
+        )
+
+        self.bucket_name = bucket.name
+        self.bucket_id = bucket.bucket_id
+        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.region))
+        self.s3_access_key_id = pulumi.Output.secret(secret_key.id)
+        self.s3_secret_key_secret_id = secret_key_secret.id
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "bucket_name": self.bucket_name,
+                "bucket_id": self.bucket_id,
+                "s3_endpoint": self.s3_endpoint,
+                "s3_access_key_id": self.s3_access_key_id,
+                "s3_secret_key_secret_id": self.s3_secret_key_secret_id,
+                "replica_bucket_name": self.replica_bucket_name,
+            }
+        )
+
+    def _dr_key(self, name: str, args: StorageArgs, region: str) -> tuple[oci.Provider, oci.kms.Key]:
+        """A provider for the DR region and an HSM master key there (vault keys are regional)."""
+        provider = oci.Provider(f"{name}-dr-provider", region=region, opts=pulumi.ResourceOptions(parent=self))
+        in_dr = pulumi.ResourceOptions(parent=self, provider=provider, protect=True, retain_on_delete=True)
+        vault = oci.kms.Vault(
+            f"{name}-dr-vault",
+            compartment_id=args.compartment_id,
+            display_name=f"{args.name_prefix}-dr",
+            vault_type="DEFAULT",
+            opts=in_dr,
+        )
+        key = oci.kms.Key(
+            f"{name}-dr-key",
+            compartment_id=args.compartment_id,
+            display_name=f"{args.name_prefix}-dr-master",
+            management_endpoint=vault.management_endpoint,
+            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=KEY_AES_256_BYTES),
+            protection_mode="HSM",
+            is_auto_rotation_enabled=True,
+            auto_key_rotation_details=oci.kms.KeyAutoKeyRotationDetailsArgs(
+                rotation_interval_in_days=args.key_rotation_days
+            ),
+            opts=in_dr,
+        )
+        return provider, key
+
+    def _replica(
+        self,
+        *,
+        name: str,
+        args: StorageArgs,
+        region: str,
+        provider: oci.Provider,
+        key: oci.kms.Key,
+        source: oci.objectstorage.Bucket,
+        service_policy: oci.identity.Policy,
+    ) -> pulumi.Output[str]:
+        """The DR bucket in `region` with its write log, and the replication policy; returns its name."""
+        replica = oci.objectstorage.Bucket(
+            f"{name}-dr-bucket",
+            compartment_id=args.compartment_id,
+            namespace=source.namespace,
+            name=f"{args.name_prefix}-dicom-dr",
+            access_type="NoPublicAccess",
+            storage_tier="Standard",
+            versioning="Enabled",
+            kms_key_id=key.id,
+            object_events_enabled=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, protect=True, retain_on_delete=True, depends_on=[service_policy]
+            ),
+        )
+        log_group = oci.logging.LogGroup(
+            f"{name}-dr-log-group",
+            compartment_id=args.compartment_id,
+            display_name=f"{args.name_prefix}-dr-service-logs",
+            description="Service logs of the DR region (replica bucket writes)",
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        write_log(f"{name}-dr-write-log", log_group.id, args.compartment_id, replica, provider)
+        oci.objectstorage.ReplicationPolicy(
+            f"{name}-replication",
+            namespace=source.namespace,
+            bucket=source.name,
+            name=f"{args.name_prefix}-dicom-to-{region}",
+            destination_bucket_name=replica.name,
+            destination_region_name=region,
+            opts=pulumi.ResourceOptions(parent=source, depends_on=[service_policy]),
+        )
+        return replica.name
+
+
+def write_log(
+    name: str,
+    log_group_id: pulumi.Input[str],
+    compartment_id: pulumi.Input[str],
+    bucket: oci.objectstorage.Bucket,
+    provider: oci.Provider | None = None,
+) -> oci.logging.Log:
+    """The bucket's write-access service log (CIS OCI 4.17), parented to the bucket."""
+    return oci.logging.Log(
+        name,
+        display_name=bucket.name.apply(lambda bucket_name: f"{bucket_name}-write"),
+        log_group_id=log_group_id,
+        log_type="SERVICE",
+        configuration=oci.logging.LogConfigurationArgs(
+            compartment_id=compartment_id,
+            source=oci.logging.LogConfigurationSourceArgs(
+                category="write", resource=bucket.name, service="objectstorage", source_type="OCISERVICE"
+            ),
+        ),
+        is_enabled=True,
+        retention_duration=WRITE_LOG_RETENTION_DAYS,
+        opts=pulumi.ResourceOptions(parent=bucket, provider=provider),
+    )
