@@ -148,7 +148,7 @@ def validate_tcp_listener_tls(args: ResourceValidationArgs, report_violation: Re
 
 
 hipaa_dicom_tls = ResourceValidationPolicy(
-    name="hipaa-164-312-e-1-dicom-tls",
+    name="hipaa-164-312-e-2-ii-dicom-tls",
     description="DICOM (TCP) listeners of load balancers and network load balancers terminate TLS; without "
     "it DICOM travels in clear text from the modalities to Orthanc.",
     validate=validate_tcp_listener_tls,

@@ -86,3 +86,12 @@ def test_policy_pack_project_file() -> None:
     assert re.match(r"^\d+\.\d+\.\d+$", project["version"])
     main = (POLICIES_DIR / "__main__.py").read_text()
     assert main.count("PolicyPack(") == 1 and "COMPLIANCE_PACK" in main
+
+
+def test_pack_readme_lists_every_policy_with_its_level() -> None:
+    table = (POLICIES_DIR / "README.md").read_text().split("## Policies", 1)[1]
+    rows = [line.split("|") for line in table.splitlines() if line.startswith("| `")]
+    documented = [(cells[1].strip(" `"), cells[3].strip()) for cells in rows]
+    assert documented == [
+        (p.name, (p.enforcement_level or EnforcementLevel.ADVISORY).value.upper()) for p in COMPLIANCE_PACK.policies
+    ]
