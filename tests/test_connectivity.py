@@ -1,0 +1,280 @@
+"""Connectivity: FastConnect private circuit on the DRG, IPSec backup, FastConnect-first routing, config rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import connectivity_rules
+from components.config import ConfigError
+from components.connectivity import Connectivity, ConnectivityArgs
+from offline.provider_outputs import created_state
+from offline.redact import is_secret, redact
+from tests.support import Recorded, record, stack_config
+
+REGION = "eu-frankfurt-1"
+DRG = "ocid1.drg.oc1.eu-frankfurt-1.aaaaaaaatestdrg00000000000000000000000000000000000000"
+NETWORK_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestnetwork000000000000000000000000000000000"
+PROVIDER = "ocid1.providerservice.oc1.eu-frankfurt-1.aaaaaaaatestprovider0000000000000000000000000000000000"
+CROSS_CONNECT = "ocid1.crossconnect.oc1.eu-frankfurt-1.aaaaaaaatestcrossconnect000000000000000000000000000000"
+MD5_SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.aaaaaaaatestmd5secret000000000000000000000000000000000"
+ON_PREM = ["10.0.0.0/14"]
+
+FASTCONNECT: dict[str, Any] = {
+    "enabled": True,
+    "bandwidthShape": "10 Gbps",
+    "providerServiceOcid": PROVIDER,
+    "customerBgpAsn": 65010,
+    "customerBgpPeeringIp": "169.254.10.2/30",
+    "oracleBgpPeeringIp": "169.254.10.1/30",
+}
+IPSEC: dict[str, Any] = {"enabled": True, "cpeIpAddress": "203.0.113.10", "customerBgpAsn": 65010}
+
+VIRTUAL_CIRCUIT = "oci:Core/virtualCircuit:VirtualCircuit"
+IPSEC_CONNECTION = "oci:Core/ipsec:Ipsec"
+TUNNEL = "oci:Core/ipsecConnectionTunnelManagement:IpsecConnectionTunnelManagement"
+CPE = "oci:Core/cpe:Cpe"
+ATTACHMENT_MANAGEMENT = "oci:Core/drgAttachmentManagement:DrgAttachmentManagement"
+DRG_ROUTE_TABLE = "oci:Core/drgRouteTable:DrgRouteTable"
+DISTRIBUTION = "oci:Core/drgRouteDistribution:DrgRouteDistribution"
+STATEMENT = "oci:Core/drgRouteDistributionStatement:DrgRouteDistributionStatement"
+
+
+def _connectivity(**sections: dict[str, Any]) -> Recorded:
+    config = stack_config(connectivity=sections)
+
+    def program() -> None:
+        Connectivity(
+            "conn",
+            ConnectivityArgs(
+                config=config.connectivity, compartment_id=NETWORK_COMPARTMENT, drg_id=DRG, on_prem_cidrs=ON_PREM
+            ),
+        )
+
+    return record(program)
+
+
+def _id(recorded: Recorded, type_token: str) -> str:
+    """The id the offline engine gave the one resource of that type."""
+    (resource,) = recorded.of_type(type_token)
+    return created_state(type_token, resource.name, resource.inputs, REGION)[0]
+
+
+@pytest.fixture(scope="module")
+def both() -> Recorded:
+    return _connectivity(fastconnect=FASTCONNECT, ipsec=IPSEC)
+
+
+# --- FastConnect ---------------------------------------------------------------------------------------------
+
+
+def test_virtual_circuit_is_private_on_the_drg_with_bgp(both: Recorded) -> None:
+    (circuit,) = both.of_type(VIRTUAL_CIRCUIT)
+    inputs = circuit.inputs
+    assert inputs["type"] == "PRIVATE"
+    assert inputs["gatewayId"] == DRG
+    assert inputs["compartmentId"] == NETWORK_COMPARTMENT
+    assert inputs["bandwidthShapeName"] == "10 Gbps"
+    assert inputs["customerAsn"] == "65010"
+    assert inputs["providerServiceId"] == PROVIDER
+    assert inputs["crossConnectMappings"] == [
+        {"customerBgpPeeringIp": "169.254.10.2/30", "oracleBgpPeeringIp": "169.254.10.1/30"}
+    ]
+    assert "publicPrefixes" not in inputs
+    assert circuit.protect is True
+
+
+def test_colocated_circuit_names_its_cross_connect_and_vlan() -> None:
+    colocated = {**FASTCONNECT, "providerServiceOcid": None, "crossConnectOcid": CROSS_CONNECT, "vlan": 1200}
+    (circuit,) = _connectivity(fastconnect=colocated).of_type(VIRTUAL_CIRCUIT)
+    (mapping,) = circuit.inputs["crossConnectMappings"]
+    assert mapping["crossConnectOrCrossConnectGroupId"] == CROSS_CONNECT
+    assert mapping["vlan"] == 1200
+    assert "providerServiceId" not in circuit.inputs
+
+
+def test_bgp_md5_key_comes_from_vault_as_a_secret_never_in_plaintext() -> None:
+    recorded = _connectivity(fastconnect={**FASTCONNECT, "bgpMd5AuthKeySecretOcid": MD5_SECRET})
+    (circuit,) = recorded.of_type(VIRTUAL_CIRCUIT)
+    key = circuit.inputs["crossConnectMappings"][0]["bgpMd5authKey"]
+    assert is_secret(key)
+    assert key["value"]  # the stand-in the offline Vault answered with
+    assert key["value"] not in json.dumps(redact(circuit.inputs))
+
+
+def test_circuit_attachment_uses_the_onprem_route_table(both: Recorded) -> None:
+    table_id = _id(both, DRG_ROUTE_TABLE)
+    attachments = {a.inputs["attachmentType"]: a for a in both.of_type(ATTACHMENT_MANAGEMENT)}
+    assert set(attachments) == {"VIRTUAL_CIRCUIT"}
+    circuit = attachments["VIRTUAL_CIRCUIT"].inputs
+    assert circuit["networkId"] == _id(both, VIRTUAL_CIRCUIT)
+    assert circuit["drgRouteTableId"] == table_id
+    assert circuit["drgId"] == DRG
+
+
+def test_onprem_route_table_imports_only_the_vcn_and_no_static_route(both: Recorded) -> None:
+    (table,) = both.of_type(DRG_ROUTE_TABLE)
+    assert table.inputs["drgId"] == DRG
+    assert table.inputs["importDrgRouteDistributionId"] == _id(both, DISTRIBUTION)
+    assert table.inputs["isEcmpEnabled"] is False
+    (distribution,) = both.of_type(DISTRIBUTION)
+    assert distribution.inputs["distributionType"] == "IMPORT"
+    statements = both.of_type(STATEMENT)
+    assert [s.inputs["matchCriteria"] for s in statements] == [
+        {"matchType": "DRG_ATTACHMENT_TYPE", "attachmentType": "VCN"}
+    ]
+    assert all(s.inputs["action"] == "ACCEPT" for s in statements)
+    assert not both.of_type("oci:Core/drgRouteTableRouteRule:DrgRouteTableRouteRule")
+
+
+# --- IPSec ---------------------------------------------------------------------------------------------------
+
+
+def test_ipsec_connects_the_cpe_to_the_drg(both: Recorded) -> None:
+    (cpe,) = both.of_type(CPE)
+    assert cpe.inputs["ipAddress"] == "203.0.113.10"
+    (connection,) = both.of_type(IPSEC_CONNECTION)
+    inputs = connection.inputs
+    assert inputs["drgId"] == DRG
+    assert inputs["cpeId"] == _id(both, CPE)
+    assert inputs["staticRoutes"] == []  # BGP on both tunnels
+    table_id = _id(both, DRG_ROUTE_TABLE)
+    assert inputs["tunnelConfigurations"] == [{"drgRouteTableId": table_id}] * 2
+
+
+def test_both_tunnels_run_bgp_with_ikev2_and_strong_proposals(both: Recorded) -> None:
+    tunnels = sorted(both.of_type(TUNNEL), key=lambda t: t.name)
+    assert [t.name for t in tunnels] == ["conn-ipsec-tunnel-1", "conn-ipsec-tunnel-2"]
+    ipsec_id = _id(both, IPSEC_CONNECTION)
+    assert {t.inputs["ipsecId"] for t in tunnels} == {ipsec_id}
+    assert len({t.inputs["tunnelId"] for t in tunnels}) == 2
+    assert [t.inputs["bgpSessionInfo"] for t in tunnels] == [
+        {"customerBgpAsn": "65010", "customerInterfaceIp": "169.254.20.2/30", "oracleInterfaceIp": "169.254.20.1/30"},
+        {"customerBgpAsn": "65010", "customerInterfaceIp": "169.254.20.6/30", "oracleInterfaceIp": "169.254.20.5/30"},
+    ]
+    for tunnel in tunnels:
+        assert tunnel.inputs["routing"] == "BGP"
+        assert tunnel.inputs["ikeVersion"] == "V2"
+        assert tunnel.inputs["phaseOneDetails"]["customEncryptionAlgorithm"] == "AES_256_CBC"
+        assert tunnel.inputs["phaseOneDetails"]["customDhGroup"] == "GROUP20"
+        assert tunnel.inputs["phaseTwoDetails"]["customEncryptionAlgorithm"] == "AES_256_GCM"
+        assert tunnel.inputs["phaseTwoDetails"]["isPfsEnabled"] is True
+
+
+def test_no_tunnel_shared_secret_anywhere_in_the_inputs(both: Recorded) -> None:
+    for resource in both:
+        assert "sharedSecret" not in json.dumps(resource.inputs), resource.urn
+
+
+def test_static_ipsec_alone_routes_the_hospital_cidrs() -> None:
+    recorded = _connectivity(ipsec={**IPSEC, "routing": "STATIC"})
+    (connection,) = recorded.of_type(IPSEC_CONNECTION)
+    assert connection.inputs["staticRoutes"] == ON_PREM
+    for tunnel in recorded.of_type(TUNNEL):
+        assert tunnel.inputs["routing"] == "STATIC"
+        assert "bgpSessionInfo" not in tunnel.inputs
+    assert not recorded.of_type(VIRTUAL_CIRCUIT)
+
+
+def test_nothing_is_created_when_both_paths_are_off() -> None:
+    recorded = _connectivity()
+    assert [r.type for r in recorded] == ["dicomstore:connectivity:Connectivity"]
+
+
+# --- config rules --------------------------------------------------------------------------------------------
+
+
+def _problems(**sections: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as error:
+        stack_config(connectivity=sections)
+    return str(error.value)
+
+
+def test_peering_address_must_be_a_30_or_31() -> None:
+    message = _problems(fastconnect={**FASTCONNECT, "customerBgpPeeringIp": "169.254.10.2/24"})
+    assert (
+        "dicomstore:connectivity.fastconnect.customerBgpPeeringIp = '169.254.10.2/24': is not a /30 or /31" in message
+    )
+
+
+def test_peering_address_must_be_link_local_or_private() -> None:
+    message = _problems(
+        fastconnect={**FASTCONNECT, "customerBgpPeeringIp": "8.8.8.2/30", "oracleBgpPeeringIp": "8.8.8.1/30"}
+    )
+    assert "customerBgpPeeringIp = '8.8.8.2/30': is neither link-local" in message
+    assert "oracleBgpPeeringIp = '8.8.8.1/30': is neither link-local" in message
+
+
+def test_peering_ends_must_share_their_subnet() -> None:
+    message = _problems(fastconnect={**FASTCONNECT, "oracleBgpPeeringIp": "169.254.11.1/30"})
+    assert "oracleBgpPeeringIp = '169.254.11.1/30': is not in the customer side's subnet 169.254.10.0/30" in message
+
+
+def test_tunnel_session_must_not_reuse_the_circuit_subnet() -> None:
+    tunnels = [
+        {"customerInterfaceIp": "169.254.10.2/30", "oracleInterfaceIp": "169.254.10.1/30"},
+        {"customerInterfaceIp": "169.254.20.6/30", "oracleInterfaceIp": "169.254.20.5/30"},
+    ]
+    message = _problems(fastconnect=FASTCONNECT, ipsec={**IPSEC, "tunnels": tunnels})
+    assert "ipsec.tunnels[0].customerInterfaceIp = '169.254.10.2/30': shares its subnet" in message
+
+
+def test_fastconnect_needs_a_provider_or_a_cross_connect() -> None:
+    message = _problems(fastconnect={**FASTCONNECT, "providerServiceOcid": None})
+    assert "connectivity.fastconnect.providerServiceOcid = None: is required" in message
+    message = _problems(fastconnect={**FASTCONNECT, "crossConnectOcid": CROSS_CONNECT, "vlan": 1200})
+    assert "connectivity.fastconnect.crossConnectOcid" in message and "not both" in message
+
+
+def test_colocation_needs_a_vlan() -> None:
+    message = _problems(fastconnect={**FASTCONNECT, "providerServiceOcid": None, "crossConnectOcid": CROSS_CONNECT})
+    assert "connectivity.fastconnect.vlan = None: is required on a colocation cross-connect" in message
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "192.168.1.1", "100.64.0.1", "169.254.1.1", "not-an-ip"])
+def test_cpe_address_must_be_public(address: str) -> None:
+    message = _problems(ipsec={**IPSEC, "cpeIpAddress": address})
+    assert f"connectivity.ipsec.cpeIpAddress = '{address}'" in message
+
+
+def test_static_ipsec_next_to_fastconnect_is_rejected() -> None:
+    message = _problems(fastconnect=FASTCONNECT, ipsec={**IPSEC, "routing": "STATIC"})
+    assert "connectivity.ipsec.routing = 'STATIC': cannot be ordered behind FastConnect" in message
+
+
+def test_oracle_asn_is_rejected() -> None:
+    message = _problems(fastconnect={**FASTCONNECT, "customerBgpAsn": connectivity_rules.ORACLE_BGP_ASN})
+    assert "connectivity.fastconnect.customerBgpAsn = 31898: is Oracle's own ASN" in message
+
+
+def test_a_good_hybrid_config_passes() -> None:
+    config = stack_config(connectivity={"fastconnect": FASTCONNECT, "ipsec": IPSEC})
+    assert config.connectivity.ipsec.routing == "BGP"
+
+
+# --- pure rules ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("customer", "oracle", "expected"),
+    [
+        ("169.254.10.2/30", "169.254.10.1/30", []),
+        ("169.254.10.0/31", "169.254.10.1/31", []),
+        ("10.255.0.2/30", "10.255.0.1/30", []),
+        ("169.254.10.3/30", "169.254.10.1/30", [("customer", "is the network or broadcast address of its /30")]),
+        ("169.254.10.2/30", "169.254.10.2/30", [("oracle", "is the same address as the customer side")]),
+        ("fe80::1/127", "169.254.10.1/30", [("customer", "is not a /30 or /31 address")]),
+    ],
+)
+def test_peering_pair_problems(customer: str, oracle: str, expected: list[tuple[str, str]]) -> None:
+    found = [(side, problem) for side, problem, _fix in connectivity_rules.peering_pair_problems(customer, oracle)]
+    assert found == expected
+
+
+def test_public_ipv4_problem() -> None:
+    assert connectivity_rules.public_ipv4_problem("198.51.100.7") is None  # RFC 5737 example address
+    assert connectivity_rules.public_ipv4_problem("52.1.2.3") is None
+    assert connectivity_rules.public_ipv4_problem("172.16.0.1") is not None
+    assert connectivity_rules.public_ipv4_problem("2001:db8::1") is not None
