@@ -3,7 +3,8 @@
 
 HIPAA names outcomes, not settings; each policy states the setting that delivers the outcome on OCI:
 * (a)(1) access control: nothing that holds or serves PHI gets a public IP or a public endpoint;
-* (a)(2)(iv) encryption at rest: bucket, PostgreSQL storage and OKE secrets use the customer-managed key;
+* (a)(2)(iv) encryption at rest: bucket, PostgreSQL storage, OKE secrets and OKE node boot volumes use the
+  customer-managed key;
 * (b) audit controls: audit retention >= 365 days (configurable) and access logs on every load balancer;
 * (c)(1) integrity: image storage keeps versions or is under a retention rule;
 * (e)(1) transmission security: every HTTP listener terminates TLS 1.2+ only; plain TCP (DICOM) listeners
@@ -40,6 +41,7 @@ from policies._stack import linked, resources_of
 DB_SYSTEM = "oci:Psql/dbSystem:DbSystem"
 CLUSTER = "oci:ContainerEngine/cluster:Cluster"
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
+NODE_POOL = "oci:ContainerEngine/nodePool:NodePool"
 LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
 NETWORK_LOAD_BALANCER = "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer"
 LB_LISTENER = "oci:LoadBalancer/listener:Listener"
@@ -60,6 +62,7 @@ CMK_LOCATIONS: Mapping[str, tuple[str, str]] = {
     BUCKET: ("kmsKeyId", "kms_key_id"),
     DB_SYSTEM: ("storageDetails.kmsKeyId", "storage_details.kms_key_id"),
     CLUSTER: ("kmsKeyId", "kms_key_id (encrypts Kubernetes secrets in etcd)"),
+    NODE_POOL: ("nodeConfigDetails.kmsKeyId", "node_config_details.kms_key_id (boot volumes cache pulled PHI)"),
 }
 
 
@@ -75,8 +78,8 @@ def validate_encryption_at_rest(args: ResourceValidationArgs, report_violation: 
 
 hipaa_encryption_at_rest = ResourceValidationPolicy(
     name="hipaa-164-312-a-2-iv-encryption-at-rest-cmk",
-    description="The DICOM bucket, the PostgreSQL storage and OKE secrets are encrypted with the "
-    "customer-managed Vault key.",
+    description="The DICOM bucket, the PostgreSQL storage, OKE secrets and OKE node boot volumes are encrypted "
+    "with the customer-managed Vault key.",
     validate=validate_encryption_at_rest,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
@@ -84,8 +87,8 @@ hipaa_encryption_at_rest = ResourceValidationPolicy(
         "164.312(a)(2)(iv)", "Encryption and decryption: encrypt and decrypt electronic protected health information."
     ),
     remediation_steps="Pass the Vault master key id to the bucket (kms_key_id), the PostgreSQL DB system "
-    "(storage_details.kms_key_id) and the OKE cluster (kms_key_id), with IAM policies that let each service "
-    "use the key.",
+    "(storage_details.kms_key_id), the OKE cluster (kms_key_id) and node pools (node_config_details.kms_key_id), "
+    "with IAM policies that let each service use the key.",
     tags=["encryption", "phi"],
 )
 

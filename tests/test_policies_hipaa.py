@@ -29,6 +29,12 @@ AUDIT = "oci:Audit/configuration:Configuration"
             "storage_details.kms_key_id",
         ),
         (hipaa.CLUSTER, {"kmsKeyId": "ocid1.key"}, {"kmsKeyId": None}, "kms_key_id (encrypts Kubernetes secrets"),
+        (
+            hipaa.NODE_POOL,
+            {"nodeConfigDetails": {"kmsKeyId": "ocid1.key", "size": 2}},
+            {"nodeConfigDetails": {"size": 2}},
+            "node_config_details.kms_key_id",
+        ),
     ],
 )
 def test_encryption_at_rest(resource_type: str, good: dict[str, Any], bad: dict[str, Any], fix: str) -> None:
