@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pulumi_policy import EnforcementLevel
+
 from offline.compliance_reports import render_markdown, render_sarif, render_text
 from offline.policy_replay import has_mandatory_violation, replay
 from offline.records import ResourceRecord
@@ -72,6 +74,13 @@ def load_policy_config(path: Path | None) -> dict[str, Any]:
         raise PolicyConfigError(f"--policy-config {path}: {error}; pass a JSON object keyed by policy name") from error
     if not isinstance(config, dict):
         raise PolicyConfigError(f"--policy-config {path}: expected a JSON object keyed by policy name")
+    levels = {level.value for level in EnforcementLevel}
+    for name, entry in config.items():
+        level = entry.get("enforcementLevel") if isinstance(entry, dict) else entry
+        if level is not None and level not in levels:
+            raise PolicyConfigError(
+                f"--policy-config {path}: {name}.enforcementLevel = {level!r}; use one of {sorted(levels)}"
+            )
     return config
 
 

@@ -189,3 +189,6 @@ def test_policy_config_file_overrides_levels(tmp_path: Path, capsys: pytest.Capt
     assert "ADVISORY  ssh:" in capsys.readouterr().out
     config.write_text("{not json")
     assert main(["check", str(export), "--policy-config", str(config)]) == 2
+    config.write_text(json.dumps({"cis-4-16-kms-key-rotation": {"enforcementLevel": "warn"}}))
+    assert main(["check", str(export), "--policy-config", str(config)]) == 2
+    assert "cis-4-16-kms-key-rotation.enforcementLevel = 'warn'; use one of" in capsys.readouterr().err
