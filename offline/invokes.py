@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from offline.addresses import placeholder_ip
+
 InvokeAnswer = Callable[[Mapping[str, Any], str], dict[str, Any]]
 """(invoke arguments, region) -> result in the engine representation (camelCase keys)."""
 
@@ -81,11 +83,24 @@ def _services(_args: Mapping[str, Any], region: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _vnic(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    vnic_id = str(args.get("vnicId", ""))
+    return {
+        "id": vnic_id,
+        "vnicId": vnic_id,
+        "isPrimary": True,
+        "privateIpAddress": placeholder_ip(f"vnic/{vnic_id}"),
+        "skipSourceDestCheck": False,
+        "state": "AVAILABLE",
+    }
+
+
 INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
     "oci:ObjectStorage/getNamespace:getNamespace": _namespace,
     "oci:Identity/getAvailabilityDomains:getAvailabilityDomains": _availability_domains,
     "oci:Identity/getFaultDomains:getFaultDomains": _fault_domains,
     "oci:Core/getServices:getServices": _services,
+    "oci:Core/getVnic:getVnic": _vnic,
 }
 
 

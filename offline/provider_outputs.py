@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from offline.addresses import placeholder_ip
 from offline.invokes import fake_ocid
 
 ComputedOutputs = Callable[[str, Mapping[str, Any], str], dict[str, Any]]
@@ -50,12 +51,39 @@ def _psql_db_system(name: str, inputs: Mapping[str, Any], _region: str) -> dict[
     return {"networkDetails": network}
 
 
+def _container_instance(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    # OCI creates one VNIC per requested vnic; the program looks its private address up by vnicId.
+    vnics = [
+        {**vnic, "vnicId": fake_ocid("vnic", f"{name}/{index}", region)}
+        for index, vnic in enumerate(inputs.get("vnics") or [])
+    ]
+    return {"vnics": vnics, "state": "ACTIVE"}
+
+
+def _load_balancer(name: str, inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    public = not inputs.get("isPrivate", False)
+    address = placeholder_ip(f"loadbalancer/{name}")
+    return {"ipAddressDetails": [{"ipAddress": address, "isPublic": public}], "ipAddresses": [address]}
+
+
+def _network_load_balancer(name: str, inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    public = not inputs.get("isPrivate", False)
+    return {
+        "ipAddresses": [
+            {"ipAddress": placeholder_ip(f"networkloadbalancer/{name}"), "isPublic": public, "ipVersion": "IPV4"}
+        ]
+    }
+
+
 COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:Core/vcn:Vcn": _vcn,
     "oci:ObjectStorage/bucket:Bucket": _bucket,
     "oci:Identity/customerSecretKey:CustomerSecretKey": _customer_secret_key,
     "oci:Vault/secret:Secret": _vault_secret,
     "oci:Psql/dbSystem:DbSystem": _psql_db_system,
+    "oci:ContainerEngine/containerInstance:ContainerInstance": _container_instance,
+    "oci:LoadBalancer/loadBalancer:LoadBalancer": _load_balancer,
+    "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer": _network_load_balancer,
 }
 
 

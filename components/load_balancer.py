@@ -1,0 +1,360 @@
+"""Private load balancing in front of Orthanc: HTTPS (DICOMweb, REST) and DICOM (DIMSE) on port 4242.
+
+Reusable by both runtimes: the backends are plain IP addresses and ports (container instances' VNIC addresses,
+or OKE worker addresses with node ports).
+
+Design choices:
+- A flexible-shape *private* load balancer in the lb subnet with the lb NSG: the hospital reaches it over
+  FastConnect/IPSec only; there is no public IP anywhere in front of PHI.
+- HTTPS terminates here (listener protocol HTTP with an ssl_configuration): TLS 1.2+ only with a custom
+  ECDHE+AEAD cipher suite (components/tls_policy.py). The certificate comes from OCI Certificates: the one
+  named in the config, or else one issued by a private CA of the stack, whose signing key is an RSA key in the
+  stack's vault (HSM). A CA cannot sign with the AES master key, hence a dedicated asymmetric key.
+- Backend health: the load balancer's health checker cannot send an Authorization header, and Orthanc answers
+  every route with 401 when authentication is on (it always is). The check therefore asks `GET /system` and
+  expects 401: that proves Orthanc's HTTP server is up *and* that authentication is enforced, without putting
+  a password in the load balancer's definition. Health checks name no port, so each backend is checked on its
+  own. Session persistence is off: replicas share the index and the bucket, so any replica serves any request.
+- DICOM: plain DIMSE goes through a private network load balancer (layer 4, TCP health check on 4242); when
+  DICOM TLS is configured the L7 load balancer terminates TLS on a TCP listener at 4242 instead (a network
+  load balancer cannot terminate TLS), so no clear-text DICOM path exists.
+- Access and error logs of the load balancer go to the stack's service log group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_oci as oci
+
+from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, tls_protocols
+
+HTTPS_PORT = 443
+HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
+HEALTH_CHECK_UNAUTHENTICATED_CODE = 401  # the checker has no credentials: 401 = up and auth enforced
+HEALTH_CHECK_INTERVAL_MS = 10_000
+HEALTH_CHECK_TIMEOUT_MS = 3_000
+HEALTH_CHECK_RETRIES = 3
+IDLE_TIMEOUT_SECONDS = "300"  # STOW-RS of a large study and WADO-RS of a CT series take minutes
+LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days; long-term audit copies go to Object Storage
+LEAF_CERTIFICATE_VALIDITY = "P397D"  # CA/Browser Forum ceiling for TLS server certificates
+CA_VALIDITY = "P3650D"
+RENEWAL_INTERVAL = "P365D"
+ADVANCE_RENEWAL = "P30D"
+CA_KEY_LENGTH_BYTES = 512  # RSA 4096 for a CA that lives ten years
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A backend of both the HTTP and the DICOM backend sets."""
+
+    ip_address: pulumi.Input[str]
+    http_port: int
+    dicom_port: int
+
+
+@dataclass(frozen=True)
+class PrivateLoadBalancerArgs:
+    compartment_id: pulumi.Input[str]
+    """Compartment of the load balancers (the app compartment)."""
+    subnet_id: pulumi.Input[str]
+    """The lb tier's private subnet."""
+    nsg_id: pulumi.Input[str]
+    """The lb tier's NSG."""
+    backends: Sequence[Backend]
+    """Where Orthanc listens (one entry per replica or node)."""
+    tls_min_version: TlsVersion
+    """Lowest TLS version accepted (`orthanc.tlsMinVersion`)."""
+    dicom_tls: bool
+    """Terminate DICOM TLS on port 4242 (`orthanc.dicomTls`)."""
+    log_group_id: pulumi.Input[str]
+    """Service log group (Security block) for access and error logs."""
+    certificate_id: pulumi.Input[str] | None = None
+    """OCI Certificates certificate (`orthanc.certificateOcid`); None: issue one from a private CA."""
+    vault_management_endpoint: pulumi.Input[str] | None = None
+    """Vault management endpoint, to create the private CA's key (needed when certificate_id is None)."""
+    common_name: str = "dicomstore.internal"
+    """Subject and DNS name of the issued certificate (the name the hospital's DNS points at the LB)."""
+    dicom_port: int = 4242
+    """Port of the DICOM listener."""
+    min_bandwidth_mbps: int = 10
+    max_bandwidth_mbps: int = 100
+
+
+class PrivateLoadBalancer(pulumi.ComponentResource):
+    """Private L7 load balancer (HTTPS) and DICOM listener in front of Orthanc."""
+
+    ip_address: pulumi.Output[str]
+    dicom_host: pulumi.Output[str]
+    dicom_port: pulumi.Output[int]
+    certificate_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PrivateLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:load_balancer:PrivateLoadBalancer", name, None, opts)
+        if not args.backends:
+            raise ValueError(f"{name}: a load balancer needs at least one backend")
+        child = pulumi.ResourceOptions(parent=self)
+
+        lb = oci.loadbalancer.LoadBalancer(
+            f"{name}-lb",
+            compartment_id=args.compartment_id,
+            display_name=f"{name}-lb",
+            shape="flexible",
+            shape_details={
+                "minimum_bandwidth_in_mbps": args.min_bandwidth_mbps,
+                "maximum_bandwidth_in_mbps": args.max_bandwidth_mbps,
+            },
+            is_private=True,
+            subnet_ids=[args.subnet_id],
+            network_security_group_ids=[args.nsg_id],
+            opts=child,
+        )
+        self.ip_address = lb.ip_address_details.apply(lambda details: str(details[0].ip_address))
+        lb_child = pulumi.ResourceOptions(parent=lb)
+        for category in ("access", "error"):
+            oci.logging.Log(
+                f"{name}-{category}-log",
+                display_name=f"{name}-lb-{category}",
+                log_group_id=args.log_group_id,
+                log_type="SERVICE",
+                configuration={
+                    "compartment_id": args.compartment_id,
+                    "source": {
+                        "category": category,
+                        "resource": lb.id,
+                        "service": "loadbalancer",
+                        "source_type": "OCISERVICE",
+                    },
+                },
+                is_enabled=True,
+                retention_duration=LOG_RETENTION_DAYS,
+                opts=lb_child,
+            )
+
+        self.certificate_id = (
+            pulumi.Output.from_input(args.certificate_id)
+            if args.certificate_id is not None
+            else self._issue_certificate(name, args, self.ip_address)
+        )
+        suite = oci.loadbalancer.SslCipherSuite(
+            f"{name}-cipher-suite",
+            load_balancer_id=lb.id,
+            name=cipher_suite_name(args.tls_min_version),
+            ciphers=cipher_suite(args.tls_min_version),
+            opts=lb_child,
+        )
+        ssl_configuration = oci.loadbalancer.ListenerSslConfigurationArgs(
+            certificate_ids=[self.certificate_id],
+            protocols=tls_protocols(args.tls_min_version),
+            cipher_suite_name=suite.name,
+            server_order_preference="ENABLED",
+            verify_peer_certificate=False,
+        )
+        self._serve(
+            f"{name}-https",
+            lb,
+            ssl_configuration,
+            args.backends,
+            listener=("https", HTTPS_PORT, "HTTP"),
+            health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(
+                protocol="HTTP",
+                url_path=HEALTH_CHECK_PATH,
+                return_code=HEALTH_CHECK_UNAUTHENTICATED_CODE,
+                interval_ms=HEALTH_CHECK_INTERVAL_MS,
+                timeout_in_millis=HEALTH_CHECK_TIMEOUT_MS,
+                retries=HEALTH_CHECK_RETRIES,
+            ),
+            backend_port=lambda backend: backend.http_port,
+        )
+        self.dicom_port = pulumi.Output.from_input(args.dicom_port)
+        if args.dicom_tls:
+            self._serve(
+                f"{name}-dicom-tls",
+                lb,
+                ssl_configuration,
+                args.backends,
+                listener=("dicom-tls", args.dicom_port, "TCP"),
+                health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(
+                    protocol="TCP",
+                    interval_ms=HEALTH_CHECK_INTERVAL_MS,
+                    timeout_in_millis=HEALTH_CHECK_TIMEOUT_MS,
+                    retries=HEALTH_CHECK_RETRIES,
+                ),
+                backend_port=lambda backend: backend.dicom_port,
+            )
+            self.dicom_host = self.ip_address
+        else:
+            self.dicom_host = self._network_load_balancer(name, args)
+
+        self.register_outputs(
+            {
+                "ip_address": self.ip_address,
+                "dicom_host": self.dicom_host,
+                "dicom_port": self.dicom_port,
+                "certificate_id": self.certificate_id,
+            }
+        )
+
+    def _serve(
+        self,
+        name: str,
+        lb: oci.loadbalancer.LoadBalancer,
+        ssl_configuration: oci.loadbalancer.ListenerSslConfigurationArgs,
+        backends: Sequence[Backend],
+        *,
+        listener: tuple[str, int, str],
+        health_checker: oci.loadbalancer.BackendSetHealthCheckerArgs,
+        backend_port: Callable[[Backend], int],
+    ) -> None:
+        """A TLS listener (name, port, protocol), its health-checked backend set and the backends.
+
+        No session persistence configuration: any replica serves any request.
+        """
+        listener_name, port, protocol = listener
+        backend_set = oci.loadbalancer.BackendSet(
+            name,
+            load_balancer_id=lb.id,
+            name=f"orthanc-{listener_name}",
+            policy="LEAST_CONNECTIONS",
+            health_checker=health_checker,
+            opts=pulumi.ResourceOptions(parent=lb),
+        )
+        for index, backend in enumerate(backends):
+            oci.loadbalancer.Backend(
+                f"{name}-{index}",
+                load_balancer_id=lb.id,
+                backendset_name=backend_set.name,
+                ip_address=backend.ip_address,
+                port=backend_port(backend),
+                opts=pulumi.ResourceOptions(parent=backend_set),
+            )
+        oci.loadbalancer.Listener(
+            f"{name}-listener",
+            load_balancer_id=lb.id,
+            name=listener_name,
+            port=port,
+            protocol=protocol,
+            default_backend_set_name=backend_set.name,
+            ssl_configuration=ssl_configuration,
+            connection_configuration=oci.loadbalancer.ListenerConnectionConfigurationArgs(
+                idle_timeout_in_seconds=IDLE_TIMEOUT_SECONDS
+            ),
+            opts=pulumi.ResourceOptions(parent=lb),
+        )
+
+    def _issue_certificate(
+        self, name: str, args: PrivateLoadBalancerArgs, ip_address: pulumi.Output[str]
+    ) -> pulumi.Output[str]:
+        """A private CA (key in the vault's HSM) and the listener's certificate for the common name and the
+        load balancer's address, renewed automatically."""
+        if args.vault_management_endpoint is None:
+            raise ValueError(
+                f"{name}: without certificate_id, vault_management_endpoint is needed to create the CA key"
+            )
+        stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        ca_key = oci.kms.Key(
+            f"{name}-ca-key",
+            compartment_id=args.compartment_id,
+            display_name=f"{name}-ca-key",
+            management_endpoint=args.vault_management_endpoint,
+            key_shape={"algorithm": "RSA", "length": CA_KEY_LENGTH_BYTES},
+            protection_mode="HSM",
+            opts=stateful,
+        )
+        authority = oci.certificatesmanagement.CertificateAuthority(
+            f"{name}-ca",
+            compartment_id=args.compartment_id,
+            name=f"{name}-ca",
+            description="Private CA of the DICOM store's load balancer certificates",
+            kms_key_id=ca_key.id,
+            certificate_authority_config={
+                "config_type": "ROOT_CA_GENERATED_INTERNALLY",
+                "signing_algorithm": "SHA256_WITH_RSA",
+                "subject": {"common_name": f"{args.common_name} private CA"},
+            },
+            certificate_authority_rules=[
+                {
+                    "rule_type": "CERTIFICATE_AUTHORITY_ISSUANCE_EXPIRY_RULE",
+                    "certificate_authority_max_validity_duration": CA_VALIDITY,
+                    "leaf_certificate_max_validity_duration": LEAF_CERTIFICATE_VALIDITY,
+                }
+            ],
+            opts=stateful,
+        )
+        certificate = oci.certificatesmanagement.Certificate(
+            f"{name}-certificate",
+            compartment_id=args.compartment_id,
+            name=f"{name}-https",
+            description="TLS server certificate of the DICOM store's private load balancer",
+            certificate_config={
+                "config_type": "ISSUED_BY_INTERNAL_CA",
+                "issuer_certificate_authority_id": authority.id,
+                "certificate_profile_type": "TLS_SERVER_OR_CLIENT",
+                "key_algorithm": "RSA2048",
+                "signature_algorithm": "SHA256_WITH_RSA",
+                "subject": {"common_name": args.common_name},
+                "subject_alternative_names": [
+                    {"type": "DNS", "value": args.common_name},
+                    {"type": "IP", "value": ip_address},
+                ],
+            },
+            certificate_rules=[
+                {
+                    "rule_type": "CERTIFICATE_RENEWAL_RULE",
+                    "renewal_interval": RENEWAL_INTERVAL,
+                    "advance_renewal_period": ADVANCE_RENEWAL,
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=authority),
+        )
+        return certificate.id
+
+    def _network_load_balancer(self, name: str, args: PrivateLoadBalancerArgs) -> pulumi.Output[str]:
+        """Layer-4 pass-through of DIMSE to Orthanc's DICOM port; returns the NLB's private address."""
+        nlb = oci.networkloadbalancer.NetworkLoadBalancer(
+            f"{name}-nlb",
+            compartment_id=args.compartment_id,
+            display_name=f"{name}-dicom-nlb",
+            subnet_id=args.subnet_id,
+            network_security_group_ids=[args.nsg_id],
+            is_private=True,
+            # Orthanc matches modalities by AE title, not address (DicomCheckModalityHost: false).
+            is_preserve_source_destination=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        nlb_child = pulumi.ResourceOptions(parent=nlb)
+        dicom_set = oci.networkloadbalancer.BackendSet(
+            f"{name}-nlb-dicom",
+            network_load_balancer_id=nlb.id,
+            name="orthanc-dicom",
+            policy="FIVE_TUPLE",
+            is_preserve_source=False,
+            health_checker={
+                "protocol": "TCP",
+                "interval_in_millis": HEALTH_CHECK_INTERVAL_MS,
+                "timeout_in_millis": HEALTH_CHECK_TIMEOUT_MS,
+                "retries": HEALTH_CHECK_RETRIES,
+            },
+            opts=nlb_child,
+        )
+        for index, backend in enumerate(args.backends):
+            oci.networkloadbalancer.Backend(
+                f"{name}-nlb-dicom-{index}",
+                network_load_balancer_id=nlb.id,
+                backend_set_name=dicom_set.name,
+                ip_address=backend.ip_address,
+                port=backend.dicom_port,
+                opts=pulumi.ResourceOptions(parent=dicom_set),
+            )
+        oci.networkloadbalancer.Listener(
+            f"{name}-nlb-dicom-listener",
+            network_load_balancer_id=nlb.id,
+            name="dicom",
+            port=args.dicom_port,
+            protocol="TCP",
+            default_backend_set_name=dicom_set.name,
+            opts=nlb_child,
+        )
+        return nlb.ip_addresses.apply(lambda addresses: str(addresses[0].ip_address))

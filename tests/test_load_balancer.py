@@ -1,0 +1,217 @@
+"""The private load balancer: TLS policy table (pure) and the resources the component registers under mocks."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
+from components.tls_policy import (
+    TLS12_CIPHERS,
+    TLS13_CIPHERS,
+    TlsVersion,
+    cipher_suite,
+    cipher_suite_name,
+    tls_protocols,
+)
+from offline.provider_outputs import created_state
+from offline.records import ResourceRecord
+from tests.support import Recorded, record
+
+REGION = "eu-frankfurt-1"
+COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
+LB_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaalbsubnet00000000000000000000000000000000000000000"
+LB_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.aaaaaaaalbnsg000000000000000000000000000000000000000"
+LOG_GROUP = "ocid1.loggroup.oc1.eu-frankfurt-1.aaaaaaaaloggroup00000000000000000000000000000000000000000"
+CERTIFICATE = "ocid1.certificate.oc1.eu-frankfurt-1.aaaaaaaahospitalcertificate000000000000000000000000000000"
+VAULT_ENDPOINT = "https://abc123-management.kms.eu-frankfurt-1.oraclecloud.com"
+BACKEND_IPS = ("10.20.1.10", "10.20.1.11")
+
+LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
+LISTENER = "oci:LoadBalancer/listener:Listener"
+BACKEND_SET = "oci:LoadBalancer/backendSet:BackendSet"
+BACKEND = "oci:LoadBalancer/backend:Backend"
+CIPHER_SUITE = "oci:LoadBalancer/sslCipherSuite:SslCipherSuite"
+NLB = "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer"
+NLB_LISTENER = "oci:NetworkLoadBalancer/listener:Listener"
+NLB_BACKEND_SET = "oci:NetworkLoadBalancer/backendSet:BackendSet"
+NLB_BACKEND = "oci:NetworkLoadBalancer/backend:Backend"
+LOG = "oci:Logging/log:Log"
+KEY = "oci:Kms/key:Key"
+CA = "oci:CertificatesManagement/certificateAuthority:CertificateAuthority"
+CERT = "oci:CertificatesManagement/certificate:Certificate"
+
+
+def engine_id(resource: ResourceRecord) -> str:
+    return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+
+def planned(
+    tls_min_version: TlsVersion = "TLSv1.2", dicom_tls: bool = False, certificate_id: str | None = CERTIFICATE
+) -> Recorded:
+    def program() -> None:
+        lb = PrivateLoadBalancer(
+            "edge",
+            PrivateLoadBalancerArgs(
+                compartment_id=COMPARTMENT,
+                subnet_id=LB_SUBNET,
+                nsg_id=LB_NSG,
+                backends=[Backend(ip_address=ip, http_port=8042, dicom_port=4242) for ip in BACKEND_IPS],
+                tls_min_version=tls_min_version,
+                dicom_tls=dicom_tls,
+                log_group_id=LOG_GROUP,
+                certificate_id=certificate_id,
+                vault_management_endpoint=VAULT_ENDPOINT,
+            ),
+        )
+        pulumi.export("dicom_host", lb.dicom_host)
+        pulumi.export("ip_address", lb.ip_address)
+        pulumi.export("dicom_port", lb.dicom_port)
+
+    return record(program)
+
+
+# --- pure TLS table ----------------------------------------------------------------------------------------
+
+
+def test_tls12_floor_accepts_12_and_13_with_forward_secret_aead_ciphers_only() -> None:
+    assert tls_protocols("TLSv1.2") == ["TLSv1.2", "TLSv1.3"]
+    ciphers = cipher_suite("TLSv1.2")
+    assert set(ciphers) == set(TLS12_CIPHERS) | set(TLS13_CIPHERS)
+    for cipher in TLS12_CIPHERS:
+        assert cipher.startswith("ECDHE-") and "GCM" in cipher, cipher
+    assert not any("CBC" in c or c.endswith("-SHA") or c.startswith(("AES", "DHE-", "DES")) for c in ciphers)
+
+
+def test_tls13_floor_drops_every_tls12_cipher() -> None:
+    assert tls_protocols("TLSv1.3") == ["TLSv1.3"]
+    assert cipher_suite("TLSv1.3") == list(TLS13_CIPHERS)
+    assert cipher_suite_name("TLSv1.3") != cipher_suite_name("TLSv1.2")
+
+
+@pytest.mark.parametrize("version", ["TLSv1.1", "TLSv1", "SSLv3"])
+def test_tls_below_12_is_refused(version: str) -> None:
+    with pytest.raises(ValueError, match=rf"min_version='{version}'.*TLS below 1.2 is refused"):
+        tls_protocols(version)  # type: ignore[arg-type]
+
+
+# --- resources ---------------------------------------------------------------------------------------------
+
+
+def test_load_balancer_is_private_flexible_in_the_lb_subnet_and_nsg() -> None:
+    (lb,) = planned().of_type(LOAD_BALANCER)
+    assert lb.inputs["isPrivate"] is True
+    assert lb.inputs["shape"] == "flexible"
+    assert lb.inputs["shapeDetails"] == {"minimumBandwidthInMbps": 10, "maximumBandwidthInMbps": 100}
+    assert lb.inputs["subnetIds"] == [LB_SUBNET]
+    assert lb.inputs["networkSecurityGroupIds"] == [LB_NSG]
+    assert "reservedIps" not in lb.inputs
+
+
+def test_https_listener_is_http_with_tls12_plus_and_a_strong_custom_suite() -> None:
+    plan = planned()
+    (suite,) = plan.of_type(CIPHER_SUITE)
+    (https,) = [listener for listener in plan.of_type(LISTENER) if listener.inputs["name"] == "https"]
+    assert (https.inputs["protocol"], https.inputs["port"]) == ("HTTP", 443)
+    ssl = https.inputs["sslConfiguration"]
+    assert ssl["protocols"] == ["TLSv1.2", "TLSv1.3"]
+    assert ssl["cipherSuiteName"] == suite.inputs["name"]
+    assert suite.inputs["ciphers"] == cipher_suite("TLSv1.2")
+    assert ssl["certificateIds"] == [CERTIFICATE]
+    assert ssl["serverOrderPreference"] == "ENABLED"
+
+
+def test_tls13_config_reaches_the_listener() -> None:
+    plan = planned(tls_min_version="TLSv1.3")
+    (https,) = plan.of_type(LISTENER)
+    assert https.inputs["sslConfiguration"]["protocols"] == ["TLSv1.3"]
+    assert plan.of_type(CIPHER_SUITE)[0].inputs["ciphers"] == list(TLS13_CIPHERS)
+
+
+def test_http_backend_set_checks_orthanc_expecting_401_and_has_no_session_persistence() -> None:
+    plan = planned()
+    (backend_set,) = plan.of_type(BACKEND_SET)
+    checker = backend_set.inputs["healthChecker"]
+    assert (checker["protocol"], checker["urlPath"], checker["returnCode"]) == ("HTTP", "/system", 401)
+    assert checker["retries"] == 3 and checker["intervalMs"] == 10_000
+    assert "sessionPersistenceConfiguration" not in backend_set.inputs
+    assert "lbCookieSessionPersistenceConfiguration" not in backend_set.inputs
+    backends = plan.of_type(BACKEND)
+    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in backends) == [(ip, 8042) for ip in BACKEND_IPS]
+    assert {b.inputs["backendsetName"] for b in backends} == {backend_set.inputs["name"]}
+
+
+def test_plain_dicom_goes_through_a_private_nlb_with_a_tcp_health_check() -> None:
+    plan = planned(dicom_tls=False)
+    (nlb,) = plan.of_type(NLB)
+    assert nlb.inputs["isPrivate"] is True
+    assert nlb.inputs["subnetId"] == LB_SUBNET and nlb.inputs["networkSecurityGroupIds"] == [LB_NSG]
+    (listener,) = plan.of_type(NLB_LISTENER)
+    assert (listener.inputs["protocol"], listener.inputs["port"]) == ("TCP", 4242)
+    (backend_set,) = plan.of_type(NLB_BACKEND_SET)
+    assert backend_set.inputs["healthChecker"]["protocol"] == "TCP"
+    assert sorted(b.inputs["ipAddress"] for b in plan.of_type(NLB_BACKEND)) == list(BACKEND_IPS)
+    assert {b.inputs["port"] for b in plan.of_type(NLB_BACKEND)} == {4242}
+    assert [listener.inputs["name"] for listener in plan.of_type(LISTENER)] == ["https"]
+    nlb_address = created_state(nlb.type, nlb.name, nlb.inputs, REGION)[1]["ipAddresses"][0]["ipAddress"]
+    assert plan.outputs["dicom_host"] == nlb_address
+
+
+def test_dicom_tls_terminates_on_the_lb_tcp_listener_and_drops_the_clear_text_nlb() -> None:
+    plan = planned(dicom_tls=True)
+    assert plan.of_type(NLB) == []
+    (dicom,) = [listener for listener in plan.of_type(LISTENER) if listener.inputs["name"] == "dicom-tls"]
+    assert (dicom.inputs["protocol"], dicom.inputs["port"]) == ("TCP", 4242)
+    assert dicom.inputs["sslConfiguration"]["protocols"] == ["TLSv1.2", "TLSv1.3"]
+    dicom_set = next(s for s in plan.of_type(BACKEND_SET) if s.inputs["name"] == dicom.inputs["defaultBackendSetName"])
+    assert dicom_set.inputs["healthChecker"]["protocol"] == "TCP"
+    assert plan.outputs["dicom_host"] == plan.outputs["ip_address"]
+    assert plan.outputs["dicom_port"] == 4242
+
+
+def test_access_and_error_logs_go_to_the_log_group() -> None:
+    plan = planned()
+    (lb,) = plan.of_type(LOAD_BALANCER)
+    logs = plan.of_type(LOG)
+    assert sorted(log.inputs["configuration"]["source"]["category"] for log in logs) == ["access", "error"]
+    for log in logs:
+        source = log.inputs["configuration"]["source"]
+        assert (source["service"], source["sourceType"], source["resource"]) == (
+            "loadbalancer",
+            "OCISERVICE",
+            engine_id(lb),
+        )
+        assert log.inputs["logGroupId"] == LOG_GROUP and log.inputs["isEnabled"] is True
+
+
+def test_without_a_certificate_a_private_ca_in_the_vault_issues_one() -> None:
+    plan = planned(certificate_id=None)
+    (key,) = plan.of_type(KEY)
+    assert key.inputs["keyShape"]["algorithm"] == "RSA" and key.inputs["protectionMode"] == "HSM"
+    assert key.inputs["managementEndpoint"] == VAULT_ENDPOINT
+    (authority,) = plan.of_type(CA)
+    assert authority.inputs["kmsKeyId"] == engine_id(key)
+    assert authority.inputs["certificateAuthorityConfig"]["configType"] == "ROOT_CA_GENERATED_INTERNALLY"
+    (certificate,) = plan.of_type(CERT)
+    config = certificate.inputs["certificateConfig"]
+    assert config["configType"] == "ISSUED_BY_INTERNAL_CA"
+    assert config["issuerCertificateAuthorityId"] == engine_id(authority)
+    assert {"type": "IP", "value": plan.outputs["ip_address"]} in config["subjectAlternativeNames"]
+    (https,) = plan.of_type(LISTENER)
+    assert https.inputs["sslConfiguration"]["certificateIds"] == [engine_id(certificate)]
+    for stateful in (key, authority):
+        assert stateful.protect and stateful.retain_on_delete, stateful.urn
+
+
+def test_a_configured_certificate_creates_no_ca() -> None:
+    plan = planned(certificate_id=CERTIFICATE)
+    assert plan.of_type(CA) == [] and plan.of_type(KEY) == [] and plan.of_type(CERT) == []
+
+
+def test_no_backends_is_refused() -> None:
+    args = PrivateLoadBalancerArgs(
+        compartment_id=COMPARTMENT, subnet_id=LB_SUBNET, nsg_id=LB_NSG, backends=[], tls_min_version="TLSv1.2",
+        dicom_tls=False, log_group_id=LOG_GROUP, certificate_id=CERTIFICATE,
+    )  # fmt: skip
+    with pytest.raises(Exception, match="at least one backend"):
+        record(lambda: PrivateLoadBalancer("edge", args))
