@@ -635,6 +635,27 @@ def capacity_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
+def reachability_problems(config: StackConfig) -> list[ConfigProblem]:
+    """Peers addressed by IP must sit in a network the VCN routes to: the hospital's, through the DRG."""
+    problems: list[ConfigProblem] = []
+    hospital = _networks(config.network.on_prem_cidrs)
+    for index, modality in enumerate(config.orthanc.allowed_modalities):
+        try:
+            address = ipaddress.ip_address(modality.host)
+        except ValueError:
+            continue  # a host name: resolved at run time, admitted towards every hospital network
+        if not any(address in network for network in hospital):
+            problems.append(
+                ConfigProblem(
+                    f"orthanc.allowedModalities[{index}].host", modality.host,
+                    f"lies outside every hospital network {config.network.on_prem_cidrs} (Orthanc reaches "
+                    "modalities through the DRG only)",
+                    "add the modality's network to network.onPremCidrs, or correct the address",
+                )
+            )  # fmt: skip
+    return problems
+
+
 def section_problems(config: StackConfig) -> list[ConfigProblem]:
     """Rules that tie keys of one section together."""
     problems: list[ConfigProblem] = []
@@ -908,6 +929,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     return (
         network_problems(config.network)
         + capacity_problems(config)
+        + reachability_problems(config)
         + section_problems(config)
         + database_problems(config)
         + ai_edge_problems(config)

@@ -46,7 +46,11 @@ class DicomStore(pulumi.ComponentResource):
         )
         self.network = Network(
             f"{name}-network",
-            NetworkArgs(config=config.network, compartment_id=self.identity.network_compartment_id),
+            NetworkArgs(
+                config=config.network,
+                compartment_id=self.identity.network_compartment_id,
+                modalities=tuple(config.orthanc.allowed_modalities),
+            ),
             child,
         )
         self.register_outputs(

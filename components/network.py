@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components.config import NetworkConfig, Tier
+from components.config import Modality, NetworkConfig, Tier
 from components.network_rules import (
     FlowInputs,
     RouteTarget,
@@ -42,6 +42,8 @@ class NetworkArgs:
     """The `network` config section."""
     compartment_id: pulumi.Input[str]
     """The network compartment."""
+    modalities: tuple[Modality, ...] = ()
+    """`orthanc.allowedModalities`: Orthanc may open DICOM associations to these (C-STORE for C-MOVE)."""
 
 
 def _slug(tier: Tier) -> str:
@@ -144,7 +146,11 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.nsg_ids[tier] = nsgs[tier].id
-        table = flows(FlowInputs(hospital_cidrs=config.on_prem_cidrs, bastion_cidr=config.subnets.bastion))
+        table = flows(
+            FlowInputs(
+                hospital_cidrs=config.on_prem_cidrs, bastion_cidr=config.subnets.bastion, modalities=args.modalities
+            )
+        )
         for rule in nsg_rules(table):
             # The rule's arguments come from the pure table as a plain mapping (see network_rules.rule_arguments).
             oci.core.NetworkSecurityGroupSecurityRule(  # type: ignore[call-overload]

@@ -13,8 +13,9 @@ Design choices:
   service's private endpoint cannot join an NSG, so targets admit the bastion subnet's CIDR.
 * Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer, Orthanc 8042/4242
   from the load balancer, PostgreSQL 5432 from Orthanc (Container Instances, OKE pods and workers) and the
-  bastion, the OKE ports of Oracle's "Network Resource Configuration for Cluster Creation and Deployment"
-  (VCN-native pod networking), and ICMP type 3 code 4 for path MTU discovery. No SSH/RDP rule exists at all,
+  bastion, DICOM from Orthanc to each configured modality's own port (C-MOVE), the OKE ports of Oracle's
+  "Network Resource Configuration for Cluster Creation and Deployment" (VCN-native pod networking), and ICMP
+  type 3 code 4 for path MTU discovery. No SSH/RDP rule exists at all,
   and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
 """
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, TypeVar
 
-from components.config import Tier
+from components.config import Modality, Tier
 
 # Ports, each with its reason.
 HTTPS_PORT = 443  # DICOMweb and the Orthanc UI through the load balancer's TLS listener; OCI service APIs
@@ -133,6 +134,9 @@ class FlowInputs:
     """The hospital's networks (config `network.onPremCidrs`): allowed to the load balancer."""
     bastion_cidr: str
     """The bastion subnet: the OCI Bastion endpoint's addresses."""
+    modalities: Sequence[Modality] = ()
+    """The DICOM peers Orthanc sends to (C-STORE as the destination of a C-MOVE), config
+    `orthanc.allowedModalities`."""
 
 
 def peer_label(peer: Peer) -> str:
@@ -150,9 +154,34 @@ def is_anywhere(cidr: str) -> bool:
 
 
 ORTHANC_HOSTS = (Tier.APP, Tier.OKE_PODS, Tier.OKE_WORKERS)
-"""Where Orthanc runs: Container Instances (app), OKE pods (VCN-native IPs), OKE workers (host ports)."""
+"""Where Orthanc is reached: Container Instances (app), OKE pods (VCN-native IPs), OKE workers (host ports)."""
 POSTGRES_CLIENTS = ORTHANC_HOSTS
 """Only Orthanc reads and writes the index; administrators come through the bastion."""
+ORTHANC_SENDERS = (Tier.APP, Tier.OKE_PODS)
+"""Where Orthanc's outgoing DICOM associations start: a container instance's or a pod's own VNIC address."""
+
+
+def modality_cidrs(modality: Modality, hospital_cidrs: Sequence[str]) -> list[str]:
+    """Where a modality lives: its own address (/32, /128) when configured by IP, else the hospital's networks
+    (a host name resolves at run time, somewhere on the hospital side of the DRG)."""
+    try:
+        address = ipaddress.ip_address(modality.host)
+    except ValueError:
+        return list(hospital_cidrs)
+    return [str(ipaddress.ip_network(address))]
+
+
+def modality_flows(inputs: FlowInputs) -> list[Flow]:
+    """Orthanc to each allowed modality on its DICOM port, once per distinct (address, port)."""
+    targets: dict[tuple[str, int], list[str]] = {}
+    for modality in inputs.modalities:
+        for cidr in modality_cidrs(modality, inputs.hospital_cidrs):
+            targets.setdefault((cidr, modality.port), []).append(modality.aet)
+    return [
+        Flow(Nsg(sender), Cidr(cidr), tcp(port), f"Orthanc C-STORE to modality {', '.join(aets)} (C-MOVE)")
+        for (cidr, port), aets in targets.items()
+        for sender in ORTHANC_SENDERS
+    ]
 
 
 def flows(inputs: FlowInputs) -> list[Flow]:
@@ -209,7 +238,7 @@ def flows(inputs: FlowInputs) -> list[Flow]:
         Flow(Nsg(Tier.AI), services, tcp(HTTPS_PORT), "Data Science to Object Storage and OCI APIs (service gateway)"),
         Flow(Nsg(Tier.AI), internet, tcp(HTTPS_PORT), "Data Science package and model downloads (NAT gateway)"),
     ]
-    return table
+    return table + modality_flows(inputs)
 
 
 def nsg_rules(table: Iterable[Flow]) -> list[NsgRule]:

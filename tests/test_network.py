@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, Tier, load_stack_config
+from components.config import ConfigError, Modality, Tier, load_stack_config
 from components.network import Network, NetworkArgs
 from components.network_rules import (
     ALL_TRAFFIC,
@@ -21,6 +21,7 @@ from components.network_rules import (
     RouteTarget,
     flows,
     is_all_services,
+    modality_flows,
     nsg_rules,
     route_rules,
     route_targets,
@@ -202,6 +203,38 @@ def test_no_hospital_network_means_no_rule_from_outside_the_vcn() -> None:
     rules = nsg_rules(flows(FlowInputs(hospital_cidrs=[], bastion_cidr=BASTION_CIDR)))
     assert not [rule for rule in rules if rule.direction == "INGRESS" and rule.peer not in (Cidr(BASTION_CIDR),)
                 and not isinstance(rule.peer, Nsg)]  # fmt: skip
+
+
+def test_orthanc_sends_dicom_to_each_modality_on_its_own_port() -> None:
+    modalities = [
+        Modality(aet="CT_MAIN", host="172.16.1.10", port=104),
+        Modality(aet="CT_BACKUP", host="172.16.1.10", port=104),
+        Modality(aet="PACS", host="pacs.hospital.example", port=11112),
+    ]
+    found = modality_flows(FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR, modalities=modalities))
+    assert {(flow.source, flow.destination, flow.traffic.label, flow.description) for flow in found} == {
+        (Nsg(sender), Cidr("172.16.1.10/32"), "tcp-104", "Orthanc C-STORE to modality CT_MAIN, CT_BACKUP (C-MOVE)")
+        for sender in (Tier.APP, Tier.OKE_PODS)
+    } | {
+        (Nsg(sender), Cidr(cidr), "tcp-11112", "Orthanc C-STORE to modality PACS (C-MOVE)")
+        for sender in (Tier.APP, Tier.OKE_PODS)
+        for cidr in HOSPITAL
+    }
+    assert all(rule.direction == "EGRESS" for rule in nsg_rules(found))
+
+
+def test_recorded_modality_rules_are_egress_from_orthanc_only() -> None:
+    modality = Modality(aet="CT_MAIN", host="172.16.1.10", port=104)
+    config = stack_config(network={"onPremCidrs": HOSPITAL}).network
+    plan = record(
+        lambda: Network("net", NetworkArgs(config=config, compartment_id=COMPARTMENT, modalities=(modality,)))
+    )
+    to_modality = [r for r in plan.of_type(NSG_RULE) if r.inputs.get("destination") == "172.16.1.10/32"]
+    assert sorted(r.name for r in to_modality) == [
+        "net-app-nsg-out-172-16-1-10-32-tcp-104",
+        "net-oke-pods-nsg-out-172-16-1-10-32-tcp-104",
+    ]
+    assert all(r.inputs["tcpOptions"]["destinationPortRange"] == {"min": 104, "max": 104} for r in to_modality)
 
 
 def test_rule_arguments_match_the_providers_argument_names() -> None:
@@ -455,3 +488,16 @@ def test_flow_log_retention_must_be_whole_30_day_steps(days: int) -> None:
 def test_on_prem_cidrs_never_cover_the_whole_internet(world: str) -> None:
     with pytest.raises(ConfigError, match=rf"network.onPremCidrs\[0\] = '{world}': opens access to the whole internet"):
         load_stack_config(config_values(network={"onPremCidrs": [world]}))
+
+
+def test_modalities_addressed_by_ip_must_be_in_a_hospital_network() -> None:
+    modalities = [
+        {"aet": "CT", "host": "10.0.4.10"},
+        {"aet": "MR", "host": "192.168.7.7"},
+        {"aet": "X", "host": "mr.example"},
+    ]
+    with pytest.raises(
+        ConfigError, match=r"orthanc.allowedModalities\[1\].host = '192.168.7.7': lies outside every"
+    ) as error:
+        load_stack_config(config_values(orthanc={"allowedModalities": modalities}))
+    assert len(error.value.problems) == 1
