@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import grpc  # type: ignore[import-untyped]  # grpcio ships no type stubs
@@ -27,6 +27,7 @@ from offline.records import ResourceRecord
 from policies._framework import RecordedResourceOptions
 from policies.packs import COMPLIANCE_PACK, PACKS
 from tests.policy_cases import TENANCY, record, run_policy
+from tests.support import Recorded
 
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cr3t"}
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
@@ -187,16 +188,21 @@ def test_pack_metadata_served_to_the_engine(analyzer: analyzer_pb2_grpc.Analyzer
     assert served == expected
 
 
-def test_replay_finds_what_the_engine_finds(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
-    engine: set[tuple[str, str, str, str]] = set()
-    for resource in SCENARIO:
+Finding = tuple[str, str, str, str]
+
+
+def _engine_findings(analyzer: analyzer_pb2_grpc.AnalyzerStub, records: Sequence[ResourceRecord]) -> set[Finding]:
+    """(policy, urn, level, message) of every diagnostic the served pack returns, as the engine asks for them:
+    one Analyze per resource, one AnalyzeStack for all."""
+    found: set[Finding] = set()
+    for resource in records:
         response = analyzer.Analyze(
             analyzer_pb2.AnalyzeRequest(
                 type=resource.type, properties=_struct(resource.inputs), urn=resource.urn, name=resource.name,
                 options=_options(resource),
             )
         )  # fmt: skip
-        engine |= {(d.policyName, resource.urn, LEVELS[d.enforcementLevel], d.message) for d in response.diagnostics}
+        found |= {(d.policyName, resource.urn, LEVELS[d.enforcementLevel], d.message) for d in response.diagnostics}
     stack = analyzer.AnalyzeStack(
         analyzer_pb2.AnalyzeStackRequest(
             resources=[
@@ -204,20 +210,33 @@ def test_replay_finds_what_the_engine_finds(analyzer: analyzer_pb2_grpc.Analyzer
                     type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r),
                     parent=r.parent, dependencies=list(r.dependencies),
                 )
-                for r in SCENARIO
+                for r in records
             ]
         )
     )  # fmt: skip
-    engine |= {(d.policyName, d.urn, LEVELS[d.enforcementLevel], d.message) for d in stack.diagnostics}
+    return found | {(d.policyName, d.urn, LEVELS[d.enforcementLevel], d.message) for d in stack.diagnostics}
 
+
+def _offline_findings(records: Sequence[ResourceRecord]) -> set[Finding]:
     descriptions = {p.name: p.description for p in COMPLIANCE_PACK.policies}
-    offline = {
-        # The engine prefixes each message with the policy's description.
-        (r.policy, r.urn, r.enforcement, f"{descriptions[r.policy]}\n{r.message}")
-        for r in replay(SCENARIO, PACKS)
-    }
-    assert offline == engine
+    # The engine prefixes each message with the policy's description.
+    return {(r.policy, r.urn, r.enforcement, f"{descriptions[r.policy]}\n{r.message}") for r in replay(records, PACKS)}
+
+
+def test_replay_finds_what_the_engine_finds(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    engine = _engine_findings(analyzer, SCENARIO)
+    assert _offline_findings(SCENARIO) == engine
     assert len(engine) > 10
+
+
+def test_replay_matches_the_engine_on_the_shipped_prod_stack(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, prod_plan: Recorded
+) -> None:
+    # Real records (nested inputs, numbers, secrets, dependencies), plus a resource that violates.
+    records = [*prod_plan.records, SCENARIO[1]]
+    engine = _engine_findings(analyzer, records)
+    assert _offline_findings(records) == engine
+    assert {finding[1] for finding in engine} >= {SCENARIO[1].urn}
 
 
 def test_retain_on_delete_is_checked_offline_only(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
