@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import StackConfig
+from components.config import StackConfig, Tier
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
+from components.security import Security, SecurityArgs
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class DicomStore(pulumi.ComponentResource):
 
     identity: Identity
     network: Network
+    security: Security
 
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
@@ -41,6 +43,8 @@ class DicomStore(pulumi.ComponentResource):
                 parent_compartment_id=config.parent_compartment_ocid,
                 name_prefix=args.name_prefix,
                 ai_enabled=config.ai.enabled,
+                tenancy_id=config.tenancy_ocid,
+                orthanc_runtime=config.orthanc.runtime,
             ),
             child,
         )
@@ -53,9 +57,32 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        self.security = Security(
+            f"{name}-security",
+            SecurityArgs(
+                config=config.security,
+                region=config.region,
+                tenancy_id=config.tenancy_ocid,
+                parent_compartment_id=config.parent_compartment_ocid,
+                name_prefix=args.name_prefix,
+                data_compartment_id=self.identity.data_compartment_id,
+                app_compartment_id=self.identity.app_compartment_id,
+                bastion_subnet_id=self.network.subnet_ids[Tier.BASTION],
+                on_prem_cidrs=config.network.on_prem_cidrs,
+                orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
+                postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
+                oke_cluster_dynamic_group_name=self.identity.oke_cluster_dynamic_group_name,
+                dicom_bucket_name=f"{args.name_prefix}-dicom",
+            ),
+            child,
+        )
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
                 "data_compartment_id": self.identity.data_compartment_id,
+                "vault_id": self.security.vault_id,
+                "master_key_id": self.security.master_key_id,
+                "security_zone_id": self.security.security_zone_id,
+                "cloud_guard_target_id": self.security.cloud_guard_target_id,
             }
         )

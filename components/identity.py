@@ -1,10 +1,16 @@
-"""Identity block: the compartments the workload lives in.
+"""Identity block: the compartments the workload lives in and the dynamic groups its services act as.
 
 Compartments per concern (as in Oracle's CIS landing zone): `network` (VCN, gateways, DRG), `app` (Orthanc
 runtime, load balancers, bastion), `data` (bucket, database, vault; the security zone) and `ai` when AI is on.
 Nothing of the workload is created in the tenancy root. Compartments are created with `enable_delete=False`:
 a `pulumi destroy` forgets them instead of deleting them, because OCI refuses to delete a compartment that
 still holds resources and a compartment's audit trail outlives the stack.
+
+Dynamic groups (which OCI keeps in the tenancy) name the principals that need OCI APIs: the Orthanc runtime
+(its container instances, or the OKE workers), the PostgreSQL DB systems (Vault key, admin password secret)
+and, with OKE, the clusters (Kubernetes secrets encryption). Each matches one resource type in one
+compartment. The policies granting them access name the Vault key and the vault, so they are created by the
+Security block once those exist (statements in `components/iam_statements.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,14 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_oci as oci
+
+from components.iam_statements import (
+    OKE_CLUSTER_PRINCIPAL,
+    POSTGRESQL_PRINCIPAL,
+    OrthancRuntime,
+    orthanc_runtime_rule,
+    resource_principal_rule,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,10 @@ class IdentityArgs:
     """Prefix of the compartments' names, e.g. `dicomstore-prod`; OCI compartment names are tenancy-unique."""
     ai_enabled: bool
     """Create the `ai` compartment."""
+    tenancy_id: str
+    """The tenancy OCID: dynamic groups always live in the tenancy."""
+    orthanc_runtime: OrthancRuntime
+    """Where Orthanc runs (`orthanc.runtime`): decides what the runtime's dynamic group matches."""
 
 
 class Identity(pulumi.ComponentResource):
@@ -32,6 +50,9 @@ class Identity(pulumi.ComponentResource):
     app_compartment_id: pulumi.Output[str]
     data_compartment_id: pulumi.Output[str]
     ai_compartment_id: pulumi.Output[str] | None
+    orthanc_dynamic_group_name: pulumi.Output[str]
+    postgresql_dynamic_group_name: pulumi.Output[str]
+    oke_cluster_dynamic_group_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:identity:Identity", name, None, opts)
@@ -53,11 +74,44 @@ class Identity(pulumi.ComponentResource):
         self.ai_compartment_id = (
             compartment("ai", "DICOM store: AI training and inference") if args.ai_enabled else None
         )
+
+        def dynamic_group(role: str, description: str, rule: pulumi.Output[str]) -> pulumi.Output[str]:
+            return oci.identity.DynamicGroup(
+                f"{name}-{role}",
+                compartment_id=args.tenancy_id,
+                name=f"{args.name_prefix}-{role}",
+                description=description,
+                matching_rule=rule,
+                opts=child,
+            ).name
+
+        self.orthanc_dynamic_group_name = dynamic_group(
+            "orthanc-runtime",
+            "DICOM store: Orthanc runtime principals (secrets, key, DICOM bucket)",
+            self.app_compartment_id.apply(lambda app: orthanc_runtime_rule(args.orthanc_runtime, app)),
+        )
+        self.postgresql_dynamic_group_name = dynamic_group(
+            "postgresql",
+            "DICOM store: PostgreSQL DB systems (Vault key, admin password secret)",
+            self.data_compartment_id.apply(lambda data: resource_principal_rule(POSTGRESQL_PRINCIPAL, data)),
+        )
+        self.oke_cluster_dynamic_group_name = (
+            dynamic_group(
+                "oke-clusters",
+                "DICOM store: OKE clusters (Kubernetes secrets encryption with the Vault key)",
+                self.app_compartment_id.apply(lambda app: resource_principal_rule(OKE_CLUSTER_PRINCIPAL, app)),
+            )
+            if args.orthanc_runtime == "oke"
+            else None
+        )
         self.register_outputs(
             {
                 "network_compartment_id": self.network_compartment_id,
                 "app_compartment_id": self.app_compartment_id,
                 "data_compartment_id": self.data_compartment_id,
                 "ai_compartment_id": self.ai_compartment_id,
+                "orthanc_dynamic_group_name": self.orthanc_dynamic_group_name,
+                "postgresql_dynamic_group_name": self.postgresql_dynamic_group_name,
+                "oke_cluster_dynamic_group_name": self.oke_cluster_dynamic_group_name,
             }
         )

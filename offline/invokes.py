@@ -8,11 +8,12 @@ code paths that read them are exercised as in a real preview.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from offline import cloud_guard_catalog, hybrid_invokes, oke_catalog
 from offline.addresses import placeholder_ip
+from offline.ocids import fake_ocid
 
 InvokeAnswer = Callable[[Mapping[str, Any], str], dict[str, Any]]
 """(invoke arguments, region) -> result in the engine representation (camelCase keys)."""
@@ -29,12 +30,6 @@ class UnansweredInvokeError(RuntimeError):
             f"the offline engine has no answer for invoke {token!r}: add a realistic answer to "
             "offline/invokes.py (INVOKE_ANSWERS) so that the plan exercises the code that reads it"
         )
-
-
-def fake_ocid(resource_type: str, seed: str, region: str = "") -> str:
-    """A deterministic OCID of the right form, e.g. ocid1.vcn.oc1.eu-frankfurt-1.<60 chars>."""
-    unique = hashlib.sha256(f"{resource_type}/{seed}".encode()).hexdigest()[:60]
-    return f"ocid1.{resource_type}.oc1.{region}.{unique}"
 
 
 def _namespace(_args: Mapping[str, Any], _region: str) -> dict[str, Any]:
@@ -96,11 +91,18 @@ def _vnic(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
 
 
 INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
+    "oci:Core/getIpsecConnectionTunnels:getIpsecConnectionTunnels": hybrid_invokes.ipsec_connection_tunnels,
+    "oci:Secrets/getSecretbundle:getSecretbundle": hybrid_invokes.secret_bundle,
     "oci:ObjectStorage/getNamespace:getNamespace": _namespace,
     "oci:Identity/getAvailabilityDomains:getAvailabilityDomains": _availability_domains,
     "oci:Identity/getFaultDomains:getFaultDomains": _fault_domains,
     "oci:Core/getServices:getServices": _services,
     "oci:Core/getVnic:getVnic": _vnic,
+    "oci:CloudGuard/getDetectorRecipes:getDetectorRecipes": cloud_guard_catalog.detector_recipes,
+    "oci:CloudGuard/getResponderRecipes:getResponderRecipes": cloud_guard_catalog.responder_recipes,
+    "oci:CloudGuard/getSecurityPolicies:getSecurityPolicies": cloud_guard_catalog.security_policies,
+    "oci:ContainerEngine/getNodePoolOption:getNodePoolOption": oke_catalog.node_pool_option,
+    "oci:ContainerEngine/getClusterKubeConfig:getClusterKubeConfig": oke_catalog.cluster_kube_config,
 }
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from offline.addresses import placeholder_ip
-from offline.invokes import fake_ocid
+from offline.ocids import fake_ocid
+from offline.oke_catalog import node_pool_nodes
 
 ComputedOutputs = Callable[[str, Mapping[str, Any], str], dict[str, Any]]
 """(resource name, inputs, region) -> provider-computed properties (engine representation)."""
@@ -24,6 +25,15 @@ def _vcn(name: str, _inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
         "defaultSecurityListId": fake_ocid("securitylist", f"{name}/default", region),
         "defaultRouteTableId": fake_ocid("routetable", f"{name}/default", region),
         "defaultDhcpOptionsId": fake_ocid("dhcpoptions", f"{name}/default", region),
+    }
+
+
+def _vault(name: str, _inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    # OCI derives both endpoints from a vault-specific prefix; the Key resource needs the management one.
+    prefix = fake_ocid("vault", name, region).rsplit(".", 1)[-1][:12]
+    return {
+        "managementEndpoint": f"https://{prefix}-management.kms.{region}.oraclecloud.com",
+        "cryptoEndpoint": f"https://{prefix}-crypto.kms.{region}.oraclecloud.com",
     }
 
 
@@ -77,6 +87,8 @@ def _network_load_balancer(name: str, inputs: Mapping[str, Any], _region: str) -
 
 COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:Core/vcn:Vcn": _vcn,
+    "oci:Kms/vault:Vault": _vault,
+    "oci:ContainerEngine/nodePool:NodePool": node_pool_nodes,
     "oci:ObjectStorage/bucket:Bucket": _bucket,
     "oci:Identity/customerSecretKey:CustomerSecretKey": _customer_secret_key,
     "oci:Vault/secret:Secret": _vault_secret,

@@ -1,0 +1,135 @@
+"""IAM policy statements and dynamic-group matching rules of the DICOM store, as plain data.
+
+Everything here is pure string building so the least-privilege rules can be unit-tested and checked without a
+Pulumi runtime. Design choices:
+
+* Principals are dynamic groups, never `any-user`: Oracle's own examples for OKE secret encryption and for
+  OCI Database with PostgreSQL use `any-user ... where request.principal.type = ...`; a dynamic group that
+  matches the same resource type in the one compartment grants the same to exactly those resources.
+* Every grant names its target: `target.key.id` for the master key, `target.vault.id` for secrets,
+  `target.bucket.name` for the DICOM bucket. No statement grants `manage all-resources`.
+* Compartments are referenced by OCID (`compartment id ocid1...`), so renaming a compartment never silently
+  re-targets a policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+OrthancRuntime = Literal["container_instances", "oke"]
+
+# Resource-principal types as OCI names them in dynamic-group rules (`resource.type`).
+CONTAINER_INSTANCE_PRINCIPAL = "computecontainerinstance"
+POSTGRESQL_PRINCIPAL = "postgresqldbsystem"
+OKE_CLUSTER_PRINCIPAL = "cluster"
+
+# Statements that would make any other statement pointless: refused wherever statements are built.
+FORBIDDEN_PATTERNS: Mapping[str, re.Pattern[str]] = {
+    "manage all-resources": re.compile(r"\bmanage\s+all-resources\b", re.IGNORECASE),
+    "any-user": re.compile(r"\ballow\s+any-user\b", re.IGNORECASE),
+    "any-group": re.compile(r"\ballow\s+any-group\b", re.IGNORECASE),
+}
+
+
+def matching_rule(kind: Literal["ALL", "ANY"], conditions: Mapping[str, str]) -> str:
+    """A dynamic-group matching rule, e.g. `ALL {resource.type = 'cluster', resource.compartment.id = '...'}`.
+
+    OCI does not nest ALL/ANY in matching rules, so one rule is one flat list of conditions.
+    """
+    if not conditions:
+        raise ValueError("a matching rule needs at least one condition")
+    return f"{kind} {{" + ", ".join(f"{variable} = '{value}'" for variable, value in conditions.items()) + "}"
+
+
+def orthanc_runtime_rule(runtime: OrthancRuntime, app_compartment_id: str) -> str:
+    """The principals Orthanc runs as: its container instances, or the OKE worker nodes in the app compartment.
+
+    OKE pods reach OCI APIs with the node's instance principal here: workload identity would need an
+    `any-user` statement, which this package refuses.
+    """
+    if runtime == "container_instances":
+        return matching_rule(
+            "ALL", {"resource.type": CONTAINER_INSTANCE_PRINCIPAL, "resource.compartment.id": app_compartment_id}
+        )
+    return matching_rule("ALL", {"instance.compartment.id": app_compartment_id})
+
+
+def resource_principal_rule(resource_type: str, compartment_id: str) -> str:
+    """Resources of one type in one compartment (PostgreSQL DB systems, OKE clusters)."""
+    return matching_rule("ALL", {"resource.type": resource_type, "resource.compartment.id": compartment_id})
+
+
+@dataclass(frozen=True)
+class KeyGrantees:
+    """Who must be able to use the master key."""
+
+    region: str
+    """The deployment region: Object Storage's service principal is regional (`objectstorage-<region>`)."""
+    postgresql_dynamic_group: str
+    """Dynamic group of the PostgreSQL DB systems (storage encryption, admin password secret)."""
+    oke_cluster_dynamic_group: str | None
+    """Dynamic group of the OKE clusters (Kubernetes secrets encryption); None without OKE."""
+
+
+def key_use_statements(grantees: KeyGrantees, data_compartment_id: str, key_id: str, vault_id: str) -> list[str]:
+    """Service grants on the master key: bucket, block/boot volumes, OKE, PostgreSQL (and its secret)."""
+    scope = f"in compartment id {data_compartment_id}"
+    on_key = f"{scope} where target.key.id = '{key_id}'"
+    statements = [
+        f"Allow service objectstorage-{grantees.region} to use keys {on_key}",
+        f"Allow service blockstorage to use keys {on_key}",
+        f"Allow dynamic-group {grantees.postgresql_dynamic_group} to use keys {on_key}",
+        f"Allow dynamic-group {grantees.postgresql_dynamic_group} to read secret-bundles {scope} "
+        f"where target.vault.id = '{vault_id}'",
+    ]
+    if grantees.oke_cluster_dynamic_group is not None:
+        statements += [
+            f"Allow service oke to use key-delegate {on_key}",
+            f"Allow dynamic-group {grantees.oke_cluster_dynamic_group} to use keys {on_key}",
+        ]
+    return statements
+
+
+def orthanc_runtime_statements(
+    dynamic_group: str, data_compartment_id: str, key_id: str, vault_id: str, bucket_name: str
+) -> list[str]:
+    """What Orthanc's runtime may do: read its secrets, use the key, work with objects of the DICOM bucket."""
+    scope = f"in compartment id {data_compartment_id}"
+    in_bucket = f"{scope} where target.bucket.name = '{bucket_name}'"
+    return [
+        f"Allow dynamic-group {dynamic_group} to read secret-bundles {scope} where target.vault.id = '{vault_id}'",
+        f"Allow dynamic-group {dynamic_group} to use keys {scope} where target.key.id = '{key_id}'",
+        f"Allow dynamic-group {dynamic_group} to read buckets {in_bucket}",
+        f"Allow dynamic-group {dynamic_group} to manage objects {in_bucket}",
+    ]
+
+
+def notification_statements(data_compartment_id: str) -> list[str]:
+    """The Events service publishes Cloud Guard problems to the topic in the data compartment."""
+    return [f"Allow service cloudEvents to use ons-topics in compartment id {data_compartment_id}"]
+
+
+def responder_statements() -> list[str]:
+    """Cloud Guard's responder may set a public bucket back to private anywhere in the tenancy it watches."""
+    return ["Allow service cloudguard to manage buckets in tenancy where request.permission = 'BUCKET_UPDATE'"]
+
+
+def forbidden_grants(statements: Sequence[str]) -> list[str]:
+    """The statements (with the reason) that grant everything or to everyone."""
+    return [
+        f"{statement!r} ({reason})"
+        for statement in statements
+        for reason, pattern in FORBIDDEN_PATTERNS.items()
+        if pattern.search(statement)
+    ]
+
+
+def checked(statements: Sequence[str]) -> list[str]:
+    """The statements, or ValueError naming any that grant everything or to everyone."""
+    bad = forbidden_grants(statements)
+    if bad:
+        raise ValueError(f"over-broad IAM statements: {', '.join(bad)}")
+    return list(statements)
