@@ -25,6 +25,7 @@ import pulumi_oci as oci
 
 from components.config import Modality, NetworkConfig, Tier
 from components.network_rules import (
+    ALL_SERVICES_NAME,
     FlowInputs,
     RouteTarget,
     flows,
@@ -91,7 +92,7 @@ class Network(pulumi.ComponentResource):
 
         # --- gateways ---
         services = oci.core.get_services_output(
-            filters=[{"name": "name", "values": ["All .* Services In Oracle Services Network"], "regex": True}]
+            filters=[{"name": "name", "values": [ALL_SERVICES_NAME], "regex": True}]
         )
         all_services = services.services.apply(lambda found: next(s for s in found if is_all_services(s.name)))
         services_cidr: pulumi.Output[str] = all_services.apply(lambda service: service.cidr_block)

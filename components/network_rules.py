@@ -339,12 +339,13 @@ def route_targets(tier: Tier, public_load_balancer: bool) -> frozenset[RouteTarg
     return targets
 
 
-ALL_SERVICES_NAME = re.compile(r"^All .+ Services In Oracle Services Network$")
+ALL_SERVICES_NAME = r"All .+ Services In Oracle Services Network"
+"""The name of the service gateway's widest service (Object Storage, OCIR, Vault, OKE, all OCI APIs)."""
 
 
 def is_all_services(service_name: str) -> bool:
     """True for the 'All <region> Services In Oracle Services Network' entry of the services list."""
-    return ALL_SERVICES_NAME.match(service_name) is not None
+    return re.fullmatch(ALL_SERVICES_NAME, service_name) is not None
 
 
 def route_rules(
