@@ -41,11 +41,10 @@ import pulumi_oci as oci
 
 from components.bucket_lifecycle import lifecycle_rules
 from components.config import StorageConfig
+from components.kms import hsm_master_key
 
 WRITE_LOG_RETENTION_DAYS = 180
 """The longest OCI Logging keeps a service log (30-day steps up to 180); Audit keeps 365 days on top."""
-KEY_AES_256_BYTES = 32
-"""AES-256 master key length in bytes."""
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
 S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
@@ -264,28 +263,15 @@ class Storage(pulumi.ComponentResource):
     def _dr_key(self, name: str, args: StorageArgs, region: str) -> tuple[oci.Provider, oci.kms.Key]:
         """A provider for the DR region and an HSM master key there (vault keys are regional)."""
         provider = oci.Provider(f"{name}-dr-provider", region=region, opts=pulumi.ResourceOptions(parent=self))
-        in_dr = pulumi.ResourceOptions(parent=self, provider=provider, protect=True, retain_on_delete=True)
-        vault = oci.kms.Vault(
-            f"{name}-dr-vault",
+        dr = hsm_master_key(
+            f"{name}-dr",
             compartment_id=args.compartment_id,
             display_name=f"{args.name_prefix}-dr",
             vault_type="DEFAULT",
-            opts=in_dr,
+            rotation_days=args.key_rotation_days,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        key = oci.kms.Key(
-            f"{name}-dr-key",
-            compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-dr-master",
-            management_endpoint=vault.management_endpoint,
-            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=KEY_AES_256_BYTES),
-            protection_mode="HSM",
-            is_auto_rotation_enabled=True,
-            auto_key_rotation_details=oci.kms.KeyAutoKeyRotationDetailsArgs(
-                rotation_interval_in_days=args.key_rotation_days
-            ),
-            opts=in_dr,
-        )
-        return provider, key
+        return provider, dr.key
 
     def _replica(
         self,
