@@ -45,6 +45,8 @@ class NetworkArgs:
     """The network compartment."""
     modalities: tuple[Modality, ...] = ()
     """`orthanc.allowedModalities`: Orthanc may open DICOM associations to these (C-STORE for C-MOVE)."""
+    orthanc_node_ports: tuple[int, ...] = ()
+    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, where the load balancer reaches the workers."""
 
 
 def _slug(tier: Tier) -> str:
@@ -149,7 +151,10 @@ class Network(pulumi.ComponentResource):
             self.nsg_ids[tier] = nsgs[tier].id
         table = flows(
             FlowInputs(
-                hospital_cidrs=config.on_prem_cidrs, bastion_cidr=config.subnets.bastion, modalities=args.modalities
+                hospital_cidrs=config.on_prem_cidrs,
+                bastion_cidr=config.subnets.bastion,
+                modalities=args.modalities,
+                orthanc_node_ports=args.orthanc_node_ports,
             )
         )
         for rule in nsg_rules(table):

@@ -11,12 +11,12 @@ Design choices:
   Network or the internet an egress rule only.
 * Peers inside the VCN are named by NSG, never by CIDR. The one exception is the bastion tier: the OCI Bastion
   service's private endpoint cannot join an NSG, so targets admit the bastion subnet's CIDR.
-* Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer, Orthanc 8042/4242
-  from the load balancer, PostgreSQL 5432 from Orthanc (Container Instances, OKE pods and workers) and the
-  bastion, DICOM from Orthanc to each configured modality's own port (C-MOVE), the OKE ports of Oracle's
-  "Network Resource Configuration for Cluster Creation and Deployment" (VCN-native pod networking), and ICMP
-  type 3 code 4 for path MTU discovery. No SSH/RDP rule exists at all,
-  and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
+* Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer; Orthanc 8042/4242
+  (or its Kubernetes NodePorts on the OKE workers) from the load balancer; PostgreSQL 5432 from Orthanc
+  (Container Instances, OKE pods and workers) and the bastion; DICOM from Orthanc to each configured
+  modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for Cluster Creation
+  and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No SSH/RDP rule
+  exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from enum import StrEnum
 from typing import Literal, TypeVar
 
 from components.config import Modality, Tier
+from components.orthanc_config import DICOM_PORT
+from components.orthanc_config import HTTP_PORT as ORTHANC_HTTP_PORT
 
 # Ports, each with its reason.
 HTTPS_PORT = 443  # DICOMweb and the Orthanc UI through the load balancer's TLS listener; OCI service APIs
-DICOM_PORT = 4242  # DICOM DIMSE (C-STORE/C-FIND/C-MOVE) on Orthanc and the load balancer
-ORTHANC_HTTP_PORT = 8042  # Orthanc's REST API behind the load balancer
 POSTGRES_PORT = 5432  # OCI Database with PostgreSQL
 KUBE_API_PORT = 6443  # OKE Kubernetes API endpoint
 OKE_CONTROL_PLANE_PORT = 12250  # OKE worker/pod to control plane tunnel
@@ -137,6 +137,8 @@ class FlowInputs:
     modalities: Sequence[Modality] = ()
     """The DICOM peers Orthanc sends to (C-STORE as the destination of a C-MOVE), config
     `orthanc.allowedModalities`."""
+    orthanc_node_ports: Sequence[int] = ()
+    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, the load balancer's backends on the workers."""
 
 
 def peer_label(peer: Peer) -> str:
@@ -153,12 +155,12 @@ def is_anywhere(cidr: str) -> bool:
     return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
 
 
-ORTHANC_HOSTS = (Tier.APP, Tier.OKE_PODS, Tier.OKE_WORKERS)
-"""Where Orthanc is reached: Container Instances (app), OKE pods (VCN-native IPs), OKE workers (host ports)."""
-POSTGRES_CLIENTS = ORTHANC_HOSTS
-"""Only Orthanc reads and writes the index; administrators come through the bastion."""
-ORTHANC_SENDERS = (Tier.APP, Tier.OKE_PODS)
-"""Where Orthanc's outgoing DICOM associations start: a container instance's or a pod's own VNIC address."""
+ORTHANC_HOSTS = (Tier.APP, Tier.OKE_PODS)
+"""Where Orthanc has its own address (Container Instances, OKE pods with VCN-native addresses): it listens
+there on its own ports and opens its DICOM associations from there."""
+POSTGRES_CLIENTS = (Tier.APP, Tier.OKE_PODS, Tier.OKE_WORKERS)
+"""Only Orthanc reads and writes the index (from a pod's address, or the node's for host-network pods);
+administrators come through the bastion."""
 
 
 def modality_cidrs(modality: Modality, hospital_cidrs: Sequence[str]) -> list[str]:
@@ -180,7 +182,7 @@ def modality_flows(inputs: FlowInputs) -> list[Flow]:
     return [
         Flow(Nsg(sender), Cidr(cidr), tcp(port), f"Orthanc C-STORE to modality {', '.join(aets)} (C-MOVE)")
         for (cidr, port), aets in targets.items()
-        for sender in ORTHANC_SENDERS
+        for sender in ORTHANC_HOSTS
     ]
 
 
@@ -203,6 +205,10 @@ def flows(inputs: FlowInputs) -> list[Flow]:
             Flow(lb, Nsg(host), tcp(ORTHANC_HTTP_PORT), "Load balancer to Orthanc's HTTP API"),
             Flow(lb, Nsg(host), tcp(DICOM_PORT), "Load balancer to Orthanc's DICOM port"),
         ]
+    table += [
+        Flow(lb, workers, tcp(port), "Load balancer to Orthanc's Kubernetes NodePort on the workers")
+        for port in inputs.orthanc_node_ports
+    ]
     for client in POSTGRES_CLIENTS:
         table.append(Flow(Nsg(client), db, tcp(POSTGRES_PORT), "Orthanc to its PostgreSQL index"))
     table += [

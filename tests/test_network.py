@@ -71,8 +71,12 @@ def public() -> Recorded:
     return planned_network(publicLoadBalancer=True)
 
 
+NODE_PORTS = (30842, 30424)
+
+
 def table() -> list[NsgRule]:
-    return nsg_rules(flows(FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR)))
+    inputs = FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR, orthanc_node_ports=NODE_PORTS)
+    return nsg_rules(flows(inputs))
 
 
 def rule_set(rules: list[NsgRule], tier: Tier) -> set[tuple[str, object, str]]:
@@ -140,12 +144,17 @@ def test_database_admits_orthanc_and_the_bastion_on_5432_only() -> None:
 
 def test_load_balancer_admits_the_hospital_and_reaches_orthanc_only() -> None:
     hospital = {("INGRESS", Cidr(cidr), label) for cidr in HOSPITAL for label in ("tcp-443", "tcp-4242", "icmp-3-4")}
-    orthanc = {
-        ("EGRESS", Nsg(tier), label)
-        for tier in (Tier.APP, Tier.OKE_PODS, Tier.OKE_WORKERS)
-        for label in ("tcp-8042", "tcp-4242")
-    }
-    assert rule_set(table(), Tier.LB) == hospital | orthanc
+    orthanc = {("EGRESS", Nsg(tier), label) for tier in (Tier.APP, Tier.OKE_PODS) for label in ("tcp-8042", "tcp-4242")}
+    node_ports = {("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-30842"), ("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-30424")}
+    assert rule_set(table(), Tier.LB) == hospital | orthanc | node_ports
+
+
+def test_workers_admit_the_load_balancer_on_orthancs_node_ports_only() -> None:
+    from_lb = {(rule.direction, rule.traffic.label) for rule in table() if rule.tier is Tier.OKE_WORKERS
+               and rule.peer == Nsg(Tier.LB)}  # fmt: skip
+    assert from_lb == {("INGRESS", "tcp-30842"), ("INGRESS", "tcp-30424")}
+    without_oke = nsg_rules(flows(FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR)))
+    assert not [rule for rule in without_oke if rule.tier is Tier.OKE_WORKERS and rule.peer == Nsg(Tier.LB)]
 
 
 def test_oke_api_endpoint_follows_oracles_oke_network_guide() -> None:
@@ -181,7 +190,7 @@ def test_ai_reads_images_through_the_service_gateway_and_never_reaches_the_datab
 
 
 def test_the_table_opens_only_documented_ports_never_ssh_or_rdp() -> None:
-    documented = {443, 4242, 8042, 5432, 6443, 12250, 10250, None}
+    documented = {443, 4242, 8042, 5432, 6443, 12250, 10250, *NODE_PORTS, None}
     rules = table()
     assert {rule.traffic.port for rule in rules} <= documented
     assert not any(rule.traffic.port in (22, 3389) for rule in rules)
@@ -319,7 +328,10 @@ def test_default_security_list_is_empty_and_every_subnet_uses_it(private: Record
 
 def test_every_nsg_rule_is_stateful_described_and_never_open_to_the_world(private: Recorded) -> None:
     rules = private.of_type(NSG_RULE)
-    assert len(rules) == len(table())
+    expected = nsg_rules(flows(FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR)))
+    assert sorted(rule.name for rule in rules) == sorted(
+        f"net-{rule.tier.value.replace('_', '-')}-nsg-{rule.key}" for rule in expected
+    )
     for rule in rules:
         inputs = rule.inputs
         assert inputs["description"], rule.name
