@@ -393,6 +393,16 @@ class OkeConfig(Section):
     """GPU worker shape."""
     gpu_node_count: int = Field(default=1, ge=1, le=20)
     """GPU workers."""
+    services_cidr: PrivateCidr = "10.96.0.0/16"
+    """Kubernetes service (ClusterIP) range; must not overlap the VCN, the hospital or peered networks."""
+    node_boot_volume_gb: int = Field(default=100, ge=50, le=1024)
+    """Boot volume per worker in GB (OKE's minimum is 50; container images live there)."""
+    image_verification_key_ocid: Annotated[str, AfterValidator(ocid_of("key"))] | None = None
+    """Vault key that signed the allowed images; set: the cluster runs only images signed with it."""
+    orthanc_max_replicas: int | None = Field(default=None, ge=1, le=32)
+    """Upper bound of a CPU-based HorizontalPodAutoscaler on Orthanc (None: fixed orthanc.replicas)."""
+    inference_image: PinnedImage = "nvcr.io/nvidia/tritonserver:24.10-py3"
+    """GPU inference server next to Orthanc (runs on the GPU pool when it is enabled)."""
 
 
 class AiConfig(Section):
@@ -704,6 +714,53 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
+def oke_problems(config: StackConfig) -> list[ConfigProblem]:
+    """Rules of the OKE runtime: service range apart from every routed network, pods that fit the workers, a
+    GPU pool of GPU shapes, an autoscaler above the fixed replica count."""
+    oke, orthanc, network = config.oke, config.orthanc, config.network
+    if orthanc.runtime != "oke":
+        return []
+    problems: list[ConfigProblem] = []
+    services = ipaddress.ip_network(oke.services_cidr)
+    routed = [*network.vcn_cidrs, *network.on_prem_cidrs, *network.peered_cidrs]
+    clashes = [cidr for cidr in routed if ipaddress.ip_network(cidr).overlaps(services)]
+    if clashes:
+        problems.append(
+            ConfigProblem(
+                "oke.servicesCidr", oke.services_cidr,
+                f"overlaps {', '.join(clashes)} (pods could not reach those addresses)",
+                "choose a service range outside the VCN, on-prem and peered networks, e.g. 10.96.0.0/16",
+            )
+        )  # fmt: skip
+    if oke.gpu_pool_enabled and ".GPU" not in oke.gpu_shape:
+        problems.append(
+            ConfigProblem(
+                "oke.gpuShape", oke.gpu_shape, "is not a GPU shape",
+                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
+            )
+        )  # fmt: skip
+    # One OCPU is two vCPUs; Orthanc's pod asks for its OCPUs and memory and must leave room for the node's
+    # own daemons (kubelet, CNI, log agent).
+    if orthanc.ocpus >= oke.node_ocpus or orthanc.memory_gb >= oke.node_memory_gb:
+        problems.append(
+            ConfigProblem(
+                "orthanc.ocpus", orthanc.ocpus,
+                f"with orthanc.memoryGb={orthanc.memory_gb} does not fit a CPU worker "
+                f"({oke.node_ocpus} OCPUs, {oke.node_memory_gb} GB) next to the node's own daemons",
+                "give Orthanc fewer OCPUs/GB than oke.nodeOcpus/oke.nodeMemoryGb, or bigger workers",
+            )
+        )  # fmt: skip
+    if oke.orthanc_max_replicas is not None and oke.orthanc_max_replicas <= orthanc.replicas:
+        problems.append(
+            ConfigProblem(
+                "oke.orthancMaxReplicas", oke.orthanc_max_replicas,
+                f"is not above orthanc.replicas ({orthanc.replicas}), so the autoscaler could never scale out",
+                "set it above orthanc.replicas, or leave it unset for a fixed replica count",
+            )
+        )  # fmt: skip
+    return problems
+
+
 def database_problems(config: StackConfig) -> list[ConfigProblem]:
     """The database can serve the Orthanc fleet, and prod has a standby."""
     problems: list[ConfigProblem] = []
@@ -941,6 +998,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + capacity_problems(config)
         + reachability_problems(config)
         + section_problems(config)
+        + oke_problems(config)
         + database_problems(config)
         + ai_edge_problems(config)
     )
