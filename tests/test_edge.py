@@ -1,0 +1,155 @@
+"""Edge: private edge-transfer bucket, RED operator / sync identities, least-privilege policy, inference manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi_oci
+import pytest
+import yaml
+
+from components import edge_workload, iam_statements
+from components.edge import Edge, EdgeArgs, transfer_lifecycle_rules
+from offline.provider_outputs import created_state
+from tests.support import TENANCY, Recorded, record, stack_config
+
+REGION = "eu-frankfurt-1"
+APP_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestapp000000000000000000000000000000000000000"
+DATA_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestdata000000000000000000000000000000000000000"
+POLICY_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
+KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestmasterkey00000000000000000000000000000000000000"
+LOG_GROUP = "ocid1.loggroup.oc1.eu-frankfurt-1.aaaaaaaatestloggroup000000000000000000000000000000000000"
+BUCKET = "dicomstore-test-edge-transfer"
+
+BUCKET_TYPE = "oci:ObjectStorage/bucket:Bucket"
+USER = "oci:Identity/user:User"
+POLICY = "oci:Identity/policy:Policy"
+
+
+def _edge(**edge: Any) -> tuple[Recorded, list[Edge]]:
+    config = stack_config(edge={"enabled": True, **edge}).edge
+    built: list[Edge] = []
+
+    def program() -> None:
+        built.append(
+            Edge(
+                "edge",
+                EdgeArgs(
+                    config=config,
+                    name_prefix="dicomstore-test",
+                    tenancy_id=TENANCY,
+                    policy_compartment_id=POLICY_COMPARTMENT,
+                    app_compartment_id=APP_COMPARTMENT,
+                    data_compartment_id=DATA_COMPARTMENT,
+                    namespace="axoffline1234",
+                    master_key_id=KEY,
+                    log_group_id=LOG_GROUP,
+                ),
+            )
+        )
+
+    return record(program), built
+
+
+@pytest.fixture(scope="module")
+def edge() -> Recorded:
+    return _edge(deviceCount=2)[0]
+
+
+def test_no_roving_edge_resource_exists_in_the_provider() -> None:
+    # Why the device is ordered outside Pulumi; if a rover module appears, this block should own the order.
+    assert not hasattr(pulumi_oci, "rover")
+
+
+def test_transfer_bucket_is_private_encrypted_versioned_and_kept(edge: Recorded) -> None:
+    (bucket,) = edge.of_type(BUCKET_TYPE)
+    assert bucket.inputs["name"] == BUCKET
+    assert bucket.inputs["compartmentId"] == DATA_COMPARTMENT
+    assert bucket.inputs["accessType"] == "NoPublicAccess"
+    assert bucket.inputs["kmsKeyId"] == KEY
+    assert bucket.inputs["versioning"] == "Enabled"
+    assert bucket.inputs["objectEventsEnabled"] is True
+    assert (bucket.protect, bucket.retain_on_delete) == (True, True)
+
+
+def test_transfer_bucket_has_a_write_log_and_a_staging_lifecycle(edge: Recorded) -> None:
+    log = edge.named("edge-transfer-write-log").inputs
+    assert log["logGroupId"] == LOG_GROUP
+    assert log["configuration"]["source"] == {
+        "category": "write", "resource": BUCKET, "service": "objectstorage", "sourceType": "OCISERVICE"
+    }  # fmt: skip
+    rules = edge.named("edge-transfer-lifecycle").inputs["rules"]
+    assert [(r["action"], r["target"], r["timeAmount"]) for r in rules] == [
+        ("DELETE", "objects", "30"),
+        ("DELETE", "previous-object-versions", "30"),
+        ("ABORT", "multipart-uploads", "7"),
+    ]
+
+
+def test_one_api_key_only_sync_user_per_device(edge: Recorded) -> None:
+    users = edge.of_type(USER)
+    assert sorted(u.inputs["name"] for u in users) == ["dicomstore-test-red-1-sync", "dicomstore-test-red-2-sync"]
+    for user in users:
+        (capabilities,) = [c for c in edge.children_of(user) if c.type.endswith("UserCapabilitiesManagement")]
+        assert capabilities.inputs["canUseApiKeys"] is True
+        assert not any(
+            capabilities.inputs[k]
+            for k in ("canUseAuthTokens", "canUseConsolePassword", "canUseCustomerSecretKeys", "canUseSmtpCredentials")
+        )
+        (membership,) = [c for c in edge.children_of(user) if c.type.endswith("UserGroupMembership")]
+        sync_group = edge.named("edge-sync")
+        assert membership.inputs["groupId"] == created_state(sync_group.type, sync_group.name, {}, REGION)[0]
+
+
+def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
+    (policy,) = edge.of_type(POLICY)
+    assert policy.inputs["compartmentId"] == POLICY_COMPARTMENT
+    statements: list[str] = policy.inputs["statements"]
+    assert iam_statements.forbidden_grants(statements) == []
+    for statement in statements:
+        if DATA_COMPARTMENT in statement:
+            assert f"target.bucket.name = '{BUCKET}'" in statement, statement
+        if " in tenancy" in statement:
+            # The one tenancy-wide grant Oracle's Roving Edge docs require, to the rover service only.
+            assert statement == "Allow service rover to manage objectstorage-namespaces in tenancy"
+    operators = [s for s in statements if s.startswith("Allow group dicomstore-test-red-operators")]
+    assert operators == [
+        f"Allow group dicomstore-test-red-operators to manage rover-family in compartment id {APP_COMPARTMENT}",
+        f"Allow group dicomstore-test-red-operators to manage rover-nodes in compartment id {APP_COMPARTMENT}",
+        f"Allow group dicomstore-test-red-operators to read buckets in compartment id {DATA_COMPARTMENT} "
+        f"where target.bucket.name = '{BUCKET}'",
+    ]
+    sync = [s for s in statements if s.startswith("Allow group dicomstore-test-red-sync ")]
+    assert len(sync) == 2 and "OBJECT_VERSION_DELETE" not in " ".join(sync)
+    assert not [s for s in statements if "dynamic-group" in s or "any-user" in s]
+
+
+def test_inference_manifest_is_exported_and_holds_no_secret() -> None:
+    _, (edge,) = _edge(inferenceGpus=1)
+    documents = list(yaml.safe_load_all(edge.inference_manifest))
+    assert [d["kind"] for d in documents] == ["Namespace", "Deployment", "Service", "NetworkPolicy"]
+    deployment = documents[1]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "nvcr.io/nvidia/tritonserver:24.08-py3"
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert f"--model-repository=s3://$(RED_OBJECT_ENDPOINT)/{BUCKET}/models" in container["args"]
+    assert container["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["envFrom"] == [{"secretRef": {"name": "red-object-storage"}}]
+    assert "value" not in str(container.get("env")).replace("valueFrom", "")
+    assert documents[2]["spec"]["type"] == "ClusterIP"
+
+
+def test_cpu_only_inference_requests_no_gpu() -> None:
+    workload = edge_workload.InferenceWorkload(image="example/infer:1.0", bucket_name="b", gpus=0)
+    (container,) = edge_workload.inference_manifests(workload)[1]["spec"]["template"]["spec"]["containers"]
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+
+
+def test_inference_image_must_be_pinned() -> None:
+    with pytest.raises(Exception, match=r"dicomstore:edge\.inferenceImage = 'nvcr.io/nvidia/tritonserver:latest'"):
+        stack_config(edge={"enabled": True, "inferenceImage": "nvcr.io/nvidia/tritonserver:latest"})
+
+
+def test_transfer_lifecycle_follows_the_retention() -> None:
+    assert [rule.days for rule in transfer_lifecycle_rules(14)][:2] == [14, 14]
