@@ -16,3 +16,7 @@ store = DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix=f"{pr
 
 pulumi.export("vcn_id", store.network.vcn_id)
 pulumi.export("data_compartment_id", store.identity.data_compartment_id)
+pulumi.export("s3_endpoint", store.storage.s3_endpoint)
+pulumi.export("dicom_bucket", store.storage.bucket_name)
+pulumi.export("database_host", store.database.host)
+pulumi.export("database_port", store.database.port)

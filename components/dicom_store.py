@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import StackConfig, Tier
+from components.database import Database, DatabaseArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
 from components.security import Security, SecurityArgs
+from components.storage import Storage, StorageArgs
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class DicomStore(pulumi.ComponentResource):
     identity: Identity
     network: Network
     security: Security
+    storage: Storage
+    database: Database
 
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
@@ -76,6 +80,35 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        self.storage = Storage(
+            f"{name}-storage",
+            StorageArgs(
+                config=config.storage,
+                name_prefix=args.name_prefix,
+                region=config.region,
+                tenancy_id=config.tenancy_ocid,
+                compartment_id=self.identity.data_compartment_id,
+                vault_id=self.security.vault_id,
+                master_key_id=self.security.master_key_id,
+                log_group_id=self.security.log_group_id,
+                key_rotation_days=config.security.key_rotation_days,
+            ),
+            child,
+        )
+        self.database = Database(
+            f"{name}-database",
+            DatabaseArgs(
+                config=config.database,
+                orthanc_replicas=config.orthanc.replicas,
+                orthanc_index_connections=config.orthanc.index_connections,
+                compartment_id=self.identity.data_compartment_id,
+                subnet_id=self.network.subnet_ids[Tier.DB],
+                nsg_id=self.network.nsg_ids[Tier.DB],
+                vault_id=self.security.vault_id,
+                master_key_id=self.security.master_key_id,
+            ),
+            child,
+        )
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
@@ -84,5 +117,9 @@ class DicomStore(pulumi.ComponentResource):
                 "master_key_id": self.security.master_key_id,
                 "security_zone_id": self.security.security_zone_id,
                 "cloud_guard_target_id": self.security.cloud_guard_target_id,
+                "bucket_name": self.storage.bucket_name,
+                "s3_endpoint": self.storage.s3_endpoint,
+                "database_host": self.database.host,
+                "database_port": self.database.port,
             }
         )
