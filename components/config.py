@@ -285,6 +285,8 @@ class OrthancConfig(Section):
     """Where Orthanc runs: OCI Container Instances (small) or OKE (HA, GPU inference next to it)."""
     image: PinnedImage = "orthancteam/orthanc:25.1.1"
     """Container image, pinned by tag or digest (an OCIR mirror is recommended)."""
+    secret_fetcher_image: PinnedImage = "ghcr.io/oracle/oci-cli:20250716"
+    """Container Instances: OCI CLI image that fetches Orthanc's secrets from Vault at start (pinned)."""
     replicas: int = Field(default=1, ge=1, le=32)
     """Orthanc replicas sharing one PostgreSQL index and one bucket."""
     ocpus: int = Field(default=1, ge=1, le=64)
@@ -1001,6 +1003,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + oke_problems(config)
         + database_problems(config)
         + ai_edge_problems(config)
+        + orthanc_problems(config)
     )
 
 

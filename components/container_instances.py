@@ -1,0 +1,348 @@
+"""Orthanc on OCI Container Instances behind a private load balancer: the default runtime.
+
+N replicas (`orthanc.replicas`), each an `oci.containerengine.ContainerInstance`, share the PostgreSQL index
+and the bucket; the private load balancer (components/load_balancer.py) spreads HTTPS and DICOM over them.
+
+Design choices:
+- Placement: replicas spread over availability and fault domains (components/placement.py) from the region's
+  real AD and FD lists (invokes), in the app subnet with the orthanc (app) NSG, and never a public IP.
+- Image pinned by tag or digest (config validation refuses `latest`).
+- Configuration: the renderer's JSON (components/orthanc_config.py, rendered per replica inside an apply from
+  the data tier's outputs) is a CONFIGFILE volume at /etc/orthanc, where orthancteam/orthanc's configurator
+  merges it. Secrets are only `${VAR}` references in it.
+- Secrets: pulumi-oci 5.5's ContainerInstance volumes are EMPTYDIR, CONFIGFILE and File Storage only; a
+  container can get the instance's resource principal but there is no volume type or environment source that
+  reads an OCI Vault secret. Putting a value in a CONFIGFILE volume or an environment variable would place it
+  in the container definition (readable through the API by anyone with `read container-instances`) and in the
+  Pulumi state. So each instance runs a second, short-lived container from the pinned OCI CLI image
+  (`orthanc.secretFetcherImage`): with the instance's resource principal it reads each Vault secret (DB
+  password, S3 access key and secret key, one password per Orthanc user) into a memory-backed EMPTYDIR volume
+  at /run/secrets, then exits 0. Its environment holds only secret OCIDs. Orthanc's command waits for the
+  fetcher's marker, then runs the renderer's entrypoint, which loads the files into the variables the config
+  references. Orthanc itself runs without the resource principal (it needs no OCI API). The instance's dynamic
+  group needs `read secret-bundles` on exactly these secrets (Security block).
+- Restart policy ON_FAILURE: the fetcher's clean exit is final, a crashed or health-check-killed Orthanc
+  restarts, and a fetcher that failed (IAM not yet propagated) retries. Graceful shutdown gives in-flight
+  STOW-RS requests time to finish.
+- Container health checks are TCP on the HTTP and DICOM ports: an HTTP check would need credentials in its
+  headers, which would put a password in the definition; the load balancer's HTTP check covers Orthanc's HTTP
+  layer (expects 401, see components/load_balancer.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import pulumi
+import pulumi_oci as oci
+
+from components.config import OrthancConfig
+from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
+from components.orthanc_config import (
+    DICOM_PORT,
+    HTTP_PORT,
+    DicomModality,
+    ObjectStorageEndpoint,
+    OrthancSettings,
+    PostgresEndpoint,
+    RenderedOrthancConfig,
+    render_orthanc_config,
+    to_json,
+    user_password_env_var,
+)
+from components.placement import placement
+from components.secret_fetch import fetcher_environment, render_fetch_script, secrets_directory, wait_for_secrets
+
+# orthancteam/orthanc's ENTRYPOINT and CMD (orthanc-builder docker/orthanc/Dockerfile): the configurator merges
+# /etc/orthanc/*.json into /tmp/orthanc.json, then runs Orthanc on it.
+IMAGE_COMMAND = ("/docker-entrypoint.sh", "/tmp/orthanc.json")
+RESTART_POLICY = "ON_FAILURE"
+GRACEFUL_SHUTDOWN_SECONDS = "60"  # the SDK types it as a string; long enough for an in-flight study upload
+HEALTH_CHECK_INITIAL_DELAY_SECONDS = 60  # plugin loading and the first PostgreSQL connection
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+HEALTH_CHECK_TIMEOUT_SECONDS = 3
+HEALTH_CHECK_FAILURES = 3
+FETCHER_VCPUS = 0.5  # the OCI CLI runs for seconds at start; keep the rest for Orthanc
+FETCHER_MEMORY_GB = 0.5
+CONFIG_VOLUME = "orthanc-config"
+SECRETS_VOLUME = "orthanc-secrets"
+
+
+@dataclass(frozen=True)
+class ContainerInstancesArgs:
+    config: OrthancConfig
+    """The `orthanc` config section."""
+    region: str
+    """OCI region id (the S3-compatible endpoint's region)."""
+    compartment_id: pulumi.Input[str]
+    """The app compartment (container instances and load balancers)."""
+    app_subnet_id: pulumi.Input[str]
+    app_nsg_id: pulumi.Input[str]
+    lb_subnet_id: pulumi.Input[str]
+    lb_nsg_id: pulumi.Input[str]
+    log_group_id: pulumi.Input[str]
+    """Service log group (Security block): load balancer access and error logs."""
+    namespace: pulumi.Input[str]
+    """Object Storage namespace (Storage block)."""
+    bucket_name: pulumi.Input[str]
+    """The DICOM bucket (Storage block)."""
+    s3_access_key_secret_id: pulumi.Input[str]
+    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
+    s3_secret_key_secret_id: pulumi.Input[str]
+    """Vault secret holding the Customer Secret Key's secret (Storage block)."""
+    db_host: pulumi.Input[str]
+    db_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
+    db_username: pulumi.Input[str]
+    db_password_secret_id: pulumi.Input[str]
+    """Vault secret holding the database user's password (Database block)."""
+    user_password_secret_ids: Mapping[str, pulumi.Input[str]]
+    """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
+    db_max_connections: pulumi.Input[int] | None = None
+    """The database's max_connections; when given, the renderer checks replicas x connections fit."""
+    vault_management_endpoint: pulumi.Input[str] | None = None
+    """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
+
+
+def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
+    """The renderer's settings for one replica, from the `orthanc` config section."""
+    return OrthancSettings(
+        aet=config.aet,
+        modalities=tuple(DicomModality(aet=m.aet, host=m.host, port=m.port) for m in config.allowed_modalities),
+        users=tuple(config.users),
+        index_connections_count=config.index_connections,
+        replica_index=replica,
+        replica_count=config.replicas,
+    )
+
+
+def secret_ids_by_variable(args: ContainerInstancesArgs) -> dict[str, pulumi.Input[str]]:
+    """Which Vault secret backs which variable of the rendered configuration."""
+    return {
+        "ORTHANC_DB_PASSWORD": args.db_password_secret_id,
+        "ORTHANC_S3_ACCESS_KEY": args.s3_access_key_secret_id,
+        "ORTHANC_S3_SECRET_KEY": args.s3_secret_key_secret_id,
+        **{user_password_env_var(user): secret for user, secret in args.user_password_secret_ids.items()},
+    }
+
+
+def orthanc_command(rendered: RenderedOrthancConfig) -> list[str]:
+    """Wait for the fetched secrets, load them into variables, then run the image's own entrypoint."""
+    waiting = replace(rendered, entrypoint=wait_for_secrets(rendered.secret_files) + rendered.entrypoint)
+    return waiting.command(*IMAGE_COMMAND)
+
+
+def _tcp_check(name: str, port: int) -> oci.containerengine.ContainerInstanceContainerHealthCheckArgs:
+    return oci.containerengine.ContainerInstanceContainerHealthCheckArgs(
+        name=name,
+        health_check_type="TCP",
+        port=port,
+        initial_delay_in_seconds=HEALTH_CHECK_INITIAL_DELAY_SECONDS,
+        interval_in_seconds=HEALTH_CHECK_INTERVAL_SECONDS,
+        timeout_in_seconds=HEALTH_CHECK_TIMEOUT_SECONDS,
+        failure_threshold=HEALTH_CHECK_FAILURES,
+        success_threshold=1,
+        failure_action="KILL",
+    )
+
+
+class ContainerInstances(pulumi.ComponentResource):
+    """Orthanc replicas on Container Instances, a private HTTPS load balancer and a DICOM endpoint."""
+
+    instance_ids: list[pulumi.Output[str]]
+    dicomweb_url: pulumi.Output[str]
+    dicom_host: pulumi.Output[str]
+    dicom_port: pulumi.Output[int]
+    dicom_aet: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ContainerInstancesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:container_instances:ContainerInstances", name, None, opts)
+        config = args.config
+        unknown_users = sorted(set(config.users) ^ set(args.user_password_secret_ids))
+        if unknown_users:
+            raise ValueError(f"{name}: users and their password secrets differ: {unknown_users}")
+
+        availability_domains = oci.identity.get_availability_domains_output(
+            compartment_id=args.compartment_id
+        ).availability_domains.apply(lambda ads: [str(ad.name) for ad in ads])
+        endpoints = pulumi.Output.all(
+            host=args.db_host,
+            port=args.db_port,
+            database=args.database_name,
+            username=args.db_username,
+            max_connections=args.db_max_connections,
+            namespace=args.namespace,
+            bucket=args.bucket_name,
+        )
+        secret_ids = pulumi.Output.all(**secret_ids_by_variable(args))
+
+        self.instance_ids = []
+        backends = []
+        for replica in range(config.replicas):
+            ad_name = availability_domains.apply(partial(_availability_domain_name, replica))
+            fault_domains = oci.identity.get_fault_domains_output(
+                availability_domain=ad_name, compartment_id=args.compartment_id
+            ).fault_domains.apply(lambda fds: [str(fd.name) for fd in fds])
+            fd_name = pulumi.Output.all(availability_domains, fault_domains).apply(partial(_fault_domain_name, replica))
+            rendered = endpoints.apply(partial(_render, config, args.region, replica))
+            instance = self._replica(
+                name, replica, args, placed=(ad_name, fd_name), rendered=rendered, secret_ids=secret_ids
+            )
+            self.instance_ids.append(instance.id)
+            vnic_id = instance.vnics.apply(lambda vnics: str(vnics[0].vnic_id))
+            backends.append(
+                Backend(
+                    ip_address=oci.core.get_vnic_output(vnic_id=vnic_id).private_ip_address,
+                    http_port=HTTP_PORT,
+                    dicom_port=DICOM_PORT,
+                )
+            )
+
+        load_balancer = PrivateLoadBalancer(
+            f"{name}-lb",
+            PrivateLoadBalancerArgs(
+                compartment_id=args.compartment_id,
+                subnet_id=args.lb_subnet_id,
+                nsg_id=args.lb_nsg_id,
+                backends=backends,
+                tls_min_version=config.tls_min_version,
+                dicom_tls=config.dicom_tls,
+                log_group_id=args.log_group_id,
+                certificate_id=config.certificate_ocid,
+                vault_management_endpoint=args.vault_management_endpoint,
+                dicom_port=DICOM_PORT,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        dicomweb_root = orthanc_settings(config, 0).dicomweb_root
+        self.dicomweb_url = pulumi.Output.concat("https://", load_balancer.ip_address, dicomweb_root)
+        self.dicom_host = load_balancer.dicom_host
+        self.dicom_port = load_balancer.dicom_port
+        self.dicom_aet = pulumi.Output.from_input(config.aet)
+        self.register_outputs(
+            {
+                "instance_ids": self.instance_ids,
+                "dicomweb_url": self.dicomweb_url,
+                "dicom_host": self.dicom_host,
+                "dicom_port": self.dicom_port,
+                "dicom_aet": self.dicom_aet,
+            }
+        )
+
+    def _replica(
+        self,
+        name: str,
+        replica: int,
+        args: ContainerInstancesArgs,
+        *,
+        placed: tuple[pulumi.Output[str], pulumi.Output[str]],
+        rendered: pulumi.Output[RenderedOrthancConfig],
+        secret_ids: pulumi.Output[dict[str, Any]],
+    ) -> oci.containerengine.ContainerInstance:
+        """One replica: the secret fetcher and Orthanc sharing the config and secrets volumes."""
+        config = args.config
+        availability_domain, fault_domain = placed
+        config_file = rendered.apply(lambda r: base64.b64encode(to_json(r.config).encode()).decode())
+        config_path = rendered.apply(lambda r: r.config_path)
+        secrets_mount = rendered.apply(lambda r: secrets_directory(r.secret_files))
+        fetcher = oci.containerengine.ContainerInstanceContainerArgs(
+            display_name="secret-fetcher",
+            image_url=config.secret_fetcher_image,
+            commands=rendered.apply(lambda r: ["/bin/sh", "-c", render_fetch_script(r.secret_files)]),
+            environment_variables=pulumi.Output.all(rendered, secret_ids).apply(
+                lambda both: fetcher_environment(both[0].secret_files, both[1])
+            ),
+            is_resource_principal_disabled=False,
+            resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
+                vcpus_limit=FETCHER_VCPUS, memory_limit_in_gbs=FETCHER_MEMORY_GB
+            ),
+            volume_mounts=[
+                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
+                    volume_name=SECRETS_VOLUME, mount_path=secrets_mount, is_read_only=False
+                )
+            ],
+        )
+        orthanc = oci.containerengine.ContainerInstanceContainerArgs(
+            display_name="orthanc",
+            image_url=config.image,
+            commands=rendered.apply(orthanc_command),
+            is_resource_principal_disabled=True,
+            health_checks=[_tcp_check("orthanc-http", HTTP_PORT), _tcp_check("orthanc-dicom", DICOM_PORT)],
+            volume_mounts=[
+                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
+                    volume_name=CONFIG_VOLUME, mount_path=config_path.apply(posixpath.dirname), is_read_only=True
+                ),
+                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
+                    volume_name=SECRETS_VOLUME, mount_path=secrets_mount, is_read_only=True
+                ),
+            ],
+        )
+        return oci.containerengine.ContainerInstance(
+            f"{name}-{replica}",
+            compartment_id=args.compartment_id,
+            display_name=f"{name}-{replica}",
+            availability_domain=availability_domain,
+            fault_domain=fault_domain,
+            shape=config.shape,
+            shape_config=oci.containerengine.ContainerInstanceShapeConfigArgs(
+                ocpus=config.ocpus, memory_in_gbs=config.memory_gb
+            ),
+            vnics=[
+                oci.containerengine.ContainerInstanceVnicArgs(
+                    subnet_id=args.app_subnet_id,
+                    nsg_ids=[args.app_nsg_id],
+                    is_public_ip_assigned=False,
+                    hostname_label=f"orthanc{replica}",
+                    display_name=f"{name}-{replica}-vnic",
+                )
+            ],
+            containers=[fetcher, orthanc],
+            volumes=[
+                oci.containerengine.ContainerInstanceVolumeArgs(
+                    name=CONFIG_VOLUME,
+                    volume_type="CONFIGFILE",
+                    configs=[
+                        oci.containerengine.ContainerInstanceVolumeConfigArgs(
+                            file_name=config_path.apply(posixpath.basename), data=config_file
+                        )
+                    ],
+                ),
+                # Memory-backed: fetched secrets never touch a disk.
+                oci.containerengine.ContainerInstanceVolumeArgs(
+                    name=SECRETS_VOLUME, volume_type="EMPTYDIR", backing_store="MEMORY"
+                ),
+            ],
+            container_restart_policy=RESTART_POLICY,
+            graceful_shutdown_timeout_in_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _availability_domain_name(replica: int, ads: Sequence[str]) -> str:
+    # The AD index does not depend on the FD count, which is only known once the AD is chosen.
+    return ads[placement(replica, len(ads), 1).availability_domain]
+
+
+def _fault_domain_name(replica: int, lists: Sequence[Sequence[str]]) -> str:
+    ads, fds = lists
+    return fds[placement(replica, len(ads), len(fds)).fault_domain]
+
+
+def _render(config: OrthancConfig, region: str, replica: int, values: Mapping[str, Any]) -> RenderedOrthancConfig:
+    """The renderer on the data tier's resolved outputs (runs inside an apply; creates nothing)."""
+    return render_orthanc_config(
+        orthanc_settings(config, replica),
+        PostgresEndpoint(
+            host=values["host"],
+            port=int(values["port"]),
+            database=values["database"],
+            username=values["username"],
+            max_connections=None if values["max_connections"] is None else int(values["max_connections"]),
+        ),
+        ObjectStorageEndpoint(namespace=values["namespace"], region=region, bucket=values["bucket"]),
+    )

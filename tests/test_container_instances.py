@@ -1,0 +1,401 @@
+"""Orthanc on Container Instances: placement and secret-fetch logic (pure), config rules, and the registered
+resources under mocks (spread, network, image, config volume, no secret values, health checks, load balancer)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.config import ConfigError, OrthancConfig
+from components.container_instances import (
+    IMAGE_COMMAND,
+    ContainerInstances,
+    ContainerInstancesArgs,
+    orthanc_command,
+    orthanc_settings,
+)
+from components.orthanc_config import (
+    ObjectStorageEndpoint,
+    PostgresEndpoint,
+    render_orthanc_config,
+    user_password_env_var,
+)
+from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
+from components.placement import placement
+from components.secret_fetch import (
+    READY_MARKER,
+    fetcher_environment,
+    render_fetch_script,
+    secret_ocid_env_var,
+    wait_for_secrets,
+)
+from offline.invokes import answer_invoke
+from offline.provider_outputs import created_state
+from offline.records import ResourceRecord
+from offline.redact import is_secret
+from tests.support import Recorded, record, stack_config
+
+REGION = "eu-frankfurt-1"
+OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
+
+
+def ocid(kind: str, name: str) -> str:
+    return f"ocid1.{kind}.oc1.{REGION}.aaaaaaaa{name.replace('-', '')}{'0' * 40}"
+
+
+COMPARTMENT = ocid("compartment", "app")
+APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
+LB_SUBNET, LB_NSG = ocid("subnet", "lb"), ocid("networksecuritygroup", "lb")
+DB_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
+S3_SECRET_KEY_SECRET = ocid("vaultsecret", "s3secretkey")
+CERTIFICATE = ocid("certificate", "hospital")
+ACCESS_KEY_ID = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"  # what the Storage mock hands over, as a secret
+DB_HOST = "10.20.3.17"
+
+CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
+LB_BACKEND = "oci:LoadBalancer/backend:Backend"
+
+
+def orthanc_section(**overrides: Any) -> OrthancConfig:
+    return stack_config(orthanc={"certificateOcid": CERTIFICATE, **overrides}).orthanc
+
+
+def planned(config: OrthancConfig) -> Recorded:
+    def program() -> None:
+        secrets = OrthancSecrets(
+            "secrets",
+            OrthancSecretsArgs(
+                users=config.users,
+                name_prefix="dicomstore-test",
+                compartment_id=ocid("compartment", "data"),
+                vault_id=ocid("vault", "stack"),
+                key_id=ocid("key", "master"),
+                s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
+            ),
+        )
+        assert secrets.s3_access_key_secret_id is not None
+        orthanc = ContainerInstances(
+            "orthanc",
+            ContainerInstancesArgs(
+                config=config,
+                region=REGION,
+                compartment_id=COMPARTMENT,
+                app_subnet_id=APP_SUBNET,
+                app_nsg_id=APP_NSG,
+                lb_subnet_id=LB_SUBNET,
+                lb_nsg_id=LB_NSG,
+                log_group_id=ocid("loggroup", "service"),
+                namespace="axoffline1234",
+                bucket_name="dicomstore-test-dicom",
+                s3_access_key_secret_id=secrets.s3_access_key_secret_id,
+                s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
+                db_host=DB_HOST,
+                db_port=5432,
+                database_name="orthanc",
+                db_username="orthanc_admin",
+                db_password_secret_id=DB_PASSWORD_SECRET,
+                user_password_secret_ids=secrets.user_password_secret_ids,
+                db_max_connections=100,
+            ),
+        )
+        pulumi.export("dicomweb_url", orthanc.dicomweb_url)
+        pulumi.export("dicom_host", orthanc.dicom_host)
+        pulumi.export("dicom_port", orthanc.dicom_port)
+        pulumi.export("dicom_aet", orthanc.dicom_aet)
+
+    return record(program)
+
+
+@pytest.fixture(scope="module")
+def three_replicas() -> Recorded:
+    return planned(orthanc_section(replicas=3, users=["admin", "radiologist"]))
+
+
+def containers(instance: ResourceRecord) -> dict[str, dict[str, Any]]:
+    return {container["displayName"]: container for container in instance.inputs["containers"]}
+
+
+def rendered_config(instance: ResourceRecord) -> dict[str, Any]:
+    (volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "CONFIGFILE"]
+    (file,) = volume["configs"]
+    parsed: dict[str, Any] = json.loads(base64.b64decode(file["data"]))
+    return parsed
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside a recorded value (secrets included, unwrapped)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+# --- placement (pure) --------------------------------------------------------------------------------------
+
+
+def test_three_ads_three_replicas_use_different_ads_and_fault_domains() -> None:
+    spots = [placement(i, 3, 3) for i in range(3)]
+    assert len({s.availability_domain for s in spots}) == 3
+    assert len({s.fault_domain for s in spots}) == 3
+
+
+@pytest.mark.parametrize(("ads", "fds"), [(1, 3), (2, 3), (3, 3), (3, 2)])
+def test_no_ad_fd_pair_repeats_before_all_are_used(ads: int, fds: int) -> None:
+    pairs = [(p.availability_domain, p.fault_domain) for p in (placement(i, ads, fds) for i in range(ads * fds))]
+    assert len(set(pairs)) == ads * fds
+    assert placement(ads * fds, ads, fds) == placement(0, ads, fds)
+
+
+def test_one_ad_region_spreads_over_fault_domains() -> None:
+    assert [placement(i, 1, 3).fault_domain for i in range(3)] == [0, 1, 2]
+
+
+def test_placement_rejects_impossible_counts() -> None:
+    with pytest.raises(ValueError, match="at least one of each"):
+        placement(0, 0, 3)
+    with pytest.raises(ValueError, match="start at 0"):
+        placement(-1, 3, 3)
+
+
+# --- secret fetch (pure) -----------------------------------------------------------------------------------
+
+
+def _rendered(users: tuple[str, ...] = ("admin",)) -> Any:
+    return render_orthanc_config(
+        orthanc_settings(orthanc_section(users=list(users)), 0),
+        PostgresEndpoint(host=DB_HOST),
+        ObjectStorageEndpoint(namespace="axoffline1234", region=REGION, bucket="b"),
+    )
+
+
+def test_fetch_script_fetches_every_secret_file_with_the_resource_principal_then_marks_ready() -> None:
+    rendered = _rendered(("admin", "radiologist"))
+    script = render_fetch_script(rendered.secret_files)
+    assert "--auth resource_principal" in script and "umask 077" in script
+    for secret in rendered.secret_files:
+        assert f'fetch "${secret_ocid_env_var(secret)}" {secret.path}' in script
+    assert script.rstrip().endswith(f"touch /run/secrets/{READY_MARKER}")
+    assert script.index("fetch() {") < script.index("touch ")
+
+
+def test_fetcher_environment_maps_each_file_to_its_secret_ocid_and_refuses_gaps() -> None:
+    rendered = _rendered()
+    ids = {secret.env_var: ocid("vaultsecret", secret.env_var.lower()) for secret in rendered.secret_files}
+    environment = fetcher_environment(rendered.secret_files, ids)
+    assert environment["ORTHANC_DB_PASSWORD_SECRET_OCID"] == ids["ORTHANC_DB_PASSWORD"]
+    assert len(environment) == len(rendered.secret_files)
+    missing = {k: v for k, v in ids.items() if k != "ORTHANC_S3_SECRET_KEY"}
+    with pytest.raises(ValueError, match=r"without a Vault secret: \['ORTHANC_S3_SECRET_KEY'\]"):
+        fetcher_environment(rendered.secret_files, missing)
+    with pytest.raises(ValueError, match=r"for no file: \['STRAY'\]"):
+        fetcher_environment(rendered.secret_files, {**ids, "STRAY": "x"})
+
+
+def test_orthanc_waits_for_the_secrets_then_runs_the_image_entrypoint() -> None:
+    rendered = _rendered()
+    command = orthanc_command(rendered)
+    assert command[:2] == ["/bin/sh", "-c"] and command[-2:] == list(IMAGE_COMMAND)
+    script = command[2]
+    assert script.startswith(wait_for_secrets(rendered.secret_files))
+    assert script.endswith(rendered.entrypoint)
+    assert f"/run/secrets/{READY_MARKER}" in script
+
+
+# --- config rules ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("orthanc", "message"),
+    [
+        ({"replicas": 0}, r"orthanc.replicas = 0: Input should be greater than or equal to 1"),
+        ({"tlsMinVersion": "TLSv1.1"}, r"orthanc.tlsMinVersion = 'TLSv1.1': Input should be 'TLSv1.2' or 'TLSv1.3'"),
+        (
+            {"ocpus": 1, "memoryGb": 65},
+            r"orthanc.memoryGb = 65: is outside what CI.Standard.E4.Flex allows .*: 1-64 GB\)\. Fix: set orthanc.memoryGb between 1 and 64",
+        ),
+        ({"ocpus": 4, "memoryGb": 2}, r"orthanc.memoryGb = 2: .*4-256 GB"),
+        (
+            {"shape": "CI.Standard.A9.Flex"},
+            r"orthanc.shape = 'CI.Standard.A9.Flex': is not a Container Instances flexible shape",
+        ),
+        ({"image": "orthancteam/orthanc:latest"}, r"orthanc.image = 'orthancteam/orthanc:latest': is not pinned"),
+        (
+            {"secretFetcherImage": "ghcr.io/oracle/oci-cli:latest"},
+            r"orthanc.secretFetcherImage = 'ghcr.io/oracle/oci-cli:latest': is not pinned",
+        ),
+    ],
+)
+def test_bad_orthanc_config_is_rejected_with_key_value_and_fix(orthanc: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        stack_config(orthanc=orthanc)
+
+
+def test_memory_rule_accepts_both_bounds() -> None:
+    assert stack_config(orthanc={"ocpus": 2, "memoryGb": 128}).orthanc.memory_gb == 128
+    assert stack_config(orthanc={"ocpus": 2, "memoryGb": 2}).orthanc.memory_gb == 2
+
+
+# --- resources ---------------------------------------------------------------------------------------------
+
+
+def test_replicas_are_spread_over_the_regions_ads_and_fault_domains(three_replicas: Recorded) -> None:
+    instances = three_replicas.of_type(CONTAINER_INSTANCE)
+    assert len(instances) == 3
+    ads = answer_invoke("oci:Identity/getAvailabilityDomains:getAvailabilityDomains", {}, REGION)
+    names = {ad["name"] for ad in ads["availabilityDomains"]}
+    assert {i.inputs["availabilityDomain"] for i in instances} == names
+    assert len({i.inputs["faultDomain"] for i in instances}) == 3
+    assert all(i.inputs["faultDomain"].startswith("FAULT-DOMAIN-") for i in instances)
+
+
+def test_single_replica_lands_in_the_first_ad_and_fault_domain() -> None:
+    (instance,) = planned(orthanc_section()).of_type(CONTAINER_INSTANCE)
+    assert instance.inputs["availabilityDomain"].endswith("-AD-1")
+    assert instance.inputs["faultDomain"] == "FAULT-DOMAIN-1"
+
+
+def test_app_subnet_orthanc_nsg_and_no_public_ip(three_replicas: Recorded) -> None:
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        (vnic,) = instance.inputs["vnics"]
+        assert vnic["isPublicIpAssigned"] is False
+        assert vnic["subnetId"] == APP_SUBNET
+        assert vnic["nsgIds"] == [APP_NSG]
+        assert instance.inputs["compartmentId"] == COMPARTMENT
+
+
+def test_pinned_images_and_shape_from_config() -> None:
+    config = orthanc_section(ocpus=2, memoryGb=16, image="fra.ocir.io/hospital/orthanc:25.1.1")
+    (instance,) = planned(config).of_type(CONTAINER_INSTANCE)
+    assert instance.inputs["shape"] == "CI.Standard.E4.Flex"
+    assert instance.inputs["shapeConfig"] == {"ocpus": 2, "memoryInGbs": 16}
+    images = {name: c["imageUrl"] for name, c in containers(instance).items()}
+    assert images == {"orthanc": "fra.ocir.io/hospital/orthanc:25.1.1", "secret-fetcher": config.secret_fetcher_image}
+
+
+def test_rendered_config_is_a_configfile_volume_per_replica(three_replicas: Recorded) -> None:
+    identifiers = set()
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        config = rendered_config(instance)
+        identifiers.add(config["DatabaseServerIdentifier"])
+        assert config["PostgreSQL"]["Host"] == DB_HOST and config["PostgreSQL"]["Lock"] is False
+        assert config["AwsS3Storage"]["BucketName"] == "dicomstore-test-dicom"
+        assert config["SaveJobs"] is False
+        mounts = {m["volumeName"]: m for m in containers(instance)["orthanc"]["volumeMounts"]}
+        assert mounts["orthanc-config"] == {
+            "volumeName": "orthanc-config",
+            "mountPath": "/etc/orthanc",
+            "isReadOnly": True,
+        }
+        (volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "CONFIGFILE"]
+        assert volume["configs"][0]["fileName"] == "dicomstore.json"
+    assert len(identifiers) == 3
+
+
+def test_config_references_secrets_and_the_secrets_volume_is_in_memory(three_replicas: Recorded) -> None:
+    instance = three_replicas.of_type(CONTAINER_INSTANCE)[0]
+    config = rendered_config(instance)
+    assert config["PostgreSQL"]["Password"] == "${ORTHANC_DB_PASSWORD}"
+    assert (config["AwsS3Storage"]["AccessKey"], config["AwsS3Storage"]["SecretKey"]) == (
+        "${ORTHANC_S3_ACCESS_KEY}",
+        "${ORTHANC_S3_SECRET_KEY}",
+    )
+    assert config["RegisteredUsers"] == {u: "${" + user_password_env_var(u) + "}" for u in ("admin", "radiologist")}
+    (secrets_volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "EMPTYDIR"]
+    assert secrets_volume["backingStore"] == "MEMORY"
+
+
+def test_no_secret_value_in_any_container_definition(three_replicas: Recorded) -> None:
+    # The only secret value the program ever holds is the S3 access key id (generated passwords never reach
+    # Pulumi); it is in the Vault secret, and in no container instance, not even as a secret-wrapped input.
+    vault_secrets = three_replicas.of_type("oci:Vault/secret:Secret")
+    assert any(
+        ACCESS_KEY_ID in base64.b64decode(s).decode()
+        for r in vault_secrets
+        for s in strings(r.inputs)
+        if s.endswith("=")
+    )
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        everything = list(strings(instance.inputs))
+        assert not any(ACCESS_KEY_ID in s for s in everything)
+        assert not any(
+            ACCESS_KEY_ID in base64.b64decode(s + "==").decode(errors="ignore")
+            for s in everything
+            if re.fullmatch(r"[A-Za-z0-9+/=]{16,}", s)
+        )
+        assert not any(is_secret(v) for c in instance.inputs["containers"] for v in c.values())
+        for container in instance.inputs["containers"]:
+            for name, value in (container.get("environmentVariables") or {}).items():
+                assert name.endswith("_SECRET_OCID") and OCID.match(value), (name, value)
+
+
+def test_fetcher_has_the_resource_principal_and_reads_every_secret_orthanc_needs(three_replicas: Recorded) -> None:
+    instance = three_replicas.of_type(CONTAINER_INSTANCE)[0]
+    fetcher, orthanc = containers(instance)["secret-fetcher"], containers(instance)["orthanc"]
+    assert fetcher["isResourcePrincipalDisabled"] is False
+    assert orthanc["isResourcePrincipalDisabled"] is True
+    environment = fetcher["environmentVariables"]
+    assert environment["ORTHANC_DB_PASSWORD_SECRET_OCID"] == DB_PASSWORD_SECRET
+    assert environment["ORTHANC_S3_SECRET_KEY_SECRET_OCID"] == S3_SECRET_KEY_SECRET
+    secret_ids = {
+        created_state(r.type, r.name, r.inputs, REGION)[0] for r in three_replicas.of_type("oci:Vault/secret:Secret")
+    }
+    assert {environment[f"{user_password_env_var(u)}_SECRET_OCID"] for u in ("admin", "radiologist")} <= secret_ids
+    assert environment["ORTHANC_S3_ACCESS_KEY_SECRET_OCID"] in secret_ids
+    assert "--auth resource_principal" in fetcher["commands"][2]
+    fetcher_mount = {m["volumeName"]: m for m in fetcher["volumeMounts"]}["orthanc-secrets"]
+    orthanc_mount = {m["volumeName"]: m for m in orthanc["volumeMounts"]}["orthanc-secrets"]
+    assert fetcher_mount["mountPath"] == orthanc_mount["mountPath"] == "/run/secrets"
+    assert (fetcher_mount["isReadOnly"], orthanc_mount["isReadOnly"]) == (False, True)
+    assert orthanc["commands"][-2:] == list(IMAGE_COMMAND)
+
+
+def test_health_checks_restart_policy_and_graceful_shutdown(three_replicas: Recorded) -> None:
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        checks = containers(instance)["orthanc"]["healthChecks"]
+        assert sorted((c["healthCheckType"], c["port"]) for c in checks) == [("TCP", 4242), ("TCP", 8042)]
+        assert all(c["failureAction"] == "KILL" and c["failureThreshold"] == 3 for c in checks)
+        assert instance.inputs["containerRestartPolicy"] == "ON_FAILURE"
+        assert int(instance.inputs["gracefulShutdownTimeoutInSeconds"]) >= 30
+
+
+def test_load_balancer_backends_are_the_replicas_private_addresses(three_replicas: Recorded) -> None:
+    expected = set()
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        vnic_id = created_state(instance.type, instance.name, instance.inputs, REGION)[1]["vnics"][0]["vnicId"]
+        expected.add(answer_invoke("oci:Core/getVnic:getVnic", {"vnicId": vnic_id}, REGION)["privateIpAddress"])
+    backends = three_replicas.of_type(LB_BACKEND)
+    assert {(b.inputs["ipAddress"], b.inputs["port"]) for b in backends} == {(ip, 8042) for ip in expected}
+    (lb,) = three_replicas.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    assert lb.inputs["isPrivate"] is True and lb.inputs["networkSecurityGroupIds"] == [LB_NSG]
+
+
+def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Recorded) -> None:
+    (lb,) = three_replicas.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    lb_ip = created_state(lb.type, lb.name, lb.inputs, REGION)[1]["ipAddressDetails"][0]["ipAddress"]
+    outputs = three_replicas.outputs
+    assert outputs["dicomweb_url"] == f"https://{lb_ip}/dicom-web/"
+    assert (outputs["dicom_port"], outputs["dicom_aet"]) == (4242, "DICOMSTORE")
+    assert OCID.match(outputs["dicom_host"]) is None and outputs["dicom_host"].count(".") == 3
+
+
+def test_users_without_password_secrets_are_refused() -> None:
+    config = orthanc_section(users=["admin", "radiologist"])
+    args = ContainerInstancesArgs(
+        config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
+        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), namespace="ns",
+        bucket_name="b", s3_access_key_secret_id=ocid("vaultsecret", "a"), s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
+        db_host=DB_HOST, db_port=5432, database_name="orthanc", db_username="orthanc_admin",
+        db_password_secret_id=DB_PASSWORD_SECRET, user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
+    )  # fmt: skip
+    with pytest.raises(Exception, match=r"users and their password secrets differ: \['radiologist'\]"):
+        record(lambda: ContainerInstances("orthanc", args))
