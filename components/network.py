@@ -8,7 +8,8 @@ Design choices:
   only that tier routes to it; its NSG still admits the hospital's networks only).
 * NSGs instead of security lists: rules follow the workload (VNIC) rather than the subnet, and name the peer
   NSG instead of a CIDR. The traffic matrix lives in `components/network_rules.py` as data. The VCN's default
-  security list is emptied and every subnet uses it.
+  security list is emptied and every subnet uses it. The bastion NSG stays empty: the OCI Bastion service
+  cannot join an NSG, so its targets admit the bastion subnet instead.
 * Gateways: the service gateway (All <region> Services in Oracle Services Network) keeps Object Storage, Vault
   and OCIR traffic off the internet; the NAT gateway gives outbound-only internet to the tiers that pull
   images or packages; the DRG, attached to the VCN, is where the connectivity block lands FastConnect and
@@ -61,7 +62,7 @@ class Network(pulumi.ComponentResource):
     nsg_ids: dict[Tier, pulumi.Output[str]]
     drg_id: pulumi.Output[str]
     drg_attachment_id: pulumi.Output[str]
-    """The DRG's VCN attachment (the connectivity block's DRG route tables refer to it)."""
+    """The DRG's VCN attachment (what DRG route tables and distributions name to reach this VCN)."""
     nat_gateway_id: pulumi.Output[str]
     service_gateway_id: pulumi.Output[str]
     flow_log_group_id: pulumi.Output[str]
