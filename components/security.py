@@ -50,8 +50,8 @@ from components.cloud_guard_rules import (
     responder_rules_to_enable,
 )
 from components.config import SecurityConfig
+from components.kms import hsm_master_key
 
-AES_256_KEY_BYTES = 32  # OCI Vault key_shape.length is in bytes
 BASTION_SESSION_TTL_SECONDS = 3 * 60 * 60  # admin sessions expire after three hours
 CLOUD_GUARD_PROBLEM_EVENTS = (
     "com.oraclecloud.cloudguard.problemdetected",
@@ -192,28 +192,15 @@ class Security(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         # Vault and key outlive a destroy: data encrypted with the key is unreadable without it.
-        keep = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-
-        vault = oci.kms.Vault(
-            f"{name}-vault",
+        master = hsm_master_key(
+            name,
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-vault",
+            display_name=args.name_prefix,
             vault_type=config.vault_type,
-            opts=keep,
+            rotation_days=config.key_rotation_days,
+            opts=child,
         )
-        key = oci.kms.Key(
-            f"{name}-master-key",
-            compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-master-key",
-            management_endpoint=vault.management_endpoint,
-            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=AES_256_KEY_BYTES),
-            protection_mode="HSM",
-            is_auto_rotation_enabled=True,
-            auto_key_rotation_details=oci.kms.KeyAutoKeyRotationDetailsArgs(
-                rotation_interval_in_days=config.key_rotation_days
-            ),
-            opts=keep,
-        )
+        vault, key = master.vault, master.key
         key_use = self._policy(
             "key-use",
             "DICOM store: services and service principals that encrypt with the master key",

@@ -101,7 +101,7 @@ def rules_by_id(recipe: ResourceRecord) -> dict[str, Mapping[str, Any]]:
 
 
 def test_key_is_hsm_aes_256_with_automatic_rotation_from_config(recorded: Recorded) -> None:
-    key = recorded.named("sec-master-key")
+    key = recorded.named("sec-key")
     vault = recorded.named("sec-vault")
     assert key.inputs["protectionMode"] == "HSM"
     assert key.inputs["keyShape"] == {"algorithm": "AES", "length": 32}
@@ -117,7 +117,7 @@ def test_key_is_hsm_aes_256_with_automatic_rotation_from_config(recorded: Record
 
 
 def test_vault_and_key_are_protected_and_retained(recorded: Recorded) -> None:
-    for name in ("sec-vault", "sec-master-key"):
+    for name in ("sec-vault", "sec-key"):
         resource = recorded.named(name)
         assert (resource.protect, resource.retain_on_delete) == (True, True), name
 
@@ -141,7 +141,7 @@ def test_master_key_is_published_only_after_the_services_may_use_it() -> None:
     recorded = record_security(consumer=True)
     grant = recorded.named("sec-key-use-policy")
     consumer = recorded.named("consumer")
-    assert consumer.inputs["kmsKeyId"] == resource_id(recorded.named("sec-master-key"))
+    assert consumer.inputs["kmsKeyId"] == resource_id(recorded.named("sec-key"))
     assert grant.urn in consumer.dependencies
 
 
@@ -149,7 +149,7 @@ def test_master_key_is_published_only_after_the_services_may_use_it() -> None:
 
 
 def test_key_grants_name_the_key_and_the_services(recorded: Recorded) -> None:
-    key_id = resource_id(recorded.named("sec-master-key"))
+    key_id = resource_id(recorded.named("sec-key"))
     statements = recorded.named("sec-key-use-policy").inputs["statements"]
     assert (
         f"Allow service objectstorage-eu-frankfurt-1 to use keys in compartment id {DATA} where target.key.id = '{key_id}'"
