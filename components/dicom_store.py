@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.ai import Ai, AiArgs
 from components.config import StackConfig, Tier
+from components.connectivity import Connectivity, ConnectivityArgs
 from components.database import Database, DatabaseArgs
+from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
 from components.security import Security, SecurityArgs
@@ -35,6 +38,9 @@ class DicomStore(pulumi.ComponentResource):
     security: Security
     storage: Storage
     database: Database
+    connectivity: Connectivity
+    edge: Edge | None
+    ai: Ai | None
 
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
@@ -109,6 +115,55 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        self.connectivity = Connectivity(
+            f"{name}-connectivity",
+            ConnectivityArgs(
+                config=config.connectivity,
+                compartment_id=self.identity.network_compartment_id,
+                drg_id=self.network.drg_id,
+                on_prem_cidrs=list(config.network.on_prem_cidrs),
+            ),
+            child,
+        )
+        self.edge = None
+        if config.edge.enabled:
+            self.edge = Edge(
+                f"{name}-edge",
+                EdgeArgs(
+                    config=config.edge,
+                    name_prefix=args.name_prefix,
+                    tenancy_id=config.tenancy_ocid,
+                    policy_compartment_id=config.parent_compartment_ocid,
+                    app_compartment_id=self.identity.app_compartment_id,
+                    data_compartment_id=self.identity.data_compartment_id,
+                    namespace=self.storage.namespace,
+                    master_key_id=self.security.master_key_id,
+                    log_group_id=self.security.log_group_id,
+                ),
+                # The transfer bucket's lifecycle needs the Object Storage service grant the storage block makes.
+                pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
+            )
+        self.ai = None
+        if config.ai.enabled and self.identity.ai_compartment_id is not None:
+            self.ai = Ai(
+                f"{name}-ai",
+                AiArgs(
+                    config=config.ai,
+                    name_prefix=args.name_prefix,
+                    region=config.region,
+                    tenancy_id=config.tenancy_ocid,
+                    policy_compartment_id=config.parent_compartment_ocid,
+                    compartment_id=self.identity.ai_compartment_id,
+                    data_compartment_id=self.identity.data_compartment_id,
+                    network_compartment_id=self.identity.network_compartment_id,
+                    subnet_id=self.network.subnet_ids[Tier.AI],
+                    nsg_id=self.network.nsg_ids[Tier.AI],
+                    namespace=self.storage.namespace,
+                    bucket_name=self.storage.bucket_name,
+                    master_key_id=self.security.master_key_id,
+                ),
+                child,
+            )
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
@@ -121,5 +176,9 @@ class DicomStore(pulumi.ComponentResource):
                 "s3_endpoint": self.storage.s3_endpoint,
                 "database_host": self.database.host,
                 "database_port": self.database.port,
+                "virtual_circuit_id": self.connectivity.virtual_circuit_id,
+                "ipsec_connection_id": self.connectivity.ipsec_connection_id,
+                "edge_transfer_bucket": self.edge.transfer_bucket_name if self.edge else None,
+                "ai_project_id": self.ai.project_id if self.ai else None,
             }
         )

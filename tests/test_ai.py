@@ -203,4 +203,21 @@ def test_ai_statements_refuse_nothing_they_should_not() -> None:
 
 def test_pure_helpers() -> None:
     assert is_flex("VM.Standard.E4.Flex") and not is_flex("VM.GPU.A10.1")
-    assert ocir_image("eu-frankfurt-1", "ns", "repo/x", "1.2") == "ocir.eu-frankfurt-1.oci.oraclecloud.com/ns/repo/x:1.2"
+    assert (
+        ocir_image("eu-frankfurt-1", "ns", "repo/x", "1.2") == "ocir.eu-frankfurt-1.oci.oraclecloud.com/ns/repo/x:1.2"
+    )
+
+
+def test_prod_notebook_uses_the_network_ai_subnet_and_nsg(prod_plan: Recorded) -> None:
+    def real_id(name: str) -> str:
+        resource = prod_plan.named(name)
+        return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+    (notebook,) = prod_plan.of_type(NOTEBOOK)
+    assert notebook.inputs["notebookSessionConfigurationDetails"]["subnetId"] == real_id("dicomstore-network-ai")
+    assert prod_plan.named("dicomstore-ai-notebook-endpoint").inputs["nsgIds"] == [real_id("dicomstore-network-ai-nsg")]
+    assert notebook.inputs["compartmentId"] == real_id("dicomstore-identity-ai")
+
+
+def test_dev_has_no_ai(dev_plan: Recorded) -> None:
+    assert not [r.urn for r in dev_plan if r.type in AI_TYPES or r.type == "dicomstore:ai:Ai"]

@@ -278,3 +278,26 @@ def test_public_ipv4_problem() -> None:
     assert connectivity_rules.public_ipv4_problem("52.1.2.3") is None
     assert connectivity_rules.public_ipv4_problem("172.16.0.1") is not None
     assert connectivity_rules.public_ipv4_problem("2001:db8::1") is not None
+
+
+# --- the shipped stacks --------------------------------------------------------------------------------------
+
+
+def test_prod_circuit_and_tunnels_terminate_on_the_network_drg(prod_plan: Recorded) -> None:
+    (drg,) = prod_plan.of_type("oci:Core/drg:Drg")
+    drg_id = created_state(drg.type, drg.name, drg.inputs, REGION)[0]
+    (circuit,) = prod_plan.of_type(VIRTUAL_CIRCUIT)
+    (connection,) = prod_plan.of_type(IPSEC_CONNECTION)
+    assert (circuit.inputs["type"], circuit.inputs["gatewayId"]) == ("PRIVATE", drg_id)
+    assert connection.inputs["drgId"] == drg_id
+    assert {t.inputs["routing"] for t in prod_plan.of_type(TUNNEL)} == {"BGP"}
+    network_compartment = prod_plan.named("dicomstore-identity-network")
+    assert (
+        circuit.inputs["compartmentId"]
+        == created_state(network_compartment.type, network_compartment.name, network_compartment.inputs, REGION)[0]
+    )
+
+
+def test_dev_has_no_hybrid_connection(dev_plan: Recorded) -> None:
+    hybrid = {VIRTUAL_CIRCUIT, IPSEC_CONNECTION, TUNNEL, CPE, DRG_ROUTE_TABLE, DISTRIBUTION, ATTACHMENT_MANAGEMENT}
+    assert not [r.urn for r in dev_plan if r.type in hybrid]

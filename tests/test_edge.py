@@ -153,3 +153,12 @@ def test_inference_image_must_be_pinned() -> None:
 
 def test_transfer_lifecycle_follows_the_retention() -> None:
     assert [rule.days for rule in transfer_lifecycle_rules(14)][:2] == [14, 14]
+
+
+def test_prod_prepares_its_devices_and_dev_has_no_edge(prod_plan: Recorded, dev_plan: Recorded) -> None:
+    assert prod_plan.named("dicomstore-edge-transfer-bucket").inputs["name"] == "dicomstore-prod-edge-transfer"
+    sync_users = sorted(
+        u.inputs["name"] for u in prod_plan.of_type(USER) if u.inputs["name"].startswith("dicomstore-prod-red-")
+    )
+    assert sync_users == ["dicomstore-prod-red-1-sync", "dicomstore-prod-red-2-sync"]  # prod: deviceCount 2
+    assert not [r.urn for r in dev_plan if r.type == "dicomstore:edge:Edge" or r.name.startswith("dicomstore-edge")]
