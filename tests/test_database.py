@@ -18,8 +18,10 @@ from components.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
+from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
+from policies.packs import PACKS
 from tests.support import Recorded, record, stack_config
 
 NAME = "dicomstore-database"
@@ -240,3 +242,40 @@ def test_backup_retention_zero_is_rejected() -> None:
     (problem,) = error.value.problems
     assert (problem.key, problem.value) == ("database.backupRetentionDays", 0)
     assert problem.fix
+
+
+# --- the shipped stacks --------------------------------------------------------------------------------------
+
+
+def recorded_id(plan: Recorded, name: str) -> str:
+    """The id the offline provider gave the resource `name` of a planned stack."""
+    resource = plan.named(name)
+    return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+
+def test_shipped_stacks_put_the_database_in_the_db_tier(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    for plan, nodes, retention in ((dev_plan, 1, 7), (prod_plan, 2, 35)):
+        db = plan.named("dicomstore-database-postgresql").inputs
+        assert db["compartmentId"] == recorded_id(plan, "dicomstore-identity-data")
+        assert db["networkDetails"]["subnetId"] == recorded_id(plan, "dicomstore-network-db")
+        assert db["networkDetails"]["nsgIds"] == [recorded_id(plan, "dicomstore-network-db-nsg")]
+        assert db["networkDetails"]["isReaderEndpointEnabled"] is (nodes > 1)
+        assert db["instanceCount"] == nodes
+        assert db["storageDetails"]["kmsKeyId"] == recorded_id(plan, "dicomstore-security-key")
+        assert db["managementPolicy"]["backupPolicy"]["retentionDays"] == retention
+        secret = plan.named("dicomstore-database-admin-password").inputs
+        assert secret["vaultId"] == recorded_id(plan, "dicomstore-security-vault")
+        assert plan.outputs["database_port"] == POSTGRES_PORT
+
+
+def test_prod_max_connections_is_computed_from_its_orthanc_fleet(prod_plan: Recorded) -> None:
+    items = prod_plan.named("dicomstore-database-configuration").inputs["dbConfigurationOverrides"]["items"]
+    # Pulumi.prod.yaml: 3 replicas x 5 index connections.
+    expected = str(required_max_connections(3, 5))
+    assert {"configKey": "max_connections", "overridenConfigValue": expected} in items
+
+
+def test_database_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:
+    ours = {record.urn for record in prod_plan if "dicomstore:database:Database" in record.urn}
+    assert len(ours) == 4
+    assert [result for result in replay(prod_plan.records, PACKS) if result.urn in ours] == []

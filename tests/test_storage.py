@@ -21,9 +21,11 @@ from components.storage import (
 )
 from offline.engine import RecordingMonitor
 from offline.invokes import OFFLINE_NAMESPACE
+from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from offline.report import plan_document
+from policies.packs import PACKS
 from tests.support import TENANCY, Recorded, record, stack_config
 
 NAME = "dicomstore-storage"
@@ -349,3 +351,40 @@ def test_bad_storage_config_is_rejected(storage: dict[str, Any], key: str, fix: 
     (problem,) = error.value.problems
     assert problem.key == key
     assert fix in problem.fix
+
+
+# --- the shipped stacks --------------------------------------------------------------------------------------
+
+
+def recorded_id(plan: Recorded, name: str) -> str:
+    """The id the offline provider gave the resource `name` of a planned stack."""
+    resource = plan.named(name)
+    return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+
+def test_shipped_stacks_wire_the_bucket_to_identity_and_security(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    for plan, stack in ((dev_plan, "dev"), (prod_plan, "prod")):
+        bucket = plan.named("dicomstore-storage-bucket")
+        assert bucket.inputs["name"] == f"dicomstore-{stack}-dicom"
+        assert bucket.inputs["compartmentId"] == recorded_id(plan, "dicomstore-identity-data")
+        assert bucket.inputs["kmsKeyId"] == recorded_id(plan, "dicomstore-security-key")
+        log = plan.named("dicomstore-storage-write-log")
+        assert log.inputs["logGroupId"] == recorded_id(plan, "dicomstore-security-service-logs")
+        secret = plan.named("dicomstore-storage-s3-secret-key")
+        assert secret.inputs["vaultId"] == recorded_id(plan, "dicomstore-security-vault")
+        assert plan.outputs["s3_endpoint"] == s3_endpoint(OFFLINE_NAMESPACE, REGION)
+
+
+def test_prod_replicates_to_amsterdam_and_dev_does_not(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    (policy,) = prod_plan.of_type("oci:ObjectStorage/replicationPolicy:ReplicationPolicy")
+    assert policy.inputs["destinationRegionName"] == "eu-amsterdam-1"
+    assert prod_plan.named("dicomstore-storage-dr-bucket").inputs["kmsKeyId"] == recorded_id(
+        prod_plan, "dicomstore-storage-dr-key"
+    )
+    assert not dev_plan.of_type("oci:ObjectStorage/replicationPolicy:ReplicationPolicy")
+
+
+def test_storage_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:
+    ours = {record.urn for record in prod_plan if "dicomstore:storage:Storage" in record.urn}
+    assert len(ours) > 10
+    assert [result for result in replay(prod_plan.records, PACKS) if result.urn in ours] == []
