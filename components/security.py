@@ -14,9 +14,11 @@ Design choices:
   Recipes are clones of Oracle's (found by invoke, so Oracle's rule updates keep flowing) with the
   customisations of `components/cloud_guard_rules.py`; they and the managed lists live in the data
   compartment with the vault.
+* Cloud Guard is administered in its reporting region and emits its events there: when that is not the
+  deployment region, the Cloud Guard resources, the security topic and the Events rule use an explicit
+  provider for the reporting region (credentials as the default provider's; only the region differs).
 * Problems reach people through an Events rule in the parent compartment (it sees every compartment of the
-  stack) that publishes to a Notifications topic with e-mail subscriptions. Cloud Guard emits its events in
-  the reporting region: deploy the stack in that region (usually the home region) to receive them.
+  stack) that publishes to a Notifications topic with e-mail subscriptions.
 * The data compartment is a security zone whose recipe holds every active Oracle-managed security zone
   policy (the maximum-security recipe), read from the policies invoke.
 * Administrative access only through the OCI Bastion service in the bastion subnet, from the configured
@@ -243,6 +245,12 @@ class Security(pulumi.ComponentResource):
             retention_period_days=config.audit_retention_days,
             opts=child,
         )
+        # Cloud Guard is administered, and emits its events, in its reporting region.
+        self._reporting_region = (
+            oci.Provider(f"{name}-reporting-region", region=config.cloud_guard_reporting_region, opts=child)
+            if config.cloud_guard_enabled and config.cloud_guard_reporting_region not in (None, args.region)
+            else None
+        )
         self.notification_topic_id = self._notifications()
         configuration = self._cloud_guard_configuration()
         self.cloud_guard_target_id = self._cloud_guard_target(configuration) if configuration else None
@@ -274,6 +282,14 @@ class Security(pulumi.ComponentResource):
             }
         )
 
+    def _in_reporting_region(
+        self, parent: pulumi.Resource | None = None, depends_on: Sequence[pulumi.Resource] = ()
+    ) -> pulumi.ResourceOptions:
+        """Options of a Cloud Guard (or Cloud Guard events) resource: the reporting region's provider, if any."""
+        return pulumi.ResourceOptions(
+            parent=parent or self, provider=self._reporting_region, depends_on=list(depends_on)
+        )
+
     def _policy(
         self, role: str, description: str, compartment_id: pulumi.Input[str], statements: pulumi.Input[list[str]]
     ) -> oci.identity.Policy:
@@ -289,13 +305,12 @@ class Security(pulumi.ComponentResource):
     def _notifications(self) -> pulumi.Output[str]:
         """The security topic, its e-mail subscriptions and the Events rule feeding it Cloud Guard problems."""
         name, args = self._name, self._args
-        child = pulumi.ResourceOptions(parent=self)
         topic = oci.ons.NotificationTopic(
             f"{name}-security-topic",
             compartment_id=args.data_compartment_id,
             name=f"{args.name_prefix}-security-alerts",
             description="DICOM store: Cloud Guard problems and security alerts",
-            opts=child,
+            opts=self._in_reporting_region(),
         )
         for index, email in enumerate(args.config.notification_emails):
             oci.ons.Subscription(
@@ -304,7 +319,7 @@ class Security(pulumi.ComponentResource):
                 topic_id=topic.id,
                 protocol="EMAIL",
                 endpoint=email,
-                opts=pulumi.ResourceOptions(parent=topic),
+                opts=self._in_reporting_region(parent=topic),
             )
         if args.config.cloud_guard_enabled:
             events_grant = self._policy(
@@ -323,7 +338,7 @@ class Security(pulumi.ComponentResource):
                 actions=oci.events.RuleActionsArgs(
                     action=[oci.events.RuleActionsActionArgs(action_type="ONS", is_enabled=True, topic_id=topic.id)]
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[events_grant]),
+                opts=self._in_reporting_region(depends_on=[events_grant]),
             )
         return topic.id
 
@@ -338,7 +353,7 @@ class Security(pulumi.ComponentResource):
             status="ENABLED",
             # False: Oracle creates and maintains the IAM policies Cloud Guard itself needs.
             self_manage_resources=False,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._in_reporting_region(),
         )
 
     def _managed_lists(self) -> list[tuple[str, oci.cloudguard.ManagedList]]:
@@ -358,7 +373,7 @@ class Security(pulumi.ComponentResource):
                     description=f"DICOM store: {description}",
                     list_type=list_type,
                     list_items=items,
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=self._in_reporting_region(),
                 ),
             )
             for role, list_type, items, description in wanted
@@ -384,15 +399,15 @@ class Security(pulumi.ComponentResource):
             description=f"DICOM store: clone of the {recipe.value} with PHI-specific rule settings",
             source_detector_recipe_id=source.apply(lambda recipe_source: recipe_source.recipe_id),
             detector_rules=pulumi.Output.all(source, lists).apply(lambda v: _detector_rules(recipe, v[0], v[1])),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._in_reporting_region(),
         )
 
     def _cloud_guard_target(self, configuration: oci.cloudguard.CloudGuardConfiguration) -> pulumi.Output[str]:
         """Cloned recipes with the managed lists, and the target on the root compartment that uses them."""
         name, args = self._name, self._args
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._in_reporting_region()
         # Oracle's recipes appear once Cloud Guard is enabled.
-        invoke_opts = pulumi.InvokeOutputOptions(depends_on=[configuration])
+        invoke_opts = pulumi.InvokeOutputOptions(depends_on=[configuration], provider=self._reporting_region)
         lists = self._managed_lists()
         list_refs = pulumi.Output.all(*(managed.id for _, managed in lists)).apply(
             lambda ids: [
@@ -461,7 +476,8 @@ class Security(pulumi.ComponentResource):
         # Security zones are a Cloud Guard feature: wait for Cloud Guard when this stack enables it.
         after_cloud_guard = [configuration] if configuration else []
         policies = oci.cloudguard.get_security_policies_output(
-            compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(depends_on=after_cloud_guard)
+            compartment_id=args.tenancy_id,
+            opts=pulumi.InvokeOutputOptions(depends_on=after_cloud_guard, provider=self._reporting_region),
         ).apply(
             lambda result: maximum_security_policy_ids(
                 SecurityZonePolicy(item.id, item.owner, item.state)
@@ -475,7 +491,7 @@ class Security(pulumi.ComponentResource):
             display_name=f"{args.name_prefix}-maximum-security",
             description="DICOM store: every Oracle-managed security zone policy (maximum security)",
             security_policies=policies,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._in_reporting_region(),
         )
         return oci.cloudguard.SecurityZone(
             f"{name}-data-security-zone",
@@ -483,5 +499,5 @@ class Security(pulumi.ComponentResource):
             display_name=f"{args.name_prefix}-data",
             description="DICOM store: the PHI compartment (bucket, database, vault)",
             security_zone_recipe_id=recipe.id,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after_cloud_guard),
+            opts=self._in_reporting_region(depends_on=after_cloud_guard),
         ).id

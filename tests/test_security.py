@@ -25,6 +25,7 @@ from components.cloud_guard_rules import (
 from components.config import ConfigError
 from components.security import Security, SecurityArgs, bastion_name
 from offline import cloud_guard_catalog
+from offline.engine import RecordingMonitor
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from tests.support import TENANCY, Recorded, record, stack_config
@@ -284,6 +285,32 @@ def test_only_tenancy_wide_resources_are_in_the_root_compartment(recorded: Recor
     assert [p.inputs["statements"] for p in root_policies] == [
         ["Allow service cloudguard to manage buckets in tenancy where request.permission = 'BUCKET_UPDATE'"]
     ]
+
+
+def test_cloud_guard_is_managed_in_its_reporting_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    providers: dict[str, str] = {}
+    register = RecordingMonitor.RegisterResource
+
+    def capture(monitor: RecordingMonitor, request: Any) -> Any:
+        providers[request.name] = request.provider
+        return register(monitor, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", capture)
+    recorded = record_security(cloudGuardReportingRegion="us-ashburn-1")
+    (provider,) = recorded.of_type("pulumi:providers:oci")
+    assert provider.inputs["region"] == "us-ashburn-1"
+    in_reporting_region = {name for name, reference in providers.items() if reference.startswith(provider.urn)}
+    assert in_reporting_region == {
+        "sec-cloud-guard", "sec-on-prem-cidrs", "sec-admin-cidrs", "sec-configuration-detector-recipe",
+        "sec-activity-detector-recipe", "sec-threat-detector-recipe", "sec-responder-recipe",
+        "sec-cloud-guard-target", "sec-security-recipe", "sec-data-security-zone", "sec-security-topic",
+        "sec-security-email-0", "sec-cloud-guard-problems",
+    }  # fmt: skip
+    assert not providers["sec-key"].startswith(provider.urn)
+
+
+def test_no_extra_provider_when_cloud_guard_reports_to_the_deployment_region(recorded: Recorded) -> None:
+    assert recorded.of_type("pulumi:providers:oci") == []
 
 
 def test_without_cloud_guard_there_is_no_cloud_guard_resource_nor_events_rule() -> None:
