@@ -20,3 +20,13 @@ pulumi.export("s3_endpoint", store.storage.s3_endpoint)
 pulumi.export("dicom_bucket", store.storage.bucket_name)
 pulumi.export("database_host", store.database.host)
 pulumi.export("database_port", store.database.port)
+if store.container_instances is not None:
+    pulumi.export("dicomweb_url", store.container_instances.dicomweb_url)
+    pulumi.export(
+        "dicom_endpoint",
+        {
+            "host": store.container_instances.dicom_host,
+            "port": store.container_instances.dicom_port,
+            "aet": store.container_instances.dicom_aet,
+        },
+    )

@@ -204,7 +204,7 @@ class ContainerInstances(pulumi.ComponentResource):
             )
 
         load_balancer = PrivateLoadBalancer(
-            f"{name}-lb",
+            f"{name}-ingress",
             PrivateLoadBalancerArgs(
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,

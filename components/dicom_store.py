@@ -14,10 +14,12 @@ import pulumi
 from components.ai import Ai, AiArgs
 from components.config import StackConfig, Tier
 from components.connectivity import Connectivity, ConnectivityArgs
+from components.container_instances import ContainerInstances, ContainerInstancesArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
+from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.security import Security, SecurityArgs
 from components.storage import Storage, StorageArgs
 
@@ -38,6 +40,8 @@ class DicomStore(pulumi.ComponentResource):
     security: Security
     storage: Storage
     database: Database
+    orthanc_secrets: OrthancSecrets
+    container_instances: ContainerInstances | None
     connectivity: Connectivity
     edge: Edge | None
     ai: Ai | None
@@ -164,6 +168,46 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 child,
             )
+        self.orthanc_secrets = OrthancSecrets(
+            f"{name}-orthanc-secrets",
+            OrthancSecretsArgs(
+                users=config.orthanc.users,
+                name_prefix=args.name_prefix,
+                compartment_id=self.identity.data_compartment_id,
+                vault_id=self.security.vault_id,
+                key_id=self.security.master_key_id,
+                s3_access_key_id=self.storage.s3_access_key_id,
+            ),
+            child,
+        )
+        self.container_instances = None
+        if config.orthanc.runtime == "container_instances":
+            self.container_instances = ContainerInstances(
+                f"{name}-orthanc",
+                ContainerInstancesArgs(
+                    config=config.orthanc,
+                    region=config.region,
+                    compartment_id=self.identity.app_compartment_id,
+                    app_subnet_id=self.network.subnet_ids[Tier.APP],
+                    app_nsg_id=self.network.nsg_ids[Tier.APP],
+                    lb_subnet_id=self.network.subnet_ids[Tier.LB],
+                    lb_nsg_id=self.network.nsg_ids[Tier.LB],
+                    log_group_id=self.security.log_group_id,
+                    namespace=self.storage.namespace,
+                    bucket_name=self.storage.bucket_name,
+                    s3_access_key_secret_id=self.orthanc_secrets.s3_access_key_secret_id,
+                    s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
+                    db_host=self.database.host,
+                    db_port=self.database.port,
+                    database_name=self.database.database_name,
+                    db_username=self.database.admin_username,
+                    db_password_secret_id=self.database.admin_password_secret_id,
+                    user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
+                    db_max_connections=self.database.max_connections,
+                    vault_management_endpoint=self.security.vault_management_endpoint,
+                ),
+                child,
+            )
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
@@ -176,6 +220,11 @@ class DicomStore(pulumi.ComponentResource):
                 "s3_endpoint": self.storage.s3_endpoint,
                 "database_host": self.database.host,
                 "database_port": self.database.port,
+                "orthanc_user_password_secret_ids": self.orthanc_secrets.user_password_secret_ids,
+                "dicomweb_url": self.container_instances.dicomweb_url if self.container_instances else None,
+                "dicom_host": self.container_instances.dicom_host if self.container_instances else None,
+                "dicom_port": self.container_instances.dicom_port if self.container_instances else None,
+                "dicom_aet": self.container_instances.dicom_aet if self.container_instances else None,
                 "virtual_circuit_id": self.connectivity.virtual_circuit_id,
                 "ipsec_connection_id": self.connectivity.ipsec_connection_id,
                 "edge_transfer_bucket": self.edge.transfer_bucket_name if self.edge else None,

@@ -48,15 +48,15 @@ class OrthancSecretsArgs:
     """The stack's vault (Security block)."""
     key_id: pulumi.Input[str]
     """The HSM master key that encrypts the secrets (Security block)."""
-    s3_access_key_id: pulumi.Input[str] | None = None
-    """The Customer Secret Key's access key id (Storage block), stored as a secret when given."""
+    s3_access_key_id: pulumi.Input[str]
+    """The Customer Secret Key's access key id (Storage block)."""
 
 
 class OrthancSecrets(pulumi.ComponentResource):
     """A Vault-generated password per Orthanc user, and the S3 access key id, as Vault secrets."""
 
     user_password_secret_ids: dict[str, pulumi.Output[str]]
-    s3_access_key_secret_id: pulumi.Output[str] | None
+    s3_access_key_secret_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: OrthancSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:orthanc_secrets:OrthancSecrets", name, None, opts)
@@ -76,23 +76,21 @@ class OrthancSecrets(pulumi.ComponentResource):
             ).id
             for user in args.users
         }
-        self.s3_access_key_secret_id = None
-        if args.s3_access_key_id is not None:
-            self.s3_access_key_secret_id = oci.vault.Secret(
-                f"{name}-s3-access-key",
-                compartment_id=args.compartment_id,
-                vault_id=args.vault_id,
-                key_id=args.key_id,
-                secret_name=f"{args.name_prefix}-orthanc-s3-access-key",
-                description="Access key id of Orthanc's Object Storage Customer Secret Key",
-                secret_content={
-                    "content_type": "BASE64",
-                    "content": pulumi.Output.secret(args.s3_access_key_id).apply(
-                        lambda key: base64.b64encode(key.encode()).decode()
-                    ),
-                },
-                opts=stateful,
-            ).id
+        self.s3_access_key_secret_id = oci.vault.Secret(
+            f"{name}-s3-access-key",
+            compartment_id=args.compartment_id,
+            vault_id=args.vault_id,
+            key_id=args.key_id,
+            secret_name=f"{args.name_prefix}-orthanc-s3-access-key",
+            description="Access key id of Orthanc's Object Storage Customer Secret Key",
+            secret_content={
+                "content_type": "BASE64",
+                "content": pulumi.Output.secret(args.s3_access_key_id).apply(
+                    lambda key: base64.b64encode(key.encode()).decode()
+                ),
+            },
+            opts=stateful,
+        ).id
         self.register_outputs(
             {
                 "user_password_secret_ids": self.user_password_secret_ids,

@@ -79,7 +79,6 @@ def planned(config: OrthancConfig) -> Recorded:
                 s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
             ),
         )
-        assert secrets.s3_access_key_secret_id is not None
         orthanc = ContainerInstances(
             "orthanc",
             ContainerInstancesArgs(

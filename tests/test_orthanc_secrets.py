@@ -20,7 +20,7 @@ ACCESS_KEY_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
 SECRET = "oci:Vault/secret:Secret"
 
 
-def planned(users: tuple[str, ...] = ("admin", "radiologist"), access_key: str | None = ACCESS_KEY_ID) -> Recorded:
+def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
     def program() -> None:
         secrets = OrthancSecrets(
             "orthanc-secrets",
@@ -30,7 +30,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist"), access_key: str |
                 compartment_id=COMPARTMENT,
                 vault_id=VAULT,
                 key_id=KEY,
-                s3_access_key_id=None if access_key is None else pulumi.Output.secret(access_key),
+                s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
             ),
         )
         pulumi.export("users", secrets.user_password_secret_ids)
@@ -82,9 +82,3 @@ def test_s3_access_key_is_stored_as_a_secret_input_and_nowhere_in_clear() -> Non
     assert is_secret(content["content"]) and content["content"]["value"] == encoded
     in_clear = json.dumps([redact(r.inputs) for r in plan])
     assert ACCESS_KEY_ID not in in_clear and encoded not in in_clear
-
-
-def test_without_an_access_key_only_user_secrets_exist() -> None:
-    plan = planned(users=("admin",), access_key=None)
-    assert len(plan.of_type(SECRET)) == 1
-    assert plan.outputs["s3"] is None
