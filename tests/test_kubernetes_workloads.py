@@ -1,0 +1,316 @@
+"""Kubernetes workloads: every manifest valid for the cluster's version, restricted pods, no secret values,
+one DatabaseServerIdentifier per replica, and the private load balancer in front of the node ports."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import kubernetes_validate
+import pulumi
+import pytest
+
+from components.config import StackConfig
+from components.kubernetes_manifests import (
+    DICOM_NODE_PORT,
+    HTTP_NODE_PORT,
+    SERVER_ID_ENV,
+    SERVER_ID_REFERENCE,
+    Manifest,
+    fetch_secrets_script,
+    workload_manifests,
+    workload_roles,
+)
+from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
+from components.oke import GPU_TAINT, POOL_LABEL
+from components.orthanc_config import OrthancConfigError
+from offline.redact import is_secret
+from tests.support import Recorded, record, stack_config
+
+SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000000000000000000"
+KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
+KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {KUBECONFIG_TOKEN}\n"
+NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
+RESOLVED: dict[str, Any] = {
+    "host": "10.20.3.5",
+    "port": 5432,
+    "database": "orthanc",
+    "username": "orthanc_admin",
+    "max_connections": 200,
+    "namespace": "axoffline1234",
+    "bucket": "dicomstore-test-dicom",
+    "db_password": SECRET.format("db"),
+    "s3_access_key": SECRET.format("s3a"),
+    "s3_secret_key": SECRET.format("s3s"),
+    "user:admin": SECRET.format("admin"),
+    "user:radiologist": SECRET.format("radio"),
+}
+PSS_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "csi"}
+K8S_PREFIX = "kubernetes:"
+
+
+def _config(gpu: bool = True, max_replicas: int | None = 6) -> StackConfig:
+    return stack_config(
+        orthanc={
+            "runtime": "oke",
+            "replicas": 3,
+            "users": ["admin", "radiologist"],
+            "allowedModalities": [
+                {"aet": "CT_MAIN", "host": "10.1.1.10"},
+                {"aet": "MR_MAIN", "host": "mr.hospital.example", "port": 11112},
+            ],
+        },
+        oke={"gpuPoolEnabled": gpu, "orthancMaxReplicas": max_replicas},
+    )
+
+
+def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
+    values: dict[str, Any] = {
+        "orthanc": config.orthanc,
+        "oke": config.oke,
+        "subnets": config.network.subnets,
+        "hospital_cidrs": [*config.network.on_prem_cidrs, *config.network.peered_cidrs],
+        "region": config.region,
+        "kubeconfig": KUBECONFIG,
+        "node_ips": NODE_IPS,
+        "compartment_id": "ocid1.compartment.oc1..aaaaaaaaapp000000000000000000000000000000000000000000",
+        "lb_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.lb",
+        "lb_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb",
+        "log_group_id": "ocid1.loggroup.oc1.eu-frankfurt-1.service",
+        "namespace": RESOLVED["namespace"],
+        "bucket_name": RESOLVED["bucket"],
+        "s3_access_key_secret_id": RESOLVED["s3_access_key"],
+        "s3_secret_key_secret_id": RESOLVED["s3_secret_key"],
+        "db_host": RESOLVED["host"],
+        "db_port": RESOLVED["port"],
+        "database_name": RESOLVED["database"],
+        "db_username": RESOLVED["username"],
+        "db_password_secret_id": RESOLVED["db_password"],
+        "user_password_secret_ids": {"admin": RESOLVED["user:admin"], "radiologist": RESOLVED["user:radiologist"]},
+        "db_max_connections": RESOLVED["max_connections"],
+        "vault_management_endpoint": "https://abc-management.kms.eu-frankfurt-1.oraclecloud.com",
+    }
+    return KubernetesWorkloadsArgs(**{**values, **overrides})
+
+
+def _manifests(gpu: bool = True, max_replicas: int | None = 6) -> dict[str, Manifest]:
+    config = _config(gpu, max_replicas)
+    return workload_manifests(workload_spec(_args(config), RESOLVED))
+
+
+def _pod_specs(manifests: dict[str, Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for role, manifest in manifests.items():
+        if manifest["kind"] in ("StatefulSet", "Deployment"):
+            yield role, manifest["spec"]["template"]["spec"]
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Recorded:
+    config = _config()
+    # The Oke block hands the kubeconfig over as a secret output.
+    return record(lambda: KubernetesWorkloads("t-k8s", _args(config, kubeconfig=pulumi.Output.secret(KUBECONFIG))))
+
+
+# --- the manifests ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("gpu", "max_replicas"), [(True, 6), (True, None), (False, 6), (False, None)])
+def test_every_manifest_is_valid_for_the_clusters_kubernetes_version(gpu: bool, max_replicas: int | None) -> None:
+    version = _config(gpu, max_replicas).oke.kubernetes_version.removeprefix("v")
+    manifests = _manifests(gpu, max_replicas)
+    for manifest in manifests.values():
+        kubernetes_validate.validate(manifest, version, strict=True)
+    assert {role: m["kind"] for role, m in manifests.items()} == workload_roles(max_replicas is not None, gpu)
+
+
+def test_validation_catches_a_broken_manifest() -> None:
+    statefulset = _manifests()["orthanc"]
+    statefulset["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "8042"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(statefulset, "1.31.1", strict=True)
+
+
+def test_namespace_enforces_restricted_pod_security() -> None:
+    labels = _manifests()["namespace"]["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_every_pod_meets_the_restricted_profile() -> None:
+    pods = dict(_pod_specs(_manifests()))
+    assert set(pods) == {"orthanc", "inference"}
+    for role, pod in pods.items():
+        assert pod["securityContext"]["runAsNonRoot"] is True, role
+        assert pod["securityContext"]["runAsUser"] != 0, role
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, role
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, container["name"]
+            assert context["capabilities"] == {"drop": ["ALL"]}, container["name"]
+            assert context["readOnlyRootFilesystem"] is True, container["name"]
+        for volume in pod["volumes"]:
+            assert set(volume) - {"name"} <= PSS_VOLUME_TYPES, volume
+        assert "hostNetwork" not in pod and "hostPID" not in pod
+
+
+def test_each_replica_gets_its_own_database_server_identifier() -> None:
+    manifests = _manifests()
+    statefulset = manifests["orthanc"]
+    assert statefulset["kind"] == "StatefulSet"
+    config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
+    assert config["DatabaseServerIdentifier"] == SERVER_ID_REFERENCE == "${" + SERVER_ID_ENV + "}"
+    (orthanc,) = statefulset["spec"]["template"]["spec"]["containers"]
+    assert {"name": SERVER_ID_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in orthanc["env"]
+    # Shared index: no lock, no persisted jobs (the autoscaler may run several replicas).
+    assert config["PostgreSQL"]["Lock"] is False
+    assert config["SaveJobs"] is False
+
+
+def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
+    config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
+    with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
+        workload_spec(_args(config), {**RESOLVED, "max_connections": 100})
+    workload_spec(_args(_config(max_replicas=None)), {**RESOLVED, "max_connections": 100})
+
+
+def test_orthanc_pods_spread_over_zones_and_hosts() -> None:
+    pod = _manifests()["orthanc"]["spec"]["template"]["spec"]
+    zone, host = pod["topologySpreadConstraints"]
+    assert zone["topologyKey"] == "topology.kubernetes.io/zone"
+    assert zone["whenUnsatisfiable"] == "DoNotSchedule" and zone["maxSkew"] == 1
+    assert zone["labelSelector"]["matchLabels"] == _manifests()["orthanc"]["spec"]["selector"]["matchLabels"]
+    assert host["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_probes_resources_and_disruption_budget() -> None:
+    manifests = _manifests()
+    (orthanc,) = manifests["orthanc"]["spec"]["template"]["spec"]["containers"]
+    assert orthanc["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    readiness = orthanc["readinessProbe"]["exec"]["command"]
+    assert readiness[0] == "python3" and "/run/secrets/orthanc-user-admin-password" in readiness[2]
+    assert "http://127.0.0.1:8042/system" in readiness[2]
+    # Guaranteed QoS from orthanc.ocpus (1 OCPU = 2 vCPUs) and orthanc.memoryGb.
+    assert orthanc["resources"]["requests"] == orthanc["resources"]["limits"] == {"cpu": "2", "memory": "8Gi"}
+    assert manifests["orthanc-pdb"]["spec"] == {
+        "maxUnavailable": 1,
+        "selector": manifests["orthanc"]["spec"]["selector"],
+    }
+    autoscaler = manifests["orthanc-autoscaler"]["spec"]
+    assert (autoscaler["minReplicas"], autoscaler["maxReplicas"]) == (3, 6)
+    assert autoscaler["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "orthanc"}
+
+
+def test_inference_server_runs_only_on_the_tainted_gpu_pool() -> None:
+    pod = _manifests()["inference"]["spec"]["template"]["spec"]
+    key, _, rest = GPU_TAINT.partition("=")
+    value, _, effect = rest.partition(":")
+    assert pod["tolerations"] == [{"key": key, "operator": "Equal", "value": value, "effect": effect}]
+    assert pod["nodeSelector"] == {POOL_LABEL: "gpu"}
+    (server,) = pod["containers"]
+    assert server["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert server["image"] == "nvcr.io/nvidia/tritonserver:24.10-py3"
+    assert "inference" not in _manifests(gpu=False)
+
+
+def test_network_policies_deny_by_default_and_admit_only_the_load_balancer_path() -> None:
+    manifests = _manifests()
+    assert manifests["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    orthanc = manifests["orthanc-network"]["spec"]
+    subnets = _config().network.subnets
+    from_lb = orthanc["ingress"][0]
+    assert [peer["ipBlock"]["cidr"] for peer in from_lb["from"]] == [subnets.lb, subnets.oke_workers]
+    assert {port["port"] for port in from_lb["ports"]} == {8042, 4242}
+    # Egress anywhere only on HTTPS (service gateway); PostgreSQL only to the database tier.
+    for rule in orthanc["egress"]:
+        blocks = [peer["ipBlock"]["cidr"] for peer in rule["to"] if "ipBlock" in peer]
+        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in blocks):
+            assert rule["ports"] == [{"port": 443, "protocol": "TCP"}]
+    database_rule = next(rule for rule in orthanc["egress"] if rule["ports"] == [{"port": 5432, "protocol": "TCP"}])
+    assert database_rule["to"] == [{"ipBlock": {"cidr": subnets.db}}]
+    modality_rule = orthanc["egress"][-2]
+    assert {"ipBlock": {"cidr": "10.1.1.10/32"}} in modality_rule["to"]
+    assert {port["port"] for port in modality_rule["ports"]} == {104, 11112}
+
+
+def test_secrets_come_from_vault_by_ocid_only() -> None:
+    manifests = _manifests()
+    assert not [m for m in manifests.values() if m["kind"] == "Secret"]
+    (fetcher,) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    env = {item["name"]: item["value"] for item in fetcher["env"]}
+    secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
+    assert sorted(secret_ids.values()) == sorted(
+        v for k, v in RESOLVED.items() if str(v).startswith("ocid1.vaultsecret")
+    )
+    script = fetcher["command"][2]
+    assert script.count("--auth instance_principal") == len(secret_ids) == 5
+    assert "test -s /run/secrets/orthanc-db-password" in script
+    (volume,) = [v for v in manifests["orthanc"]["spec"]["template"]["spec"]["volumes"] if v["name"] == "secrets"]
+    assert volume["emptyDir"]["medium"] == "Memory"
+    config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
+    assert config["PostgreSQL"]["Password"] == "${ORTHANC_DB_PASSWORD}"
+    assert set(config["RegisteredUsers"].values()) == {
+        "${ORTHANC_USER_ADMIN_PASSWORD}",
+        "${ORTHANC_USER_RADIOLOGIST_PASSWORD}",
+    }
+
+
+def test_fetch_script_fails_on_an_empty_secret() -> None:
+    spec = workload_spec(_args(_config()), RESOLVED)
+    lines = fetch_secrets_script(spec.secret_files).splitlines()
+    assert lines[:2] == ["set -eu", "umask 0377"]
+    for secret in spec.secret_files:
+        fetch = next(i for i, line in enumerate(lines) if line.endswith(f"> {secret.path}"))
+        assert lines[fetch + 1] == f"test -s {secret.path}"
+
+
+# --- the recorded component ------------------------------------------------------------------------------------
+
+
+def test_component_registers_exactly_the_validated_manifests(recorded: Recorded) -> None:
+    expected = _manifests()
+    kubernetes = [r for r in recorded if r.type.startswith(K8S_PREFIX)]
+    assert len(kubernetes) == len(expected)
+    for role, manifest in expected.items():
+        resource = recorded.named(f"t-k8s-{role}")
+        group_version = manifest["apiVersion"] if "/" in manifest["apiVersion"] else f"core/{manifest['apiVersion']}"
+        assert resource.type == f"{K8S_PREFIX}{group_version}:{manifest['kind']}"
+        for field, value in manifest.items():
+            assert resource.inputs[field] == value, (role, field)
+
+
+def test_explicit_provider_from_the_secret_kubeconfig(recorded: Recorded) -> None:
+    (provider,) = recorded.of_type("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])
+    assert provider.inputs["namespace"] == "dicomstore"
+
+
+def test_no_secret_value_in_any_recorded_kubernetes_resource(recorded: Recorded) -> None:
+    for resource in recorded:
+        text = json.dumps(resource.inputs)
+        if resource.type.startswith(K8S_PREFIX):
+            assert KUBECONFIG_TOKEN not in text, resource.urn
+            assert "secretKeyRef" not in text and "stringData" not in text, resource.urn
+            assert not any(is_secret(value) for value in resource.inputs.values()), resource.urn
+
+
+def test_private_load_balancer_sends_to_the_workers_node_ports(recorded: Recorded) -> None:
+    (balancer,) = recorded.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    assert balancer.inputs["isPrivate"] is True
+    assert balancer.inputs["networkSecurityGroupIds"] == ["ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb"]
+    http = recorded.of_type("oci:LoadBalancer/backend:Backend")
+    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in http) == [(ip, HTTP_NODE_PORT) for ip in NODE_IPS]
+    dicom = recorded.of_type("oci:NetworkLoadBalancer/backend:Backend")
+    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in dicom) == [
+        (ip, DICOM_NODE_PORT) for ip in NODE_IPS
+    ]
+    service = recorded.named("t-k8s-orthanc-service").inputs["spec"]
+    assert {port["nodePort"] for port in service["ports"]} == {HTTP_NODE_PORT, DICOM_NODE_PORT}
+
+
+def test_users_without_password_secrets_are_refused() -> None:
+    config = _config()
+    args = _args(config, user_password_secret_ids={"admin": RESOLVED["user:admin"]})
+    with pytest.raises(ValueError, match=r"users and their password secrets differ: \['radiologist'\]"):
+        record(lambda: KubernetesWorkloads("t-k8s", args))
