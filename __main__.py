@@ -30,3 +30,6 @@ if store.container_instances is not None:
             "aet": store.container_instances.dicom_aet,
         },
     )
+if store.edge is not None:
+    pulumi.export("edge_transfer_bucket", store.edge.transfer_bucket_name)
+    pulumi.export("edge_inference_manifest", store.edge.inference_manifest)
