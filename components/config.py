@@ -531,6 +531,15 @@ def _key(location: tuple[int | str, ...]) -> str:
     return key
 
 
+# pydantic's range errors (Field(ge=..., le=...)): the fix names the bound.
+RANGE_FIXES = {
+    "less_than_equal": "use {le} or less",
+    "greater_than_equal": "use {ge} or more",
+    "less_than": "use less than {lt}",
+    "greater_than": "use more than {gt}",
+}
+
+
 def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
     problems = []
     for detail in error.errors(include_url=False):
@@ -541,6 +550,8 @@ def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
             problem, fix = "is not a known key", "check its spelling against the README's config reference"
         elif detail["type"] == "missing":
             problem, fix = "is required", "set it in Pulumi.<stack>.yaml (see the README's config reference)"
+        elif detail["type"] in RANGE_FIXES:
+            problem, fix = detail["msg"].rstrip("."), RANGE_FIXES[detail["type"]].format(**context)
         else:
             problem, fix = detail["msg"].rstrip("."), "set a value that satisfies this"
         problems.append(ConfigProblem(_key(detail["loc"]), detail.get("input"), problem, fix))
