@@ -44,7 +44,7 @@ class IdentityArgs:
 
 
 class Identity(pulumi.ComponentResource):
-    """The workload compartments."""
+    """The workload compartments and the dynamic groups of the stack's service principals."""
 
     network_compartment_id: pulumi.Output[str]
     app_compartment_id: pulumi.Output[str]
