@@ -33,28 +33,17 @@ from __future__ import annotations
 
 import base64
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 import pulumi
 import pulumi_oci as oci
 
 from components.config import OrthancConfig
 from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
-from components.orthanc_config import (
-    DICOM_PORT,
-    HTTP_PORT,
-    DicomModality,
-    ObjectStorageEndpoint,
-    OrthancSettings,
-    PostgresEndpoint,
-    RenderedOrthancConfig,
-    render_orthanc_config,
-    to_json,
-    user_password_env_var,
-)
+from components.orthanc_config import DICOM_PORT, HTTP_PORT, OrthancSettings, RenderedOrthancConfig, to_json
+from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 from components.placement import placement
 from components.secret_fetch import fetcher_environment, render_fetch_script, secrets_directory, wait_for_secrets
 
@@ -87,48 +76,10 @@ class ContainerInstancesArgs:
     lb_nsg_id: pulumi.Input[str]
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
-    namespace: pulumi.Input[str]
-    """Object Storage namespace (Storage block)."""
-    bucket_name: pulumi.Input[str]
-    """The DICOM bucket (Storage block)."""
-    s3_access_key_secret_id: pulumi.Input[str]
-    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
-    s3_secret_key_secret_id: pulumi.Input[str]
-    """Vault secret holding the Customer Secret Key's secret (Storage block)."""
-    db_host: pulumi.Input[str]
-    db_port: pulumi.Input[int]
-    database_name: pulumi.Input[str]
-    db_username: pulumi.Input[str]
-    db_password_secret_id: pulumi.Input[str]
-    """Vault secret holding the database user's password (Database block)."""
-    user_password_secret_ids: Mapping[str, pulumi.Input[str]]
-    """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
-    db_max_connections: pulumi.Input[int] | None = None
-    """The database's max_connections; when given, the renderer checks replicas x connections fit."""
+    data: OrthancDataTier
+    """Index, bucket and the Vault secrets Orthanc reads (Storage, Database, OrthancSecrets blocks)."""
     vault_management_endpoint: pulumi.Input[str] | None = None
     """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
-
-
-def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
-    """The renderer's settings for one replica, from the `orthanc` config section."""
-    return OrthancSettings(
-        aet=config.aet,
-        modalities=tuple(DicomModality(aet=m.aet, host=m.host, port=m.port) for m in config.allowed_modalities),
-        users=tuple(config.users),
-        index_connections_count=config.index_connections,
-        replica_index=replica,
-        replica_count=config.replicas,
-    )
-
-
-def secret_ids_by_variable(args: ContainerInstancesArgs) -> dict[str, pulumi.Input[str]]:
-    """Which Vault secret backs which variable of the rendered configuration."""
-    return {
-        "ORTHANC_DB_PASSWORD": args.db_password_secret_id,
-        "ORTHANC_S3_ACCESS_KEY": args.s3_access_key_secret_id,
-        "ORTHANC_S3_SECRET_KEY": args.s3_secret_key_secret_id,
-        **{user_password_env_var(user): secret for user, secret in args.user_password_secret_ids.items()},
-    }
 
 
 def orthanc_command(rendered: RenderedOrthancConfig) -> list[str]:
@@ -163,24 +114,12 @@ class ContainerInstances(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerInstancesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:container_instances:ContainerInstances", name, None, opts)
         config = args.config
-        unknown_users = sorted(set(config.users) ^ set(args.user_password_secret_ids))
-        if unknown_users:
-            raise ValueError(f"{name}: users and their password secrets differ: {unknown_users}")
+        args.data.check_users(config.users)
 
         availability_domains = oci.identity.get_availability_domains_output(
             compartment_id=args.compartment_id
         ).availability_domains.apply(lambda ads: [str(ad.name) for ad in ads])
-        endpoints = pulumi.Output.all(
-            host=args.db_host,
-            port=args.db_port,
-            database=args.database_name,
-            username=args.db_username,
-            max_connections=args.db_max_connections,
-            namespace=args.namespace,
-            bucket=args.bucket_name,
-        )
-        secret_ids = pulumi.Output.all(**secret_ids_by_variable(args))
-
+        data = args.data.resolved()
         self.instance_ids = []
         backends = []
         for replica in range(config.replicas):
@@ -189,10 +128,8 @@ class ContainerInstances(pulumi.ComponentResource):
                 availability_domain=ad_name, compartment_id=args.compartment_id
             ).fault_domains.apply(lambda fds: [str(fd.name) for fd in fds])
             fd_name = pulumi.Output.all(availability_domains, fault_domains).apply(partial(_fault_domain_name, replica))
-            rendered = endpoints.apply(partial(_render, config, args.region, replica))
-            instance = self._replica(
-                name, replica, args, placed=(ad_name, fd_name), rendered=rendered, secret_ids=secret_ids
-            )
+            rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.region))
+            instance = self._replica(name, replica, args, placed=(ad_name, fd_name), rendered=rendered, data=data)
             self.instance_ids.append(instance.id)
             vnic_id = instance.vnics.apply(lambda vnics: str(vnics[0].vnic_id))
             backends.append(
@@ -242,7 +179,7 @@ class ContainerInstances(pulumi.ComponentResource):
         *,
         placed: tuple[pulumi.Output[str], pulumi.Output[str]],
         rendered: pulumi.Output[RenderedOrthancConfig],
-        secret_ids: pulumi.Output[dict[str, Any]],
+        data: pulumi.Output[ResolvedDataTier],
     ) -> oci.containerengine.ContainerInstance:
         """One replica: the secret fetcher and Orthanc sharing the config and secrets volumes."""
         config = args.config
@@ -254,8 +191,8 @@ class ContainerInstances(pulumi.ComponentResource):
             display_name="secret-fetcher",
             image_url=config.secret_fetcher_image,
             commands=rendered.apply(lambda r: ["/bin/sh", "-c", render_fetch_script(r.secret_files)]),
-            environment_variables=pulumi.Output.all(rendered, secret_ids).apply(
-                lambda both: fetcher_environment(both[0].secret_files, both[1])
+            environment_variables=pulumi.Output.all(rendered, data).apply(
+                lambda both: fetcher_environment(both[0].secret_files, both[1].secret_ids)
             ),
             is_resource_principal_disabled=False,
             resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
@@ -333,16 +270,6 @@ def _fault_domain_name(replica: int, lists: Sequence[Sequence[str]]) -> str:
     return fds[placement(replica, len(ads), len(fds)).fault_domain]
 
 
-def _render(config: OrthancConfig, region: str, replica: int, values: Mapping[str, Any]) -> RenderedOrthancConfig:
-    """The renderer on the data tier's resolved outputs (runs inside an apply; creates nothing)."""
-    return render_orthanc_config(
-        orthanc_settings(config, replica),
-        PostgresEndpoint(
-            host=values["host"],
-            port=int(values["port"]),
-            database=values["database"],
-            username=values["username"],
-            max_connections=None if values["max_connections"] is None else int(values["max_connections"]),
-        ),
-        ObjectStorageEndpoint(namespace=values["namespace"], region=region, bucket=values["bucket"]),
-    )
+def _render(settings: OrthancSettings, region: str, tier: ResolvedDataTier) -> RenderedOrthancConfig:
+    """Runs inside an apply: computes the configuration, creates nothing."""
+    return tier.render(settings, region)

@@ -19,6 +19,7 @@ from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
+from components.orthanc_runtime import OrthancDataTier
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.security import Security, SecurityArgs
 from components.storage import Storage, StorageArgs
@@ -180,6 +181,19 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        orthanc_data = OrthancDataTier(
+            namespace=self.storage.namespace,
+            bucket_name=self.storage.bucket_name,
+            s3_access_key_secret_id=self.orthanc_secrets.s3_access_key_secret_id,
+            s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
+            db_host=self.database.host,
+            db_port=self.database.port,
+            database_name=self.database.database_name,
+            db_username=self.database.admin_username,
+            db_password_secret_id=self.database.admin_password_secret_id,
+            user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
+            db_max_connections=self.database.max_connections,
+        )
         self.container_instances = None
         if config.orthanc.runtime == "container_instances":
             self.container_instances = ContainerInstances(
@@ -193,17 +207,7 @@ class DicomStore(pulumi.ComponentResource):
                     lb_subnet_id=self.network.subnet_ids[Tier.LB],
                     lb_nsg_id=self.network.nsg_ids[Tier.LB],
                     log_group_id=self.security.log_group_id,
-                    namespace=self.storage.namespace,
-                    bucket_name=self.storage.bucket_name,
-                    s3_access_key_secret_id=self.orthanc_secrets.s3_access_key_secret_id,
-                    s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
-                    db_host=self.database.host,
-                    db_port=self.database.port,
-                    database_name=self.database.database_name,
-                    db_username=self.database.admin_username,
-                    db_password_secret_id=self.database.admin_password_secret_id,
-                    user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
-                    db_max_connections=self.database.max_connections,
+                    data=orthanc_data,
                     vault_management_endpoint=self.security.vault_management_endpoint,
                 ),
                 child,

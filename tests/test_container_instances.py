@@ -13,19 +13,15 @@ import pulumi
 import pytest
 
 from components.config import ConfigError, OrthancConfig
-from components.container_instances import (
-    IMAGE_COMMAND,
-    ContainerInstances,
-    ContainerInstancesArgs,
-    orthanc_command,
-    orthanc_settings,
-)
+from components.container_instances import IMAGE_COMMAND, ContainerInstances, ContainerInstancesArgs, orthanc_command
 from components.orthanc_config import (
     ObjectStorageEndpoint,
+    OrthancConfigError,
     PostgresEndpoint,
     render_orthanc_config,
     user_password_env_var,
 )
+from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.placement import placement
 from components.secret_fetch import (
@@ -90,17 +86,19 @@ def planned(config: OrthancConfig) -> Recorded:
                 lb_subnet_id=LB_SUBNET,
                 lb_nsg_id=LB_NSG,
                 log_group_id=ocid("loggroup", "service"),
-                namespace="axoffline1234",
-                bucket_name="dicomstore-test-dicom",
-                s3_access_key_secret_id=secrets.s3_access_key_secret_id,
-                s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
-                db_host=DB_HOST,
-                db_port=5432,
-                database_name="orthanc",
-                db_username="orthanc_admin",
-                db_password_secret_id=DB_PASSWORD_SECRET,
-                user_password_secret_ids=secrets.user_password_secret_ids,
-                db_max_connections=100,
+                data=OrthancDataTier(
+                    namespace="axoffline1234",
+                    bucket_name="dicomstore-test-dicom",
+                    s3_access_key_secret_id=secrets.s3_access_key_secret_id,
+                    s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
+                    db_host=DB_HOST,
+                    db_port=5432,
+                    database_name="orthanc",
+                    db_username="orthanc_admin",
+                    db_password_secret_id=DB_PASSWORD_SECRET,
+                    user_password_secret_ids=secrets.user_password_secret_ids,
+                    db_max_connections=100,
+                ),
             ),
         )
         pulumi.export("dicomweb_url", orthanc.dicomweb_url)
@@ -389,12 +387,31 @@ def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Re
 
 def test_users_without_password_secrets_are_refused() -> None:
     config = orthanc_section(users=["admin", "radiologist"])
+    data = OrthancDataTier(
+        namespace="ns", bucket_name="b", s3_access_key_secret_id=ocid("vaultsecret", "a"),
+        s3_secret_key_secret_id=S3_SECRET_KEY_SECRET, db_host=DB_HOST, db_port=5432, database_name="orthanc",
+        db_username="orthanc_admin", db_password_secret_id=DB_PASSWORD_SECRET,
+        user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
+    )  # fmt: skip
     args = ContainerInstancesArgs(
         config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
-        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), namespace="ns",
-        bucket_name="b", s3_access_key_secret_id=ocid("vaultsecret", "a"), s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
-        db_host=DB_HOST, db_port=5432, database_name="orthanc", db_username="orthanc_admin",
-        db_password_secret_id=DB_PASSWORD_SECRET, user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
+        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), data=data,
     )  # fmt: skip
     with pytest.raises(Exception, match=r"users and their password secrets differ: \['radiologist'\]"):
         record(lambda: ContainerInstances("orthanc", args))
+
+
+def test_database_too_small_for_the_replicas_fails_the_rendering() -> None:
+    tier = OrthancDataTier(
+        namespace="ns", bucket_name="b", s3_access_key_secret_id="a", s3_secret_key_secret_id="s", db_host=DB_HOST,
+        db_port=5432, database_name="orthanc", db_username="orthanc_admin", db_password_secret_id="p",
+        user_password_secret_ids={"admin": "u"}, db_max_connections=10,
+    )  # fmt: skip
+    resolved = ResolvedDataTier(
+        host=DB_HOST, port=5432, database="orthanc", username="orthanc_admin", max_connections=10, namespace="ns",
+        bucket="b", secret_ids={k: str(v) for k, v in tier.secret_ids_by_variable().items()},
+    )  # fmt: skip
+    assert set(resolved.secret_ids) == {"ORTHANC_DB_PASSWORD", "ORTHANC_S3_ACCESS_KEY", "ORTHANC_S3_SECRET_KEY",
+                                        "ORTHANC_USER_ADMIN_PASSWORD"}  # fmt: skip
+    with pytest.raises(OrthancConfigError, match="max_connections=10"):
+        resolved.render(orthanc_settings(orthanc_section(replicas=3), 0), REGION)

@@ -1,0 +1,134 @@
+"""What both Orthanc runtimes (Container Instances and OKE) receive from the data tier, and how they render
+Orthanc's configuration from it.
+
+One definition, so the two runtimes cannot drift apart: the same data-tier inputs, the same mapping from the
+renderer's secret variables to Vault secrets, the same per-replica settings from the `orthanc` config section.
+Only `OrthancDataTier.resolved` touches Pulumi (one `Output.all`); rendering happens on plain values inside the
+runtime's apply, where no resource is ever created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.config import OrthancConfig
+from components.orthanc_config import (
+    DicomModality,
+    ObjectStorageEndpoint,
+    OrthancSettings,
+    PostgresEndpoint,
+    RenderedOrthancConfig,
+    render_orthanc_config,
+    user_password_env_var,
+)
+
+
+def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
+    """The renderer's settings for one replica, from the `orthanc` config section."""
+    return OrthancSettings(
+        aet=config.aet,
+        modalities=tuple(DicomModality(aet=m.aet, host=m.host, port=m.port) for m in config.allowed_modalities),
+        users=tuple(config.users),
+        index_connections_count=config.index_connections,
+        replica_index=replica,
+        replica_count=config.replicas,
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedDataTier:
+    """The data tier's outputs as plain values (inside an apply)."""
+
+    host: str
+    port: int
+    database: str
+    username: str
+    max_connections: int | None
+    namespace: str
+    bucket: str
+    secret_ids: dict[str, str]
+    """Vault secret OCID per variable of the rendered configuration (e.g. ORTHANC_DB_PASSWORD)."""
+
+    def render(self, settings: OrthancSettings, region: str) -> RenderedOrthancConfig:
+        """The renderer on these values (raises when the database cannot hold the replicas' connections)."""
+        return render_orthanc_config(
+            settings,
+            PostgresEndpoint(
+                host=self.host,
+                port=self.port,
+                database=self.database,
+                username=self.username,
+                max_connections=self.max_connections,
+            ),
+            ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket),
+        )
+
+
+@dataclass(frozen=True)
+class OrthancDataTier:
+    """Where Orthanc keeps its index and files, and the Vault secrets it reads at start (OCIDs, never values)."""
+
+    namespace: pulumi.Input[str]
+    """Object Storage namespace (Storage block)."""
+    bucket_name: pulumi.Input[str]
+    """The DICOM bucket (Storage block)."""
+    s3_access_key_secret_id: pulumi.Input[str]
+    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
+    s3_secret_key_secret_id: pulumi.Input[str]
+    """Vault secret holding the Customer Secret Key's secret (Storage block)."""
+    db_host: pulumi.Input[str]
+    db_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
+    db_username: pulumi.Input[str]
+    db_password_secret_id: pulumi.Input[str]
+    """Vault secret holding the database user's password (Database block)."""
+    user_password_secret_ids: Mapping[str, pulumi.Input[str]]
+    """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
+    db_max_connections: pulumi.Input[int] | None = None
+    """The database's max_connections; when given, the renderer checks that every replica's connections fit."""
+
+    def check_users(self, users: Sequence[str]) -> None:
+        """Every configured user has a password secret and every password secret a user."""
+        mismatched = sorted(set(users) ^ set(self.user_password_secret_ids))
+        if mismatched:
+            raise ValueError(f"users and their password secrets differ: {mismatched}")
+
+    def secret_ids_by_variable(self) -> dict[str, pulumi.Input[str]]:
+        """Which Vault secret backs which variable of the rendered configuration."""
+        return {
+            "ORTHANC_DB_PASSWORD": self.db_password_secret_id,
+            "ORTHANC_S3_ACCESS_KEY": self.s3_access_key_secret_id,
+            "ORTHANC_S3_SECRET_KEY": self.s3_secret_key_secret_id,
+            **{user_password_env_var(user): secret for user, secret in self.user_password_secret_ids.items()},
+        }
+
+    def resolved(self) -> pulumi.Output[ResolvedDataTier]:
+        """All of it as one output of plain values."""
+        return pulumi.Output.all(
+            host=self.db_host,
+            port=self.db_port,
+            database=self.database_name,
+            username=self.db_username,
+            max_connections=self.db_max_connections,
+            namespace=self.namespace,
+            bucket=self.bucket_name,
+            secret_ids=pulumi.Output.all(**self.secret_ids_by_variable()),
+        ).apply(_resolved)
+
+
+def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
+    max_connections = values["max_connections"]
+    return ResolvedDataTier(
+        host=str(values["host"]),
+        port=int(values["port"]),
+        database=str(values["database"]),
+        username=str(values["username"]),
+        max_connections=None if max_connections is None else int(max_connections),
+        namespace=str(values["namespace"]),
+        bucket=str(values["bucket"]),
+        secret_ids={str(key): str(value) for key, value in values["secret_ids"].items()},
+    )
