@@ -244,6 +244,17 @@ def test_static_ipsec_next_to_fastconnect_is_rejected() -> None:
     assert "connectivity.ipsec.routing = 'STATIC': cannot be ordered behind FastConnect" in message
 
 
+def test_static_ipsec_needs_the_hospital_networks() -> None:
+    with pytest.raises(ConfigError, match=r"network\.onPremCidrs = \[\]: is empty, but static IPSec routing"):
+        stack_config(network={"onPremCidrs": []}, connectivity={"ipsec": {**IPSEC, "routing": "STATIC"}})
+
+
+def test_ipsec_needs_exactly_two_tunnels() -> None:
+    one = [{"customerInterfaceIp": "169.254.20.2/30", "oracleInterfaceIp": "169.254.20.1/30"}]
+    message = _problems(ipsec={**IPSEC, "tunnels": one})
+    assert "connectivity.ipsec.tunnels = [" in message and "lists 1 tunnels; OCI creates exactly 2" in message
+
+
 def test_oracle_asn_is_rejected() -> None:
     message = _problems(fastconnect={**FASTCONNECT, "customerBgpAsn": connectivity_rules.ORACLE_BGP_ASN})
     assert "connectivity.fastconnect.customerBgpAsn = 31898: is Oracle's own ASN" in message
