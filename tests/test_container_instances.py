@@ -415,3 +415,25 @@ def test_database_too_small_for_the_replicas_fails_the_rendering() -> None:
                                         "ORTHANC_USER_ADMIN_PASSWORD"}  # fmt: skip
     with pytest.raises(OrthancConfigError, match="max_connections=10"):
         resolved.render(orthanc_settings(orthanc_section(replicas=3), 0), REGION)
+
+
+# --- the shipped dev stack -----------------------------------------------------------------------------------
+
+
+def test_dev_stack_runs_orthanc_on_container_instances_behind_the_private_load_balancer(dev_plan: Recorded) -> None:
+    store = dev_plan.named("dicomstore-orthanc")
+    assert store.type == "dicomstore:container_instances:ContainerInstances"
+    (instance,) = dev_plan.of_type(CONTAINER_INSTANCE)
+    assert instance.parent == store.urn
+    assert instance.inputs["vnics"][0]["isPublicIpAssigned"] is False
+    (lb,) = dev_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    assert lb.inputs["isPrivate"] is True
+    listeners = {r.inputs["name"]: r.inputs for r in dev_plan.of_type("oci:LoadBalancer/listener:Listener")}
+    assert (
+        listeners["https"]["protocol"] == "HTTP" and listeners["https"]["sslConfiguration"]["protocols"][0] == "TLSv1.2"
+    )
+    (dicom,) = dev_plan.of_type("oci:NetworkLoadBalancer/listener:Listener")
+    assert dicom.inputs["port"] == 4242
+    outputs = dev_plan.outputs
+    assert outputs["dicomweb_url"].startswith("https://") and outputs["dicomweb_url"].endswith("/dicom-web/")
+    assert outputs["dicom_endpoint"]["port"] == 4242 and outputs["dicom_endpoint"]["aet"] == "DICOMSTORE"
