@@ -92,19 +92,27 @@ class Ai(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         principals = ai_edge_iam.AiPrincipals(
-            notebooks=self._dynamic_group(name, args, "notebooks", ai_edge_iam.NOTEBOOK_PRINCIPAL),
-            job_runs=self._dynamic_group(name, args, "job-runs", ai_edge_iam.JOB_RUN_PRINCIPAL),
-            model_deployments=self._dynamic_group(
-                name, args, "model-deployments", ai_edge_iam.MODEL_DEPLOYMENT_PRINCIPAL
-            ),
+            notebooks=f"{args.name_prefix}-ai-notebooks",
+            job_runs=f"{args.name_prefix}-ai-job-runs",
+            model_deployments=f"{args.name_prefix}-ai-model-deployments",
             data_scientists=f"{args.name_prefix}-data-scientists",
         )
-        oci.identity.Group(
-            f"{name}-data-scientists",
-            compartment_id=args.tenancy_id,
-            name=principals.data_scientists,
-            description="Data scientists: Data Science resources of the AI compartment (no access to PHI stores)",
-            opts=child,
+        identities: list[pulumi.Resource] = [
+            self._dynamic_group(name, args, group_name, principal_type)
+            for group_name, principal_type in (
+                (principals.notebooks, ai_edge_iam.NOTEBOOK_PRINCIPAL),
+                (principals.job_runs, ai_edge_iam.JOB_RUN_PRINCIPAL),
+                (principals.model_deployments, ai_edge_iam.MODEL_DEPLOYMENT_PRINCIPAL),
+            )
+        ]
+        identities.append(
+            oci.identity.Group(
+                f"{name}-data-scientists",
+                compartment_id=args.tenancy_id,
+                name=principals.data_scientists,
+                description="Data scientists: Data Science resources of the AI compartment (no access to PHI stores)",
+                opts=child,
+            )
         )
         policy = oci.identity.Policy(
             f"{name}-policy",
@@ -122,7 +130,8 @@ class Ai(pulumi.ComponentResource):
                     ai_edge_iam.ai_statements(principals, ai_edge_iam.AiScope(*values))
                 )
             ),
-            opts=child,
+            # OCI rejects a policy naming a group or dynamic group that does not exist yet.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=identities),
         )
         log_group = oci.logging.LogGroup(
             f"{name}-logs",
@@ -218,10 +227,12 @@ class Ai(pulumi.ComponentResource):
             }
         )
 
-    def _dynamic_group(self, name: str, args: AiArgs, role: str, principal_type: str) -> str:
-        """A dynamic group of one Data Science principal type in the AI compartment; returns its name."""
-        group_name = f"{args.name_prefix}-ai-{role}"
-        oci.identity.DynamicGroup(
+    def _dynamic_group(
+        self, name: str, args: AiArgs, group_name: str, principal_type: str
+    ) -> oci.identity.DynamicGroup:
+        """A dynamic group of one Data Science principal type in the AI compartment."""
+        role = group_name.removeprefix(f"{args.name_prefix}-ai-")
+        return oci.identity.DynamicGroup(
             f"{name}-{role}",
             compartment_id=args.tenancy_id,
             name=group_name,
@@ -231,7 +242,6 @@ class Ai(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return group_name
 
     def _private_endpoint(
         self, name: str, args: AiArgs, role: str, resource_type: str, project: oci.datascience.Project

@@ -221,3 +221,9 @@ def test_prod_notebook_uses_the_network_ai_subnet_and_nsg(prod_plan: Recorded) -
 
 def test_dev_has_no_ai(dev_plan: Recorded) -> None:
     assert not [r.urn for r in dev_plan if r.type in AI_TYPES or r.type == "dicomstore:ai:Ai"]
+
+
+def test_policy_waits_for_the_groups_it_names(ai: Recorded) -> None:
+    (policy,) = ai.of_type(POLICY)
+    named = {group.urn for group in ai.of_type(DYNAMIC_GROUP)} | {ai.named("ai-data-scientists").urn}
+    assert named <= set(policy.dependencies)

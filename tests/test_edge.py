@@ -162,3 +162,8 @@ def test_prod_prepares_its_devices_and_dev_has_no_edge(prod_plan: Recorded, dev_
     )
     assert sync_users == ["dicomstore-prod-red-1-sync", "dicomstore-prod-red-2-sync"]  # prod: deviceCount 2
     assert not [r.urn for r in dev_plan if r.type == "dicomstore:edge:Edge" or r.name.startswith("dicomstore-edge")]
+
+
+def test_policy_waits_for_the_groups_it_names(edge: Recorded) -> None:
+    (policy,) = edge.of_type(POLICY)
+    assert {edge.named("edge-operators").urn, edge.named("edge-sync").urn} <= set(policy.dependencies)
