@@ -49,6 +49,30 @@ def require_binaries() -> None:
         )
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by these processes (from /proc; exited ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": field 3 (state) is fields[0]
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                children.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return children
+
+
 def _tail(path: Path, lines: int = 30) -> str:
     if not path.exists():
         return "(no log)"
@@ -136,6 +160,11 @@ class PostgresServer:
         if (self.data_dir / "postmaster.pid").exists():
             self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
 
+    def pids(self) -> list[int]:
+        """The postmaster and its children (one backend per client connection, plus background workers)."""
+        postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *_children(postmaster)]
+
     def destroy(self) -> None:
         """Stop the server and delete the cluster."""
         self.stop()
@@ -219,6 +248,9 @@ class OrthancServer:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+    def pids(self) -> list[int]:
+        return [] if self._process is None else [self._process.pid]
 
     def log(self) -> str:
         return _tail(self.log_file, 200)

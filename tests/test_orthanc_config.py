@@ -61,6 +61,7 @@ def test_postgresql_index_is_shared_safely_and_over_tls() -> None:
     assert postgresql["Lock"] is False
     assert postgresql["EnableSsl"] is True
     assert postgresql["IndexConnectionsCount"] == 8
+    assert postgresql["TransactionMode"] == "ReadCommitted"
     assert (postgresql["Host"], postgresql["Port"], postgresql["Database"], postgresql["Username"]) == (
         "db.example.oraclevcn.com",
         5432,

@@ -106,6 +106,20 @@ def test_metadata_is_in_postgresql(
     assert {str(study[0].StudyDate) for study in studies} <= study_dates
 
 
+def test_every_replica_connection_uses_tls_and_the_configured_pool(
+    postgres: PostgresServer, primary: OrthancServer, secondary: OrthancServer
+) -> None:
+    with postgres.connect() as connection:
+        sessions = connection.execute(
+            "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid"
+            " WHERE a.usename = %s AND a.pid <> pg_backend_pid()",
+            (postgres.username,),
+        ).fetchall()
+    pools = [server.rendered.config["PostgreSQL"] for server in (primary, secondary)]
+    assert len(sessions) == sum(int(str(pool["IndexConnectionsCount"])) for pool in pools if isinstance(pool, dict))
+    assert all(ssl for (ssl,) in sessions)
+
+
 def test_no_sqlite_index_on_disk(primary: OrthancServer, stow_responses: object) -> None:
     storage = Path(str(primary.rendered.config["StorageDirectory"]))
     assert any(storage.rglob("*"))  # the DICOM files are there ...
