@@ -10,7 +10,8 @@ Design choices:
   without re-creating the session); flex shapes get their OCPUs and memory from config.
 * Training runs bring their own container from OCIR (`ocir.<region>.oci.oraclecloud.com/<namespace>/<repo>:<tag>`,
   pinned), on the GPU shape from config, with a hard maximum runtime so a stuck GPU run cannot bill forever.
-  The job definition is created here; runs are started by data scientists or a pipeline.
+  The job definition is created here; runs are started by data scientists or a pipeline. Runs reach the
+  bucket with their resource principal (injected by Data Science): no key or token is in the job definition.
 * The model deployment is optional (`ai.modelDeploymentEnabled`) and deploys a catalog model by OCID: models
   come out of training runs, so they are registered by the training pipeline, not by this program.
 * IAM is least privilege (see `components/ai_edge_iam.py`): a dynamic group per Data Science principal type,
@@ -187,8 +188,6 @@ class Ai(pulumi.ComponentResource):
                     "DICOM_BUCKET": args.bucket_name,
                     "OCI_NAMESPACE": args.namespace,
                     "OCI_REGION": args.region,
-                    # Resource principal: the run authenticates as itself, no key or token in the job.
-                    "OCI_RESOURCE_PRINCIPAL_VERSION": "2.2",
                 },
             ),
             job_environment_configuration_details=oci.datascience.JobJobEnvironmentConfigurationDetailsArgs(
