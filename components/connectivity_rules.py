@@ -49,8 +49,9 @@ class IkeProposal:
     authentication: str | None = None
 
 
-# Strong, CNSA-suite-like proposals OCI supports (Site-to-Site VPN "Supported IPSec Parameters"): the CPE must
-# offer the same. AES-GCM in phase two authenticates itself, so it names no separate integrity algorithm.
+# Strong, CNSA-suite-like proposals, spelled as the Core API's enums (PhaseOneConfigDetails: SHA2_384,
+# AES_256_CBC, GROUP20; PhaseTwoConfigDetails: AES_256_GCM, PFS GROUP20): the CPE must offer the same.
+# AES-GCM in phase two authenticates itself, so it names no separate integrity algorithm.
 IKE_PHASE_ONE = IkeProposal(
     encryption="AES_256_CBC", authentication="SHA2_384", dh_group="GROUP20", lifetime_seconds=28800
 )
