@@ -66,6 +66,11 @@ def test_plan_of_an_insecure_stack_exits_1_and_lists_the_violations(
     assert code == 1
     assert "FAIL hipaa-164-312-a-1-no-public-endpoints [164.312(a)(1)]" in out
     assert "MANDATORY dicomstore-network-lb: oci:Core/subnet:Subnet 'dicomstore-network-lb' has public IPs" in out
+    assert "FAIL refarch-data-compartment-security-zone [security.security-zone]" in out
+    assert (
+        "MANDATORY dicomstore-storage-bucket: oci:ObjectStorage/bucket:Bucket 'dicomstore-storage-bucket' holds PHI"
+        in out
+    )
     assert "deployment blocked" in out
     results = json.loads(plan_json.read_text())["policies"]["results"]
     assert {"policy": "hipaa-164-312-a-1-no-public-endpoints", "enforcement": "mandatory"}.items() <= next(
@@ -75,6 +80,15 @@ def test_plan_of_an_insecure_stack_exits_1_and_lists_the_violations(
         markdown.read_text()
     )
     assert any(r["level"] == "error" for r in json.loads(sarif.read_text())["runs"][0]["results"])
+
+
+def test_policy_settings_from_the_stack_config() -> None:
+    network = json.dumps({"vcnCidrs": ["10.20.0.0/16"], "onPremCidrs": ["10.0.0.0/14"]})
+    assert stack_policy_config({"dicomstore:network": network}) == {
+        "refarch-vcn-cidr-no-onprem-overlap": {"onPremCidrs": ["10.0.0.0/14"]}
+    }
+    assert stack_policy_config({"dicomstore:network": "{not json"}) == {}
+    assert stack_policy_config({}) == {}
 
 
 def test_plan_of_the_dev_stack_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
