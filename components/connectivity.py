@@ -63,11 +63,11 @@ class Connectivity(pulumi.ComponentResource):
         config = args.config
         self.virtual_circuit_id = self.ipsec_connection_id = self.cpe_id = self.onprem_route_table_id = None
         if config.fastconnect.enabled or config.ipsec.enabled:
-            self.onprem_route_table_id = self._onprem_route_table(name, args)
-        if config.fastconnect.enabled and self.onprem_route_table_id is not None:
-            self.virtual_circuit_id = self._fastconnect(name, args, config.fastconnect, self.onprem_route_table_id)
-        if config.ipsec.enabled and self.onprem_route_table_id is not None:
-            self.cpe_id, self.ipsec_connection_id = self._ipsec(name, args, config.ipsec, self.onprem_route_table_id)
+            table_id = self.onprem_route_table_id = self._onprem_route_table(name, args)
+            if config.fastconnect.enabled:
+                self.virtual_circuit_id = self._fastconnect(name, args, config.fastconnect, table_id)
+            if config.ipsec.enabled:
+                self.cpe_id, self.ipsec_connection_id = self._ipsec(name, args, config.ipsec, table_id)
         self.register_outputs(
             {
                 "virtual_circuit_id": self.virtual_circuit_id,
@@ -103,8 +103,6 @@ class Connectivity(pulumi.ComponentResource):
             drg_id=args.drg_id,
             display_name=f"{name}-onprem",
             import_drg_route_distribution_id=distribution.id,
-            # One active path at a time: FastConnect, or the IPSec tunnels when it is down.
-            is_ecmp_enabled=False,
             opts=child,
         ).id
 

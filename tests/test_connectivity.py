@@ -118,7 +118,6 @@ def test_onprem_route_table_imports_only_the_vcn_and_no_static_route(both: Recor
     (table,) = both.of_type(DRG_ROUTE_TABLE)
     assert table.inputs["drgId"] == DRG
     assert table.inputs["importDrgRouteDistributionId"] == _id(both, DISTRIBUTION)
-    assert table.inputs["isEcmpEnabled"] is False
     (distribution,) = both.of_type(DISTRIBUTION)
     assert distribution.inputs["distributionType"] == "IMPORT"
     statements = both.of_type(STATEMENT)
