@@ -22,8 +22,8 @@ Edge (Roving Edge Infrastructure; docs "Policies for Managing Roving Edge Infras
 * the `rover` service reads the edge-transfer bucket (to build the device's sync manifest) and, as Oracle's
   docs require, manages object-storage namespaces (tenancy-wide, there is no narrower form);
 * devices sync with OCI as IAM users (one per device, API keys only), members of one sync group that may use
-  objects of the edge-transfer bucket only. A RED is not an OCI resource in the region, so it has no resource
-  principal a dynamic group could match.
+  objects of the edge-transfer bucket only: the device's data-sync tasks sign requests with credentials
+  configured on the device, and a user per device can be revoked alone.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ order finds everything ready:
   grant to build the sync manifest);
 * one IAM **sync user per device** (API keys only; the operator uploads the device's public key), members of
   one sync group that may use objects of the transfer bucket only: a lost device is revoked by deleting its
-  user, without touching the others. A dynamic group cannot do this: a RED is not an OCI resource in the
-  region and has no resource principal.
+  user, without touching the others. Users rather than a dynamic group: the device's data-sync tasks sign
+  requests with credentials configured on the device (Oracle's data-sync prerequisites: "a user group (or
+  dynamic group for services)"), and the RED is no resource in the region a matching rule could name.
 * the **local inference workload** for the device's compute, rendered as Kubernetes manifests
   (`components/edge_workload.py`) and exported, not applied: the device is not reachable from where Pulumi runs.
 
