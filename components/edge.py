@@ -16,7 +16,7 @@ order finds everything ready:
   one sync group that may use objects of the transfer bucket only: a lost device is revoked by deleting its
   user, without touching the others. Users rather than a dynamic group: the device's data-sync tasks sign
   requests with credentials configured on the device (Oracle's data-sync prerequisites: "a user group (or
-  dynamic group for services)"), and the RED is no resource in the region a matching rule could name.
+  dynamic group for services)"; a dynamic group is for OCI services acting as resource principals).
 * the **local inference workload** for the device's compute, rendered as Kubernetes manifests
   (`components/edge_workload.py`) and exported, not applied: the device is not reachable from where Pulumi runs.
 
