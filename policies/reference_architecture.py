@@ -6,7 +6,7 @@ security zone, Cloud Guard built from clones of Oracle's recipes and targeting t
 CIDRs that do not collide with the hospital's networks, and stateful resources that survive a mistaken
 `pulumi destroy`. Rules that relate resources are stack policies.
 
-Enforcement: MANDATORY for the security zone and for protect/retain (PHI exposure and PHI loss); ADVISORY
+Enforcement: MANDATORY for the security zone, AI networking and protect/retain (PHI exposure and loss); ADVISORY
 for the rest, whose violation degrades operations but fails closed (a VNIC without NSG gets no traffic:
 the subnets' security list is empty).
 """
@@ -129,6 +129,56 @@ refarch_nsgs_on_vnics = ResourceValidationPolicy(
     ),
     remediation_steps="Attach the role's NSG from the Network component's nsg_ids output.",
     tags=["network"],
+)
+
+
+# Where each Data Science workload names its subnet; without one it runs on Oracle's default networking.
+AI_SUBNET_PATHS: Mapping[str, tuple[str, ...]] = {
+    "oci:DataScience/notebookSession:NotebookSession": (
+        "notebookSessionConfigurationDetails.subnetId",
+        "notebookSessionConfigDetails.subnetId",
+    ),
+    "oci:DataScience/job:Job": ("jobInfrastructureConfigurationDetails.subnetId",),
+    "oci:DataScience/modelDeployment:ModelDeployment": (
+        "modelDeploymentConfigurationDetails.modelConfigurationDetails.instanceConfiguration.subnetId",
+        "modelDeploymentConfigurationDetails.infrastructureConfigurationDetails.instanceConfiguration.subnetId",
+    ),
+}
+MANAGED_EGRESS_JOB = "ME_STANDALONE"  # a job on Oracle-managed networking with internet egress
+
+
+def uses_default_networking(resource_type: str, props: Mapping[str, Any]) -> bool:
+    """True for a Data Science workload on Oracle's default networking (internet egress, no NSG)."""
+    paths = AI_SUBNET_PATHS.get(resource_type)
+    if paths is None:
+        return False
+    if lookup(props, "jobInfrastructureConfigurationDetails.jobInfrastructureType") == MANAGED_EGRESS_JOB:
+        return True
+    return not any(lookup(props, path) for path in paths)
+
+
+def validate_ai_custom_networking(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if uses_default_networking(args.resource_type, args.props):
+        report_violation(
+            f"{describe(args)} runs on Oracle's default networking, with internet egress for the PHI it reads. "
+            "Fix: give it the AI subnet (subnet_id in its configuration details; jobs: job_infrastructure_type "
+            "'STANDALONE').",
+            None,
+        )
+
+
+refarch_ai_custom_networking = ResourceValidationPolicy(
+    name="refarch-ai-custom-networking",
+    description="Data Science notebooks, jobs and model deployments run in the AI subnet, not on default networking.",
+    validate=validate_ai_custom_networking,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    framework=REFERENCE_ARCHITECTURE.control(
+        "ai.private-networking", "AI workloads reach the DICOM archive only from the private AI subnet."
+    ),
+    remediation_steps="Set the workload's subnet_id to the AI subnet (its NSG goes on the Data Science private "
+    "endpoint).",
+    tags=["ai", "network", "phi"],
 )
 
 
@@ -301,6 +351,7 @@ refarch_stateful_protected = ResourceValidationPolicy(
 POLICIES: list[Policy] = [
     refarch_subnets_regional,
     refarch_nsgs_on_vnics,
+    refarch_ai_custom_networking,
     refarch_data_security_zone,
     refarch_recipes_cloned,
     refarch_cloud_guard_target,

@@ -75,6 +75,7 @@ def test_everything_that_would_expose_phi_is_mandatory() -> None:
         "hipaa-164-312-a-2-iv-encryption-at-rest-cmk",
         "hipaa-164-312-e-1-tls-1-2-listeners",
         "refarch-data-compartment-security-zone",
+        "refarch-ai-custom-networking",
     }
     assert exposing <= mandatory
 

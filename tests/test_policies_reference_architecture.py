@@ -59,6 +59,36 @@ def test_nsgs_on_every_vnic(resource_type: str, bare: dict[str, Any], with_nsgs:
     assert_flags(results, "no-nsg", fix)
 
 
+@pytest.mark.parametrize(
+    ("resource_type", "default", "private"),
+    [
+        (
+            "oci:DataScience/notebookSession:NotebookSession",
+            {"notebookSessionConfigurationDetails": {"shape": "VM.Standard.E4.Flex"}},
+            {"notebookSessionConfigurationDetails": {"shape": "VM.Standard.E4.Flex", "subnetId": "ocid1.subnet"}},
+        ),
+        (
+            "oci:DataScience/job:Job",
+            {"jobInfrastructureConfigurationDetails": {"jobInfrastructureType": "ME_STANDALONE", "shapeName": "x"}},
+            {"jobInfrastructureConfigurationDetails": {"jobInfrastructureType": "STANDALONE", "subnetId": "s"}},
+        ),
+        (
+            "oci:DataScience/modelDeployment:ModelDeployment",
+            {"modelDeploymentConfigurationDetails": {"modelConfigurationDetails": {"instanceConfiguration": {}}}},
+            {"modelDeploymentConfigurationDetails": {
+                "modelConfigurationDetails": {"instanceConfiguration": {"subnetId": "ocid1.subnet"}}}},
+        ),
+    ],
+)  # fmt: skip
+def test_ai_workloads_need_the_ai_subnet(resource_type: str, default: dict[str, Any], private: dict[str, Any]) -> None:
+    results = run_policy(
+        refarch.refarch_ai_custom_networking,
+        [record(resource_type, "default-net", default), record(resource_type, "ok", private)],
+    )
+    assert len(results) == 1 and results[0].enforcement == "mandatory"
+    assert_flags(results, "default-net", "AI subnet")
+
+
 def test_phi_outside_a_security_zone_is_flagged() -> None:
     zone = record("oci:CloudGuard/securityZone:SecurityZone", "data-zone", {"compartmentId": DATA_COMPARTMENT})
     zoned_bucket = record(BUCKET, "dicom", {"compartmentId": DATA_COMPARTMENT})
