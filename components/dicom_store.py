@@ -15,7 +15,7 @@ from components.ai import Ai, AiArgs
 from components.config import StackConfig, Tier
 from components.connectivity import Connectivity, ConnectivityArgs
 from components.container_instances import ContainerInstances, ContainerInstancesArgs
-from components.database import Database, DatabaseArgs
+from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs
@@ -110,6 +110,7 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
+                name_prefix=args.name_prefix,
                 orthanc_replicas=config.orthanc.replicas,
                 orthanc_index_connections=config.orthanc.index_connections,
                 compartment_id=self.identity.data_compartment_id,
@@ -117,6 +118,13 @@ class DicomStore(pulumi.ComponentResource):
                 nsg_id=self.network.nsg_ids[Tier.DB],
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
+                backup_copy=BackupCopy(
+                    config.storage.replication_region,
+                    self.storage.replica_key_id,
+                    self.identity.postgresql_dynamic_group_name,
+                )
+                if config.storage.replication_region and self.storage.replica_key_id
+                else None,
             ),
             child,
         )
