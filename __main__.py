@@ -20,16 +20,13 @@ pulumi.export("s3_endpoint", store.storage.s3_endpoint)
 pulumi.export("dicom_bucket", store.storage.bucket_name)
 pulumi.export("database_host", store.database.host)
 pulumi.export("database_port", store.database.port)
-if store.container_instances is not None:
-    pulumi.export("dicomweb_url", store.container_instances.dicomweb_url)
-    pulumi.export(
-        "dicom_endpoint",
-        {
-            "host": store.container_instances.dicom_host,
-            "port": store.container_instances.dicom_port,
-            "aet": store.container_instances.dicom_aet,
-        },
-    )
+runtime = store.container_instances or store.kubernetes_workloads
+if runtime is not None:
+    pulumi.export("dicomweb_url", runtime.dicomweb_url)
+    pulumi.export("dicom_endpoint", {"host": runtime.dicom_host, "port": runtime.dicom_port, "aet": runtime.dicom_aet})
+if store.oke is not None:
+    pulumi.export("oke_cluster_id", store.oke.cluster_id)
+    pulumi.export("kubeconfig", store.oke.kubeconfig)  # a secret: `pulumi stack output kubeconfig --show-secrets`
 if store.edge is not None:
     pulumi.export("edge_transfer_bucket", store.edge.transfer_bucket_name)
     pulumi.export("edge_inference_manifest", store.edge.inference_manifest)

@@ -15,10 +15,13 @@ from components.ai import Ai, AiArgs
 from components.config import StackConfig, Tier
 from components.connectivity import Connectivity, ConnectivityArgs
 from components.container_instances import ContainerInstances, ContainerInstancesArgs
-from components.database import BackupCopy, Database, DatabaseArgs
+from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
+from components.kubernetes_manifests import DICOM_NODE_PORT, HTTP_NODE_PORT
+from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.network import Network, NetworkArgs
+from components.oke import Oke, OkeArgs
 from components.orthanc_runtime import OrthancDataTier
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.security import Security, SecurityArgs
@@ -43,6 +46,8 @@ class DicomStore(pulumi.ComponentResource):
     database: Database
     orthanc_secrets: OrthancSecrets
     container_instances: ContainerInstances | None
+    oke: Oke | None
+    kubernetes_workloads: KubernetesWorkloads | None
     connectivity: Connectivity
     edge: Edge | None
     ai: Ai | None
@@ -69,6 +74,7 @@ class DicomStore(pulumi.ComponentResource):
                 config=config.network,
                 compartment_id=self.identity.network_compartment_id,
                 modalities=tuple(config.orthanc.allowed_modalities),
+                orthanc_node_ports=(HTTP_NODE_PORT, DICOM_NODE_PORT) if config.orthanc.runtime == "oke" else (),
             ),
             child,
         )
@@ -110,21 +116,16 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
-                name_prefix=args.name_prefix,
-                orthanc_replicas=config.orthanc.replicas,
+                # On OKE the autoscaler may run more replicas than orthanc.replicas: size for its bound.
+                orthanc_replicas=max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
+                if config.orthanc.runtime == "oke"
+                else config.orthanc.replicas,
                 orthanc_index_connections=config.orthanc.index_connections,
                 compartment_id=self.identity.data_compartment_id,
                 subnet_id=self.network.subnet_ids[Tier.DB],
                 nsg_id=self.network.nsg_ids[Tier.DB],
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
-                backup_copy=BackupCopy(
-                    config.storage.replication_region,
-                    self.storage.replica_key_id,
-                    self.identity.postgresql_dynamic_group_name,
-                )
-                if config.storage.replication_region and self.storage.replica_key_id
-                else None,
             ),
             child,
         )
@@ -202,6 +203,45 @@ class DicomStore(pulumi.ComponentResource):
             user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
             db_max_connections=self.database.max_connections,
         )
+        self.oke = None
+        self.kubernetes_workloads = None
+        if config.orthanc.runtime == "oke":
+            self.oke = Oke(
+                f"{name}-oke",
+                OkeArgs(
+                    config=config.oke,
+                    name_prefix=args.name_prefix,
+                    compartment_id=self.identity.app_compartment_id,
+                    vcn_id=self.network.vcn_id,
+                    api_subnet_id=self.network.subnet_ids[Tier.OKE_API],
+                    api_nsg_id=self.network.nsg_ids[Tier.OKE_API],
+                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
+                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
+                    pods_subnet_id=self.network.subnet_ids[Tier.OKE_PODS],
+                    pods_nsg_id=self.network.nsg_ids[Tier.OKE_PODS],
+                    kms_key_id=self.security.master_key_id,
+                ),
+                child,
+            )
+            self.kubernetes_workloads = KubernetesWorkloads(
+                f"{name}-orthanc",
+                KubernetesWorkloadsArgs(
+                    orthanc=config.orthanc,
+                    oke=config.oke,
+                    subnets=config.network.subnets,
+                    hospital_cidrs=[*config.network.on_prem_cidrs, *config.network.peered_cidrs],
+                    region=config.region,
+                    kubeconfig=self.oke.kubeconfig,
+                    node_ips=self.oke.cpu_node_ips,
+                    compartment_id=self.identity.app_compartment_id,
+                    lb_subnet_id=self.network.subnet_ids[Tier.LB],
+                    lb_nsg_id=self.network.nsg_ids[Tier.LB],
+                    log_group_id=self.security.log_group_id,
+                    data=orthanc_data,
+                    vault_management_endpoint=self.security.vault_management_endpoint,
+                ),
+                child,
+            )
         self.container_instances = None
         if config.orthanc.runtime == "container_instances":
             self.container_instances = ContainerInstances(
@@ -220,6 +260,7 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 child,
             )
+        runtime = self.container_instances or self.kubernetes_workloads
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
@@ -233,10 +274,12 @@ class DicomStore(pulumi.ComponentResource):
                 "database_host": self.database.host,
                 "database_port": self.database.port,
                 "orthanc_user_password_secret_ids": self.orthanc_secrets.user_password_secret_ids,
-                "dicomweb_url": self.container_instances.dicomweb_url if self.container_instances else None,
-                "dicom_host": self.container_instances.dicom_host if self.container_instances else None,
-                "dicom_port": self.container_instances.dicom_port if self.container_instances else None,
-                "dicom_aet": self.container_instances.dicom_aet if self.container_instances else None,
+                "dicomweb_url": runtime.dicomweb_url if runtime else None,
+                "dicom_host": runtime.dicom_host if runtime else None,
+                "dicom_port": runtime.dicom_port if runtime else None,
+                "dicom_aet": runtime.dicom_aet if runtime else None,
+                "oke_cluster_id": self.oke.cluster_id if self.oke else None,
+                "kubeconfig": self.oke.kubeconfig if self.oke else None,
                 "virtual_circuit_id": self.connectivity.virtual_circuit_id,
                 "ipsec_connection_id": self.connectivity.ipsec_connection_id,
                 "edge_transfer_bucket": self.edge.transfer_bucket_name if self.edge else None,

@@ -30,7 +30,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import OkeConfig, OrthancConfig, SubnetCidrs
-from components.container_instances import IMAGE_COMMAND, orthanc_settings
+from components.container_instances import IMAGE_COMMAND
 from components.kubernetes_manifests import (
     DICOM_NODE_PORT,
     HTTP_NODE_PORT,
@@ -42,13 +42,8 @@ from components.kubernetes_manifests import (
 )
 from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
 from components.network_rules import modality_cidrs
-from components.orthanc_config import (
-    ObjectStorageEndpoint,
-    PostgresEndpoint,
-    render_orthanc_config,
-    to_json,
-    user_password_env_var,
-)
+from components.orthanc_config import to_json
+from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -94,49 +89,19 @@ class KubernetesWorkloadsArgs:
     lb_nsg_id: pulumi.Input[str]
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
-    namespace: pulumi.Input[str]
-    """Object Storage namespace (Storage block)."""
-    bucket_name: pulumi.Input[str]
-    s3_access_key_secret_id: pulumi.Input[str]
-    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
-    s3_secret_key_secret_id: pulumi.Input[str]
-    """Vault secret holding the Customer Secret Key's secret (Storage block)."""
-    db_host: pulumi.Input[str]
-    db_port: pulumi.Input[int]
-    database_name: pulumi.Input[str]
-    db_username: pulumi.Input[str]
-    db_password_secret_id: pulumi.Input[str]
-    """Vault secret holding the database user's password (Database block)."""
-    user_password_secret_ids: Mapping[str, pulumi.Input[str]]
-    """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
-    db_max_connections: pulumi.Input[int] | None = None
-    """The database's max_connections: replicas (up to the autoscaler's bound) x connections must fit."""
+    data: OrthancDataTier
+    """Index, bucket and the Vault secrets Orthanc reads (Storage, Database, OrthancSecrets blocks); the
+    database's max_connections is checked against the autoscaler's bound, not just orthanc.replicas."""
     vault_management_endpoint: pulumi.Input[str] | None = None
     """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
 
 
-def workload_spec(args: KubernetesWorkloadsArgs, values: Mapping[str, Any]) -> WorkloadSpec:
-    """The manifests' inputs from the config and the resolved outputs (runs inside an apply; creates nothing)."""
+def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> WorkloadSpec:
+    """The manifests' inputs from the config and the resolved data tier (runs inside an apply; creates nothing)."""
     orthanc, oke = args.orthanc, args.oke
     most_replicas = max(orthanc.replicas, oke.orthanc_max_replicas or 0)
-    rendered = render_orthanc_config(
-        replace(orthanc_settings(orthanc, 0), replica_count=most_replicas),
-        PostgresEndpoint(
-            host=values["host"],
-            port=int(values["port"]),
-            database=values["database"],
-            username=values["username"],
-            max_connections=None if values["max_connections"] is None else int(values["max_connections"]),
-        ),
-        ObjectStorageEndpoint(namespace=values["namespace"], region=args.region, bucket=values["bucket"]),
-    )
+    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=most_replicas), args.region)
     config = {**rendered.config, "DatabaseServerIdentifier": SERVER_ID_REFERENCE}
-    secret_ids = {
-        "ORTHANC_DB_PASSWORD": values["db_password"],
-        "ORTHANC_S3_ACCESS_KEY": values["s3_access_key"],
-        "ORTHANC_S3_SECRET_KEY": values["s3_secret_key"],
-        **{user_password_env_var(user): values[f"user:{user}"] for user in orthanc.users},
-    }
     return WorkloadSpec(
         namespace=NAMESPACE,
         orthanc_image=orthanc.image,
@@ -145,7 +110,7 @@ def workload_spec(args: KubernetesWorkloadsArgs, values: Mapping[str, Any]) -> W
         config_json=to_json(config),
         command=tuple(rendered.command(*IMAGE_COMMAND)),
         secret_files=rendered.secret_files,
-        secret_ids=secret_ids,
+        secret_ids=data.secret_ids,
         probe_user=orthanc.users[0],
         cpu=str(orthanc.ocpus * VCPUS_PER_OCPU),
         memory=f"{orthanc.memory_gb}Gi",
@@ -175,9 +140,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubernetesWorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:kubernetes_workloads:KubernetesWorkloads", name, None, opts)
         orthanc, oke = args.orthanc, args.oke
-        unknown_users = sorted(set(orthanc.users) ^ set(args.user_password_secret_ids))
-        if unknown_users:
-            raise ValueError(f"{name}: users and their password secrets differ: {unknown_users}")
+        args.data.check_users(orthanc.users)
 
         provider = k8s.Provider(
             f"{name}-provider",
@@ -186,19 +149,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             namespace=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        manifests = pulumi.Output.all(
-            host=args.db_host,
-            port=args.db_port,
-            database=args.database_name,
-            username=args.db_username,
-            max_connections=args.db_max_connections,
-            namespace=args.namespace,
-            bucket=args.bucket_name,
-            db_password=args.db_password_secret_id,
-            s3_access_key=args.s3_access_key_secret_id,
-            s3_secret_key=args.s3_secret_key_secret_id,
-            **{f"user:{user}": secret for user, secret in args.user_password_secret_ids.items()},
-        ).apply(lambda values: workload_manifests(workload_spec(args, values)))
+        manifests = args.data.resolved().apply(lambda data: workload_manifests(workload_spec(args, data)))
 
         roles = workload_roles(autoscaling=oke.orthanc_max_replicas is not None, inference=oke.gpu_pool_enabled)
         namespace: pulumi.CustomResource | None = None

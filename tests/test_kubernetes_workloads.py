@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import kubernetes_validate
@@ -26,6 +27,9 @@ from components.kubernetes_manifests import (
 from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
 from components.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc_config import OrthancConfigError
+from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from offline.oke_catalog import node_pool_nodes
+from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from tests.support import Recorded, record, stack_config
 
@@ -33,20 +37,39 @@ SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
 KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {KUBECONFIG_TOKEN}\n"
 NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
-RESOLVED: dict[str, Any] = {
-    "host": "10.20.3.5",
-    "port": 5432,
-    "database": "orthanc",
-    "username": "orthanc_admin",
-    "max_connections": 200,
-    "namespace": "axoffline1234",
-    "bucket": "dicomstore-test-dicom",
-    "db_password": SECRET.format("db"),
-    "s3_access_key": SECRET.format("s3a"),
-    "s3_secret_key": SECRET.format("s3s"),
-    "user:admin": SECRET.format("admin"),
-    "user:radiologist": SECRET.format("radio"),
+SECRET_IDS = {
+    "ORTHANC_DB_PASSWORD": SECRET.format("db"),
+    "ORTHANC_S3_ACCESS_KEY": SECRET.format("s3a"),
+    "ORTHANC_S3_SECRET_KEY": SECRET.format("s3s"),
+    "ORTHANC_USER_ADMIN_PASSWORD": SECRET.format("admin"),
+    "ORTHANC_USER_RADIOLOGIST_PASSWORD": SECRET.format("radio"),
 }
+RESOLVED = ResolvedDataTier(
+    host="10.20.3.5",
+    port=5432,
+    database="orthanc",
+    username="orthanc_admin",
+    max_connections=200,
+    namespace="axoffline1234",
+    bucket="dicomstore-test-dicom",
+    secret_ids=SECRET_IDS,
+)
+DATA = OrthancDataTier(
+    namespace=RESOLVED.namespace,
+    bucket_name=RESOLVED.bucket,
+    s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
+    s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
+    db_host=RESOLVED.host,
+    db_port=RESOLVED.port,
+    database_name=RESOLVED.database,
+    db_username=RESOLVED.username,
+    db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
+    user_password_secret_ids={
+        "admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"],
+        "radiologist": SECRET_IDS["ORTHANC_USER_RADIOLOGIST_PASSWORD"],
+    },
+    db_max_connections=RESOLVED.max_connections,
+)
 PSS_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "csi"}
 K8S_PREFIX = "kubernetes:"
 
@@ -79,17 +102,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "lb_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.lb",
         "lb_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb",
         "log_group_id": "ocid1.loggroup.oc1.eu-frankfurt-1.service",
-        "namespace": RESOLVED["namespace"],
-        "bucket_name": RESOLVED["bucket"],
-        "s3_access_key_secret_id": RESOLVED["s3_access_key"],
-        "s3_secret_key_secret_id": RESOLVED["s3_secret_key"],
-        "db_host": RESOLVED["host"],
-        "db_port": RESOLVED["port"],
-        "database_name": RESOLVED["database"],
-        "db_username": RESOLVED["username"],
-        "db_password_secret_id": RESOLVED["db_password"],
-        "user_password_secret_ids": {"admin": RESOLVED["user:admin"], "radiologist": RESOLVED["user:radiologist"]},
-        "db_max_connections": RESOLVED["max_connections"],
+        "data": DATA,
         "vault_management_endpoint": "https://abc-management.kms.eu-frankfurt-1.oraclecloud.com",
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})
@@ -171,8 +184,8 @@ def test_each_replica_gets_its_own_database_server_identifier() -> None:
 def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
     config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
     with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
-        workload_spec(_args(config), {**RESOLVED, "max_connections": 100})
-    workload_spec(_args(_config(max_replicas=None)), {**RESOLVED, "max_connections": 100})
+        workload_spec(_args(config), replace(RESOLVED, max_connections=100))
+    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100))
 
 
 def test_orthanc_pods_spread_over_zones_and_hosts() -> None:
@@ -240,9 +253,7 @@ def test_secrets_come_from_vault_by_ocid_only() -> None:
     (fetcher,) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
-    assert sorted(secret_ids.values()) == sorted(
-        v for k, v in RESOLVED.items() if str(v).startswith("ocid1.vaultsecret")
-    )
+    assert sorted(secret_ids.values()) == sorted(SECRET_IDS.values())
     script = fetcher["command"][2]
     assert script.count("--auth instance_principal") == len(secret_ids) == 5
     assert "test -s /run/secrets/orthanc-db-password" in script
@@ -311,6 +322,67 @@ def test_private_load_balancer_sends_to_the_workers_node_ports(recorded: Recorde
 
 def test_users_without_password_secrets_are_refused() -> None:
     config = _config()
-    args = _args(config, user_password_secret_ids={"admin": RESOLVED["user:admin"]})
+    only_admin = {"admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"]}
+    args = _args(config, data=replace(DATA, user_password_secret_ids=only_admin))
     with pytest.raises(ValueError, match=r"users and their password secrets differ: \['radiologist'\]"):
         record(lambda: KubernetesWorkloads("t-k8s", args))
+
+
+# --- the shipped prod stack ------------------------------------------------------------------------------------
+
+
+def _secrets_in(value: Any) -> list[Any]:
+    if is_secret(value):
+        return [value]
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _secrets_in(item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _secrets_in(item)]
+    return []
+
+
+def test_prod_kubernetes_resources_are_valid_for_the_clusters_version(prod_plan: Recorded) -> None:
+    version = prod_plan.named("dicomstore-oke-cluster").inputs["kubernetesVersion"].removeprefix("v")
+    resources = [r for r in prod_plan if r.type.startswith(K8S_PREFIX)]
+    assert {r.inputs["kind"] for r in resources} >= {"Namespace", "StatefulSet", "Deployment", "NetworkPolicy"}
+    for resource in resources:
+        kubernetes_validate.validate(resource.inputs, version, strict=True)
+
+
+def test_prod_kubernetes_resources_hold_no_secret(prod_plan: Recorded) -> None:
+    for resource in prod_plan:
+        if resource.type.startswith(K8S_PREFIX):
+            assert _secrets_in(resource.inputs) == [], resource.urn
+            assert resource.inputs["kind"] != "Secret"
+    statefulset = prod_plan.named("dicomstore-orthanc-orthanc").inputs
+    (fetcher,) = statefulset["spec"]["template"]["spec"]["initContainers"]
+    vault_secrets = {
+        created_state(r.type, r.name, r.inputs, "eu-frankfurt-1")[0]
+        for r in prod_plan.of_type("oci:Vault/secret:Secret")
+    }
+    referenced = {item["value"] for item in fetcher["env"] if item["name"].endswith("_SECRET_OCID")}
+    # DB password, S3 access key and secret key, one password per user (admin, radiologist, ai-pipeline).
+    assert len(referenced) == 6 and referenced <= vault_secrets
+    (provider,) = prod_plan.of_type("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])
+
+
+def test_prod_orthanc_replicas_spread_and_served_by_the_private_load_balancer(prod_plan: Recorded) -> None:
+    statefulset = prod_plan.named("dicomstore-orthanc-orthanc").inputs["spec"]
+    assert statefulset["replicas"] == 3
+    assert (
+        statefulset["template"]["spec"]["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+    )
+    (balancer,) = prod_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    assert balancer.inputs["isPrivate"] is True
+    backends = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == HTTP_NODE_PORT]
+    # Pulumi.prod.yaml turns DICOM TLS on: the load balancer terminates it on 4242 towards the DICOM node port.
+    dicom = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == DICOM_NODE_PORT]
+    assert len(backends) == len(dicom) == 3
+    pool = prod_plan.named("dicomstore-oke-cpu-pool")
+    workers = {node["privateIp"] for node in node_pool_nodes(pool.name, pool.inputs, "eu-frankfurt-1")["nodes"]}
+    assert {b.inputs["ipAddress"] for b in backends} == workers and len(workers) == 3
+    assert prod_plan.outputs["dicomweb_url"].startswith("https://") and prod_plan.outputs["dicomweb_url"].endswith(
+        "/dicom-web/"
+    )
+    assert prod_plan.outputs["dicom_endpoint"]["aet"] == "DICOMSTORE"

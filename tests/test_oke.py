@@ -13,6 +13,7 @@ from components.config import ConfigError, OkeConfig
 from components.oke import GPU_TAINT, NoNodeImageError, Oke, OkeArgs, node_user_data, select_node_image
 from offline.oke_catalog import node_pool_option
 from offline.policy_replay import replay
+from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import is_secret
 from policies.packs import PACKS
@@ -261,3 +262,58 @@ def test_oke_rules_do_not_apply_to_container_instances() -> None:
 def test_image_verification_key_must_be_a_key_ocid() -> None:
     message = _problems(oke={"imageVerificationKeyOcid": APP})
     assert "dicomstore:oke.imageVerificationKeyOcid" in message and "not of a key" in message
+
+
+# --- the shipped stacks ----------------------------------------------------------------------------------------
+
+
+def _id(plan: Recorded, name: str) -> str:
+    """The id the offline engine gave the resource named `name` (what other resources receive as its id)."""
+    resource = plan.named(name)
+    return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+
+def test_prod_cluster_is_wired_to_the_oke_tiers_and_the_master_key(prod_plan: Recorded) -> None:
+    cluster = prod_plan.named("dicomstore-oke-cluster")
+    assert cluster.inputs["endpointConfig"] == {
+        "subnetId": _id(prod_plan, "dicomstore-network-oke-api"),
+        "isPublicIpEnabled": False,
+        "nsgIds": [_id(prod_plan, "dicomstore-network-oke-api-nsg")],
+    }
+    assert cluster.inputs["kmsKeyId"] == _id(prod_plan, "dicomstore-security-key")
+    assert cluster.inputs["compartmentId"] == _id(prod_plan, "dicomstore-identity-app")
+    assert cluster.inputs["vcnId"] == _id(prod_plan, "dicomstore-network-vcn")
+
+
+def test_prod_node_pools_use_the_workers_and_pods_tiers(prod_plan: Recorded) -> None:
+    pools = {pool.name: pool for pool in prod_plan.of_type(NODE_POOL)}
+    assert set(pools) == {"dicomstore-oke-cpu-pool", "dicomstore-oke-gpu-pool"}
+    for pool in pools.values():
+        details = pool.inputs["nodeConfigDetails"]
+        assert details["nsgIds"] == [_id(prod_plan, "dicomstore-network-oke-workers-nsg")]
+        assert {p["subnetId"] for p in details["placementConfigs"]} == {
+            _id(prod_plan, "dicomstore-network-oke-workers")
+        }
+        assert details["nodePoolPodNetworkOptionDetails"]["podSubnetIds"] == [
+            _id(prod_plan, "dicomstore-network-oke-pods")
+        ]
+        assert details["nodePoolPodNetworkOptionDetails"]["podNsgIds"] == [
+            _id(prod_plan, "dicomstore-network-oke-pods-nsg")
+        ]
+        assert details["kmsKeyId"] == _id(prod_plan, "dicomstore-security-key")
+        assert details["isPvEncryptionInTransitEnabled"] is True
+    # Pulumi.prod.yaml: 3 CPU workers of 4 OCPUs / 64 GB, 2 A10 GPU workers.
+    assert pools["dicomstore-oke-cpu-pool"].inputs["nodeConfigDetails"]["size"] == 3
+    assert pools["dicomstore-oke-cpu-pool"].inputs["nodeShapeConfig"] == {"ocpus": 4, "memoryInGbs": 64}
+    assert pools["dicomstore-oke-gpu-pool"].inputs["nodeConfigDetails"]["size"] == 2
+    assert pools["dicomstore-oke-gpu-pool"].inputs["nodeShape"] == "VM.GPU.A10.1"
+
+
+def test_prod_exports_the_cluster_and_a_secret_kubeconfig(prod_plan: Recorded) -> None:
+    assert prod_plan.outputs["oke_cluster_id"] == _id(prod_plan, "dicomstore-oke-cluster")
+    assert is_secret(prod_plan.outputs["kubeconfig"])
+
+
+def test_dev_runs_no_cluster(dev_plan: Recorded) -> None:
+    assert not dev_plan.of_type(CLUSTER) and not dev_plan.of_type(NODE_POOL)
+    assert "kubeconfig" not in dev_plan.outputs
