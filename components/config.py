@@ -961,6 +961,13 @@ def ai_edge_problems(config: StackConfig) -> list[ConfigProblem]:
                 "register the trained model in the Data Science catalog and set its OCID here",
             )
         )  # fmt: skip
+    if ai.enabled and ".GPU." not in ai.training_shape:
+        problems.append(
+            ConfigProblem(
+                "ai.trainingShape", ai.training_shape, "is not a GPU shape",
+                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
+            )
+        )  # fmt: skip
     if ai.training_image_tag == "latest":
         problems.append(
             ConfigProblem(

@@ -15,7 +15,7 @@ from components.ai import Ai, AiArgs
 from components.config import StackConfig, Tier
 from components.connectivity import Connectivity, ConnectivityArgs
 from components.container_instances import ContainerInstances, ContainerInstancesArgs
-from components.database import Database, DatabaseArgs
+from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.kubernetes_manifests import DICOM_NODE_PORT, HTTP_NODE_PORT
@@ -116,6 +116,7 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
+                name_prefix=args.name_prefix,
                 # On OKE the autoscaler may run more replicas than orthanc.replicas: size for its bound.
                 orthanc_replicas=max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
                 if config.orthanc.runtime == "oke"
@@ -126,6 +127,13 @@ class DicomStore(pulumi.ComponentResource):
                 nsg_id=self.network.nsg_ids[Tier.DB],
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
+                backup_copy=BackupCopy(
+                    config.storage.replication_region,
+                    self.storage.replica_key_id,
+                    self.identity.postgresql_dynamic_group_name,
+                )
+                if config.storage.replication_region and self.storage.replica_key_id
+                else None,
             ),
             child,
         )

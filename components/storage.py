@@ -22,7 +22,8 @@ Design choices:
   additional secret output here, which keeps it encrypted in the Pulumi state.
 * Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
   `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
-  vault in the DR region: it is as private, versioned and CMK-encrypted as the primary. The explicit provider
+  vault in the DR region: it is as private, versioned and CMK-encrypted as the primary (the Database block
+  encrypts its backup copies in that region with the same key). The explicit provider
   takes credentials from the same environment / OCI config file as the default provider; only the region
   differs. Objects deleted in the primary are deleted in the replica too: the replica protects against the
   loss of a region, versioning against the loss of an object.
@@ -116,6 +117,7 @@ class Storage(pulumi.ComponentResource):
     s3_access_key_id: pulumi.Output[str]
     s3_secret_key_secret_id: pulumi.Output[str]
     replica_bucket_name: pulumi.Output[str] | None
+    replica_key_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:storage:Storage", name, None, opts)
@@ -172,6 +174,7 @@ class Storage(pulumi.ComponentResource):
         )
         write_log(f"{name}-write-log", args.log_group_id, args.compartment_id, bucket)
         self.replica_bucket_name = None
+        self.replica_key_id = dr_key.id if dr_key else None
         if replica_region and dr_provider and dr_key:
             self.replica_bucket_name = self._replica(
                 name=name,
@@ -257,6 +260,7 @@ class Storage(pulumi.ComponentResource):
                 "s3_access_key_id": self.s3_access_key_id,
                 "s3_secret_key_secret_id": self.s3_secret_key_secret_id,
                 "replica_bucket_name": self.replica_bucket_name,
+                "replica_key_id": self.replica_key_id,
             }
         )
 

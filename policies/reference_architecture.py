@@ -1,18 +1,20 @@
 """The DICOM store reference architecture's own rules, as checks any changed stack must still meet.
 
 These encode the design recommendations (ARCHITECTURE.md and the network/security/data issues) rather
-than a public benchmark: regional subnets, NSGs on every VNIC-bearing resource, the PHI compartment under a
-security zone, Cloud Guard built from clones of Oracle's recipes and targeting the whole tenancy, VCN
-CIDRs that do not collide with the hospital's networks, and stateful resources that survive a mistaken
-`pulumi destroy`. Rules that relate resources are stack policies.
+than a public benchmark: regional subnets, NSGs on every VNIC-bearing resource, AI workloads on the private
+AI subnet, no secret values in container definitions, the PHI compartment under a security zone, Cloud
+Guard built from clones of Oracle's recipes and targeting the whole tenancy, VCN CIDRs that do not collide
+with the hospital's networks, and stateful resources that survive a mistaken `pulumi destroy`. Rules that
+relate resources are stack policies.
 
-Enforcement: MANDATORY for the security zone, AI networking and protect/retain (PHI exposure and loss); ADVISORY
-for the rest, whose violation degrades operations but fails closed (a VNIC without NSG gets no traffic:
-the subnets' security list is empty).
+Enforcement: MANDATORY for the security zone, AI networking, plaintext secrets and protect/retain (PHI
+exposure and loss); ADVISORY for the rest, whose violation degrades operations but fails closed (a VNIC
+without NSG gets no traffic: the subnets' security list is empty).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,6 +181,67 @@ refarch_ai_custom_networking = ResourceValidationPolicy(
     remediation_steps="Set the workload's subnet_id to the AI subnet (its NSG goes on the Data Science private "
     "endpoint).",
     tags=["ai", "network", "phi"],
+)
+
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
+# A variable that names where a secret is (Vault OCID, mounted file) rather than holding it.
+REFERENCE_NAME_SUFFIXES = ("_OCID", "_ID", "_FILE", "_PATH")
+WORKLOAD_TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")
+
+
+def is_plaintext_secret(name: str, value: Any) -> bool:
+    """True for an environment variable that looks like a secret and holds a literal, not a reference."""
+    if not SECRET_NAME.search(name) or name.upper().endswith(REFERENCE_NAME_SUFFIXES):
+        return False
+    if not isinstance(value, str) or not value:
+        return False
+    return not (value.startswith(("ocid1.", "/")) or (value.startswith("${") and value.endswith("}")))
+
+
+def container_env(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(name, literal value) of every environment variable of a container instance or Kubernetes workload."""
+    if resource_type == "oci:ContainerEngine/containerInstance:ContainerInstance":
+        return [
+            (str(name), value)
+            for container in as_list(props.get("containers"))
+            for name, value in (container.get("environmentVariables") or {}).items()
+        ]
+    if resource_type in WORKLOAD_TYPES:
+        pod = lookup(props, "spec.template.spec", {})
+        containers = [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]
+        return [
+            (str(variable.get("name")), variable.get("value"))
+            for container in containers
+            for variable in as_list(container.get("env"))
+        ]
+    return []
+
+
+def validate_no_plaintext_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for name, value in container_env(args.resource_type, args.props):
+        if is_plaintext_secret(name, value):
+            report_violation(
+                f"{describe(args)} puts a literal value in environment variable {name} (anyone who can read the "
+                "container definition reads it). Fix: store it in OCI Vault and pass the secret's OCID "
+                f"({name}_SECRET_OCID), fetched at start, or a Kubernetes secretKeyRef.",
+                None,
+            )
+
+
+refarch_no_plaintext_secrets = ResourceValidationPolicy(
+    name="refarch-no-plaintext-secrets-in-containers",
+    description="Container instances and Kubernetes workloads carry no secret values in their environment, "
+    "only Vault secret OCIDs or secret references.",
+    validate=validate_no_plaintext_secrets,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    framework=REFERENCE_ARCHITECTURE.control(
+        "conventions.secrets", "Secrets are generated or stored in OCI Vault; workloads reference them."
+    ),
+    remediation_steps="Keep the value in OCI Vault (oci.vault.Secret) and pass its OCID; the runtime reads it "
+    "with its resource principal at start (components/orthanc_secrets.py).",
+    tags=["secrets", "phi"],
 )
 
 
@@ -352,6 +415,7 @@ POLICIES: list[Policy] = [
     refarch_subnets_regional,
     refarch_nsgs_on_vnics,
     refarch_ai_custom_networking,
+    refarch_no_plaintext_secrets,
     refarch_data_security_zone,
     refarch_recipes_cloned,
     refarch_cloud_guard_target,

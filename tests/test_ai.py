@@ -227,3 +227,8 @@ def test_policy_waits_for_the_groups_it_names(ai: Recorded) -> None:
     (policy,) = ai.of_type(POLICY)
     named = {group.urn for group in ai.of_type(DYNAMIC_GROUP)} | {ai.named("ai-data-scientists").urn}
     assert named <= set(policy.dependencies)
+
+
+def test_training_needs_a_gpu_shape() -> None:
+    with pytest.raises(Exception, match=r"dicomstore:ai\.trainingShape = 'VM.Standard.E4.Flex': is not a GPU shape"):
+        stack_config(ai={"enabled": True, "trainingShape": "VM.Standard.E4.Flex"})

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from components.config import ConfigError
-from components.database import POSTGRES_PORT, Database, DatabaseArgs, configuration_overrides
+from components.database import POSTGRES_PORT, BackupCopy, Database, DatabaseArgs, configuration_overrides
 from components.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     POSTGRES_MAX_CONNECTIONS_CAP,
@@ -34,7 +34,9 @@ MASTER_KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaamasterkey00000000000000000000
 DB_SYSTEM = "oci:Psql/dbSystem:DbSystem"
 
 
-def run_database(replicas: int = 3, index_connections: int = 5, **database: Any) -> Recorded:
+def run_database(
+    replicas: int = 3, index_connections: int = 5, backup_copy: BackupCopy | None = None, **database: Any
+) -> Recorded:
     """The Database block alone, with literal upstream outputs, under the recording mocks."""
     config = stack_config(database=database).database
 
@@ -43,6 +45,7 @@ def run_database(replicas: int = 3, index_connections: int = 5, **database: Any)
             NAME,
             DatabaseArgs(
                 config=config,
+                name_prefix="dicomstore-test",
                 orthanc_replicas=replicas,
                 orthanc_index_connections=index_connections,
                 compartment_id=DATA,
@@ -50,6 +53,7 @@ def run_database(replicas: int = 3, index_connections: int = 5, **database: Any)
                 nsg_id=DB_NSG,
                 vault_id=VAULT,
                 master_key_id=MASTER_KEY,
+                backup_copy=backup_copy,
             ),
         )
         for output in ("db_system_id", "host", "database_name", "admin_username", "admin_password_secret_id"):
@@ -107,6 +111,33 @@ def test_daily_backups_with_configured_retention(ha: Recorded, single: Recorded)
     assert policy["backupPolicy"] == {"kind": "DAILY", "backupStart": "02:00", "retentionDays": 35}
     assert policy["maintenanceWindowStart"] == "SUN 03:00"
     assert single.named(f"{NAME}-postgresql").inputs["managementPolicy"]["backupPolicy"]["retentionDays"] == 7
+
+
+def test_backups_stay_in_region_without_a_dr_region(ha: Recorded) -> None:
+    assert "copyPolicy" not in ha.named(f"{NAME}-postgresql").inputs["managementPolicy"]["backupPolicy"]
+    assert not ha.of_type("oci:Identity/policy:Policy")
+
+
+def test_backups_are_copied_to_the_dr_region_with_its_key() -> None:
+    dr_key = "ocid1.key.oc1.eu-amsterdam-1.aaaaaaaadrkey0000000000000000000000000000000000000000"
+    recorded = run_database(
+        backup_copy=BackupCopy("eu-amsterdam-1", dr_key, "dicomstore-test-postgresql"), backupRetentionDays=35
+    )
+    db = recorded.named(f"{NAME}-postgresql")
+    assert db.inputs["managementPolicy"]["backupPolicy"]["copyPolicy"] == {
+        "compartmentId": DATA,
+        "regions": ["eu-amsterdam-1"],
+        "kmsKeyIds": [dr_key],
+        "retentionPeriod": 35,
+    }
+    grant = recorded.named(f"{NAME}-backup-key-policy")
+    assert grant.inputs["name"] == "dicomstore-test-postgresql-backup-copy"
+    assert grant.inputs["statements"] == [
+        f"Allow dynamic-group dicomstore-test-postgresql to use keys in compartment id {DATA} "
+        f"where target.key.id = '{dr_key}'"
+    ]
+    # OCI checks the grant when it creates the DB system.
+    assert grant.urn in db.dependencies
 
 
 def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
@@ -268,6 +299,15 @@ def test_shipped_stacks_put_the_database_in_the_db_tier(dev_plan: Recorded, prod
         assert plan.outputs["database_port"] == POSTGRES_PORT
 
 
+def test_prod_copies_backups_to_the_dr_region(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    copy = prod_plan.named("dicomstore-database-postgresql").inputs["managementPolicy"]["backupPolicy"]["copyPolicy"]
+    assert copy["regions"] == ["eu-amsterdam-1"]
+    assert copy["kmsKeyIds"] == [recorded_id(prod_plan, "dicomstore-storage-dr-key")]
+    assert (
+        "copyPolicy" not in dev_plan.named("dicomstore-database-postgresql").inputs["managementPolicy"]["backupPolicy"]
+    )
+
+
 def test_prod_max_connections_is_computed_from_its_orthanc_fleet(prod_plan: Recorded) -> None:
     items = prod_plan.named("dicomstore-database-configuration").inputs["dbConfigurationOverrides"]["items"]
     # Pulumi.prod.yaml: 3 replicas x 5 index connections.
@@ -277,5 +317,15 @@ def test_prod_max_connections_is_computed_from_its_orthanc_fleet(prod_plan: Reco
 
 def test_database_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:
     ours = {record.urn for record in prod_plan if "dicomstore:database:Database" in record.urn}
-    assert len(ours) == 4
+    assert len(ours) == 5  # component, secret, configuration, DB system, DR key grant
     assert [result for result in replay(prod_plan.records, PACKS) if result.urn in ours] == []
+
+
+def test_the_oke_autoscaler_bound_counts_for_the_database() -> None:
+    fleet = {"runtime": "oke", "replicas": 3, "indexConnections": 20}
+    with pytest.raises(ConfigError) as error:
+        stack_config(orthanc=fleet, oke={"orthancMaxReplicas": 30}, database={"memoryGb": 16})
+    (problem,) = error.value.problems
+    assert (problem.key, problem.value) == ("oke.orthancMaxReplicas", 30)
+    assert "lower oke.orthancMaxReplicas" in problem.fix
+    stack_config(orthanc=fleet, database={"memoryGb": 16})  # 3 replicas alone fit

@@ -76,6 +76,7 @@ def test_everything_that_would_expose_phi_is_mandatory() -> None:
         "hipaa-164-312-e-1-tls-1-2-listeners",
         "refarch-data-compartment-security-zone",
         "refarch-ai-custom-networking",
+        "refarch-no-plaintext-secrets-in-containers",
     }
     assert exposing <= mandatory
 

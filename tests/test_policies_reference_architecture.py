@@ -89,6 +89,41 @@ def test_ai_workloads_need_the_ai_subnet(resource_type: str, default: dict[str, 
     assert_flags(results, "default-net", "AI subnet")
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "plaintext"),
+    [
+        ("ORTHANC_DB_PASSWORD", "hunter2", True),
+        ("S3_SECRET_KEY", "abc", True),
+        ("api_token", "t0k3n", True),
+        ("ORTHANC_DB_PASSWORD_SECRET_OCID", "ocid1.secret.oc1..x", False),
+        ("ORTHANC_DB_PASSWORD", "ocid1.secret.oc1..x", False),
+        ("ORTHANC_DB_PASSWORD_FILE", "/run/secrets/db", False),
+        ("ORTHANC_DB_PASSWORD", "${ORTHANC_DB_PASSWORD}", False),
+        ("ORTHANC_DB_HOST", "10.0.0.5", False),
+    ],
+)
+def test_plaintext_secret_predicate(name: str, value: str, plaintext: bool) -> None:
+    assert refarch.is_plaintext_secret(name, value) is plaintext
+
+
+def test_plaintext_secrets_in_containers_are_flagged() -> None:
+    instance = "oci:ContainerEngine/containerInstance:ContainerInstance"
+    leaky = record(instance, "leaky", {"containers": [{"environmentVariables": {"DB_PASSWORD": "hunter2"}}]})
+    by_ocid = record(
+        instance, "vaulted", {"containers": [{"environmentVariables": {"DB_PASSWORD_SECRET_OCID": "ocid1.secret"}}]}
+    )
+    pod = {"spec": {"template": {"spec": {
+        "initContainers": [{"name": "init", "env": [{"name": "S3_SECRET_KEY", "value": "abc"}]}],
+        "containers": [{"name": "app", "env": [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db"}}}]}],
+    }}}}  # fmt: skip
+    workload = record("kubernetes:apps/v1:StatefulSet", "orthanc", pod)
+    results = run_policy(refarch.refarch_no_plaintext_secrets, [leaky, by_ocid, workload])
+    assert [r.urn for r in results] == [leaky.urn, workload.urn]
+    assert results[0].enforcement == "mandatory"
+    assert_flags(results[:1], "leaky", "environment variable DB_PASSWORD", "OCI Vault")
+    assert_flags(results[1:], "orthanc", "environment variable S3_SECRET_KEY", "secretKeyRef")
+
+
 def test_phi_outside_a_security_zone_is_flagged() -> None:
     zone = record("oci:CloudGuard/securityZone:SecurityZone", "data-zone", {"compartmentId": DATA_COMPARTMENT})
     zoned_bucket = record(BUCKET, "dicom", {"compartmentId": DATA_COMPARTMENT})
