@@ -49,6 +49,10 @@ NLB_LISTENER = "oci:NetworkLoadBalancer/listener:Listener"
 SUBNET = "oci:Core/subnet:Subnet"
 INSTANCE = "oci:Core/instance:Instance"
 BASTION = "oci:Bastion/bastion:Bastion"
+K8S_SERVICE = "kubernetes:core/v1:Service"
+# OKE's cloud controller creates a PUBLIC load balancer for a LoadBalancer Service unless annotated internal.
+OCI_LB_INTERNAL = "service.beta.kubernetes.io/oci-load-balancer-internal"
+OCI_NLB_INTERNAL = "oci-network-load-balancer.oraclecloud.com/internal"
 AUDIT_CONFIGURATION = "oci:Audit/configuration:Configuration"
 LOG = "oci:Logging/log:Log"
 
@@ -312,6 +316,12 @@ hipaa_database_backups = ResourceValidationPolicy(
 )
 
 
+def is_internal_k8s_load_balancer(props: Mapping[str, Any]) -> bool:
+    """True if a Kubernetes LoadBalancer Service asks OKE for a private (internal) OCI load balancer."""
+    annotations = lookup(props, "metadata.annotations", {})
+    return any(str(annotations.get(key, "")).lower() == "true" for key in (OCI_LB_INTERNAL, OCI_NLB_INTERNAL))
+
+
 # For each internet-reachable resource type: a predicate "is it public?" and what to say about it.
 EXPOSURES: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], str]] = {
     CONTAINER_INSTANCE: (
@@ -338,6 +348,12 @@ EXPOSURES: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], str]] = {
         lambda props: as_bool(lookup(props, "createVnicDetails.assignPublicIp")) is True,
         "a public IP. Fix: set create_vnic_details.assign_public_ip='false'",
     ),
+    K8S_SERVICE: (
+        lambda props: lookup(props, "spec.type") == "LoadBalancer" and not is_internal_k8s_load_balancer(props),
+        "type LoadBalancer without the internal annotation, so OKE creates a public load balancer. Fix: "
+        f"annotate it {OCI_LB_INTERNAL}: 'true' (or {OCI_NLB_INTERNAL}: 'true'), or use the shared private load "
+        "balancer with a NodePort service",
+    ),
     BASTION: (
         lambda props: any(is_anywhere(cidr) for cidr in as_list(props.get("clientCidrBlockAllowLists"))),
         "sessions allowed from anywhere. Fix: list only the admins' CIDRs in client_cidr_block_allow_lists",
@@ -361,8 +377,8 @@ def validate_no_public_endpoints(args: ResourceValidationArgs, report_violation:
 
 hipaa_no_public_endpoints = ResourceValidationPolicy(
     name="hipaa-164-312-a-1-no-public-endpoints",
-    description="Orthanc, the database subnet, the OKE API endpoint, load balancers and the bastion are not "
-    "reachable from the internet.",
+    description="Orthanc, the database subnet, the OKE API endpoint, load balancers (including those OKE creates "
+    "for Kubernetes Services) and the bastion are not reachable from the internet.",
     validate=validate_no_public_endpoints,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,

@@ -200,6 +200,13 @@ def test_database_backup_policy() -> None:
             "assign_public_ip='false'",
         ),
         (
+            hipaa.K8S_SERVICE,
+            {"metadata": {"name": "orthanc"}, "spec": {"type": "LoadBalancer"}},
+            {"metadata": {"annotations": {hipaa.OCI_LB_INTERNAL: "true"}}, "spec": {"type": "LoadBalancer"}},
+            "oci-load-balancer-internal",
+        ),
+        (hipaa.K8S_SERVICE, {"spec": {"type": "LoadBalancer"}}, {"spec": {"type": "NodePort"}}, "NodePort"),
+        (
             hipaa.BASTION,
             {"clientCidrBlockAllowLists": ["0.0.0.0/0"]},
             {"clientCidrBlockAllowLists": ["192.168.10.0/24"]},
