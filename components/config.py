@@ -775,21 +775,28 @@ def oke_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
+def orthanc_peak_replicas(config: StackConfig) -> int:
+    """The most Orthanc replicas that can run at once: the configured count, or the OKE autoscaler's bound."""
+    return max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
+
+
 def database_problems(config: StackConfig) -> list[ConfigProblem]:
     """The database can serve the Orthanc fleet, and prod has a standby."""
     problems: list[ConfigProblem] = []
     database, orthanc = config.database, config.orthanc
-    needed = required_max_connections(orthanc.replicas, orthanc.index_connections)
+    peak = orthanc_peak_replicas(config)
+    key = "orthanc.replicas" if peak == orthanc.replicas else "oke.orthancMaxReplicas"
+    needed = required_max_connections(peak, orthanc.index_connections)
     limit = shape_connection_limit(database.memory_gb)
     if needed > limit:
         problems.append(
             ConfigProblem(
-                "orthanc.replicas",
-                orthanc.replicas,
-                f"needs {needed} PostgreSQL connections ({orthanc.replicas} replicas + 1 during a rolling update, "
+                key,
+                peak,
+                f"needs {needed} PostgreSQL connections ({peak} replicas + 1 during a rolling update, "
                 f"x orthanc.indexConnections {orthanc.index_connections}, + {ADMIN_HEADROOM_CONNECTIONS} for "
                 f"administrators), but database.memoryGb ({database.memory_gb}) serves at most {limit}",
-                f"raise database.memoryGb to at least {minimum_memory_gb(needed)}, or lower orthanc.replicas or "
+                f"raise database.memoryGb to at least {minimum_memory_gb(needed)}, or lower {key} or "
                 "orthanc.indexConnections",
             )
         )
