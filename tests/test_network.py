@@ -413,6 +413,12 @@ def test_route_tables_send_the_hospital_to_the_drg_and_services_to_the_service_g
     }
 
 
+def test_routes_wait_for_the_drg_attachment(private: Recorded) -> None:
+    (attachment,) = private.of_type("oci:Core/drgAttachment:DrgAttachment")
+    for table in private.of_type(ROUTE_TABLE):
+        assert attachment.urn in table.dependencies, table.name
+
+
 def test_one_flow_log_per_subnet(private: Recorded) -> None:
     (group,) = private.of_type("oci:Logging/logGroup:LogGroup")
     assert group.inputs["compartmentId"] == COMPARTMENT
