@@ -62,7 +62,6 @@ HTTPS_PORT = 443
 INSTANCE_METADATA_CIDR = "169.254.169.254/32"  # IMDS: the node's instance principal certificates and tokens
 INSTANCE_METADATA_PORT = 80
 RUN_AS_USER = 1000  # non-root uid of orthancteam/orthanc, the OCI CLI image and Triton
-ORTHANC_ENTRYPOINT = ("/docker-entrypoint.sh", "/tmp/orthanc.json")  # orthancteam/orthanc merges /etc/orthanc/*.json
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class WorkloadSpec:
     config_json: str
     """The rendered Orthanc configuration (`DatabaseServerIdentifier` = SERVER_ID_REFERENCE)."""
     command: tuple[str, ...]
-    """Orthanc's container command: the renderer's secret-loading entrypoint wrapped around ORTHANC_ENTRYPOINT."""
+    """Orthanc's container command: the renderer's secret-loading entrypoint wrapped around the image's own."""
     secret_files: tuple[SecretFile, ...]
     """The secret files the rendered configuration needs (RenderedOrthancConfig.secret_files)."""
     secret_ids: Mapping[str, str]

@@ -117,7 +117,6 @@ class Oke(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """Secret."""
-    kubernetes_version: str
     cpu_node_pool_id: pulumi.Output[str]
     gpu_node_pool_id: pulumi.Output[str] | None
     cpu_node_ips: list[pulumi.Output[str]]
@@ -127,7 +126,6 @@ class Oke(pulumi.ComponentResource):
         super().__init__("dicomstore:oke:Oke", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        self.kubernetes_version = config.kubernetes_version
 
         cluster = oci.containerengine.Cluster(
             f"{name}-cluster",
