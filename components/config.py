@@ -286,7 +286,8 @@ class OrthancConfig(Section):
     image: PinnedImage = "orthancteam/orthanc:25.1.1"
     """Container image, pinned by tag or digest (an OCIR mirror is recommended)."""
     secret_fetcher_image: PinnedImage = "ghcr.io/oracle/oci-cli:20250716"
-    """Container Instances: OCI CLI image that fetches Orthanc's secrets from Vault at start (pinned)."""
+    """OCI CLI image that fetches Orthanc's secrets from Vault at start: the Container Instances sidecar and the
+    OKE init container (pinned)."""
     replicas: int = Field(default=1, ge=1, le=32)
     """Orthanc replicas sharing one PostgreSQL index and one bucket."""
     ocpus: int = Field(default=1, ge=1, le=64)
