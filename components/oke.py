@@ -1,8 +1,10 @@
 """OKE block: a private Kubernetes cluster for Orthanc, with a CPU node pool and an optional GPU node pool.
 
 Design choices:
-- ENHANCED_CLUSTER: workload identity (pods authenticate to Vault as their service account, no node-wide
-  instance principal) and image signature verification are enhanced-cluster features.
+- ENHANCED_CLUSTER: image signature verification (`oke.imageVerificationKeyOcid`), a financially backed
+  control-plane SLA and cluster add-ons are enhanced-cluster features. (Workload identity is one too, but its
+  IAM grants need `any-user`, which the package refuses: pods read Vault with the workers' instance principal,
+  see components/kubernetes_manifests.py.)
 - The Kubernetes API endpoint is private: it sits in the oke_api subnet behind the oke_api NSG and has no
   public IP. `pulumi up` reaches it over FastConnect/IPSec or a Bastion port-forwarding session.
 - Kubernetes secrets in etcd are encrypted with the Vault master key; so are the workers' boot volumes, and
@@ -16,7 +18,8 @@ Design choices:
 - Node images come from `getNodePoolOption`: the newest OKE image built for the cluster's Kubernetes version
   (GPU build for the GPU pool), never a hard-coded OCID that differs per region.
 - The kubeconfig targets the private endpoint, authenticates with `oci ce cluster generate-token` (no static
-  credential in it) and is still exported as a Pulumi secret: it names the cluster and endpoint.
+  credential in it; the machine running `pulumi up` needs the OCI CLI) and is still exported as a Pulumi
+  secret: it names the cluster and its endpoint.
 """
 
 from __future__ import annotations
