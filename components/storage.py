@@ -78,13 +78,14 @@ def s3_endpoint(namespace: str, region: str) -> str:
     return f"https://{namespace}.compat.objectstorage.{region}.oraclecloud.com"
 
 
-def bucket_object_policy(group_name: str, compartment_id: str, bucket_name: str) -> list[str]:
-    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket)."""
+def bucket_object_policy(group_id: str, compartment_id: str, bucket_name: str) -> list[str]:
+    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket). The group is
+    named by OCID, which survives renames and identity-domain prefixes."""
     permissions = ", ".join(f"request.permission = '{permission}'" for permission in S3_OBJECT_PERMISSIONS)
     where = f"target.bucket.name = '{bucket_name}'"
     return [
-        f"Allow group {group_name} to read buckets in compartment id {compartment_id} where {where}",
-        f"Allow group {group_name} to manage objects in compartment id {compartment_id} "
+        f"Allow group id {group_id} to read buckets in compartment id {compartment_id} where {where}",
+        f"Allow group id {group_id} to manage objects in compartment id {compartment_id} "
         f"where all {{{where}, any {{{permissions}}}}}",
     ]
 
@@ -219,7 +220,7 @@ class Storage(pulumi.ComponentResource):
             compartment_id=args.compartment_id,
             name=user_name,
             description="Orthanc S3 plugin: read and write objects of the DICOM bucket, nothing else",
-            statements=pulumi.Output.all(group.name, args.compartment_id, bucket.name).apply(
+            statements=pulumi.Output.all(group.id, args.compartment_id, bucket.name).apply(
                 lambda values: bucket_object_policy(values[0], values[1], values[2])
             ),
             opts=pulumi.ResourceOptions(parent=group),

@@ -248,7 +248,9 @@ def test_s3_user_lives_in_the_tenancy_and_can_only_use_secret_keys(plain: Record
 def test_s3_group_may_only_use_objects_of_the_dicom_bucket(plain: Recorded) -> None:
     policy = plain.named(f"{NAME}-s3-policy").inputs
     assert policy["compartmentId"] == DATA
-    assert policy["statements"] == bucket_object_policy(f"{PREFIX}-orthanc-s3", DATA, f"{PREFIX}-dicom")
+    group_id = created_state("oci:Identity/group:Group", f"{NAME}-s3-group", {}, REGION)[0]
+    assert policy["statements"] == bucket_object_policy(group_id, DATA, f"{PREFIX}-dicom")
+    assert policy["statements"][0].startswith(f"Allow group id {group_id} to read buckets")
     for statement in policy["statements"]:
         assert f"target.bucket.name = '{PREFIX}-dicom'" in statement
         assert "all-resources" not in statement and "any-user" not in statement
@@ -317,9 +319,11 @@ def test_bucket_object_policy_lists_exactly_the_s3_permissions() -> None:
     read, manage = bucket_object_policy("g", "ocid1.compartment.oc1..x", "b")
     assert (
         read
-        == "Allow group g to read buckets in compartment id ocid1.compartment.oc1..x where target.bucket.name = 'b'"
+        == "Allow group id g to read buckets in compartment id ocid1.compartment.oc1..x where target.bucket.name = 'b'"
     )
-    assert manage.startswith("Allow group g to manage objects in compartment id ocid1.compartment.oc1..x where all {")
+    assert manage.startswith(
+        "Allow group id g to manage objects in compartment id ocid1.compartment.oc1..x where all {"
+    )
     assert [p for p in S3_OBJECT_PERMISSIONS if f"request.permission = '{p}'" in manage] == list(S3_OBJECT_PERMISSIONS)
 
 
