@@ -18,6 +18,7 @@ from components.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
+from offline.engine import RecordingMonitor
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
@@ -146,6 +147,19 @@ def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
         "username": "orthanc_admin",
         "passwordDetails": {"passwordType": "VAULT_SECRET", "secretId": secret_id(), "secretVersion": "1"},
     }
+
+
+def test_a_new_password_version_does_not_replace_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    ignored: dict[str, list[str]] = {}
+    register = RecordingMonitor.RegisterResource
+
+    def spy(self: RecordingMonitor, request: Any) -> Any:
+        ignored[request.name] = list(request.ignoreChanges)
+        return register(self, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
+    run_database()
+    assert ignored[f"{NAME}-postgresql"] == ["credentials"]
 
 
 def test_password_is_generated_by_vault(ha: Recorded) -> None:
