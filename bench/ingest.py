@@ -2,8 +2,8 @@
 
 `make bench` runs `python -m bench.ingest`. In one run, on this host:
 - STOW-RS ingest of 512x512 16-bit CT instances (~0.5 MB), one instance per request, each client on its own
-  keep-alive connection, with 1, 4 and 8 concurrent clients: instances/s, p50/p95 latency and the server CPU
-  time per instance (Orthanc + PostgreSQL processes), for three Orthancs:
+  keep-alive connection, with 1, 4 and 8 concurrent clients: instances/s, p50/p95 latency and the CPU
+  time per instance of the Orthanc and of the PostgreSQL processes, for three Orthancs:
   `pg-rendered` (the configuration rendered by `components.orthanc_config`, local-storage variant),
   `pg-1conn` (the same with one index connection, see below) and `sqlite` (Orthanc's defaults).
   The backends take turns in short slices, so load from other processes on the host hits them alike.
@@ -95,7 +95,8 @@ class IngestResult:
     instances_per_s: float
     p50_ms: float
     p95_ms: float
-    server_cpu_ms_per_instance: float
+    orthanc_cpu_ms_per_instance: float
+    postgres_cpu_ms_per_instance: float
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ class Backend:
         self.studies: list[StudySpec] = []
         self._local = threading.local()
 
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.server.pids() + (self.postgres.pids() if self.postgres else []))
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU consumed so far by Orthanc, and by its PostgreSQL server (0 for SQLite, which is in-process)."""
+        return cpu_seconds(self.server.pids()), cpu_seconds(self.postgres.pids()) if self.postgres else 0.0
 
     def _session(self) -> requests.Session:
         # One keep-alive connection per client thread: no TCP handshake per instance.
@@ -209,13 +211,16 @@ def ingest_round(backends: Sequence[Backend], clients: int, payloads: Sequence[b
     """Every backend ingests the same payloads, taking turns in SLICES slices."""
     size = -(-len(payloads) // SLICES)
     wall = dict.fromkeys((backend.name for backend in backends), 0.0)
-    cpu = dict.fromkeys(wall, 0.0)
+    orthanc_cpu = dict.fromkeys(wall, 0.0)
+    postgres_cpu = dict.fromkeys(wall, 0.0)
     latencies: dict[str, list[float]] = {name: [] for name in wall}
     for start in range(0, len(payloads), size):
         for backend in backends:
-            cpu_before = backend.cpu_seconds()
+            orthanc_before, postgres_before = backend.cpu_seconds()
             seconds, slice_latencies = run_parallel(clients, payloads[start : start + size], backend.stow)
-            cpu[backend.name] += backend.cpu_seconds() - cpu_before
+            orthanc_after, postgres_after = backend.cpu_seconds()
+            orthanc_cpu[backend.name] += orthanc_after - orthanc_before
+            postgres_cpu[backend.name] += postgres_after - postgres_before
             wall[backend.name] += seconds
             latencies[backend.name] += slice_latencies
     return [
@@ -227,7 +232,8 @@ def ingest_round(backends: Sequence[Backend], clients: int, payloads: Sequence[b
             instances_per_s=round(len(payloads) / wall[name], 1),
             p50_ms=round(percentile(latencies[name], 0.50) * 1000, 1),
             p95_ms=round(percentile(latencies[name], 0.95) * 1000, 1),
-            server_cpu_ms_per_instance=round(cpu[name] * 1000 / len(payloads), 2),
+            orthanc_cpu_ms_per_instance=round(orthanc_cpu[name] * 1000 / len(payloads), 2),
+            postgres_cpu_ms_per_instance=round(postgres_cpu[name] * 1000 / len(payloads), 2),
         )
         for name in wall
     ]
@@ -322,11 +328,15 @@ def ratios(ingest: Sequence[IngestResult]) -> dict[str, dict[int, float]]:
 
 
 def print_table(ingest: Sequence[IngestResult], queries: Sequence[QueryResult]) -> None:
-    print(f"\n{'backend':<12}{'clients':>8}{'instances':>10}{'inst/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'cpu ms/inst':>13}")
+    print(
+        f"\n{'backend':<12}{'clients':>8}{'instances':>10}{'inst/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'CPU ms/instance: orthanc':>26}{'postgres':>10}"
+    )
     for row in ingest:
         print(
             f"{row.backend:<12}{row.clients:>8}{row.instances:>10}{row.instances_per_s:>9.1f}"
-            f"{row.p50_ms:>9.1f}{row.p95_ms:>9.1f}{row.server_cpu_ms_per_instance:>13.2f}"
+            f"{row.p50_ms:>9.1f}{row.p95_ms:>9.1f}{row.orthanc_cpu_ms_per_instance:>26.2f}"
+            f"{row.postgres_cpu_ms_per_instance:>10.2f}"
         )
     for backend, by_clients in ratios(ingest).items():
         shown = ", ".join(f"{clients} client(s) {ratio:.2f}" for clients, ratio in by_clients.items())

@@ -17,8 +17,8 @@ Design choices:
   `DatabaseServerIdentifier` per replica), DICOM files in Object Storage through the S3 plugin on OCI's
   S3-compatible endpoint (path-style addressing, which that endpoint needs), nothing on local disk.
 - Authentication always on, with at least one user (Orthanc 1.13 refuses auth without users). Remote access is
-  allowed because the only path in is the private load balancer, which terminates TLS; the network security
-  groups enforce that, not Orthanc.
+  allowed because the only path in is the load balancer, which terminates TLS; the network security groups
+  enforce that, not Orthanc.
 - DIMSE: only the configured modalities may store/find/move/get/echo; an unknown calling AE is rejected and the
   called AE must be ours.
 - Ingest: no storage compression (costs CPU on every instance, saves little on object storage), several

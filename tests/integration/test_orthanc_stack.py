@@ -14,6 +14,7 @@ import pydicom
 import pytest
 import requests
 from dicomweb_client import DICOMwebClient
+from psycopg import sql
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE
 
@@ -82,26 +83,24 @@ def test_stow_rs_stores_every_instance(
         assert stored == {str(ds.SOPInstanceUID) for ds in study}
 
 
+def _tag_values(postgres: PostgresServer, table: str, level: int, tag: tuple[int, int]) -> set[str]:
+    """Values of `tag` on resources of `level`, straight from Orthanc's index tables."""
+    with postgres.connect() as connection:
+        rows = connection.execute(
+            sql.SQL(
+                "SELECT t.value FROM {} t JOIN resources r ON r.internalid = t.id"
+                " WHERE r.resourcetype = %s AND t.taggroup = %s AND t.tagelement = %s"
+            ).format(sql.Identifier(table)),
+            (level, *tag),
+        ).fetchall()
+    return {str(value) for (value,) in rows}
+
+
 def test_metadata_is_in_postgresql(
     postgres: PostgresServer, stow_responses: object, studies: list[list[pydicom.Dataset]]
 ) -> None:
-    with postgres.connect() as connection:
-        sop_uids = {
-            row[0]
-            for row in connection.execute(
-                "SELECT d.value FROM dicomidentifiers d JOIN resources r ON r.internalid = d.id"
-                " WHERE r.resourcetype = %s AND d.taggroup = %s AND d.tagelement = %s",
-                (INSTANCE_LEVEL, *SOP_INSTANCE_UID),
-            )
-        }
-        study_dates = {
-            row[0]
-            for row in connection.execute(
-                "SELECT m.value FROM maindicomtags m JOIN resources r ON r.internalid = m.id"
-                " WHERE r.resourcetype = %s AND m.taggroup = %s AND m.tagelement = %s",
-                (STUDY_LEVEL, *STUDY_DATE),
-            )
-        }
+    sop_uids = _tag_values(postgres, "dicomidentifiers", INSTANCE_LEVEL, SOP_INSTANCE_UID)
+    study_dates = _tag_values(postgres, "maindicomtags", STUDY_LEVEL, STUDY_DATE)
     assert {str(ds.SOPInstanceUID) for ds in _all_instances(studies)} <= sop_uids
     assert {str(study[0].StudyDate) for study in studies} <= study_dates
 
