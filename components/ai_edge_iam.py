@@ -85,7 +85,8 @@ def ai_statements(principals: AiPrincipals, scope: AiScope) -> list[str]:
 class EdgeScope:
     """Who operates the devices and what they reach."""
 
-    operators_group: str
+    operators_group_id: str
+    """The operators group, named by OCID like the storage block's groups (robust to renames, identity domains)."""
     app_compartment_id: str
     data_compartment_id: str
     transfer_bucket_name: str
@@ -98,9 +99,9 @@ def edge_statements(scope: EdgeScope) -> list[str]:
         f"in compartment id {scope.data_compartment_id} where target.bucket.name = '{scope.transfer_bucket_name}'"
     )
     return [
-        f"Allow group {scope.operators_group} to manage rover-family {in_app}",
-        f"Allow group {scope.operators_group} to manage rover-nodes {in_app}",
-        f"Allow group {scope.operators_group} to read buckets {in_bucket}",
+        f"Allow group id {scope.operators_group_id} to manage rover-family {in_app}",
+        f"Allow group id {scope.operators_group_id} to manage rover-nodes {in_app}",
+        f"Allow group id {scope.operators_group_id} to read buckets {in_bucket}",
         f"Allow service rover to read object-family {in_bucket}",
         "Allow service rover to manage objectstorage-namespaces in tenancy",
     ]

@@ -139,7 +139,7 @@ class Edge(pulumi.ComponentResource):
             name=f"{args.name_prefix}-edge",
             description="Roving Edge: operators, the rover service and device sync users on the edge-transfer bucket",
             statements=pulumi.Output.all(
-                operators.name, sync_group.name, args.app_compartment_id, args.data_compartment_id, bucket.name
+                operators.id, sync_group.id, args.app_compartment_id, args.data_compartment_id, bucket.name
             ).apply(
                 lambda values: iam_statements.checked(
                     ai_edge_iam.edge_statements(ai_edge_iam.EdgeScope(values[0], values[2], values[3], values[4]))

@@ -51,6 +51,11 @@ def _edge(**edge: Any) -> tuple[Recorded, list[Edge]]:
     return record(program), built
 
 
+def _id(recorded: Recorded, name: str) -> str:
+    resource = recorded.named(name)
+    return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
+
+
 @pytest.fixture(scope="module")
 def edge() -> Recorded:
     return _edge(deviceCount=2)[0]
@@ -97,8 +102,7 @@ def test_one_api_key_only_sync_user_per_device(edge: Recorded) -> None:
             for k in ("canUseAuthTokens", "canUseConsolePassword", "canUseCustomerSecretKeys", "canUseSmtpCredentials")
         )
         (membership,) = [c for c in edge.children_of(user) if c.type.endswith("UserGroupMembership")]
-        sync_group = edge.named("edge-sync")
-        assert membership.inputs["groupId"] == created_state(sync_group.type, sync_group.name, {}, REGION)[0]
+        assert membership.inputs["groupId"] == _id(edge, "edge-sync")
 
 
 def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
@@ -112,14 +116,15 @@ def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
         if " in tenancy" in statement:
             # The one tenancy-wide grant Oracle's Roving Edge docs require, to the rover service only.
             assert statement == "Allow service rover to manage objectstorage-namespaces in tenancy"
-    operators = [s for s in statements if s.startswith("Allow group dicomstore-test-red-operators")]
+    operators_id, sync_id = (_id(edge, "edge-operators"), _id(edge, "edge-sync"))
+    operators = [s for s in statements if s.startswith(f"Allow group id {operators_id} ")]
     assert operators == [
-        f"Allow group dicomstore-test-red-operators to manage rover-family in compartment id {APP_COMPARTMENT}",
-        f"Allow group dicomstore-test-red-operators to manage rover-nodes in compartment id {APP_COMPARTMENT}",
-        f"Allow group dicomstore-test-red-operators to read buckets in compartment id {DATA_COMPARTMENT} "
+        f"Allow group id {operators_id} to manage rover-family in compartment id {APP_COMPARTMENT}",
+        f"Allow group id {operators_id} to manage rover-nodes in compartment id {APP_COMPARTMENT}",
+        f"Allow group id {operators_id} to read buckets in compartment id {DATA_COMPARTMENT} "
         f"where target.bucket.name = '{BUCKET}'",
     ]
-    sync = [s for s in statements if s.startswith("Allow group dicomstore-test-red-sync ")]
+    sync = [s for s in statements if s.startswith(f"Allow group id {sync_id} ")]
     assert len(sync) == 2 and "OBJECT_VERSION_DELETE" not in " ".join(sync)
     assert not [s for s in statements if "dynamic-group" in s or "any-user" in s]
 
