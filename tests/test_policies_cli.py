@@ -15,6 +15,7 @@ import yaml
 from offline.cli import main
 from offline.policy_cli import stack_policy_config
 from offline.policy_replay import replay
+from offline.stack_import import load_stack
 from policies.packs import PACKS
 from tests.support import PROJECT_DIR, Recorded
 
@@ -206,3 +207,24 @@ def test_policy_config_file_overrides_levels(tmp_path: Path, capsys: pytest.Capt
     config.write_text(json.dumps({"cis-4-16-kms-key-rotation": {"enforcementLevel": "warn"}}))
     assert main(["check", str(export), "--policy-config", str(config)]) == 2
     assert "cis-4-16-kms-key-rotation.enforcementLevel = 'warn'; use one of" in capsys.readouterr().err
+
+
+def test_a_stack_export_of_the_shipped_prod_stack_checks_like_its_plan(prod_plan: Recorded, tmp_path: Path) -> None:
+    # What `pulumi stack export` would hold after `pulumi up` of prod: the same resources, inputs and options.
+    export = _export(
+        [
+            {
+                "urn": r.urn, "custom": r.custom, "type": r.type, "inputs": r.inputs, "outputs": {**r.inputs, "id": r.name},
+                "parent": r.parent or None, "protect": r.protect, "retainOnDelete": r.retain_on_delete,
+                "dependencies": list(r.dependencies),
+            }
+            for r in prod_plan.records
+        ]
+    )  # fmt: skip
+    path = tmp_path / "prod-export.json"
+    path.write_text(json.dumps(export))
+    imported = load_stack(path)
+    assert len(imported.records) == len(prod_plan.records)
+    findings = {(r.policy, r.urn, r.message) for r in replay(imported.records, PACKS)}
+    assert findings == {(r.policy, r.urn, r.message) for r in replay(prod_plan.records, PACKS)}
+    assert main(["check", str(path)]) == 0
