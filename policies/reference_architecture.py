@@ -2,14 +2,14 @@
 
 These encode the design recommendations (ARCHITECTURE.md and the network/security/data issues) rather
 than a public benchmark: regional subnets, NSGs on every VNIC-bearing resource, AI workloads on the private
-AI subnet, no secret values in container definitions, the PHI compartment under a security zone, Cloud
-Guard built from clones of Oracle's recipes and targeting the whole tenancy, VCN CIDRs that do not collide
-with the hospital's networks, and stateful resources that survive a mistaken `pulumi destroy`. Rules that
-relate resources are stack policies.
+AI subnet, no secret values in container definitions, HSM-protected Vault keys, the PHI compartment under
+a security zone, Cloud Guard built from clones of Oracle's recipes and targeting the whole tenancy, VCN
+CIDRs that do not collide with the hospital's networks, and stateful resources that survive a mistaken
+`pulumi destroy`. Rules that relate resources are stack policies.
 
 Enforcement: MANDATORY for the security zone, AI networking, plaintext secrets and protect/retain (PHI
-exposure and loss); ADVISORY for the rest, whose violation degrades operations but fails closed (a VNIC
-without NSG gets no traffic: the subnets' security list is empty).
+exposure and loss); ADVISORY for the rest, hygiene whose violation exposes nothing by itself (a VNIC
+without NSG gets no traffic at all: the subnets' security list is empty).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ SECURITY_ZONE = "oci:CloudGuard/securityZone:SecurityZone"
 DETECTOR_RECIPE = "oci:CloudGuard/detectorRecipe:DetectorRecipe"
 RESPONDER_RECIPE = "oci:CloudGuard/responderRecipe:ResponderRecipe"
 TARGET = "oci:CloudGuard/target:Target"
+KMS_KEY = "oci:Kms/key:Key"
 POD_NETWORK_VCN_NATIVE = "OCI_VCN_IP_NATIVE"
 
 # Resources whose loss loses PHI or the keys to it.
@@ -51,7 +52,7 @@ STATEFUL_TYPES = frozenset(
         BUCKET,
         DB_SYSTEM,
         "oci:Kms/vault:Vault",
-        "oci:Kms/key:Key",
+        KMS_KEY,
         "oci:Vault/secret:Secret",
     }
 )
@@ -245,6 +246,35 @@ refarch_no_plaintext_secrets = ResourceValidationPolicy(
 )
 
 
+HSM_PROTECTION_MODES = ("HSM", "EXTERNAL")  # key material never leaves a hardware security module
+
+
+def validate_vault_keys_in_hsm(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    mode = args.props.get("protectionMode", "HSM")  # OCI's default protection mode is HSM
+    if mode not in HSM_PROTECTION_MODES:
+        report_violation(
+            f"{describe(args)} has protection mode {mode!r}: its key material is handled in software. Fix: "
+            "set protection_mode='HSM'.",
+            None,
+        )
+
+
+refarch_vault_keys_in_hsm = ResourceValidationPolicy(
+    name="refarch-vault-keys-in-hsm",
+    description="Vault keys (the master encryption key, the certificate authority's key) are HSM-protected.",
+    validate=validate_vault_keys_in_hsm,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    framework=REFERENCE_ARCHITECTURE.control(
+        "security.vault", "An HSM-protected AES-256 master key in OCI Vault encrypts every PHI store."
+    ),
+    remediation_steps="Create keys with protection_mode='HSM' (changing it replaces the key: re-encrypt first).",
+    tags=["encryption"],
+)
+
+
 def validate_data_security_zone(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     zoned = {zone.props.get("compartmentId") for zone in resources_of(args, SECURITY_ZONE)}
     for resource in resources_of(args, *PHI_TYPES):
@@ -416,6 +446,7 @@ POLICIES: list[Policy] = [
     refarch_nsgs_on_vnics,
     refarch_ai_custom_networking,
     refarch_no_plaintext_secrets,
+    refarch_vault_keys_in_hsm,
     refarch_data_security_zone,
     refarch_recipes_cloned,
     refarch_cloud_guard_target,

@@ -124,6 +124,15 @@ def test_plaintext_secrets_in_containers_are_flagged() -> None:
     assert_flags(results[1:], "orthanc", "environment variable S3_SECRET_KEY", "secretKeyRef")
 
 
+def test_vault_keys_must_be_hsm_protected() -> None:
+    software = record(refarch.KMS_KEY, "soft-key", {"protectionMode": "SOFTWARE"})
+    hsm = record(refarch.KMS_KEY, "hsm-key", {"protectionMode": "HSM"})
+    default = record(refarch.KMS_KEY, "default-key", {"keyShape": {"algorithm": "AES", "length": 32}})
+    results = run_policy(refarch.refarch_vault_keys_in_hsm, [software, hsm, default])
+    assert [r.urn for r in results] == [software.urn]
+    assert_flags(results, "soft-key", "protection_mode='HSM'")
+
+
 def test_phi_outside_a_security_zone_is_flagged() -> None:
     zone = record("oci:CloudGuard/securityZone:SecurityZone", "data-zone", {"compartmentId": DATA_COMPARTMENT})
     zoned_bucket = record(BUCKET, "dicom", {"compartmentId": DATA_COMPARTMENT})
