@@ -167,7 +167,8 @@ def test_c_store_from_allowed_modality_is_stored(primary: OrthancServer) -> None
 
 def test_c_store_from_unknown_ae_is_rejected(primary: OrthancServer) -> None:
     ds = ct_instance(make_study(91), generate_uid(), 1, 1, rows=128, columns=128)
-    assert _c_store(primary, "ROGUE_SCANNER", ds) in {None, *range(0xA000, 0xFFFF)}
+    # Orthanc 1.10.1 aborts the association of an AE missing from DicomModalities when nothing is always allowed.
+    assert _c_store(primary, "ROGUE_SCANNER", ds) is None
     assert not _exists(primary, ds)
 
 
