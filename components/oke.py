@@ -82,6 +82,13 @@ def select_node_image(sources: Iterable[tuple[str, str]], kubernetes_version: st
     return max(candidates)[2]
 
 
+def cluster_addons(autoscaling: bool) -> tuple[str, ...]:
+    """OKE cluster add-ons to install, in dependency order. The Horizontal Pod Autoscaler reads pod CPU from the
+    Kubernetes Metrics Server, which OKE does not run by default; its add-on needs cert-manager. (The NVIDIA
+    device plugin is not listed: OKE deploys it on GPU nodes by default.)"""
+    return ("CertManager", "KubernetesMetricsServer") if autoscaling else ()
+
+
 def node_user_data(taints: Iterable[str]) -> str:
     """Base64 cloud-init that bootstraps an OKE node registering with `taints`."""
     kubelet_args = " ".join(f"--register-with-taints={taint}" for taint in taints)
@@ -232,6 +239,17 @@ class Oke(pulumi.ComponentResource):
         gpu_pool = (
             node_pool("gpu", config.gpu_shape, config.gpu_node_count, gpu=True) if config.gpu_pool_enabled else None
         )
+        # Oracle-managed add-ons, each after the one it needs (the Metrics Server's webhook certificate comes
+        # from cert-manager).
+        required: oci.containerengine.Addon | None = None
+        for addon in cluster_addons(autoscaling=config.orthanc_max_replicas is not None):
+            required = oci.containerengine.Addon(
+                f"{name}-{addon.lower()}",
+                cluster_id=cluster.id,
+                addon_name=addon,
+                remove_addon_resources_on_delete=True,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[required] if required else []),
+            )
 
         self.cluster_id = cluster.id
         self.kubeconfig = pulumi.Output.secret(

@@ -317,3 +317,22 @@ def test_prod_exports_the_cluster_and_a_secret_kubeconfig(prod_plan: Recorded) -
 def test_dev_runs_no_cluster(dev_plan: Recorded) -> None:
     assert not dev_plan.of_type(CLUSTER) and not dev_plan.of_type(NODE_POOL)
     assert "kubeconfig" not in dev_plan.outputs
+
+
+ADDON = "oci:ContainerEngine/addon:Addon"
+
+
+def test_autoscaling_installs_the_metrics_server_after_cert_manager() -> None:
+    plan = _recorded(orthanc_max_replicas=6)
+    cert_manager, metrics = plan.of_type(ADDON)
+    assert (cert_manager.inputs["addonName"], metrics.inputs["addonName"]) == ("CertManager", "KubernetesMetricsServer")
+    assert cert_manager.urn in metrics.dependencies
+    assert (
+        cert_manager.inputs["clusterId"]
+        == metrics.inputs["clusterId"]
+        == plan.named("t-oke-cpu-pool").inputs["clusterId"]
+    )
+
+
+def test_no_addons_without_an_autoscaler(cpu_only: Recorded) -> None:
+    assert cpu_only.of_type(ADDON) == []
