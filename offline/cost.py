@@ -42,6 +42,7 @@ PRICES: dict[str, Price] = {
     "oke_enhanced": Price(0.10, "cluster hour", "Kubernetes Engine - Enhanced Cluster"),
     "fastconnect_1g": Price(0.2125, "port hour", "FastConnect 1 Gbps"),
     "fastconnect_10g": Price(1.275, "port hour", "FastConnect 10 Gbps"),
+    "fastconnect_100g": Price(10.75, "port hour", "FastConnect 100 Gbps"),
     "vault_private": Price(5.2445, "vault hour", "Key Management - Virtual Private Vault"),
     "hsm_key_version": Price(0.5396, "key version month", "Key Management - HSM key versions (first 20 free)"),
 }
@@ -86,7 +87,14 @@ def _db_system(record: ResourceRecord) -> list[CostLine]:
     ]
 
 
+# The image archive and its DR replica, named by components/storage.py; other buckets (edge staging) hold
+# transient data the lifecycle deletes, so they are not priced at the archive's volume.
+ARCHIVE_BUCKET_SUFFIXES = ("-dicom", "-dicom-dr")
+
+
 def _bucket(record: ResourceRecord) -> list[CostLine]:
+    if not str(record.inputs.get("name", "")).endswith(ARCHIVE_BUCKET_SUFFIXES):
+        return []
     return [_line(record, "object_storage", ASSUMED_STORED_TB * 1024, hourly=False)]
 
 
@@ -116,8 +124,19 @@ def _cluster(record: ResourceRecord) -> list[CostLine]:
 
 
 def _virtual_circuit(record: ResourceRecord) -> list[CostLine]:
-    ten_gig = "10" in str(record.inputs.get("bandwidthShapeName", ""))
-    return [_line(record, "fastconnect_10g" if ten_gig else "fastconnect_1g", 1)]
+    gbps = str(record.inputs.get("bandwidthShapeName", "1 Gbps")).split()[0]  # "10 Gbps" -> "10"
+    price_key = f"fastconnect_{gbps}g"
+    return [_line(record, price_key if price_key in PRICES else "fastconnect_1g", 1)]
+
+
+def _notebook(record: ResourceRecord) -> list[CostLine]:
+    details = record.inputs.get("notebookSessionConfigurationDetails") or {}
+    shape = details.get("notebookSessionShapeConfigDetails") or {}
+    # A notebook bills while it is active; the estimate assumes it is never deactivated.
+    return [
+        _line(record, "compute_e4_ocpu", _number(shape.get("ocpus"), 1)),
+        _line(record, "compute_e4_memory", _number(shape.get("memoryInGbs"), 16)),
+    ]
 
 
 def _vault(record: ResourceRecord) -> list[CostLine]:
@@ -133,6 +152,7 @@ COSTED_TYPES: dict[str, Callable[[ResourceRecord], list[CostLine]]] = {
     "oci:ContainerEngine/cluster:Cluster": _cluster,
     "oci:Core/virtualCircuit:VirtualCircuit": _virtual_circuit,
     "oci:Kms/vault:Vault": _vault,
+    "oci:DataScience/notebookSession:NotebookSession": _notebook,
 }
 
 
@@ -145,7 +165,8 @@ def estimate(records: Sequence[ResourceRecord]) -> dict[str, Any]:
         "assumptions": {"hoursPerMonth": HOURS_PER_MONTH, "storedTerabytes": ASSUMED_STORED_TB,
                         "indexGigabytes": ASSUMED_INDEX_GB,
                         "prices": "OCI pay-as-you-go list prices (2025); free: VCN, gateways, NSGs, "
-                                  "Cloud Guard, Bastion, NLB, first 20 HSM key versions"},
+                                  "Cloud Guard, Bastion, NLB, first 20 HSM key versions; "
+                                  "not estimated: training job runs (billed per run hour)"},
         "lines": [asdict(line) for line in lines],
     }  # fmt: skip
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.cost import HOURS_PER_MONTH, PRICES, estimate, render_cost
+from offline.cost import ASSUMED_STORED_TB, HOURS_PER_MONTH, PRICES, estimate, render_cost
 from offline.records import ResourceRecord
 
 
@@ -52,8 +52,23 @@ def test_gpu_pool_and_fastconnect_and_private_vault() -> None:
     assert len(estimate(records)["lines"]) == 3  # the default vault is free
 
 
+@pytest.mark.parametrize(("shape", "price_key"), [("1 Gbps", "fastconnect_1g"), ("10 Gbps", "fastconnect_10g"),
+                                                  ("100 Gbps", "fastconnect_100g")])  # fmt: skip
+def test_fastconnect_port_is_priced_by_its_bandwidth(shape: str, price_key: str) -> None:
+    cost = estimate([_record("oci:Core/virtualCircuit:VirtualCircuit", bandwidthShapeName=shape)])
+    assert cost["monthly"] == pytest.approx(PRICES[price_key].usd * HOURS_PER_MONTH, abs=0.01)
+
+
+def test_only_the_image_archive_and_its_replica_are_priced_at_the_assumed_volume() -> None:
+    buckets = [
+        _record("oci:ObjectStorage/bucket:Bucket", name=name)
+        for name in ("p-dev-dicom", "p-dev-dicom-dr", "p-dev-edge-transfer")
+    ]
+    assert [line["quantity"] for line in estimate(buckets)["lines"]] == [ASSUMED_STORED_TB * 1024] * 2
+
+
 def test_free_resources_cost_nothing_and_total_is_the_sum() -> None:
-    cost = estimate([_record("oci:Core/vcn:Vcn"), _record("oci:ObjectStorage/bucket:Bucket")])
+    cost = estimate([_record("oci:Core/vcn:Vcn"), _record("oci:ObjectStorage/bucket:Bucket", name="x-dicom")])
     assert len(cost["lines"]) == 1
     assert cost["monthly"] == pytest.approx(sum(line["monthly"] for line in cost["lines"]))
     assert "Object Storage" in render_cost(cost)
