@@ -241,6 +241,7 @@ class Oke(pulumi.ComponentResource):
         )
         # Oracle-managed add-ons, each after the one it needs (the Metrics Server's webhook certificate comes
         # from cert-manager).
+        ready = [cpu_pool.id, *([gpu_pool.id] if gpu_pool else [])]
         required: oci.containerengine.Addon | None = None
         for addon in cluster_addons(autoscaling=config.orthanc_max_replicas is not None):
             required = oci.containerengine.Addon(
@@ -250,13 +251,15 @@ class Oke(pulumi.ComponentResource):
                 remove_addon_resources_on_delete=True,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[required] if required else []),
             )
+            ready.append(required.id)
 
         self.cluster_id = cluster.id
-        self.kubeconfig = pulumi.Output.secret(
-            oci.containerengine.get_cluster_kube_config_output(
-                cluster_id=cluster.id, endpoint="PRIVATE_ENDPOINT", token_version=KUBECONFIG_TOKEN_VERSION
-            ).content
-        )
+        kubeconfig = oci.containerengine.get_cluster_kube_config_output(
+            cluster_id=cluster.id, endpoint="PRIVATE_ENDPOINT", token_version=KUBECONFIG_TOKEN_VERSION
+        ).content
+        # The kubeconfig resolves only once the node pools and add-ons exist, so whatever is applied with it
+        # (the Kubernetes provider and its workloads) waits for nodes to schedule on.
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(kubeconfig, *ready).apply(lambda values: values[0]))
         self.cpu_node_pool_id = cpu_pool.id
         self.gpu_node_pool_id = gpu_pool.id if gpu_pool else None
         self.cpu_node_ips = [cpu_pool.nodes.apply(partial(_node_ip, index)) for index in range(config.node_count)]

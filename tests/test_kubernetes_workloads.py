@@ -386,3 +386,11 @@ def test_prod_orthanc_replicas_spread_and_served_by_the_private_load_balancer(pr
         "/dicom-web/"
     )
     assert prod_plan.outputs["dicom_endpoint"]["aet"] == "DICOMSTORE"
+
+
+def test_prod_workloads_wait_for_the_node_pools(prod_plan: Recorded) -> None:
+    pools = {pool.urn for pool in prod_plan.of_type("oci:ContainerEngine/nodePool:NodePool")}
+    # Every Kubernetes resource goes through the provider, which is built from a kubeconfig that resolves only
+    # once the pools exist.
+    (provider,) = prod_plan.of_type("pulumi:providers:kubernetes")
+    assert len(pools) == 2 and pools <= set(provider.dependencies)
