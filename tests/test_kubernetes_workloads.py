@@ -14,6 +14,7 @@ import pulumi
 import pytest
 
 from components.config import StackConfig
+from components.dicom_store import DicomStore, DicomStoreArgs
 from components.kubernetes_manifests import (
     DICOM_NODE_PORT,
     HTTP_NODE_PORT,
@@ -394,3 +395,15 @@ def test_prod_workloads_wait_for_the_node_pools(prod_plan: Recorded) -> None:
     # once the pools exist.
     (provider,) = prod_plan.of_type("pulumi:providers:kubernetes")
     assert len(pools) == 2 and pools <= set(provider.dependencies)
+
+
+def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
+    config = stack_config(orthanc={"runtime": "oke", "replicas": 2})
+    plan = record(lambda: DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix="dicomstore-test")))
+    assert [pool.inputs["name"] for pool in plan.of_type("oci:ContainerEngine/nodePool:NodePool")] == [
+        "dicomstore-test-cpu"
+    ]
+    kinds = {r.inputs["kind"] for r in plan if r.type.startswith(K8S_PREFIX)}
+    assert "Deployment" not in kinds and "HorizontalPodAutoscaler" not in kinds
+    assert plan.named("dicomstore-orthanc-orthanc").inputs["spec"]["replicas"] == 2
+    assert not plan.of_type("oci:ContainerEngine/containerInstance:ContainerInstance")
