@@ -93,7 +93,6 @@ class DicomStore(pulumi.ComponentResource):
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 oke_cluster_dynamic_group_name=self.identity.oke_cluster_dynamic_group_name,
-                dicom_bucket_name=f"{args.name_prefix}-dicom",
             ),
             child,
         )
@@ -137,55 +136,6 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
-        self.connectivity = Connectivity(
-            f"{name}-connectivity",
-            ConnectivityArgs(
-                config=config.connectivity,
-                compartment_id=self.identity.network_compartment_id,
-                drg_id=self.network.drg_id,
-                on_prem_cidrs=list(config.network.on_prem_cidrs),
-            ),
-            child,
-        )
-        self.edge = None
-        if config.edge.enabled:
-            self.edge = Edge(
-                f"{name}-edge",
-                EdgeArgs(
-                    config=config.edge,
-                    name_prefix=args.name_prefix,
-                    tenancy_id=config.tenancy_ocid,
-                    policy_compartment_id=config.parent_compartment_ocid,
-                    app_compartment_id=self.identity.app_compartment_id,
-                    data_compartment_id=self.identity.data_compartment_id,
-                    namespace=self.storage.namespace,
-                    master_key_id=self.security.master_key_id,
-                    log_group_id=self.security.log_group_id,
-                ),
-                # The transfer bucket's lifecycle needs the Object Storage service grant the storage block makes.
-                pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
-            )
-        self.ai = None
-        if config.ai.enabled and self.identity.ai_compartment_id is not None:
-            self.ai = Ai(
-                f"{name}-ai",
-                AiArgs(
-                    config=config.ai,
-                    name_prefix=args.name_prefix,
-                    region=config.region,
-                    tenancy_id=config.tenancy_ocid,
-                    policy_compartment_id=config.parent_compartment_ocid,
-                    compartment_id=self.identity.ai_compartment_id,
-                    data_compartment_id=self.identity.data_compartment_id,
-                    network_compartment_id=self.identity.network_compartment_id,
-                    subnet_id=self.network.subnet_ids[Tier.AI],
-                    nsg_id=self.network.nsg_ids[Tier.AI],
-                    namespace=self.storage.namespace,
-                    bucket_name=self.storage.bucket_name,
-                    master_key_id=self.security.master_key_id,
-                ),
-                child,
-            )
         self.orthanc_secrets = OrthancSecrets(
             f"{name}-orthanc-secrets",
             OrthancSecretsArgs(
@@ -265,6 +215,55 @@ class DicomStore(pulumi.ComponentResource):
                     log_group_id=self.security.log_group_id,
                     data=orthanc_data,
                     vault_management_endpoint=self.security.vault_management_endpoint,
+                ),
+                child,
+            )
+        self.connectivity = Connectivity(
+            f"{name}-connectivity",
+            ConnectivityArgs(
+                config=config.connectivity,
+                compartment_id=self.identity.network_compartment_id,
+                drg_id=self.network.drg_id,
+                on_prem_cidrs=list(config.network.on_prem_cidrs),
+            ),
+            child,
+        )
+        self.edge = None
+        if config.edge.enabled:
+            self.edge = Edge(
+                f"{name}-edge",
+                EdgeArgs(
+                    config=config.edge,
+                    name_prefix=args.name_prefix,
+                    tenancy_id=config.tenancy_ocid,
+                    policy_compartment_id=config.parent_compartment_ocid,
+                    app_compartment_id=self.identity.app_compartment_id,
+                    data_compartment_id=self.identity.data_compartment_id,
+                    namespace=self.storage.namespace,
+                    master_key_id=self.security.master_key_id,
+                    log_group_id=self.security.log_group_id,
+                ),
+                # The transfer bucket's lifecycle needs the Object Storage service grant the storage block makes.
+                pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
+            )
+        self.ai = None
+        if config.ai.enabled and self.identity.ai_compartment_id is not None:
+            self.ai = Ai(
+                f"{name}-ai",
+                AiArgs(
+                    config=config.ai,
+                    name_prefix=args.name_prefix,
+                    region=config.region,
+                    tenancy_id=config.tenancy_ocid,
+                    policy_compartment_id=config.parent_compartment_ocid,
+                    compartment_id=self.identity.ai_compartment_id,
+                    data_compartment_id=self.identity.data_compartment_id,
+                    network_compartment_id=self.identity.network_compartment_id,
+                    subnet_id=self.network.subnet_ids[Tier.AI],
+                    nsg_id=self.network.nsg_ids[Tier.AI],
+                    namespace=self.storage.namespace,
+                    bucket_name=self.storage.bucket_name,
+                    master_key_id=self.security.master_key_id,
                 ),
                 child,
             )

@@ -93,17 +93,17 @@ def key_use_statements(grantees: KeyGrantees, data_compartment_id: str, key_id: 
     return statements
 
 
-def orthanc_runtime_statements(
-    dynamic_group: str, data_compartment_id: str, key_id: str, vault_id: str, bucket_name: str
-) -> list[str]:
-    """What Orthanc's runtime may do: read its secrets, use the key, work with objects of the DICOM bucket."""
+def orthanc_runtime_statements(dynamic_group: str, data_compartment_id: str, key_id: str, vault_id: str) -> list[str]:
+    """What Orthanc's runtime may do: read its secrets (decrypted with the master key) and nothing else.
+
+    Images reach the bucket through the S3 API with the customer secret key of the storage block's S3 user,
+    whose group is confined to the DICOM bucket without version deletion; granting the runtime's principal
+    object access as well would bypass that confinement.
+    """
     scope = f"in compartment id {data_compartment_id}"
-    in_bucket = f"{scope} where target.bucket.name = '{bucket_name}'"
     return [
         f"Allow dynamic-group {dynamic_group} to read secret-bundles {scope} where target.vault.id = '{vault_id}'",
         f"Allow dynamic-group {dynamic_group} to use keys {scope} where target.key.id = '{key_id}'",
-        f"Allow dynamic-group {dynamic_group} to read buckets {in_bucket}",
-        f"Allow dynamic-group {dynamic_group} to manage objects {in_bucket}",
     ]
 
 

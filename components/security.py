@@ -93,8 +93,6 @@ class SecurityArgs:
     """Dynamic group of the PostgreSQL DB systems."""
     oke_cluster_dynamic_group_name: pulumi.Input[str] | None
     """Dynamic group of the OKE clusters, None without OKE."""
-    dicom_bucket_name: str
-    """Name of the DICOM bucket, the only bucket the Orthanc runtime may write to."""
 
 
 def _configuration(item: Any) -> SourceConfiguration:
@@ -221,10 +219,10 @@ class Security(pulumi.ComponentResource):
         )
         self._policy(
             "orthanc-runtime",
-            "DICOM store: Orthanc runtime reads its secrets, uses the key, works in the DICOM bucket",
+            "DICOM store: Orthanc runtime reads its secrets (objects go through the S3 user)",
             args.parent_compartment_id,
             pulumi.Output.all(args.orthanc_dynamic_group_name, args.data_compartment_id, key.id, vault.id).apply(
-                lambda v: iam_statements.orthanc_runtime_statements(v[0], v[1], v[2], v[3], args.dicom_bucket_name)
+                lambda v: iam_statements.orthanc_runtime_statements(v[0], v[1], v[2], v[3])
             ),
         )
         self.vault_id = vault.id

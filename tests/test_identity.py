@@ -72,8 +72,7 @@ def test_shipped_stacks_name_the_runtime_group_in_their_grants(dev_plan: Recorde
         assert f"dicomstore-{stack}-orthanc-runtime" in groups
         statements = [s for p in plan.of_type("oci:Identity/policy:Policy") for s in p.inputs["statements"]]
         assert any(
-            s.startswith(f"Allow dynamic-group dicomstore-{stack}-orthanc-runtime to manage objects")
-            and s.endswith(f"target.bucket.name = 'dicomstore-{stack}-dicom'")
+            s.startswith(f"Allow dynamic-group dicomstore-{stack}-orthanc-runtime to read secret-bundles")
             for s in statements
         )
     assert "dicomstore-prod-oke-clusters" in {g.inputs["name"] for g in prod_plan.of_type(
@@ -92,11 +91,12 @@ def test_key_use_statements_are_scoped_to_the_key() -> None:
     assert iam_statements.forbidden_grants(statements) == []
 
 
-def test_runtime_statements_touch_one_bucket_one_vault_one_key() -> None:
-    statements = iam_statements.orthanc_runtime_statements("rt", DATA, KEY, VAULT, "dicomstore-test-dicom")
-    assert len(statements) == 4
-    assert all(s.startswith("Allow dynamic-group rt to ") and " where target." in s for s in statements)
-    assert "manage" not in " ".join(s for s in statements if "objects" not in s)
+def test_runtime_statements_touch_one_vault_and_one_key() -> None:
+    statements = iam_statements.orthanc_runtime_statements("rt", DATA, KEY, VAULT)
+    assert statements == [
+        f"Allow dynamic-group rt to read secret-bundles in compartment id {DATA} where target.vault.id = '{VAULT}'",
+        f"Allow dynamic-group rt to use keys in compartment id {DATA} where target.key.id = '{KEY}'",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,6 @@ def record_security(oke: bool = False, consumer: bool = False, **security: Any) 
                 orthanc_dynamic_group_name="dicomstore-test-orthanc-runtime",
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,
-                dicom_bucket_name="dicomstore-test-dicom",
             ),
         )  # fmt: skip
         if consumer:
@@ -168,18 +167,16 @@ def test_oke_gets_key_grants_only_with_the_oke_runtime() -> None:
     assert any(s.startswith("Allow dynamic-group dicomstore-test-oke-clusters to use keys") for s in statements)
 
 
-def test_orthanc_runtime_is_confined_to_its_secrets_key_and_bucket(recorded: Recorded) -> None:
+def test_orthanc_runtime_is_confined_to_its_secrets_and_key(recorded: Recorded) -> None:
     vault_id = resource_id(recorded.named("sec-vault"))
     statements = recorded.named("sec-orthanc-runtime-policy").inputs["statements"]
     assert statements[0] == (
         f"Allow dynamic-group dicomstore-test-orthanc-runtime to read secret-bundles in compartment id {DATA} "
         f"where target.vault.id = '{vault_id}'"
     )
-    object_grants = [s for s in statements if "objects" in s]
-    assert object_grants == [
-        f"Allow dynamic-group dicomstore-test-orthanc-runtime to manage objects in compartment id {DATA} "
-        "where target.bucket.name = 'dicomstore-test-dicom'"
-    ]
+    # Objects go through the S3 user only: the runtime principal has no bucket or object grant.
+    assert [s for s in statements if "bucket" in s or "objects" in s] == []
+    assert len(statements) == 2
 
 
 def test_no_policy_statement_grants_everything_or_to_everyone(dev_plan: Recorded, prod_plan: Recorded) -> None:
