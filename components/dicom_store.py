@@ -65,6 +65,7 @@ class DicomStore(pulumi.ComponentResource):
                 ai_enabled=config.ai.enabled,
                 tenancy_id=config.tenancy_ocid,
                 orthanc_runtime=config.orthanc.runtime,
+                private_ca=config.orthanc.certificate_ocid is None,
             ),
             child,
         )
@@ -93,6 +94,7 @@ class DicomStore(pulumi.ComponentResource):
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 oke_cluster_dynamic_group_name=self.identity.oke_cluster_dynamic_group_name,
+                certificate_authority_dynamic_group_name=self.identity.certificate_authority_dynamic_group_name,
             ),
             child,
         )

@@ -25,6 +25,7 @@ OrthancRuntime = Literal["container_instances", "oke"]
 CONTAINER_INSTANCE_PRINCIPAL = "computecontainerinstance"
 POSTGRESQL_PRINCIPAL = "postgresqldbsystem"
 OKE_CLUSTER_PRINCIPAL = "cluster"
+CERTIFICATE_AUTHORITY_PRINCIPAL = "certificateauthority"
 
 # Statements that would make any other statement pointless: refused wherever statements are built.
 FORBIDDEN_PATTERNS: Mapping[str, re.Pattern[str]] = {
@@ -104,6 +105,15 @@ def orthanc_runtime_statements(dynamic_group: str, data_compartment_id: str, key
     return [
         f"Allow dynamic-group {dynamic_group} to read secret-bundles {scope} where target.vault.id = '{vault_id}'",
         f"Allow dynamic-group {dynamic_group} to use keys {scope} where target.key.id = '{key_id}'",
+    ]
+
+
+def certificate_authority_statements(dynamic_group: str, app_compartment_id: str, vault_id: str) -> list[str]:
+    """The private CA of the load balancer signs with its HSM key in the stack's vault (OCI Certificates docs,
+    "Required IAM policy": the CA's resource principal must use its key). No CRL bucket, so no object grant."""
+    return [
+        f"Allow dynamic-group {dynamic_group} to use keys in compartment id {app_compartment_id} "
+        f"where target.vault.id = '{vault_id}'"
     ]
 
 

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.iam_statements import (
+    CERTIFICATE_AUTHORITY_PRINCIPAL,
     OKE_CLUSTER_PRINCIPAL,
     POSTGRESQL_PRINCIPAL,
     OrthancRuntime,
@@ -41,6 +42,8 @@ class IdentityArgs:
     """The tenancy OCID: dynamic groups always live in the tenancy."""
     orthanc_runtime: OrthancRuntime
     """Where Orthanc runs (`orthanc.runtime`): decides what the runtime's dynamic group matches."""
+    private_ca: bool
+    """The load balancer's certificate comes from a private CA of the stack (no `orthanc.certificateOcid`)."""
 
 
 class Identity(pulumi.ComponentResource):
@@ -53,6 +56,7 @@ class Identity(pulumi.ComponentResource):
     orthanc_dynamic_group_name: pulumi.Output[str]
     postgresql_dynamic_group_name: pulumi.Output[str]
     oke_cluster_dynamic_group_name: pulumi.Output[str] | None
+    certificate_authority_dynamic_group_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:identity:Identity", name, None, opts)
@@ -104,6 +108,17 @@ class Identity(pulumi.ComponentResource):
             if args.orthanc_runtime == "oke"
             else None
         )
+        self.certificate_authority_dynamic_group_name = (
+            dynamic_group(
+                "certificate-authorities",
+                "DICOM store: the load balancer's private CA (signs with its Vault key)",
+                self.app_compartment_id.apply(
+                    lambda app: resource_principal_rule(CERTIFICATE_AUTHORITY_PRINCIPAL, app)
+                ),
+            )
+            if args.private_ca
+            else None
+        )
         self.register_outputs(
             {
                 "network_compartment_id": self.network_compartment_id,
@@ -113,5 +128,6 @@ class Identity(pulumi.ComponentResource):
                 "orthanc_dynamic_group_name": self.orthanc_dynamic_group_name,
                 "postgresql_dynamic_group_name": self.postgresql_dynamic_group_name,
                 "oke_cluster_dynamic_group_name": self.oke_cluster_dynamic_group_name,
+                "certificate_authority_dynamic_group_name": self.certificate_authority_dynamic_group_name,
             }
         )

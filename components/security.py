@@ -93,6 +93,8 @@ class SecurityArgs:
     """Dynamic group of the PostgreSQL DB systems."""
     oke_cluster_dynamic_group_name: pulumi.Input[str] | None
     """Dynamic group of the OKE clusters, None without OKE."""
+    certificate_authority_dynamic_group_name: pulumi.Input[str] | None
+    """Dynamic group of the load balancer's private CA, None when the certificate comes from config."""
 
 
 def _configuration(item: Any) -> SourceConfiguration:
@@ -227,6 +229,19 @@ class Security(pulumi.ComponentResource):
         )
         self.vault_id = vault.id
         self.vault_management_endpoint = vault.management_endpoint
+        if args.certificate_authority_dynamic_group_name is not None:
+            ca_key_use = self._policy(
+                "certificate-authority",
+                "DICOM store: the load balancer's private CA signs with its key in the vault",
+                args.parent_compartment_id,
+                pulumi.Output.all(
+                    args.certificate_authority_dynamic_group_name, args.app_compartment_id, vault.id
+                ).apply(lambda v: iam_statements.certificate_authority_statements(v[0], v[1], v[2])),
+            )
+            # The CA is created from this endpoint: publishing it after the grant orders the CA after it.
+            self.vault_management_endpoint = pulumi.Output.all(vault.management_endpoint, ca_key_use.id).apply(
+                lambda v: str(v[0])
+            )
         # Published only once the key grant exists (the Output carries the policy as a dependency).
         self.master_key_id = pulumi.Output.all(key.id, key_use.id).apply(lambda v: str(v[0]))
 

@@ -15,13 +15,13 @@ KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestkey00000000000000000000000000000
 VAULT = "ocid1.vault.oc1.eu-frankfurt-1.aaaaaaaatestvault0000000000000000000000000000000000"
 
 
-def record_identity(runtime: OrthancRuntime, ai: bool = False) -> Recorded:
+def record_identity(runtime: OrthancRuntime, ai: bool = False, private_ca: bool = False) -> Recorded:
     def program() -> None:
         Identity(
             "id",
             IdentityArgs(
                 parent_compartment_id=PARENT, name_prefix="dicomstore-test", ai_enabled=ai, tenancy_id=TENANCY,
-                orthanc_runtime=runtime,
+                orthanc_runtime=runtime, private_ca=private_ca,
             ),
         )  # fmt: skip
 
@@ -115,3 +115,16 @@ def test_over_broad_statements_are_refused(statement: str) -> None:
 def test_a_matching_rule_needs_a_condition() -> None:
     with pytest.raises(ValueError, match="at least one condition"):
         iam_statements.matching_rule("ALL", {})
+
+
+def test_private_ca_gets_its_own_dynamic_group_only_when_used() -> None:
+    without = record_identity("container_instances")
+    assert "dicomstore-test-certificate-authorities" not in {
+        g.inputs["name"] for g in without.of_type("oci:Identity/dynamicGroup:DynamicGroup")
+    }
+    group = record_identity("container_instances", private_ca=True).named("id-certificate-authorities")
+    app = compartment_id(record_identity("container_instances"), "app")
+    assert group.inputs["compartmentId"] == TENANCY
+    assert group.inputs["matchingRule"] == (
+        f"ALL {{resource.type = 'certificateauthority', resource.compartment.id = '{app}'}}"
+    )

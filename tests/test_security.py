@@ -51,7 +51,7 @@ def resource_id(resource: ResourceRecord) -> str:
     return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
 
 
-def record_security(oke: bool = False, consumer: bool = False, **security: Any) -> Recorded:
+def record_security(oke: bool = False, consumer: bool = False, private_ca: bool = False, **security: Any) -> Recorded:
     config = stack_config(security={"keyRotationDays": 120, "notificationEmails": ["secops@hospital.example"],
                                     **security})  # fmt: skip
 
@@ -65,6 +65,7 @@ def record_security(oke: bool = False, consumer: bool = False, **security: Any) 
                 orthanc_dynamic_group_name="dicomstore-test-orthanc-runtime",
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,
+                certificate_authority_dynamic_group_name="dicomstore-test-cas" if private_ca else None,
             ),
         )  # fmt: skip
         if consumer:
@@ -73,6 +74,12 @@ def record_security(oke: bool = False, consumer: bool = False, **security: Any) 
                 "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.master_key_id
             )
         pulumi.export("master_key_id", block.master_key_id)
+        if private_ca:
+            # Stands for the load balancer's CA key: created from the published management endpoint.
+            oci.kms.Key(
+                "ca-key", compartment_id=APP, display_name="ca", management_endpoint=block.vault_management_endpoint,
+                key_shape={"algorithm": "RSA", "length": 256},
+            )  # fmt: skip
 
     return record(program)
 
@@ -438,3 +445,14 @@ def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[s
         stack_config(security=security)
     assert expected in str(error.value)
     assert "Fix: " in str(error.value)
+
+
+def test_private_ca_may_use_keys_of_the_vault_and_is_created_after_that_grant() -> None:
+    recorded = record_security(private_ca=True)
+    policy = recorded.named("sec-certificate-authority-policy")
+    vault_id = resource_id(recorded.named("sec-vault"))
+    assert policy.inputs["statements"] == [
+        f"Allow dynamic-group dicomstore-test-cas to use keys in compartment id {APP} where target.vault.id = '{vault_id}'"
+    ]
+    assert policy.urn in recorded.named("ca-key").dependencies
+    assert "sec-certificate-authority-policy" not in {r.name for r in record_security()}
