@@ -199,6 +199,9 @@ def flows(inputs: FlowInputs) -> list[Flow]:
             Flow(network, lb, tcp(HTTPS_PORT), "HTTPS (DICOMweb, Orthanc UI) from the hospital to the load balancer"),
             Flow(network, lb, tcp(DICOM_PORT), "DICOM from the hospital's modalities to the load balancer"),
             Flow(network, lb, PATH_MTU, "Path MTU discovery from the hospital (FastConnect/IPSec MTU)"),
+            # Notebook sessions and model deployments sit behind Data Science private endpoints in the AI
+            # subnet: the data scientists' browsers and clients reach them from the hospital.
+            Flow(network, Nsg(Tier.AI), tcp(HTTPS_PORT), "HTTPS from the hospital to Data Science private endpoints"),
         ]
     for host in ORTHANC_HOSTS:
         table += [
@@ -333,7 +336,8 @@ ROUTE_TARGETS: Mapping[Tier, frozenset[RouteTarget]] = {
     Tier.OKE_WORKERS: frozenset({RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
     # Orthanc pods: C-STORE to the hospital's modalities, bucket and Vault; no internet.
     Tier.OKE_PODS: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
-    Tier.AI: frozenset({RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
+    # Data Science: replies to the hospital's data scientists, bucket and APIs, package downloads.
+    Tier.AI: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
 }
 
 

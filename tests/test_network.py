@@ -185,6 +185,8 @@ def test_ai_reads_images_through_the_service_gateway_and_never_reaches_the_datab
     assert rule_set(rules, Tier.AI) == {
         ("EGRESS", OracleServices(), "tcp-443"),
         ("EGRESS", Cidr("0.0.0.0/0"), "tcp-443"),
+        # Data scientists reach the notebook/model-deployment private endpoints from the hospital.
+        *{("INGRESS", Cidr(cidr), "tcp-443") for cidr in HOSPITAL},
     }
     assert not any(rule.peer == Nsg(Tier.AI) for rule in rules if rule.tier is Tier.DB)
 
@@ -409,7 +411,7 @@ def test_route_tables_send_the_hospital_to_the_drg_and_services_to_the_service_g
         "oke-api": services,
         "oke-workers": services | nat,
         "oke-pods": hospital | services,
-        "ai": services | nat,
+        "ai": hospital | services | nat,
     }
 
 
