@@ -212,9 +212,6 @@ class NetworkConfig(Section):
 
 
 class SecurityConfig(Section):
-    vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = "VIRTUAL_PRIVATE"
-    """OCI Vault type. VIRTUAL_PRIVATE (a dedicated HSM partition) is required: OCI rotates keys automatically
-    only in virtual private vaults."""
     key_rotation_days: int = Field(default=90, ge=60, le=365)
     """Automatic rotation interval of the HSM master key (CIS OCI 4.16: at most 365 days)."""
     cloud_guard_enabled: bool = True
@@ -686,15 +683,6 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
     """Rules that tie keys of one section together."""
     problems: list[ConfigProblem] = []
     security, storage, connectivity = config.security, config.storage, config.connectivity
-    if security.vault_type != "VIRTUAL_PRIVATE":
-        problems.append(
-            ConfigProblem(
-                "security.vaultType", security.vault_type,
-                "cannot rotate the master key automatically (OCI auto-rotation exists only in virtual private "
-                "vaults; CIS OCI 4.16)",
-                "set it to VIRTUAL_PRIVATE",
-            )
-        )  # fmt: skip
     if security.cloud_guard_enabled and security.cloud_guard_reporting_region is None:
         problems.append(
             ConfigProblem(

@@ -198,7 +198,6 @@ class Security(pulumi.ComponentResource):
             name,
             compartment_id=args.data_compartment_id,
             display_name=args.name_prefix,
-            vault_type=config.vault_type,
             rotation_days=config.key_rotation_days,
             opts=child,
         )

@@ -272,7 +272,6 @@ class Storage(pulumi.ComponentResource):
             f"{name}-dr",
             compartment_id=args.compartment_id,
             display_name=f"{args.name_prefix}-dr",
-            vault_type="DEFAULT",
             rotation_days=args.key_rotation_days,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )

@@ -436,8 +436,7 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
          "to 365. Fix: use 365 or less"),
         ({"adminCidrs": ["10.0.8.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
-        ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': cannot rotate the master key "
-         "automatically"),
+        ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a known key"),
     ],
 )  # fmt: skip
 def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[str, Any], expected: str) -> None:
