@@ -35,9 +35,10 @@ import pulumi_oci as oci
 
 from components import ai_edge_iam, iam_statements
 from components.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
+from components.buckets import lifecycle_policy, private_bucket, write_log
 from components.config import EdgeConfig
 from components.edge_workload import InferenceWorkload, render_inference_manifest
-from components.storage import bucket_object_policy, write_log
+from components.storage import bucket_object_policy
 
 
 def transfer_lifecycle_rules(retention_days: int) -> list[LifecycleRule]:
@@ -85,35 +86,15 @@ class Edge(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bucket_name = f"{args.name_prefix}-edge-transfer"
 
-        bucket = oci.objectstorage.Bucket(
+        bucket = private_bucket(
             f"{name}-transfer-bucket",
             compartment_id=args.data_compartment_id,
             namespace=args.namespace,
             name=bucket_name,
-            access_type="NoPublicAccess",
-            storage_tier="Standard",
-            versioning="Enabled",
             kms_key_id=args.master_key_id,
-            object_events_enabled=True,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            opts=child,
         )
-        oci.objectstorage.ObjectLifecyclePolicy(
-            f"{name}-transfer-lifecycle",
-            namespace=bucket.namespace,
-            bucket=bucket.name,
-            rules=[
-                oci.objectstorage.ObjectLifecyclePolicyRuleArgs(
-                    name=rule.name,
-                    action=rule.action,
-                    target=rule.target,
-                    time_amount=str(rule.days),
-                    time_unit="DAYS",
-                    is_enabled=True,
-                )
-                for rule in transfer_lifecycle_rules(config.transfer_retention_days)
-            ],
-            opts=pulumi.ResourceOptions(parent=bucket),
-        )
+        lifecycle_policy(f"{name}-transfer-lifecycle", bucket, transfer_lifecycle_rules(config.transfer_retention_days))
         write_log(f"{name}-transfer-write-log", args.log_group_id, args.data_compartment_id, bucket)
 
         operators = oci.identity.Group(

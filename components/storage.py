@@ -41,11 +41,10 @@ import pulumi
 import pulumi_oci as oci
 
 from components.bucket_lifecycle import lifecycle_rules
+from components.buckets import lifecycle_policy, private_bucket, write_log
 from components.config import StorageConfig
 from components.kms import hsm_master_key
 
-WRITE_LOG_RETENTION_DAYS = 180
-"""The longest OCI Logging keeps a service log (30-day steps up to 180); Audit keeps 365 days on top."""
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
 S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
@@ -130,18 +129,14 @@ class Storage(pulumi.ComponentResource):
         self.namespace = oci.objectstorage.get_namespace_output(
             compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
         ).namespace
-        bucket = oci.objectstorage.Bucket(
+        bucket = private_bucket(
             f"{name}-bucket",
             compartment_id=args.compartment_id,
             namespace=self.namespace,
             name=bucket_name,
-            access_type="NoPublicAccess",
-            storage_tier="Standard",
-            versioning="Enabled",
             kms_key_id=args.master_key_id,
-            object_events_enabled=True,
-            auto_tiering="InfrequentAccess" if config.auto_tiering else "Disabled",
-            opts=stateful,
+            auto_tiering=config.auto_tiering,
+            opts=child,
         )
         replica_region = config.replication_region
         dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
@@ -156,23 +151,7 @@ class Storage(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        oci.objectstorage.ObjectLifecyclePolicy(
-            f"{name}-lifecycle",
-            namespace=self.namespace,
-            bucket=bucket.name,
-            rules=[
-                oci.objectstorage.ObjectLifecyclePolicyRuleArgs(
-                    name=rule.name,
-                    action=rule.action,
-                    target=rule.target,
-                    time_amount=str(rule.days),
-                    time_unit="DAYS",
-                    is_enabled=True,
-                )
-                for rule in lifecycle_rules(config)
-            ],
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[service_policy]),
-        )
+        lifecycle_policy(f"{name}-lifecycle", bucket, lifecycle_rules(config), depends_on=[service_policy])
         write_log(f"{name}-write-log", args.log_group_id, args.compartment_id, bucket)
         self.replica_bucket_name = None
         self.replica_key_id = dr_key.id if dr_key else None
@@ -289,19 +268,13 @@ class Storage(pulumi.ComponentResource):
         service_policy: oci.identity.Policy,
     ) -> pulumi.Output[str]:
         """The DR bucket in `region` with its write log, and the replication policy; returns its name."""
-        replica = oci.objectstorage.Bucket(
+        replica = private_bucket(
             f"{name}-dr-bucket",
             compartment_id=args.compartment_id,
             namespace=source.namespace,
             name=f"{args.name_prefix}-dicom-dr",
-            access_type="NoPublicAccess",
-            storage_tier="Standard",
-            versioning="Enabled",
             kms_key_id=key.id,
-            object_events_enabled=True,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, protect=True, retain_on_delete=True, depends_on=[service_policy]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[service_policy]),
         )
         log_group = oci.logging.LogGroup(
             f"{name}-dr-log-group",
@@ -321,28 +294,3 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=source, depends_on=[service_policy]),
         )
         return replica.name
-
-
-def write_log(
-    name: str,
-    log_group_id: pulumi.Input[str],
-    compartment_id: pulumi.Input[str],
-    bucket: oci.objectstorage.Bucket,
-    provider: oci.Provider | None = None,
-) -> oci.logging.Log:
-    """The bucket's write-access service log (CIS OCI 4.17), parented to the bucket."""
-    return oci.logging.Log(
-        name,
-        display_name=bucket.name.apply(lambda bucket_name: f"{bucket_name}-write"),
-        log_group_id=log_group_id,
-        log_type="SERVICE",
-        configuration=oci.logging.LogConfigurationArgs(
-            compartment_id=compartment_id,
-            source=oci.logging.LogConfigurationSourceArgs(
-                category="write", resource=bucket.name, service="objectstorage", source_type="OCISERVICE"
-            ),
-        ),
-        is_enabled=True,
-        retention_duration=WRITE_LOG_RETENTION_DAYS,
-        opts=pulumi.ResourceOptions(parent=bucket, provider=provider),
-    )
