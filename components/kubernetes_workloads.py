@@ -7,7 +7,7 @@ explicit Kubernetes provider built from the cluster's kubeconfig (never the ambi
 
 Design choices:
 - Load balancing stays in OCI resources Pulumi owns: the private load balancer (HTTPS, TLS 1.2+) and the
-  network load balancer or TLS listener for DICOM are the same `PrivateLoadBalancer` the Container Instances
+  network load balancer or TLS listener for DICOM are the same `OrthancLoadBalancer` the Container Instances
   runtime uses, with the CPU workers' addresses and Orthanc's node ports as backends. The policy pack therefore
   sees and checks them (private, NSGs, cipher suite, logs). A `type: LoadBalancer` Service would have the
   cloud controller create them out of Pulumi's and the policies' sight. The cost: workers replaced outside
@@ -40,7 +40,7 @@ from components.kubernetes_manifests import (
     workload_manifests,
     workload_roles,
 )
-from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
+from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.network_rules import modality_cidrs
 from components.orthanc_config import to_json
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
@@ -94,6 +94,8 @@ class KubernetesWorkloadsArgs:
     database's max_connections is checked against the autoscaler's bound, not just orthanc.replicas."""
     vault_management_endpoint: pulumi.Input[str] | None = None
     """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
+    public_load_balancer: bool = False
+    """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
 
 
 def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> WorkloadSpec:
@@ -169,9 +171,9 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             )
             namespace = namespace or resource
 
-        load_balancer = PrivateLoadBalancer(
+        load_balancer = OrthancLoadBalancer(
             f"{name}-lb",
-            PrivateLoadBalancerArgs(
+            OrthancLoadBalancerArgs(
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,
                 nsg_id=args.lb_nsg_id,
@@ -183,6 +185,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                 log_group_id=args.log_group_id,
                 certificate_id=orthanc.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,
+                internet_facing=args.public_load_balancer,
             ),
             pulumi.ResourceOptions(parent=self),
         )

@@ -1,11 +1,13 @@
-"""Private load balancing in front of Orthanc: HTTPS (DICOMweb, REST) and DICOM (DIMSE) on port 4242.
+"""Load balancing in front of Orthanc: HTTPS (DICOMweb, REST) and DICOM (DIMSE) on port 4242.
 
 Reusable by both runtimes: the backends are plain IP addresses and ports (container instances' VNIC addresses,
 or OKE worker addresses with node ports).
 
 Design choices:
 - A flexible-shape *private* load balancer in the lb subnet with the lb NSG: the hospital reaches it over
-  FastConnect/IPSec only; there is no public IP anywhere in front of PHI.
+  FastConnect/IPSec only; there is no public IP anywhere in front of PHI. Only `network.publicLoadBalancer`
+  makes it internet-facing (its subnet is then the one public subnet); the policy pack's HIPAA rule fails such
+  a stack, so exposure needs a deliberate, reviewed policy exception.
 - HTTPS terminates here (listener protocol HTTP with an ssl_configuration): TLS 1.2+ only with a custom
   ECDHE+AEAD cipher suite (components/tls_policy.py). The certificate comes from OCI Certificates: the one
   named in the config, or else one issued by a private CA of the stack, whose signing key is an RSA key in the
@@ -56,7 +58,7 @@ class Backend:
 
 
 @dataclass(frozen=True)
-class PrivateLoadBalancerArgs:
+class OrthancLoadBalancerArgs:
     compartment_id: pulumi.Input[str]
     """Compartment of the load balancers (the app compartment)."""
     subnet_id: pulumi.Input[str]
@@ -79,11 +81,13 @@ class PrivateLoadBalancerArgs:
     """Subject and DNS name of the issued certificate (the name the hospital's DNS points at the LB)."""
     dicom_port: int = 4242
     """Port of the DICOM listener."""
+    internet_facing: bool = False
+    """`network.publicLoadBalancer`: a public HTTPS load balancer (DICOM stays on the private NLB)."""
     min_bandwidth_mbps: int = 10
     max_bandwidth_mbps: int = 100
 
 
-class PrivateLoadBalancer(pulumi.ComponentResource):
+class OrthancLoadBalancer(pulumi.ComponentResource):
     """Private L7 load balancer (HTTPS) and DICOM listener in front of Orthanc."""
 
     ip_address: pulumi.Output[str]
@@ -91,8 +95,8 @@ class PrivateLoadBalancer(pulumi.ComponentResource):
     dicom_port: pulumi.Output[int]
     certificate_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PrivateLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("dicomstore:load_balancer:PrivateLoadBalancer", name, None, opts)
+    def __init__(self, name: str, args: OrthancLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:load_balancer:OrthancLoadBalancer", name, None, opts)
         if not args.backends:
             raise ValueError(f"{name}: a load balancer needs at least one backend")
         child = pulumi.ResourceOptions(parent=self)
@@ -106,7 +110,7 @@ class PrivateLoadBalancer(pulumi.ComponentResource):
                 "minimum_bandwidth_in_mbps": args.min_bandwidth_mbps,
                 "maximum_bandwidth_in_mbps": args.max_bandwidth_mbps,
             },
-            is_private=True,
+            is_private=not args.internet_facing,
             subnet_ids=[args.subnet_id],
             network_security_group_ids=[args.nsg_id],
             opts=child,
@@ -245,7 +249,7 @@ class PrivateLoadBalancer(pulumi.ComponentResource):
         )
 
     def _issue_certificate(
-        self, name: str, args: PrivateLoadBalancerArgs, ip_address: pulumi.Output[str]
+        self, name: str, args: OrthancLoadBalancerArgs, ip_address: pulumi.Output[str]
     ) -> pulumi.Output[str]:
         """A private CA (key in the vault's HSM) and the listener's certificate for the common name and the
         load balancer's address, renewed automatically."""
@@ -311,7 +315,7 @@ class PrivateLoadBalancer(pulumi.ComponentResource):
         )
         return certificate.id
 
-    def _network_load_balancer(self, name: str, args: PrivateLoadBalancerArgs) -> pulumi.Output[str]:
+    def _network_load_balancer(self, name: str, args: OrthancLoadBalancerArgs) -> pulumi.Output[str]:
         """Layer-4 pass-through of DIMSE to Orthanc's DICOM port; returns the NLB's private address."""
         nlb = oci.networkloadbalancer.NetworkLoadBalancer(
             f"{name}-nlb",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
+from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.tls_policy import (
     TLS12_CIPHERS,
     TLS13_CIPHERS,
@@ -47,12 +47,15 @@ def engine_id(resource: ResourceRecord) -> str:
 
 
 def planned(
-    tls_min_version: TlsVersion = "TLSv1.2", dicom_tls: bool = False, certificate_id: str | None = CERTIFICATE
+    tls_min_version: TlsVersion = "TLSv1.2",
+    dicom_tls: bool = False,
+    certificate_id: str | None = CERTIFICATE,
+    internet_facing: bool = False,
 ) -> Recorded:
     def program() -> None:
-        lb = PrivateLoadBalancer(
+        lb = OrthancLoadBalancer(
             "edge",
-            PrivateLoadBalancerArgs(
+            OrthancLoadBalancerArgs(
                 compartment_id=COMPARTMENT,
                 subnet_id=LB_SUBNET,
                 nsg_id=LB_NSG,
@@ -62,6 +65,7 @@ def planned(
                 log_group_id=LOG_GROUP,
                 certificate_id=certificate_id,
                 vault_management_endpoint=VAULT_ENDPOINT,
+                internet_facing=internet_facing,
             ),
         )
         pulumi.export("dicom_host", lb.dicom_host)
@@ -209,9 +213,16 @@ def test_a_configured_certificate_creates_no_ca() -> None:
 
 
 def test_no_backends_is_refused() -> None:
-    args = PrivateLoadBalancerArgs(
+    args = OrthancLoadBalancerArgs(
         compartment_id=COMPARTMENT, subnet_id=LB_SUBNET, nsg_id=LB_NSG, backends=[], tls_min_version="TLSv1.2",
         dicom_tls=False, log_group_id=LOG_GROUP, certificate_id=CERTIFICATE,
     )  # fmt: skip
     with pytest.raises(Exception, match="at least one backend"):
-        record(lambda: PrivateLoadBalancer("edge", args))
+        record(lambda: OrthancLoadBalancer("edge", args))
+
+
+def test_only_an_explicit_public_load_balancer_is_internet_facing_and_dicom_stays_private() -> None:
+    public = planned(internet_facing=True)
+    assert public.named("edge-lb").inputs["isPrivate"] is False
+    assert all(nlb.inputs["isPrivate"] is True for nlb in public.of_type(NLB))
+    assert planned().named("edge-lb").inputs["isPrivate"] is True
