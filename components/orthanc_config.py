@@ -122,6 +122,9 @@ class OrthancSettings:
     """Concurrent DIMSE associations served."""
     concurrent_jobs: int = 2
     """Jobs (C-MOVE, archive, modification) run in parallel."""
+    storage_access_on_find: Literal["Always", "Answers", "Never"] = "Answers"
+    """When C-FIND/QIDO-RS may read files: `Answers` reads object storage only to complete the answers
+    returned, never to test candidates (Orthanc's default `Always` is its slowest mode)."""
     storage_compression: bool = False
     """zlib-compress stored files: costs ingest CPU, saves little on compressed or object storage."""
     overwrite_instances: bool = False
@@ -386,6 +389,7 @@ def render_orthanc_config(
             "ConnectionTimeout": 30,
             "RequestTimeout": 1200,
         },
+        "StorageAccessOnFind": settings.storage_access_on_find,
         "StorageCompression": settings.storage_compression,
         "OverwriteInstances": settings.overwrite_instances,
         "ConcurrentJobs": settings.concurrent_jobs,

@@ -119,6 +119,7 @@ def test_dicomweb_and_ingest_settings() -> None:
         "WadoRoot": "/wado",
     }
     assert config["StorageCompression"] is False
+    assert config["StorageAccessOnFind"] == "Answers"
     assert config["HttpThreadsCount"] == 32
     assert config["DeidentifyLogs"] is True
 
