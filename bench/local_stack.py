@@ -87,6 +87,9 @@ class PostgresServer:
     username: str = "orthanc"
     extra_settings: tuple[tuple[str, str], ...] = ()
     """`postgres -c name=value` settings (the benchmark's tuning experiments)."""
+    administrator: bool = False
+    """True: `username` is an administrator like a new OCI DB system's (CREATEDB CREATEROLE, not superuser) and
+    no database is created (give `database="postgres"`); False: `username` owns `database`, created here."""
 
     def __post_init__(self) -> None:
         self.port = free_port()
@@ -111,7 +114,8 @@ class PostgresServer:
         os.chown(path, self._postgres.pw_uid, self._postgres.pw_gid)
 
     def init(self) -> None:
-        """initdb, a self-signed server certificate, TLS-only host access, the Orthanc role and database."""
+        """initdb, a self-signed server certificate, TLS-only host access, the Orthanc role and database (or the
+        administrator only)."""
         self._owned_dir(self.data_dir)
         self._owned_dir(self.socket_dir)
         self._as_postgres(
@@ -132,6 +136,9 @@ class PostgresServer:
             "local all postgres trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
         )
         self.start()
+        if self.administrator:
+            self._psql(f"CREATE ROLE {self.username} LOGIN CREATEDB CREATEROLE PASSWORD '{self.password}'")
+            return
         self._psql(f"CREATE ROLE {self.username} LOGIN PASSWORD '{self.password}'")
         self._psql(f"CREATE DATABASE {self.database} OWNER {self.username}")
 

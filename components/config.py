@@ -265,7 +265,12 @@ class DatabaseConfig(Section):
     admin_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,30}$")] = "orthanc_admin"
     """Database administrator; its password is generated in OCI Vault."""
     database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "orthanc"
-    """Database holding Orthanc's index."""
+    """Database holding Orthanc's index; created at Orthanc's first start, owned by database.orthancUsername."""
+    orthanc_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,30}$")] = "orthanc"
+    """PostgreSQL role Orthanc connects as (not the administrator); created at first start, its password
+    generated in OCI Vault."""
+    bootstrap_image: PinnedImage = "postgres:15.8-alpine3.20"
+    """PostgreSQL client image (psql) that creates Orthanc's role and database before Orthanc starts (pinned)."""
 
 
 class Modality(Section):
@@ -789,6 +794,28 @@ def database_problems(config: StackConfig) -> list[ConfigProblem]:
                 "orthanc.indexConnections",
             )
         )
+    if database.orthanc_username.startswith("pg_") or database.orthanc_username == "postgres":
+        problems.append(
+            ConfigProblem(
+                "database.orthancUsername", database.orthanc_username, "is reserved by PostgreSQL",
+                "use a role name that does not start with 'pg_' and is not 'postgres', e.g. 'orthanc'",
+            )
+        )  # fmt: skip
+    if database.database_name == "postgres":
+        problems.append(
+            ConfigProblem(
+                "database.databaseName", database.database_name, "is the maintenance database of the DB system",
+                "give Orthanc its own database, e.g. 'orthanc'",
+            )
+        )  # fmt: skip
+    if database.orthanc_username == database.admin_username:
+        problems.append(
+            ConfigProblem(
+                "database.orthancUsername", database.orthanc_username,
+                "is the database administrator: Orthanc would run with the administrator's privileges",
+                f"use a role of its own, e.g. 'orthanc' (database.adminUsername is {database.admin_username!r})",
+            )
+        )  # fmt: skip
     if config.environment == "prod" and database.instance_count < 2:
         problems.append(
             ConfigProblem(

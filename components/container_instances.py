@@ -21,6 +21,12 @@ Design choices:
   fetcher's marker, then runs the renderer's entrypoint, which loads the files into the variables the config
   references. Orthanc itself runs without the resource principal (it needs no OCI API). The instance's dynamic
   group needs `read secret-bundles` on exactly these secrets (Security block).
+- Database bootstrap: a third, short-lived container from the pinned PostgreSQL client image
+  (`database.bootstrapImage`) waits for the fetched secrets, then creates Orthanc's role and database if
+  missing (components/database_bootstrap.py) and writes its marker to a memory-backed volume; Orthanc's
+  command waits for that marker. The administrator's password is fetched into a volume of its own, mounted in
+  the fetcher and the bootstrap only: Orthanc never sees it. Every replica runs it; it is idempotent and
+  serialised in the database.
 - Restart policy ON_FAILURE: the fetcher's clean exit is final, a crashed or health-check-killed Orthanc
   restarts, and a fetcher that failed (IAM not yet propagated) retries. Graceful shutdown gives in-flight
   STOW-RS requests time to finish.
@@ -39,13 +45,22 @@ from functools import partial
 
 import pulumi
 import pulumi_oci as oci
+from pulumi_oci.containerengine import ContainerInstanceContainerVolumeMountArgs as ContainerVolumeMount
 
 from components.config import OrthancConfig
-from components.load_balancer import Backend, PrivateLoadBalancer, PrivateLoadBalancerArgs
+from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
+from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.orthanc_config import DICOM_PORT, HTTP_PORT, OrthancSettings, RenderedOrthancConfig, to_json
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 from components.placement import placement
-from components.secret_fetch import fetcher_environment, render_fetch_script, secrets_directory, wait_for_secrets
+from components.secret_fetch import (
+    WAIT_FOR_SECRETS_SECONDS,
+    fetcher_environment,
+    render_fetch_script,
+    secrets_directory,
+    wait_for_file,
+    wait_for_secrets,
+)
 
 # orthancteam/orthanc's ENTRYPOINT and CMD (orthanc-builder docker/orthanc/Dockerfile): the configurator merges
 # /etc/orthanc/*.json into /tmp/orthanc.json, then runs Orthanc on it.
@@ -58,8 +73,12 @@ HEALTH_CHECK_TIMEOUT_SECONDS = 3
 HEALTH_CHECK_FAILURES = 3
 FETCHER_VCPUS = 0.5  # the OCI CLI runs for seconds at start; keep the rest for Orthanc
 FETCHER_MEMORY_GB = 0.5
+BOOTSTRAP_VCPUS = 0.25  # one psql session at start
+BOOTSTRAP_MEMORY_GB = 0.25
 CONFIG_VOLUME = "orthanc-config"
 SECRETS_VOLUME = "orthanc-secrets"
+ADMIN_SECRETS_VOLUME = "db-admin-secrets"
+BOOTSTRAP_VOLUME = "db-bootstrap"
 
 
 @dataclass(frozen=True)
@@ -82,10 +101,22 @@ class ContainerInstancesArgs:
     """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
 
 
-def orthanc_command(rendered: RenderedOrthancConfig) -> list[str]:
-    """Wait for the fetched secrets, load them into variables, then run the image's own entrypoint."""
-    waiting = replace(rendered, entrypoint=wait_for_secrets(rendered.secret_files) + rendered.entrypoint)
-    return waiting.command(*IMAGE_COMMAND)
+def orthanc_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstrap) -> list[str]:
+    """Wait for the database bootstrap (which waited for the secrets), load the secrets into variables, then run
+    the image's own entrypoint."""
+    waited = wait_for_file(
+        bootstrap.marker, WAIT_FOR_SECRETS_SECONDS + bootstrap.timeout_seconds, "database bootstrap", "db-bootstrap"
+    )
+    return replace(rendered, entrypoint=waited + rendered.entrypoint).command(*IMAGE_COMMAND)
+
+
+def bootstrap_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstrap) -> list[str]:
+    """Wait for the fetched secrets, then create Orthanc's role and database if missing."""
+    return ["/bin/sh", "-c", wait_for_secrets(rendered.secret_files) + render_bootstrap_script(bootstrap)]
+
+
+def _mount(volume: str, path: pulumi.Input[str], read_only: bool) -> ContainerVolumeMount:
+    return ContainerVolumeMount(volume_name=volume, mount_path=path, is_read_only=read_only)
 
 
 def _tcp_check(name: str, port: int) -> oci.containerengine.ContainerInstanceContainerHealthCheckArgs:
@@ -140,9 +171,9 @@ class ContainerInstances(pulumi.ComponentResource):
                 )
             )
 
-        load_balancer = PrivateLoadBalancer(
+        load_balancer = OrthancLoadBalancer(
             f"{name}-ingress",
-            PrivateLoadBalancerArgs(
+            OrthancLoadBalancerArgs(
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,
                 nsg_id=args.lb_nsg_id,
@@ -181,42 +212,58 @@ class ContainerInstances(pulumi.ComponentResource):
         rendered: pulumi.Output[RenderedOrthancConfig],
         data: pulumi.Output[ResolvedDataTier],
     ) -> oci.containerengine.ContainerInstance:
-        """One replica: the secret fetcher and Orthanc sharing the config and secrets volumes."""
+        """One replica: the secret fetcher, the database bootstrap and Orthanc sharing memory-backed volumes."""
         config = args.config
         availability_domain, fault_domain = placed
         config_file = rendered.apply(lambda r: base64.b64encode(to_json(r.config).encode()).decode())
         config_path = rendered.apply(lambda r: r.config_path)
         secrets_mount = rendered.apply(lambda r: secrets_directory(r.secret_files))
+        bootstrap = pulumi.Output.all(rendered, data).apply(lambda both: both[1].bootstrap(both[0]))
+        admin_mount = posixpath.dirname(ADMIN_PASSWORD_FILE.path)
+        bootstrap_mount = bootstrap.apply(lambda b: posixpath.dirname(b.marker))
+
         fetcher = oci.containerengine.ContainerInstanceContainerArgs(
             display_name="secret-fetcher",
             image_url=config.secret_fetcher_image,
-            commands=rendered.apply(lambda r: ["/bin/sh", "-c", render_fetch_script(r.secret_files)]),
+            commands=rendered.apply(
+                lambda r: ["/bin/sh", "-c", render_fetch_script(r.secret_files, (ADMIN_PASSWORD_FILE,))]
+            ),
             environment_variables=pulumi.Output.all(rendered, data).apply(
-                lambda both: fetcher_environment(both[0].secret_files, both[1].secret_ids)
+                lambda both: fetcher_environment((*both[0].secret_files, ADMIN_PASSWORD_FILE), both[1].secret_ids)
             ),
             is_resource_principal_disabled=False,
             resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
                 vcpus_limit=FETCHER_VCPUS, memory_limit_in_gbs=FETCHER_MEMORY_GB
             ),
             volume_mounts=[
-                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
-                    volume_name=SECRETS_VOLUME, mount_path=secrets_mount, is_read_only=False
-                )
+                _mount(SECRETS_VOLUME, secrets_mount, False),
+                _mount(ADMIN_SECRETS_VOLUME, admin_mount, False),
+            ],
+        )
+        database_bootstrap = oci.containerengine.ContainerInstanceContainerArgs(
+            display_name="db-bootstrap",
+            image_url=data.apply(lambda d: d.bootstrap_image),
+            commands=pulumi.Output.all(rendered, bootstrap).apply(lambda both: bootstrap_command(both[0], both[1])),
+            is_resource_principal_disabled=True,
+            resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
+                vcpus_limit=BOOTSTRAP_VCPUS, memory_limit_in_gbs=BOOTSTRAP_MEMORY_GB
+            ),
+            volume_mounts=[
+                _mount(SECRETS_VOLUME, secrets_mount, True),
+                _mount(ADMIN_SECRETS_VOLUME, admin_mount, True),
+                _mount(BOOTSTRAP_VOLUME, bootstrap_mount, False),
             ],
         )
         orthanc = oci.containerengine.ContainerInstanceContainerArgs(
             display_name="orthanc",
             image_url=config.image,
-            commands=rendered.apply(orthanc_command),
+            commands=pulumi.Output.all(rendered, bootstrap).apply(lambda both: orthanc_command(both[0], both[1])),
             is_resource_principal_disabled=True,
             health_checks=[_tcp_check("orthanc-http", HTTP_PORT), _tcp_check("orthanc-dicom", DICOM_PORT)],
             volume_mounts=[
-                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
-                    volume_name=CONFIG_VOLUME, mount_path=config_path.apply(posixpath.dirname), is_read_only=True
-                ),
-                oci.containerengine.ContainerInstanceContainerVolumeMountArgs(
-                    volume_name=SECRETS_VOLUME, mount_path=secrets_mount, is_read_only=True
-                ),
+                _mount(CONFIG_VOLUME, config_path.apply(posixpath.dirname), True),
+                _mount(SECRETS_VOLUME, secrets_mount, True),
+                _mount(BOOTSTRAP_VOLUME, bootstrap_mount, True),
             ],
         )
         return oci.containerengine.ContainerInstance(
@@ -238,7 +285,7 @@ class ContainerInstances(pulumi.ComponentResource):
                     display_name=f"{name}-{replica}-vnic",
                 )
             ],
-            containers=[fetcher, orthanc],
+            containers=[fetcher, database_bootstrap, orthanc],
             volumes=[
                 oci.containerengine.ContainerInstanceVolumeArgs(
                     name=CONFIG_VOLUME,
@@ -249,9 +296,12 @@ class ContainerInstances(pulumi.ComponentResource):
                         )
                     ],
                 ),
-                # Memory-backed: fetched secrets never touch a disk.
-                oci.containerengine.ContainerInstanceVolumeArgs(
-                    name=SECRETS_VOLUME, volume_type="EMPTYDIR", backing_store="MEMORY"
+                # Memory-backed: fetched secrets (and the bootstrap's PGPASSFILE) never touch a disk.
+                *(
+                    oci.containerengine.ContainerInstanceVolumeArgs(
+                        name=volume, volume_type="EMPTYDIR", backing_store="MEMORY"
+                    )
+                    for volume in (SECRETS_VOLUME, ADMIN_SECRETS_VOLUME, BOOTSTRAP_VOLUME)
                 ),
             ],
             container_restart_policy=RESTART_POLICY,

@@ -19,9 +19,9 @@ Design choices:
   (`components/postgres_sizing.py`) rather than typed, an idle-in-transaction timeout so that a replica that
   died mid-transaction does not hold row locks forever, and slow-statement logging for index tuning. The
   configuration is flexible (it follows the DB system through OCPU/memory resizes).
-* A new DB system holds only the `postgres` database. PostgreSQL databases are not OCI resources, so
-  `database.databaseName` is only exported here; it must be created once (through a Bastion session) before
-  Orthanc's first start.
+* A new DB system holds only the `postgres` database. PostgreSQL databases and roles are not OCI resources,
+  and Pulumi cannot reach the private endpoint, so `database.databaseName` is only exported here; the Orthanc
+  runtimes create it, owned by Orthanc's own role, before Orthanc starts (components/database_bootstrap.py).
 * OCI's PostgreSQL service needs IAM permission to read the password secret and to use the master key (a
   `postgresqldbsystem` resource principal); those statements belong to the Security block with the other
   service-to-key grants.

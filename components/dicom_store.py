@@ -142,6 +142,7 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-orthanc-secrets",
             OrthancSecretsArgs(
                 users=config.orthanc.users,
+                db_username=config.database.orthanc_username,
                 name_prefix=args.name_prefix,
                 compartment_id=self.identity.data_compartment_id,
                 vault_id=self.security.vault_id,
@@ -158,8 +159,11 @@ class DicomStore(pulumi.ComponentResource):
             db_host=self.database.host,
             db_port=self.database.port,
             database_name=self.database.database_name,
-            db_username=self.database.admin_username,
-            db_password_secret_id=self.database.admin_password_secret_id,
+            db_username=config.database.orthanc_username,
+            db_password_secret_id=self.orthanc_secrets.db_password_secret_id,
+            db_admin_username=self.database.admin_username,
+            db_admin_password_secret_id=self.database.admin_password_secret_id,
+            db_bootstrap_image=config.database.bootstrap_image,
             user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
             db_max_connections=self.database.max_connections,
         )

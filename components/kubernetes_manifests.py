@@ -19,6 +19,11 @@ Design choices:
   (components/secret_fetch.py names their variables, as for Container Instances). Chosen over the Secrets
   Store CSI driver because it needs no extra cluster add-on or CRD (every manifest here is a built-in kind
   that kubernetes-validate can check), and a secret is read once per pod start, not mounted as a volume.
+- The database bootstrap (components/database_bootstrap.py) is a second init container, after the secret
+  fetcher: it creates Orthanc's role and database if missing, as the DB administrator, whose password the
+  fetcher writes into a volume only these two init containers mount. Init containers run in order, so Orthanc
+  starts only once the role and database exist. Every pod runs it (pods start in parallel); it is idempotent
+  and serialised in the database, so no Job and no ordering between pods is needed.
 - Namespace enforces Pod Security "restricted": non-root, no privilege escalation, all capabilities dropped,
   RuntimeDefault seccomp, read-only root file systems with emptyDir scratch space.
 - Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the load balancer
@@ -43,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.orthanc_config import DICOM_PORT, HTTP_PORT, SECRETS_DIRECTORY, SecretFile, user_password_env_var
-from components.secret_fetch import fetcher_environment, secret_ocid_env_var
+from components.secret_fetch import fetcher_environment, secret_ocid_env_var, secrets_directory
 
 Manifest = dict[str, Any]
 
@@ -89,7 +94,15 @@ class WorkloadSpec:
     secret_files: tuple[SecretFile, ...]
     """The secret files the rendered configuration needs (RenderedOrthancConfig.secret_files)."""
     secret_ids: Mapping[str, str]
-    """Vault secret OCID per secret file, keyed by the file's variable (SecretFile.env_var)."""
+    """Vault secret OCID per secret file (Orthanc's and the bootstrap's), keyed by the file's variable."""
+    bootstrap_image: str
+    """PostgreSQL client image of the database bootstrap, pinned."""
+    bootstrap_script: str
+    """The database bootstrap's POSIX sh script (components/database_bootstrap.py)."""
+    bootstrap_secret_files: tuple[SecretFile, ...]
+    """Secret files only the bootstrap reads (the administrator's password), outside Orthanc's volume."""
+    bootstrap_directory: str
+    """Where the bootstrap writes its PGPASSFILE and marker (memory-backed)."""
     probe_user: str
     """Orthanc user whose password file the readiness probe uses."""
     cpu: str
@@ -199,12 +212,11 @@ def config_checksum(config_json: str) -> str:
 
 def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
     secrets_volume = {"name": "secrets", "mountPath": SECRETS_DIRECTORY}
+    fetched = (*spec.bootstrap_secret_files, *spec.secret_files)
+    admin_volume = {"name": "db-admin", "mountPath": secrets_directory(spec.bootstrap_secret_files)}
     init_env = [
         {"name": "HOME", "value": "/tmp"},  # the CLI writes its cache under $HOME
-        *(
-            {"name": name, "value": value}
-            for name, value in fetcher_environment(spec.secret_files, spec.secret_ids).items()
-        ),
+        *({"name": name, "value": value} for name, value in fetcher_environment(fetched, spec.secret_ids).items()),
     ]
     return {
         "apiVersion": "apps/v1",
@@ -230,15 +242,28 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                         {
                             "name": "fetch-secrets",
                             "image": spec.secrets_fetcher_image,
-                            "command": ["/bin/sh", "-c", fetch_secrets_script(spec.secret_files)],
+                            "command": ["/bin/sh", "-c", fetch_secrets_script(fetched)],
                             "env": init_env,
                             "resources": _resources("250m", "256Mi"),
                             "securityContext": _container_security(),
                             "volumeMounts": [
                                 secrets_volume,
+                                admin_volume,
                                 {"name": "tmp", "mountPath": "/tmp"},
                             ],
-                        }
+                        },
+                        {
+                            "name": "db-bootstrap",
+                            "image": spec.bootstrap_image,
+                            "command": ["/bin/sh", "-c", spec.bootstrap_script],
+                            "resources": _resources("100m", "64Mi"),
+                            "securityContext": _container_security(),
+                            "volumeMounts": [
+                                {**secrets_volume, "readOnly": True},
+                                {**admin_volume, "readOnly": True},
+                                {"name": "db-bootstrap", "mountPath": spec.bootstrap_directory},
+                            ],
+                        },
                     ],
                     "containers": [
                         {
@@ -280,6 +305,8 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                         {"name": "config", "configMap": {"name": f"{ORTHANC}-config"}},
                         # tmpfs: secrets never touch the node's disk.
                         {"name": "secrets", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                        {"name": "db-admin", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                        {"name": "db-bootstrap", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
                         {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}},
                     ],

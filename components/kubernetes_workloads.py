@@ -21,6 +21,7 @@ Design choices:
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -31,6 +32,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import OkeConfig, OrthancConfig, SubnetCidrs
 from components.container_instances import IMAGE_COMMAND
+from components.database_bootstrap import render_bootstrap_script
 from components.kubernetes_manifests import (
     DICOM_NODE_PORT,
     HTTP_NODE_PORT,
@@ -104,6 +106,7 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
     most_replicas = max(orthanc.replicas, oke.orthanc_max_replicas or 0)
     rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=most_replicas), args.region)
     config = {**rendered.config, "DatabaseServerIdentifier": SERVER_ID_REFERENCE}
+    bootstrap = data.bootstrap(rendered)
     return WorkloadSpec(
         namespace=NAMESPACE,
         orthanc_image=orthanc.image,
@@ -113,6 +116,10 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
         command=tuple(rendered.command(*IMAGE_COMMAND)),
         secret_files=rendered.secret_files,
         secret_ids=data.secret_ids,
+        bootstrap_image=data.bootstrap_image,
+        bootstrap_script=render_bootstrap_script(bootstrap),
+        bootstrap_secret_files=(bootstrap.admin_password_file,),
+        bootstrap_directory=posixpath.dirname(bootstrap.marker),
         probe_user=orthanc.users[0],
         cpu=str(orthanc.ocpus * VCPUS_PER_OCPU),
         memory=f"{orthanc.memory_gb}Gi",

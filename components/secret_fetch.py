@@ -48,11 +48,13 @@ def fetcher_environment(secret_files: Sequence[SecretFile], secret_ids: Mapping[
     return {secret_ocid_env_var(secret): secret_ids[secret.env_var] for secret in secret_files}
 
 
-def render_fetch_script(secret_files: Sequence[SecretFile]) -> str:
+def render_fetch_script(secret_files: Sequence[SecretFile], extra_files: Sequence[SecretFile] = ()) -> str:
     """POSIX sh for the OCI CLI image: fetch each secret's current version into its file, then mark completion.
 
     Files are written with mode 600 via a temporary name and an atomic rename, so Orthanc never reads half a
-    secret; an empty secret is an error (Orthanc would substitute an empty password).
+    secret; an empty secret is an error (Orthanc would substitute an empty password). `extra_files` (the
+    database bootstrap's administrator password) may live in another volume, one Orthanc does not mount; the
+    marker stays in the directory of `secret_files`, where `wait_for_secrets` looks for it.
     """
     directory = secrets_directory(secret_files)
     lines = [
@@ -66,7 +68,7 @@ def render_fetch_script(secret_files: Sequence[SecretFile]) -> str:
         '  mv "$2.part" "$2"',
         "}",
     ]
-    for secret in secret_files:
+    for secret in (*extra_files, *secret_files):
         variable = secret_ocid_env_var(secret)
         if not _ENV_VAR.fullmatch(variable):
             raise ValueError(f"{variable!r} is not a portable environment variable name")
@@ -77,13 +79,19 @@ def render_fetch_script(secret_files: Sequence[SecretFile]) -> str:
 
 def wait_for_secrets(secret_files: Sequence[SecretFile], timeout_seconds: int = WAIT_FOR_SECRETS_SECONDS) -> str:
     """POSIX sh that waits for the fetcher's marker (exit 1 after `timeout_seconds`; the restart policy retries)."""
-    marker = shlex.quote(f"{secrets_directory(secret_files)}/{READY_MARKER}")
+    return wait_for_file(
+        f"{secrets_directory(secret_files)}/{READY_MARKER}", timeout_seconds, "secrets", "secret-fetcher"
+    )
+
+
+def wait_for_file(path: str, timeout_seconds: int, what: str, container: str) -> str:
+    """POSIX sh that waits until `path` exists; exit 1 after `timeout_seconds` naming the `container` to check."""
     return "\n".join(
         [
             "waited=0",
-            f"while [ ! -e {marker} ]; do",
+            f"while [ ! -e {shlex.quote(path)} ]; do",
             f'  if [ "$waited" -ge {timeout_seconds} ]; then',
-            '    echo "orthanc-entrypoint: no secrets after ${waited}s (check the secret-fetcher logs)" >&2; exit 1',
+            f'    echo "orthanc-entrypoint: no {what} after ${{waited}}s (check the {container} logs)" >&2; exit 1',
             "  fi",
             "  sleep 1; waited=$((waited + 1))",
             "done",

@@ -13,7 +13,14 @@ import pulumi
 import pytest
 
 from components.config import ConfigError, OrthancConfig
-from components.container_instances import IMAGE_COMMAND, ContainerInstances, ContainerInstancesArgs, orthanc_command
+from components.container_instances import (
+    IMAGE_COMMAND,
+    ContainerInstances,
+    ContainerInstancesArgs,
+    bootstrap_command,
+    orthanc_command,
+)
+from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
 from components.orthanc_config import (
     ObjectStorageEndpoint,
     OrthancConfigError,
@@ -26,6 +33,7 @@ from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.placement import placement
 from components.secret_fetch import (
     READY_MARKER,
+    WAIT_FOR_SECRETS_SECONDS,
     fetcher_environment,
     render_fetch_script,
     secret_ocid_env_var,
@@ -48,7 +56,8 @@ def ocid(kind: str, name: str) -> str:
 COMPARTMENT = ocid("compartment", "app")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
 LB_SUBNET, LB_NSG = ocid("subnet", "lb"), ocid("networksecuritygroup", "lb")
-DB_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
+DB_ADMIN_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
+BOOTSTRAP_IMAGE = "postgres:15.8-alpine3.20"
 S3_SECRET_KEY_SECRET = ocid("vaultsecret", "s3secretkey")
 CERTIFICATE = ocid("certificate", "hospital")
 ACCESS_KEY_ID = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"  # what the Storage mock hands over, as a secret
@@ -68,6 +77,7 @@ def planned(config: OrthancConfig) -> Recorded:
             "secrets",
             OrthancSecretsArgs(
                 users=config.users,
+                db_username="orthanc",
                 name_prefix="dicomstore-test",
                 compartment_id=ocid("compartment", "data"),
                 vault_id=ocid("vault", "stack"),
@@ -94,8 +104,11 @@ def planned(config: OrthancConfig) -> Recorded:
                     db_host=DB_HOST,
                     db_port=5432,
                     database_name="orthanc",
-                    db_username="orthanc_admin",
-                    db_password_secret_id=DB_PASSWORD_SECRET,
+                    db_username="orthanc",
+                    db_password_secret_id=secrets.db_password_secret_id,
+                    db_admin_username="orthanc_admin",
+                    db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET,
+                    db_bootstrap_image=BOOTSTRAP_IMAGE,
                     user_password_secret_ids=secrets.user_password_secret_ids,
                     db_max_connections=100,
                 ),
@@ -198,14 +211,41 @@ def test_fetcher_environment_maps_each_file_to_its_secret_ocid_and_refuses_gaps(
         fetcher_environment(rendered.secret_files, {**ids, "STRAY": "x"})
 
 
-def test_orthanc_waits_for_the_secrets_then_runs_the_image_entrypoint() -> None:
+def _bootstrap(rendered: Any) -> DatabaseBootstrap:
+    return DatabaseBootstrap(
+        host=DB_HOST,
+        admin_username="orthanc_admin",
+        role="orthanc",
+        database="orthanc",
+        role_password_file=rendered.secret_files[0],
+    )
+
+
+def test_orthanc_waits_for_the_database_bootstrap_then_runs_the_image_entrypoint() -> None:
     rendered = _rendered()
-    command = orthanc_command(rendered)
+    command = orthanc_command(rendered, _bootstrap(rendered))
     assert command[:2] == ["/bin/sh", "-c"] and command[-2:] == list(IMAGE_COMMAND)
     script = command[2]
-    assert script.startswith(wait_for_secrets(rendered.secret_files))
+    assert script.startswith("waited=0\nwhile [ ! -e /run/bootstrap/done ]; do")
     assert script.endswith(rendered.entrypoint)
-    assert f"/run/secrets/{READY_MARKER}" in script
+    # The bootstrap itself may wait for the secrets and then retry: Orthanc allows for both.
+    assert f"-ge {WAIT_FOR_SECRETS_SECONDS + _bootstrap(rendered).timeout_seconds} ]" in script
+
+
+def test_bootstrap_waits_for_the_secrets_then_runs_the_rendered_bootstrap() -> None:
+    rendered = _rendered()
+    command = bootstrap_command(rendered, _bootstrap(rendered))
+    assert command[:2] == ["/bin/sh", "-c"]
+    assert command[2] == wait_for_secrets(rendered.secret_files) + render_bootstrap_script(_bootstrap(rendered))
+    assert f"/run/secrets/{READY_MARKER}" in command[2]
+
+
+def test_fetch_script_writes_extra_files_first_and_marks_ready_in_orthancs_directory() -> None:
+    rendered = _rendered()
+    script = render_fetch_script(rendered.secret_files, (ADMIN_PASSWORD_FILE,))
+    admin = script.index(f'fetch "$DB_ADMIN_PASSWORD_SECRET_OCID" {ADMIN_PASSWORD_FILE.path}')
+    assert admin < script.index("/run/secrets/orthanc-db-password")
+    assert script.rstrip().endswith(f"touch /run/secrets/{READY_MARKER}")
 
 
 # --- config rules ------------------------------------------------------------------------------------------
@@ -276,7 +316,11 @@ def test_pinned_images_and_shape_from_config() -> None:
     assert instance.inputs["shape"] == "CI.Standard.E4.Flex"
     assert instance.inputs["shapeConfig"] == {"ocpus": 2, "memoryInGbs": 16}
     images = {name: c["imageUrl"] for name, c in containers(instance).items()}
-    assert images == {"orthanc": "fra.ocir.io/hospital/orthanc:25.1.1", "secret-fetcher": config.secret_fetcher_image}
+    assert images == {
+        "orthanc": "fra.ocir.io/hospital/orthanc:25.1.1",
+        "secret-fetcher": config.secret_fetcher_image,
+        "db-bootstrap": BOOTSTRAP_IMAGE,
+    }
 
 
 def test_rendered_config_is_a_configfile_volume_per_replica(three_replicas: Recorded) -> None:
@@ -307,8 +351,8 @@ def test_config_references_secrets_and_the_secrets_volume_is_in_memory(three_rep
         "${ORTHANC_S3_SECRET_KEY}",
     )
     assert config["RegisteredUsers"] == {u: "${" + user_password_env_var(u) + "}" for u in ("admin", "radiologist")}
-    (secrets_volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "EMPTYDIR"]
-    assert secrets_volume["backingStore"] == "MEMORY"
+    memory = {v["name"]: v["backingStore"] for v in instance.inputs["volumes"] if v["volumeType"] == "EMPTYDIR"}
+    assert memory == {"orthanc-secrets": "MEMORY", "db-admin-secrets": "MEMORY", "db-bootstrap": "MEMORY"}
 
 
 def test_no_secret_value_in_any_container_definition(three_replicas: Recorded) -> None:
@@ -341,19 +385,68 @@ def test_fetcher_has_the_resource_principal_and_reads_every_secret_orthanc_needs
     assert fetcher["isResourcePrincipalDisabled"] is False
     assert orthanc["isResourcePrincipalDisabled"] is True
     environment = fetcher["environmentVariables"]
-    assert environment["ORTHANC_DB_PASSWORD_SECRET_OCID"] == DB_PASSWORD_SECRET
+    assert environment["DB_ADMIN_PASSWORD_SECRET_OCID"] == DB_ADMIN_PASSWORD_SECRET
     assert environment["ORTHANC_S3_SECRET_KEY_SECRET_OCID"] == S3_SECRET_KEY_SECRET
     secret_ids = {
         created_state(r.type, r.name, r.inputs, REGION)[0] for r in three_replicas.of_type("oci:Vault/secret:Secret")
     }
     assert {environment[f"{user_password_env_var(u)}_SECRET_OCID"] for u in ("admin", "radiologist")} <= secret_ids
     assert environment["ORTHANC_S3_ACCESS_KEY_SECRET_OCID"] in secret_ids
+    assert environment["ORTHANC_DB_PASSWORD_SECRET_OCID"] in secret_ids
     assert "--auth resource_principal" in fetcher["commands"][2]
     fetcher_mount = {m["volumeName"]: m for m in fetcher["volumeMounts"]}["orthanc-secrets"]
     orthanc_mount = {m["volumeName"]: m for m in orthanc["volumeMounts"]}["orthanc-secrets"]
     assert fetcher_mount["mountPath"] == orthanc_mount["mountPath"] == "/run/secrets"
     assert (fetcher_mount["isReadOnly"], orthanc_mount["isReadOnly"]) == (False, True)
     assert orthanc["commands"][-2:] == list(IMAGE_COMMAND)
+
+
+def test_bootstrap_container_creates_the_database_before_orthanc_which_connects_as_its_own_role(
+    three_replicas: Recorded,
+) -> None:
+    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+        assert [c["displayName"] for c in instance.inputs["containers"]] == [
+            "secret-fetcher",
+            "db-bootstrap",
+            "orthanc",
+        ]
+        fetcher, bootstrap, orthanc = (containers(instance)[n] for n in ("secret-fetcher", "db-bootstrap", "orthanc"))
+        assert bootstrap["imageUrl"] == BOOTSTRAP_IMAGE
+        assert bootstrap["isResourcePrincipalDisabled"] is True
+        assert "environmentVariables" not in bootstrap
+        script = bootstrap["commands"][2]
+        assert "export PGUSER=orthanc_admin" in script and f"export PGHOST={DB_HOST}" in script
+        assert "export PGSSLMODE=require" in script
+        assert "-v role=orthanc -v database=orthanc" in script
+        assert "cat /run/secrets/orthanc-db-password" in script
+        assert script.rstrip().endswith('ready"') and "touch /run/bootstrap/done" in script
+        mounts = {name: {m["volumeName"]: (m["mountPath"], m["isReadOnly"]) for m in c["volumeMounts"]}
+                  for name, c in containers(instance).items()}  # fmt: skip
+        assert mounts["db-bootstrap"] == {
+            "orthanc-secrets": ("/run/secrets", True),
+            "db-admin-secrets": ("/run/db-admin", True),
+            "db-bootstrap": ("/run/bootstrap", False),
+        }
+        assert mounts["secret-fetcher"]["db-admin-secrets"] == ("/run/db-admin", False)
+        # Orthanc never sees the administrator's password, and starts after the bootstrap's marker.
+        assert "db-admin-secrets" not in mounts["orthanc"]
+        assert mounts["orthanc"]["db-bootstrap"] == ("/run/bootstrap", True)
+        assert "while [ ! -e /run/bootstrap/done ]" in orthanc["commands"][2]
+        assert "/run/db-admin/db-admin-password" in fetcher["commands"][2]
+        postgres = rendered_config(instance)["PostgreSQL"]
+        assert (postgres["Username"], postgres["Database"]) == ("orthanc", "orthanc")
+
+
+def test_orthanc_reads_the_generated_role_password_not_the_administrators(three_replicas: Recorded) -> None:
+    instance = three_replicas.of_type(CONTAINER_INSTANCE)[0]
+    environment = containers(instance)["secret-fetcher"]["environmentVariables"]
+    (role_secret,) = [r for r in three_replicas.of_type("oci:Vault/secret:Secret") if r.name == "secrets-db-password"]
+    assert role_secret.protect and role_secret.retain_on_delete
+    assert (
+        environment["ORTHANC_DB_PASSWORD_SECRET_OCID"]
+        == created_state(role_secret.type, role_secret.name, role_secret.inputs, REGION)[0]
+    )
+    assert environment["ORTHANC_DB_PASSWORD_SECRET_OCID"] != environment["DB_ADMIN_PASSWORD_SECRET_OCID"]
 
 
 def test_health_checks_restart_policy_and_graceful_shutdown(three_replicas: Recorded) -> None:
@@ -390,7 +483,8 @@ def test_users_without_password_secrets_are_refused() -> None:
     data = OrthancDataTier(
         namespace="ns", bucket_name="b", s3_access_key_secret_id=ocid("vaultsecret", "a"),
         s3_secret_key_secret_id=S3_SECRET_KEY_SECRET, db_host=DB_HOST, db_port=5432, database_name="orthanc",
-        db_username="orthanc_admin", db_password_secret_id=DB_PASSWORD_SECRET,
+        db_username="orthanc", db_password_secret_id=ocid("vaultsecret", "db"), db_admin_username="orthanc_admin",
+        db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET, db_bootstrap_image=BOOTSTRAP_IMAGE,
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
     args = ContainerInstancesArgs(
@@ -404,15 +498,17 @@ def test_users_without_password_secrets_are_refused() -> None:
 def test_database_too_small_for_the_replicas_fails_the_rendering() -> None:
     tier = OrthancDataTier(
         namespace="ns", bucket_name="b", s3_access_key_secret_id="a", s3_secret_key_secret_id="s", db_host=DB_HOST,
-        db_port=5432, database_name="orthanc", db_username="orthanc_admin", db_password_secret_id="p",
+        db_port=5432, database_name="orthanc", db_username="orthanc", db_password_secret_id="p",
+        db_admin_username="orthanc_admin", db_admin_password_secret_id="ap", db_bootstrap_image=BOOTSTRAP_IMAGE,
         user_password_secret_ids={"admin": "u"}, db_max_connections=10,
     )  # fmt: skip
     resolved = ResolvedDataTier(
-        host=DB_HOST, port=5432, database="orthanc", username="orthanc_admin", max_connections=10, namespace="ns",
-        bucket="b", secret_ids={k: str(v) for k, v in tier.secret_ids_by_variable().items()},
+        host=DB_HOST, port=5432, database="orthanc", username="orthanc", admin_username="orthanc_admin",
+        bootstrap_image=BOOTSTRAP_IMAGE, max_connections=10, namespace="ns", bucket="b",
+        secret_ids={k: str(v) for k, v in tier.secret_ids_by_variable().items()},
     )  # fmt: skip
-    assert set(resolved.secret_ids) == {"ORTHANC_DB_PASSWORD", "ORTHANC_S3_ACCESS_KEY", "ORTHANC_S3_SECRET_KEY",
-                                        "ORTHANC_USER_ADMIN_PASSWORD"}  # fmt: skip
+    assert set(resolved.secret_ids) == {"ORTHANC_DB_PASSWORD", "DB_ADMIN_PASSWORD", "ORTHANC_S3_ACCESS_KEY",
+                                        "ORTHANC_S3_SECRET_KEY", "ORTHANC_USER_ADMIN_PASSWORD"}  # fmt: skip
     with pytest.raises(OrthancConfigError, match="max_connections=10"):
         resolved.render(orthanc_settings(orthanc_section(replicas=3), 0), REGION)
 

@@ -40,6 +40,7 @@ KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    tok
 NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
+    "DB_ADMIN_PASSWORD": SECRET.format("dbadmin"),
     "ORTHANC_S3_ACCESS_KEY": SECRET.format("s3a"),
     "ORTHANC_S3_SECRET_KEY": SECRET.format("s3s"),
     "ORTHANC_USER_ADMIN_PASSWORD": SECRET.format("admin"),
@@ -49,7 +50,9 @@ RESOLVED = ResolvedDataTier(
     host="10.20.3.5",
     port=5432,
     database="orthanc",
-    username="orthanc_admin",
+    username="orthanc",
+    admin_username="orthanc_admin",
+    bootstrap_image="postgres:15.8-alpine3.20",
     max_connections=200,
     namespace="axoffline1234",
     bucket="dicomstore-test-dicom",
@@ -65,6 +68,9 @@ DATA = OrthancDataTier(
     database_name=RESOLVED.database,
     db_username=RESOLVED.username,
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
+    db_admin_username=RESOLVED.admin_username,
+    db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
+    db_bootstrap_image=RESOLVED.bootstrap_image,
     user_password_secret_ids={
         "admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"],
         "radiologist": SECRET_IDS["ORTHANC_USER_RADIOLOGIST_PASSWORD"],
@@ -73,6 +79,7 @@ DATA = OrthancDataTier(
 )
 PSS_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "csi"}
 K8S_PREFIX = "kubernetes:"
+ORTHANC_CONTAINER = "orthanc"
 
 
 def _config(gpu: bool = True, max_replicas: int | None = 6) -> StackConfig:
@@ -251,13 +258,15 @@ def test_network_policies_deny_by_default_and_admit_only_the_load_balancer_path(
 def test_secrets_come_from_vault_by_ocid_only() -> None:
     manifests = _manifests()
     assert not [m for m in manifests.values() if m["kind"] == "Secret"]
-    (fetcher,) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
     assert sorted(secret_ids.values()) == sorted(SECRET_IDS.values())
     script = fetcher["command"][2]
-    assert script.count("--auth instance_principal") == len(secret_ids) == 5
+    assert script.count("--auth instance_principal") == len(secret_ids) == 6
     assert "test -s /run/secrets/orthanc-db-password" in script
+    assert "test -s /run/db-admin/db-admin-password" in script
+    assert "env" not in bootstrap
     (volume,) = [v for v in manifests["orthanc"]["spec"]["template"]["spec"]["volumes"] if v["name"] == "secrets"]
     assert volume["emptyDir"]["medium"] == "Memory"
     config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
@@ -275,6 +284,38 @@ def test_fetch_script_fails_on_an_empty_secret() -> None:
     for secret in spec.secret_files:
         fetch = next(i for i, line in enumerate(lines) if line.endswith(f"> {secret.path}"))
         assert lines[fetch + 1] == f"test -s {secret.path}"
+
+
+def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_orthanc() -> None:
+    pod = _manifests()["orthanc"]["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-secrets", "db-bootstrap"]
+    bootstrap = pod["initContainers"][1]
+    assert bootstrap["image"] == RESOLVED.bootstrap_image
+    script = bootstrap["command"][2]
+    assert bootstrap["command"][:2] == ["/bin/sh", "-c"]
+    assert f"export PGHOST={RESOLVED.host}" in script and "export PGUSER=orthanc_admin" in script
+    assert "export PGSSLMODE=require" in script and "-v role=orthanc -v database=orthanc" in script
+    mounts = {c["name"]: {m["name"]: (m["mountPath"], m.get("readOnly", False)) for m in c["volumeMounts"]}
+              for c in [*pod["initContainers"], *pod["containers"]]}  # fmt: skip
+    assert mounts["db-bootstrap"] == {
+        "secrets": ("/run/secrets", True),
+        "db-admin": ("/run/db-admin", True),
+        "db-bootstrap": ("/run/bootstrap", False),
+    }
+    assert mounts["fetch-secrets"]["db-admin"] == ("/run/db-admin", False)
+    assert "db-admin" not in mounts[ORTHANC_CONTAINER]  # Orthanc never sees the administrator's password
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["db-admin"]["emptyDir"]["medium"] == volumes["db-bootstrap"]["emptyDir"]["medium"] == "Memory"
+
+
+def test_orthanc_connects_as_its_own_role_with_its_own_password() -> None:
+    manifests = _manifests()
+    config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
+    assert (config["PostgreSQL"]["Username"], config["PostgreSQL"]["Database"]) == ("orthanc", "orthanc")
+    (fetcher, _) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    env = {item["name"]: item["value"] for item in fetcher["env"]}
+    assert env["ORTHANC_DB_PASSWORD_SECRET_OCID"] == SECRET_IDS["ORTHANC_DB_PASSWORD"]
+    assert env["DB_ADMIN_PASSWORD_SECRET_OCID"] == SECRET_IDS["DB_ADMIN_PASSWORD"]
 
 
 # --- the recorded component ------------------------------------------------------------------------------------
@@ -356,14 +397,16 @@ def test_prod_kubernetes_resources_hold_no_secret(prod_plan: Recorded) -> None:
             assert _secrets_in(resource.inputs) == [], resource.urn
             assert resource.inputs["kind"] != "Secret"
     statefulset = prod_plan.named("dicomstore-orthanc-orthanc").inputs
-    (fetcher,) = statefulset["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap = statefulset["spec"]["template"]["spec"]["initContainers"]
     vault_secrets = {
         created_state(r.type, r.name, r.inputs, "eu-frankfurt-1")[0]
         for r in prod_plan.of_type("oci:Vault/secret:Secret")
     }
     referenced = {item["value"] for item in fetcher["env"] if item["name"].endswith("_SECRET_OCID")}
-    # DB password, S3 access key and secret key, one password per user (admin, radiologist, ai-pipeline).
-    assert len(referenced) == 6 and referenced <= vault_secrets
+    # Orthanc's DB role and the DB administrator (for the bootstrap), S3 access key and secret key, one password
+    # per user (admin, radiologist, ai-pipeline).
+    assert len(referenced) == 7 and referenced <= vault_secrets
+    assert "env" not in bootstrap
     (provider,) = prod_plan.of_type("pulumi:providers:kubernetes")
     assert is_secret(provider.inputs["kubeconfig"])
 

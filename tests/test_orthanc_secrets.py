@@ -26,6 +26,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
             "orthanc-secrets",
             OrthancSecretsArgs(
                 users=users,
+                db_username="orthanc",
                 name_prefix="dicomstore-test",
                 compartment_id=COMPARTMENT,
                 vault_id=VAULT,
@@ -35,6 +36,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
         )
         pulumi.export("users", secrets.user_password_secret_ids)
         pulumi.export("s3", secrets.s3_access_key_secret_id)
+        pulumi.export("db", secrets.db_password_secret_id)
 
     return record(program)
 
@@ -42,7 +44,10 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
 def test_one_generated_passphrase_per_user_in_the_vault_with_the_master_key() -> None:
     plan = planned()
     users = {r.inputs["secretName"]: r for r in plan.of_type(SECRET) if "enableAutoGeneration" in r.inputs}
-    assert set(users) == {user_secret_name("dicomstore-test", u) for u in ("admin", "radiologist")}
+    assert set(users) == {
+        *(user_secret_name("dicomstore-test", u) for u in ("admin", "radiologist")),
+        "dicomstore-test-orthanc-db-password",  # the password of Orthanc's PostgreSQL role
+    }
     for secret in users.values():
         assert secret.inputs["enableAutoGeneration"] is True
         assert secret.inputs["secretGenerationContext"] == {
@@ -60,7 +65,7 @@ def test_one_generated_passphrase_per_user_in_the_vault_with_the_master_key() ->
 
 def test_every_secret_is_protected_and_retained() -> None:
     secrets = planned().of_type(SECRET)
-    assert len(secrets) == 3
+    assert len(secrets) == 4
     assert all(secret.protect and secret.retain_on_delete for secret in secrets)
 
 
@@ -71,6 +76,7 @@ def test_outputs_map_each_user_to_its_secret_ocid() -> None:
         "admin": by_name[user_secret_name("dicomstore-test", "admin")],
         "radiologist": by_name[user_secret_name("dicomstore-test", "radiologist")],
     }
+    assert plan.outputs["db"] == by_name["dicomstore-test-orthanc-db-password"]
 
 
 def test_s3_access_key_is_stored_as_a_secret_input_and_nowhere_in_clear() -> None:

@@ -105,6 +105,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         postgres.destroy()
 
 
+@pytest.fixture
+def new_db_system() -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 like a new OCI DB system: only the `postgres` database and a non-superuser administrator
+    (CREATEDB CREATEROLE), TLS required; the database bootstrap's target."""
+    require_binaries()
+    server = PostgresServer(database="postgres", username="dicomstore_admin", administrator=True)
+    try:
+        server.init()
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.fixture(scope="session")
 def postgres(cluster: Cluster) -> PostgresServer:
     return cluster.postgres
