@@ -2,8 +2,9 @@
 
 Pure functions (no Pulumi runtime). Used by the Container Instances runtime, which has no native way to mount
 an OCI Vault secret: a short-lived fetcher container reads each secret with the container instance's resource
-principal and writes it into a memory-backed volume shared with Orthanc; Orthanc's command waits for the
-fetcher's completion marker, then runs the renderer's entrypoint (which loads the files into variables).
+principal and writes it into a memory-backed volume shared with Orthanc; the database bootstrap waits for the
+fetcher's completion marker, Orthanc's command for the bootstrap's, then runs the renderer's entrypoint (which
+loads the files into variables). The DB administrator's password goes to a volume only the bootstrap mounts.
 
 The container definitions carry only secret OCIDs (identifiers, not values); the IAM policy for the
 instance's dynamic group decides who may read the values.

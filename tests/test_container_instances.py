@@ -528,8 +528,9 @@ def test_dev_stack_runs_orthanc_on_container_instances_behind_the_private_load_b
     assert (
         listeners["https"]["protocol"] == "HTTP" and listeners["https"]["sslConfiguration"]["protocols"][0] == "TLSv1.2"
     )
-    (dicom,) = dev_plan.of_type("oci:NetworkLoadBalancer/listener:Listener")
-    assert dicom.inputs["port"] == 4242
+    # dev sets orthanc.dicomTls: DICOM 4242 terminates TLS on the load balancer, no clear-text NLB.
+    assert dev_plan.of_type("oci:NetworkLoadBalancer/listener:Listener") == []
+    assert (listeners["dicom-tls"]["protocol"], listeners["dicom-tls"]["port"]) == ("TCP", 4242)
     outputs = dev_plan.outputs
     assert outputs["dicomweb_url"].startswith("https://") and outputs["dicomweb_url"].endswith("/dicom-web/")
     assert outputs["dicom_endpoint"]["port"] == 4242 and outputs["dicom_endpoint"]["aet"] == "DICOMSTORE"
