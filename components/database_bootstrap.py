@@ -15,8 +15,9 @@ Design choices:
   database not accepting connections yet; attempts are bounded, then the container fails and its restart
   policy takes over.
 - The role's password is (re)set on every run from its Vault secret, so the secret stays the single source
-  of truth (a new secret version takes effect at the next start). The administrator is made a member of the
-  role: PostgreSQL 15 lets only members create a database owned by a role. `CONNECT` on the database is
+  of truth (a new secret version takes effect at the next start). The administrator is granted the role
+  (again on every run: a no-op then): PostgreSQL 15 lets only members, 16 only those who may SET ROLE to it,
+  create a database owned by a role; 16 gives a role's creator ADMIN OPTION but not SET. `CONNECT` on the database is
   revoked from PUBLIC: only the owner (and the administrator, through its membership) can open it.
 - No password on a command line, in the script, or in the container definition: the administrator's password
   reaches psql through a PGPASSFILE written (mode 600, `:` and `\\` escaped) in the memory-backed bootstrap
@@ -50,6 +51,7 @@ ATTEMPTS = 60
 RETRY_SECONDS = 5  # 60 x 5 s: a first start may wait for the DB system's endpoint and the NSG rules
 CONNECT_TIMEOUT_SECONDS = 10
 ADVISORY_LOCK_KEY = 0x44494353  # "DICS": one bootstrap at a time per DB system
+LOCK_TIMEOUT_SECONDS = 60  # a run stuck behind a hung session fails and retries instead of waiting forever
 APPLICATION_NAME = "dicomstore-bootstrap"  # shows in pg_stat_activity
 
 SslMode = Literal["disable", "require", "verify-ca", "verify-full"]
@@ -59,12 +61,13 @@ _HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 # psql variables: `role`, `database` (command line, not secret) and `role_password` (read from its file by psql).
 _SQL = r"""\set ON_ERROR_STOP on
 \set role_password `cat {role_password_file}`
+SET client_min_messages = warning;
+SET lock_timeout = '{lock_timeout}s';
 SELECT pg_advisory_lock({lock_key}) AS locked \gset
 SELECT format('CREATE ROLE %I LOGIN', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'role', :'role_password') \gexec
-SELECT format('GRANT %I TO %I', :'role', current_user)
- WHERE NOT pg_catalog.pg_has_role(current_user, :'role', 'MEMBER') \gexec
+SELECT format('GRANT %I TO %I', :'role', current_user) \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = :'database') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'database', :'role') \gexec
@@ -136,12 +139,16 @@ class DatabaseBootstrap:
     @property
     def timeout_seconds(self) -> int:
         """Longest the bootstrap keeps retrying (what a waiter for its marker must allow for)."""
-        return self.attempts * (self.retry_seconds + CONNECT_TIMEOUT_SECONDS)
+        return self.attempts * (self.retry_seconds + CONNECT_TIMEOUT_SECONDS + LOCK_TIMEOUT_SECONDS)
 
 
 def render_bootstrap_sql(bootstrap: DatabaseBootstrap) -> str:
     """The psql script: idempotent, serialised by an advisory lock, every value passed as a psql variable."""
-    return _SQL.format(role_password_file=shlex.quote(bootstrap.role_password_file.path), lock_key=ADVISORY_LOCK_KEY)
+    return _SQL.format(
+        role_password_file=shlex.quote(bootstrap.role_password_file.path),
+        lock_key=ADVISORY_LOCK_KEY,
+        lock_timeout=LOCK_TIMEOUT_SECONDS,
+    )
 
 
 def render_bootstrap_script(bootstrap: DatabaseBootstrap) -> str:

@@ -87,6 +87,8 @@ def test_sql_serialises_runs_then_creates_role_and_database_only_when_missing() 
     sql = render_bootstrap_sql(BOOTSTRAP)
     lines = sql.splitlines()
     assert lines[0] == r"\set ON_ERROR_STOP on"
+    # A run stuck behind a hung session's lock fails (and retries) instead of waiting forever.
+    assert sql.index("SET lock_timeout = '60s';") < sql.index("pg_advisory_lock(")
     lock = sql.index("pg_advisory_lock(")
     create_role = sql.index("CREATE ROLE %I LOGIN")
     create_database = sql.index("CREATE DATABASE %I OWNER %I")
@@ -206,8 +208,8 @@ def test_names_outside_plain_identifiers_are_refused(name: str) -> None:
         replace(BOOTSTRAP, role=name)
 
 
-def test_timeout_covers_every_attempt_and_its_connect_timeout() -> None:
-    assert replace(BOOTSTRAP, attempts=4, retry_seconds=5).timeout_seconds == 4 * (5 + 10)
+def test_timeout_covers_every_attempt_its_connect_and_lock_timeouts() -> None:
+    assert replace(BOOTSTRAP, attempts=4, retry_seconds=5).timeout_seconds == 4 * (5 + 10 + 60)
 
 
 # --- from the data tier and the config -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ certificate) and accepts TCP connections only over TLS, so no `sslmode=disable` 
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from psycopg import sql
 
 from bench.local_stack import PostgresServer, free_port
-from components.database_bootstrap import DatabaseBootstrap, render_bootstrap_script
+from components.database_bootstrap import APPLICATION_NAME, DatabaseBootstrap, render_bootstrap_script
 from components.orthanc_config import ObjectStorageEndpoint, OrthancSettings, PostgresEndpoint, render_orthanc_config
 from components.orthanc_runtime import ResolvedDataTier
 
@@ -145,6 +146,34 @@ def test_concurrent_runs_from_several_replicas_all_succeed(new_db_system: Postgr
     assert all(Path(bootstrap.marker).exists() for bootstrap in runs)
     assert _one(new_db_system, "SELECT count(*) FROM pg_database WHERE datname = %s", DATABASE) == (1,)
     assert _login(new_db_system, "shared-password") == ROLE
+
+
+def test_a_role_created_concurrently_elsewhere_is_a_success(new_db_system: PostgresServer, tmp_path: Path) -> None:
+    """Someone else creates the role between the bootstrap's existence check and its CREATE ROLE: PostgreSQL
+    raises unique_violation once that transaction commits, and the retry finds the role and succeeds."""
+    with new_db_system.connect() as other:
+        other.autocommit = False
+        other.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(ROLE)))  # not committed yet
+        process = _start(_bootstrap(new_db_system, tmp_path, "password"))
+        _wait_until_blocked(new_db_system, process)
+        other.commit()
+    _, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+
+    assert process.returncode == 0, stderr
+    assert 'duplicate key value violates unique constraint "pg_authid_rolname_index"' in stderr
+    assert "attempt 1 failed, retrying" in stderr
+    assert _login(new_db_system, "password") == ROLE
+
+
+def _wait_until_blocked(server: PostgresServer, process: subprocess.Popen[str]) -> None:
+    """Until the bootstrap's session waits for a lock (the other transaction's uncommitted role)."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
+    for _ in range(RUN_TIMEOUT_S * 10):
+        assert process.poll() is None, process.communicate()
+        if _one(server, query, APPLICATION_NAME) == (1,):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the bootstrap never reached CREATE ROLE")
 
 
 def test_passwords_with_quotes_backslashes_and_colons_work(new_db_system: PostgresServer, tmp_path: Path) -> None:
