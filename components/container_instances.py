@@ -99,6 +99,8 @@ class ContainerInstancesArgs:
     """Index, bucket and the Vault secrets Orthanc reads (Storage, Database, OrthancSecrets blocks)."""
     vault_management_endpoint: pulumi.Input[str] | None = None
     """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
+    public_load_balancer: bool = False
+    """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
 
 
 def orthanc_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstrap) -> list[str]:
@@ -184,6 +186,7 @@ class ContainerInstances(pulumi.ComponentResource):
                 certificate_id=config.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,
                 dicom_port=DICOM_PORT,
+                internet_facing=args.public_load_balancer,
             ),
             pulumi.ResourceOptions(parent=self),
         )

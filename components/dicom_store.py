@@ -203,6 +203,7 @@ class DicomStore(pulumi.ComponentResource):
                     log_group_id=self.security.log_group_id,
                     data=orthanc_data,
                     vault_management_endpoint=self.security.vault_management_endpoint,
+                    public_load_balancer=config.network.public_load_balancer,
                 ),
                 child,
             )
@@ -221,6 +222,7 @@ class DicomStore(pulumi.ComponentResource):
                     log_group_id=self.security.log_group_id,
                     data=orthanc_data,
                     vault_management_endpoint=self.security.vault_management_endpoint,
+                    public_load_balancer=config.network.public_load_balancer,
                 ),
                 child,
             )
