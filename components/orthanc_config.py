@@ -131,6 +131,9 @@ class OrthancSettings:
     """Replace an instance received again (True) or keep the first copy (False, cheaper)."""
     dicomweb_root: str = "/dicom-web/"
     """Root of QIDO-RS, WADO-RS and STOW-RS."""
+    behind_tls_listener: bool = True
+    """Clients reach Orthanc through the load balancer's TLS listener, so DICOMweb must write `https://` into the
+    URLs it returns (RetrieveURL, BulkDataURI); Orthanc itself serves plain HTTP inside the VCN."""
     database_ssl: bool = True
     """Require TLS to PostgreSQL (OCI Database with PostgreSQL enforces it)."""
 
@@ -361,6 +364,7 @@ def render_orthanc_config(
             "Root": settings.dicomweb_root,
             "EnableWado": True,
             "WadoRoot": "/wado",
+            "Ssl": settings.behind_tls_listener,
         },
         "PostgreSQL": {
             "EnableIndex": True,

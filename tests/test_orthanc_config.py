@@ -117,6 +117,7 @@ def test_dicomweb_and_ingest_settings() -> None:
         "Root": "/dicomweb/",
         "EnableWado": True,
         "WadoRoot": "/wado",
+        "Ssl": True,  # the load balancer terminates TLS: returned URLs must say https://
     }
     assert config["StorageCompression"] is False
     assert config["StorageAccessOnFind"] == "Answers"

@@ -138,6 +138,9 @@ def test_qido_finds_study_by_patient_id_and_study_date(
         search_filters={"PatientID": str(target.PatientID), "StudyDate": str(target.StudyDate)}
     )
     assert _study_uids(found) == {str(target.StudyInstanceUID)}
+    # Orthanc sits behind the load balancer's TLS listener: the Retrieve URL it hands out must be https://.
+    retrieve_url = found[0]["00081190"]["Value"][0]
+    assert retrieve_url.startswith("https://") and retrieve_url.endswith(str(target.StudyInstanceUID))
     wrong_date = client.search_for_studies(
         search_filters={"PatientID": str(target.PatientID), "StudyDate": str(other.StudyDate)}
     )
