@@ -174,7 +174,7 @@ class ContainerInstances(pulumi.ComponentResource):
             )
 
         load_balancer = OrthancLoadBalancer(
-            f"{name}-ingress",
+            f"{name}-lb",
             OrthancLoadBalancerArgs(
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,

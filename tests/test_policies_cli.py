@@ -68,7 +68,7 @@ def test_plan_of_an_insecure_stack_exits_1_and_lists_the_violations(
     assert "FAIL hipaa-164-312-a-1-no-public-endpoints [164.312(a)(1)]" in out
     assert "MANDATORY dicomstore-network-lb: oci:Core/subnet:Subnet 'dicomstore-network-lb' has public IPs" in out
     # The flag is wired through: the load balancer itself is internet-facing, and the pack names it.
-    assert "MANDATORY dicomstore-orthanc-ingress-lb: oci:LoadBalancer/loadBalancer:LoadBalancer" in out
+    assert "MANDATORY dicomstore-orthanc-lb-lb: oci:LoadBalancer/loadBalancer:LoadBalancer" in out
     assert "FAIL refarch-data-compartment-security-zone [security.security-zone]" in out
     assert (
         "MANDATORY dicomstore-storage-bucket: oci:ObjectStorage/bucket:Bucket 'dicomstore-storage-bucket' holds PHI"
