@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from components import connectivity_rules
 from components.config import ConfigError
 from components.connectivity import Connectivity, ConnectivityArgs
+from offline.hybrid_invokes import secret_bundle
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
 from tests.support import Recorded, record, stack_config
@@ -100,7 +102,9 @@ def test_bgp_md5_key_comes_from_vault_as_a_secret_never_in_plaintext() -> None:
     (circuit,) = recorded.of_type(VIRTUAL_CIRCUIT)
     key = circuit.inputs["crossConnectMappings"][0]["bgpMd5authKey"]
     assert is_secret(key)
-    assert key["value"]  # the stand-in the offline Vault answered with
+    # The key is the decoded content of the secret bundle the (offline) Vault answered for that OCID.
+    (content,) = secret_bundle({"secretId": MD5_SECRET}, REGION)["secretBundleContents"]
+    assert key["value"] == base64.b64decode(content["content"]).decode()
     assert key["value"] not in json.dumps(redact(circuit.inputs))
 
 
@@ -171,7 +175,9 @@ def test_static_ipsec_alone_routes_the_hospital_cidrs() -> None:
     recorded = _connectivity(ipsec={**IPSEC, "routing": "STATIC"})
     (connection,) = recorded.of_type(IPSEC_CONNECTION)
     assert connection.inputs["staticRoutes"] == ON_PREM
-    for tunnel in recorded.of_type(TUNNEL):
+    tunnels = recorded.of_type(TUNNEL)
+    assert len(tunnels) == 2
+    for tunnel in tunnels:
         assert tunnel.inputs["routing"] == "STATIC"
         assert "bgpSessionInfo" not in tunnel.inputs
     assert not recorded.of_type(VIRTUAL_CIRCUIT)
@@ -232,10 +238,19 @@ def test_colocation_needs_a_vlan() -> None:
     assert "connectivity.fastconnect.vlan = None: is required on a colocation cross-connect" in message
 
 
-@pytest.mark.parametrize("address", ["10.0.0.1", "192.168.1.1", "100.64.0.1", "169.254.1.1", "not-an-ip"])
-def test_cpe_address_must_be_public(address: str) -> None:
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("10.0.0.1", "is not a public IPv4 address"),
+        ("192.168.1.1", "is not a public IPv4 address"),
+        ("100.64.0.1", "is not a public IPv4 address"),
+        ("169.254.1.1", "is not a public IPv4 address"),
+        ("not-an-ip", "is not an IP address"),
+    ],
+)
+def test_cpe_address_must_be_public(address: str, problem: str) -> None:
     message = _problems(ipsec={**IPSEC, "cpeIpAddress": address})
-    assert f"connectivity.ipsec.cpeIpAddress = '{address}'" in message
+    assert f"connectivity.ipsec.cpeIpAddress = '{address}': {problem}. Fix: " in message
 
 
 def test_static_ipsec_next_to_fastconnect_is_rejected() -> None:
@@ -286,8 +301,14 @@ def test_peering_pair_problems(customer: str, oracle: str, expected: list[tuple[
 def test_public_ipv4_problem() -> None:
     assert connectivity_rules.public_ipv4_problem("198.51.100.7") is None  # RFC 5737 example address
     assert connectivity_rules.public_ipv4_problem("52.1.2.3") is None
-    assert connectivity_rules.public_ipv4_problem("172.16.0.1") is not None
-    assert connectivity_rules.public_ipv4_problem("2001:db8::1") is not None
+    for private_or_ipv6 in ("172.16.0.1", "10.0.0.1", "100.64.0.1", "169.254.1.1", "2001:db8::1"):
+        problem = connectivity_rules.public_ipv4_problem(private_or_ipv6)
+        assert problem is not None and problem[0] == "is not a public IPv4 address", private_or_ipv6
+        assert "internet-facing address" in problem[1]
+    assert connectivity_rules.public_ipv4_problem("not-an-ip") == (
+        "is not an IP address",
+        "set the public IPv4 address of the hospital's VPN device, e.g. 203.0.113.10",
+    )
 
 
 # --- the shipped stacks --------------------------------------------------------------------------------------

@@ -224,5 +224,10 @@ def test_no_backends_is_refused() -> None:
 def test_only_an_explicit_public_load_balancer_is_internet_facing_and_dicom_stays_private() -> None:
     public = planned(internet_facing=True)
     assert public.named("edge-lb").inputs["isPrivate"] is False
-    assert all(nlb.inputs["isPrivate"] is True for nlb in public.of_type(NLB))
+    # DICOM is never served by the internet-facing load balancer: it stays on the private NLB.
+    (nlb,) = public.of_type(NLB)
+    assert nlb.inputs["isPrivate"] is True
+    assert [listener.inputs["name"] for listener in public.of_type(LISTENER)] == ["https"]
+    nlb_address = created_state(nlb.type, nlb.name, nlb.inputs, REGION)[1]["ipAddresses"][0]["ipAddress"]
+    assert public.outputs["dicom_host"] == nlb_address != public.outputs["ip_address"]
     assert planned().named("edge-lb").inputs["isPrivate"] is True
