@@ -5,8 +5,10 @@ Pulumi mocks accept any input, so a misspelt nested key in a plain dict (`shape_
 fails only on a real `pulumi up`. This module checks each recorded `oci:` and `kubernetes:` resource (and
 the explicit providers) against the installed SDKs themselves: the resource's `*Args` input class gives the
 camelCase property names and types (from its `pulumi.getter(name=...)` properties, via the SDK's own
-`input_type_types`), and each nested `*Args` class found in those types gives the keys allowed one level
-down. Kubernetes `Literal` types (apiVersion, kind) are compared by value. Nothing is hard-coded.
+`input_type_types`), and each nested `*Args` class found in those types gives the keys allowed below it, at
+every depth (through lists, maps and secrets). Kubernetes `Literal` types (apiVersion, kind) are compared by
+value. Nothing is hard-coded. OCI enum-like strings are plain `str` in the SDK (allowed values live only in
+docstrings), so their values are not checked here.
 """
 
 from __future__ import annotations
