@@ -71,9 +71,11 @@ def ai() -> Recorded:
 
 
 def test_project_and_notebook_live_in_the_ai_compartment(ai: Recorded) -> None:
-    for record_ in ai:
-        if record_.type in AI_TYPES:
-            assert record_.inputs["compartmentId"] == AI_COMPARTMENT, record_.urn
+    workload = [record_ for record_ in ai if record_.type in AI_TYPES]
+    # Without a model deployment: the project, the notebook and its private endpoint, the training job.
+    assert sorted(record_.type for record_ in workload) == sorted([PROJECT, NOTEBOOK, ENDPOINT, JOB])
+    for record_ in workload:
+        assert record_.inputs["compartmentId"] == AI_COMPARTMENT, record_.urn
 
 
 def test_notebook_is_in_the_private_ai_subnet_behind_the_ai_nsg(ai: Recorded) -> None:
@@ -166,6 +168,8 @@ def test_model_deployment_is_off_unless_asked(ai: Recorded) -> None:
 def test_model_deployment_is_private_behind_the_ai_nsg_with_logs() -> None:
     recorded = _ai(modelDeploymentEnabled=True, modelOcid=MODEL, modelDeploymentInstances=2)
     (deployment,) = recorded.of_type(DEPLOYMENT)
+    assert deployment.inputs["compartmentId"] == AI_COMPARTMENT
+    assert recorded.named("ai-model-endpoint").inputs["compartmentId"] == AI_COMPARTMENT
     details = deployment.inputs["modelDeploymentConfigurationDetails"]
     model = details["modelConfigurationDetails"]
     assert model["modelId"] == MODEL

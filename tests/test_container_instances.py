@@ -302,7 +302,9 @@ def test_single_replica_lands_in_the_first_ad_and_fault_domain() -> None:
 
 
 def test_app_subnet_orthanc_nsg_and_no_public_ip(three_replicas: Recorded) -> None:
-    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+    instances = three_replicas.of_type(CONTAINER_INSTANCE)
+    assert len(instances) == 3
+    for instance in instances:
         (vnic,) = instance.inputs["vnics"]
         assert vnic["isPublicIpAssigned"] is False
         assert vnic["subnetId"] == APP_SUBNET
@@ -365,7 +367,9 @@ def test_no_secret_value_in_any_container_definition(three_replicas: Recorded) -
         for s in strings(r.inputs)
         if s.endswith("=")
     )
-    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+    instances = three_replicas.of_type(CONTAINER_INSTANCE)
+    assert len(instances) == 3
+    for instance in instances:
         everything = list(strings(instance.inputs))
         assert not any(ACCESS_KEY_ID in s for s in everything)
         assert not any(
@@ -374,9 +378,12 @@ def test_no_secret_value_in_any_container_definition(three_replicas: Recorded) -
             if re.fullmatch(r"[A-Za-z0-9+/=]{16,}", s)
         )
         assert not any(is_secret(v) for c in instance.inputs["containers"] for v in c.values())
-        for container in instance.inputs["containers"]:
-            for name, value in (container.get("environmentVariables") or {}).items():
-                assert name.endswith("_SECRET_OCID") and OCID.match(value), (name, value)
+        environments = {c["displayName"]: c.get("environmentVariables") or {} for c in instance.inputs["containers"]}
+        # Only the fetcher has an environment: one Vault secret OCID per secret file it writes.
+        assert {name for name, environment in environments.items() if environment} == {"secret-fetcher"}
+        assert len(environments["secret-fetcher"]) == 6
+        for name, value in environments["secret-fetcher"].items():
+            assert name.endswith("_SECRET_OCID") and OCID.match(value), (name, value)
 
 
 def test_fetcher_has_the_resource_principal_and_reads_every_secret_orthanc_needs(three_replicas: Recorded) -> None:
@@ -404,7 +411,9 @@ def test_fetcher_has_the_resource_principal_and_reads_every_secret_orthanc_needs
 def test_bootstrap_container_creates_the_database_before_orthanc_which_connects_as_its_own_role(
     three_replicas: Recorded,
 ) -> None:
-    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+    instances = three_replicas.of_type(CONTAINER_INSTANCE)
+    assert len(instances) == 3
+    for instance in instances:
         assert [c["displayName"] for c in instance.inputs["containers"]] == [
             "secret-fetcher",
             "db-bootstrap",
@@ -450,7 +459,9 @@ def test_orthanc_reads_the_generated_role_password_not_the_administrators(three_
 
 
 def test_health_checks_restart_policy_and_graceful_shutdown(three_replicas: Recorded) -> None:
-    for instance in three_replicas.of_type(CONTAINER_INSTANCE):
+    instances = three_replicas.of_type(CONTAINER_INSTANCE)
+    assert len(instances) == 3
+    for instance in instances:
         checks = containers(instance)["orthanc"]["healthChecks"]
         assert sorted((c["healthCheckType"], c["port"]) for c in checks) == [("TCP", 4242), ("TCP", 8042)]
         assert all(c["failureAction"] == "KILL" and c["failureThreshold"] == 3 for c in checks)

@@ -286,7 +286,8 @@ def test_backup_retention_zero_is_rejected() -> None:
         stack_config(database={"backupRetentionDays": 0})
     (problem,) = error.value.problems
     assert (problem.key, problem.value) == ("database.backupRetentionDays", 0)
-    assert problem.fix
+    assert problem.fix == "use 1 or more"
+    assert stack_config(database={"backupRetentionDays": 1}).database.backup_retention_days == 1
 
 
 # --- the shipped stacks --------------------------------------------------------------------------------------

@@ -51,9 +51,16 @@ def test_prod_adds_the_ai_compartment(prod_plan: Recorded) -> None:
 def test_no_workload_resource_in_the_tenancy_root_or_parent(dev_plan: Recorded, prod_plan: Recorded) -> None:
     for plan in (dev_plan, prod_plan):
         compartment_ids = {r.inputs.get("compartmentId") for r in plan.of_type("oci:Identity/compartment:Compartment")}
-        for record in plan:
-            if record.custom and record.type not in TENANCY_WIDE_TYPES and "compartmentId" in record.inputs:
-                if record.type == "oci:Identity/compartment:Compartment":
-                    continue
-                assert record.inputs["compartmentId"] not in compartment_ids, record.urn
-                assert record.inputs["compartmentId"].startswith("ocid1.compartment.oc1.eu-"), record.urn
+        workload = [
+            record
+            for record in plan
+            if record.custom
+            and record.type not in TENANCY_WIDE_TYPES
+            and record.type != "oci:Identity/compartment:Compartment"
+            and "compartmentId" in record.inputs
+        ]
+        assert {"oci:ObjectStorage/bucket:Bucket", "oci:Psql/dbSystem:DbSystem", "oci:Core/subnet:Subnet",
+                "oci:LoadBalancer/loadBalancer:LoadBalancer"} <= {record.type for record in workload}  # fmt: skip
+        for record in workload:
+            assert record.inputs["compartmentId"] not in compartment_ids, record.urn
+            assert record.inputs["compartmentId"].startswith("ocid1.compartment.oc1.eu-"), record.urn

@@ -175,7 +175,9 @@ def test_connection_budget_must_fit_the_database() -> None:
     small = PostgresEndpoint(host="db", max_connections=20)
     with pytest.raises(OrthancConfigError, match=r"= 20 must stay below the database's max_connections=20"):
         _render(OrthancSettings(replica_count=4, index_connections_count=5), small)
-    assert _render(OrthancSettings(replica_count=3, index_connections_count=5), small).config["Name"]
+    # 3 x 5 = 15 connections stay below 20: the same database accepts the smaller fleet.
+    fits = _render(OrthancSettings(replica_count=3, index_connections_count=5), small)
+    assert _section(fits, "PostgreSQL")["Host"] == "db"
 
 
 def test_user_password_env_var_names() -> None:
@@ -227,6 +229,13 @@ def test_entrypoint_refuses_to_start_without_a_usable_secret(tmp_path: Path, con
 
 def test_entrypoint_lists_every_secret_file() -> None:
     rendered = _render(OrthancSettings(users=("admin", "viewer")))
+    assert [secret.env_var for secret in rendered.secret_files] == [
+        "ORTHANC_DB_PASSWORD",
+        "ORTHANC_S3_ACCESS_KEY",
+        "ORTHANC_S3_SECRET_KEY",
+        "ORTHANC_USER_ADMIN_PASSWORD",
+        "ORTHANC_USER_VIEWER_PASSWORD",
+    ]
     for secret in rendered.secret_files:
         assert f"load_secret {secret.env_var} {secret.path}\n" in rendered.entrypoint
     assert rendered.entrypoint.rstrip().endswith('exec "$@"')
