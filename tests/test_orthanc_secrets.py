@@ -7,7 +7,7 @@ import json
 
 import pulumi
 
-from components.orthanc_secrets import PASSWORD_LENGTH, OrthancSecrets, OrthancSecretsArgs, user_secret_name
+from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs, user_secret_name
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
 from tests.support import Recorded, record
@@ -53,7 +53,7 @@ def test_one_generated_passphrase_per_user_in_the_vault_with_the_master_key() ->
         assert secret.inputs["secretGenerationContext"] == {
             "generationType": "PASSPHRASE",
             "generationTemplate": "SECRETS_DEFAULT_PASSWORD",
-            "passphraseLength": PASSWORD_LENGTH,
+            "passphraseLength": 32,  # far above NIST SP 800-63B's 8-character floor
         }
         assert "secretContent" not in secret.inputs
         assert (secret.inputs["vaultId"], secret.inputs["keyId"], secret.inputs["compartmentId"]) == (

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule, lifecycle_rules, previous_version_days
+from components.bucket_lifecycle import LifecycleRule, lifecycle_rules, previous_version_days
 from components.config import ConfigError, StorageConfig
 from components.storage import (
     S3_OBJECT_PERMISSIONS,
@@ -139,7 +139,7 @@ def test_lifecycle_archives_and_deletes_previous_versions_after_the_safe_period(
     assert recorded_rules(plain) == [
         ("move-to-archive", "ARCHIVE", "objects", 180, "DAYS", True),
         ("delete-previous-versions", "DELETE", "previous-object-versions", 365, "DAYS", True),
-        ("abort-incomplete-uploads", "ABORT", "multipart-uploads", INCOMPLETE_UPLOAD_DAYS, "DAYS", True),
+        ("abort-incomplete-uploads", "ABORT", "multipart-uploads", 7, "DAYS", True),  # a week: the upload failed
     ]
 
 
