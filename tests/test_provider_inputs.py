@@ -3,7 +3,8 @@
 Pulumi mocks accept any input, so a misspelt nested key in a plain dict (`shape_details={...}`,
 `network_details={...}`, `containers=[{...}]`) or a misspelt property name passes every offline test and
 fails only on a real `pulumi up`. This module checks each recorded `oci:` and `kubernetes:` resource (and
-the explicit providers) against the installed SDKs themselves: the resource's `*Args` input class gives the
+the explicit providers) of both shipped stacks, and of config variants of them that take the branches the
+shipped stacks skip (model deployment, network load balancer, static IPSec, ...), against the installed SDKs: the resource's `*Args` input class gives the
 camelCase property names and types (from its `pulumi.getter(name=...)` properties, via the SDK's own
 `input_type_types`), and each nested `*Args` class found in those types gives the keys allowed below it, at
 every depth (through lists, maps and secrets). Kubernetes `Literal` types (apiVersion, kind) are compared by
@@ -16,6 +17,8 @@ from __future__ import annotations
 import collections.abc
 import importlib
 import inspect
+import json
+import runpy
 import typing
 from functools import cache
 from typing import Any
@@ -24,9 +27,10 @@ import pulumi
 import pytest
 from pulumi import _types as pulumi_types
 
+from offline.engine import pulumi_json, read_stack_settings, record_program
 from offline.records import ResourceRecord
 from offline.redact import UNKNOWN, is_secret
-from tests.support import Recorded
+from tests.support import PROJECT_DIR, Recorded
 
 PROVIDER_PACKAGES = {"oci": "pulumi_oci", "kubernetes": "pulumi_kubernetes"}
 
@@ -157,17 +161,94 @@ def provider_records(plan: Recorded) -> list[ResourceRecord]:
     return [record for record in plan if record.custom and not record.type.startswith("dicomstore:")]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_provider_input_is_defined_by_the_sdk(stack: str, request: pytest.FixtureRequest) -> None:
-    plan: Recorded = request.getfixturevalue(f"{stack}_plan")
+# Branches the shipped stacks do not take, each reached by overriding config sections of a shipped stack; the
+# types listed are those only the variant registers (so a variant that stops reaching its branch fails).
+VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
+    "prod-alternatives": (
+        "prod",
+        {
+            "ai": {
+                "modelDeploymentEnabled": True,
+                "modelOcid": "ocid1.datasciencemodel.oc1.eu-frankfurt-1.aaaaaaaaexamplemodel000000000000000000000000000000000000",
+            },
+            "orthanc": {"dicomTls": False},
+            "oke": {
+                "orthancMaxReplicas": 6,
+                "imageVerificationKeyOcid": "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaaexamplekey00000000000000000000000000000000000000000",
+            },
+            "network": {"publicLoadBalancer": True},
+            "storage": {"autoTiering": False},
+            "connectivity": {"fastconnect": {"ipMtu": "MTU_9000", "bfdEnabled": True}},
+        },
+        (
+            "oci:DataScience/modelDeployment:ModelDeployment",
+            "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer",
+            "oci:ContainerEngine/addon:Addon",
+            "oci:Core/internetGateway:InternetGateway",
+            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        ),
+    ),
+    "dev-alternatives": (
+        "dev",
+        {
+            "orthanc": {"dicomTls": False},
+            "connectivity": {"ipsec": {"enabled": True, "routing": "STATIC", "cpeIpAddress": "203.0.113.10"}},
+        },
+        ("oci:Core/ipsec:Ipsec", "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer"),
+    ),
+}
+
+
+def _merged(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{key: _merged(base.get(key), value) for key, value in override.items()}}
+    return override
+
+
+def variant_plan(stack: str, overrides: dict[str, Any]) -> Recorded:
+    """The whole program planned for a shipped stack with some config sections overridden (merged)."""
+    settings = read_stack_settings(PROJECT_DIR, stack)
+    config = dict(settings.config)
+    for section, values in overrides.items():
+        key = f"{settings.project}:{section}"
+        config[key] = pulumi_json(_merged(json.loads(config.get(key, "{}")), values))
+    records, outputs = record_program(
+        lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"),
+        settings.project, stack, config, settings.secret_keys,
+    )  # fmt: skip
+    return Recorded(records, outputs)
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> tuple[Recorded, tuple[str, ...]]:
+    stack, overrides, reached = VARIANTS[request.param]
+    return variant_plan(stack, overrides), reached
+
+
+def assert_sdk_defines_every_input(plan: Recorded) -> None:
     resources = provider_records(plan)
     assert any(record.type.startswith("oci:") for record in resources)
     found = [problem for record in resources for problem in record_problems(record)]
     assert not found, "\n".join(found)
 
 
-def test_the_shipped_stacks_reach_only_providers_this_module_checks(dev_plan: Recorded, prod_plan: Recorded) -> None:
-    types = {record.type for plan in (dev_plan, prod_plan) for record in provider_records(plan)}
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_provider_input_is_defined_by_the_sdk(stack: str, request: pytest.FixtureRequest) -> None:
+    assert_sdk_defines_every_input(request.getfixturevalue(f"{stack}_plan"))
+
+
+def test_every_provider_input_of_the_branches_the_shipped_stacks_skip_is_defined_by_the_sdk(
+    variant: tuple[Recorded, tuple[str, ...]],
+) -> None:
+    plan, reached = variant
+    assert set(reached) <= {record.type for record in plan}
+    assert_sdk_defines_every_input(plan)
+
+
+def test_the_plans_reach_only_providers_this_module_checks(
+    dev_plan: Recorded, prod_plan: Recorded, variant: tuple[Recorded, tuple[str, ...]]
+) -> None:
+    types = {record.type for plan in (dev_plan, prod_plan, variant[0]) for record in provider_records(plan)}
     unchecked = {token for token in types if token.split(":")[0] not in (*PROVIDER_PACKAGES, "pulumi")}
     assert not unchecked, f"no SDK check for {sorted(unchecked)}"
     assert any(token.startswith("kubernetes:") for token in types)
