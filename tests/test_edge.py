@@ -10,6 +10,7 @@ import yaml
 
 from components import edge_workload, iam_statements
 from components.edge import Edge, EdgeArgs, transfer_lifecycle_rules
+from components.storage import bucket_object_policy
 from offline.provider_outputs import created_state
 from tests.support import TENANCY, Recorded, record, stack_config
 
@@ -124,8 +125,18 @@ def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
         f"Allow group id {operators_id} to read buckets in compartment id {DATA_COMPARTMENT} "
         f"where target.bucket.name = '{BUCKET}'",
     ]
+    # The rover service only reads the transfer bucket's objects (to build the sync manifest).
+    rover = [s for s in statements if s.startswith("Allow service rover ")]
+    assert rover == [
+        f"Allow service rover to read object-family in compartment id {DATA_COMPARTMENT} "
+        f"where target.bucket.name = '{BUCKET}'",
+        "Allow service rover to manage objectstorage-namespaces in tenancy",
+    ]
+    # Devices use the transfer bucket's objects exactly as Orthanc's S3 user uses the DICOM bucket's.
     sync = [s for s in statements if s.startswith(f"Allow group id {sync_id} ")]
-    assert len(sync) == 2 and "OBJECT_VERSION_DELETE" not in " ".join(sync)
+    assert sync == bucket_object_policy(sync_id, DATA_COMPARTMENT, BUCKET)
+    assert "OBJECT_VERSION_DELETE" not in " ".join(sync)
+    assert len(statements) == len(operators) + len(rover) + len(sync)
     assert not [s for s in statements if "dynamic-group" in s or "any-user" in s]
 
 

@@ -160,9 +160,17 @@ def test_namespace_enforces_restricted_pod_security() -> None:
 
 
 def test_every_pod_meets_the_restricted_profile() -> None:
-    pods = dict(_pod_specs(_manifests()))
+    manifests = _manifests()
+    pods = dict(_pod_specs(manifests))
     assert set(pods) == {"orthanc", "inference"}
+    # Neither workload talks to the Kubernetes API: no service account token anywhere.
+    accounts = {m["metadata"]["name"]: m for m in manifests.values() if m["kind"] == "ServiceAccount"}
+    assert set(accounts) == set(pods)
     for role, pod in pods.items():
+        assert pod["serviceAccountName"] == role, role
+        # A pod's own setting wins over its service account's.
+        automount = pod.get("automountServiceAccountToken", accounts[role]["automountServiceAccountToken"])
+        assert automount is False, role
         assert pod["securityContext"]["runAsNonRoot"] is True, role
         assert pod["securityContext"]["runAsUser"] != 0, role
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, role
