@@ -125,7 +125,8 @@ def test_job_logs_go_to_an_explicit_log_in_the_ai_log_group(ai: Recorded) -> Non
     assert logging["logGroupId"] == _id(ai, "ai-logs")
     assert logging["logId"] == _id(ai, "ai-job-runs-log")
     assert ai.named("ai-logs").inputs["compartmentId"] == AI_COMPARTMENT
-    assert ai.named("ai-job-runs-log").inputs["retentionDuration"] == 90
+    log = ai.named("ai-job-runs-log").inputs
+    assert (log["logType"], log["isEnabled"], log["retentionDuration"]) == ("CUSTOM", True, 90)
 
 
 def test_dynamic_groups_match_one_data_science_type_in_the_ai_compartment(ai: Recorded) -> None:
@@ -184,6 +185,9 @@ def test_model_deployment_is_private_behind_the_ai_nsg_with_logs() -> None:
     logs = deployment.inputs["categoryLogDetails"]
     assert logs["access"]["logId"] == _id(recorded, "ai-deployment-access-log")
     assert logs["predict"]["logId"] == _id(recorded, "ai-deployment-predict-log")
+    for role in ("access", "predict"):
+        log = recorded.named(f"ai-deployment-{role}-log").inputs
+        assert (log["isEnabled"], log["logGroupId"]) == (True, _id(recorded, "ai-logs")), role
 
 
 def test_model_deployment_without_a_model_is_a_config_error() -> None:

@@ -165,6 +165,10 @@ def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_onl
     assert pool.inputs["nodePoolCyclingDetails"] == {
         "isNodeCyclingEnabled": True, "maximumSurge": "1", "maximumUnavailable": "0"
     }  # fmt: skip
+    # A node leaving the pool drains within the disruption budget; it is never force-deleted with pods on it.
+    assert pool.inputs["nodeEvictionNodePoolSettings"] == {
+        "evictionGraceDuration": "PT30M", "isForceDeleteAfterGraceDuration": False
+    }  # fmt: skip
 
 
 def test_no_gpu_pool_unless_enabled(cpu_only: Recorded) -> None:

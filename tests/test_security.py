@@ -369,6 +369,7 @@ def test_cloud_guard_problems_reach_the_subscribed_addresses(recorded: Recorded)
     assert subscription.inputs["topicId"] == resource_id(topic)
     (rule,) = recorded.of_type("oci:Events/rule:Rule")
     assert rule.inputs["compartmentId"] == PARENT
+    assert rule.inputs["isEnabled"] is True  # a disabled rule would drop every problem silently
     assert "com.oraclecloud.cloudguard.problemdetected" in json.loads(rule.inputs["condition"])["eventType"]
     assert rule.inputs["actions"]["action"] == [{"actionType": "ONS", "isEnabled": True, "topicId": resource_id(topic)}]
     grant = recorded.named("sec-security-events-policy")
