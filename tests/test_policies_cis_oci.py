@@ -175,7 +175,12 @@ def rotating_key(name: str, days: int | None, enabled: bool = True) -> ResourceR
 
 
 def test_keys_without_yearly_rotation_are_flagged() -> None:
-    keys = [rotating_key("no-rotation", None, enabled=False), rotating_key("slow", 400), rotating_key("ok", 90)]
+    keys = [
+        rotating_key("no-rotation", None, enabled=False),
+        rotating_key("slow", 400),
+        rotating_key("ok", 90),
+        rotating_key("yearly", 365),  # the CIS limit itself passes
+    ]
     results = run_policy(cis_oci.cis_4_16_key_rotation, keys)
     assert [r.urn.rsplit("::", 1)[1] for r in results] == ["no-rotation", "slow"]
     assert_flags(results[1:], "slow", "rotates every 400 days", "rotation_interval_in_days<=365")
