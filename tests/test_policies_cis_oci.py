@@ -49,8 +49,14 @@ def nsg_rule(source: str, port: int, protocol: str = "6", direction: str = "INGR
         ({"protocol": "6", "source": "0.0.0.0/0"}, 3389, True),  # no tcpOptions: every port
         ({"protocol": "1", "source": "0.0.0.0/0"}, 22, False),  # ICMP has no ports
         ({"protocol": "17", "source": "0.0.0.0/0", "udpOptions": {"min": 3389, "max": 3389}}, 3389, True),
+        # Only a source port range: every destination port is open.
+        ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"sourcePortRange": {"min": 1024, "max": 65535}}},
+         22, True),
+        # Ports as strings (as a stack export may hold them) are read as numbers.
+        ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": "22", "max": "22"}}, 22, True),
+        ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": "23", "max": "1024"}}, 22, False),
     ],
-)
+)  # fmt: skip
 def test_security_list_rule_predicate(rule: dict[str, object], port: int, opens: bool) -> None:
     assert security_list_rule_opens_port_to_world(rule, port) is opens
 
@@ -64,6 +70,8 @@ def test_security_list_rule_predicate(rule: dict[str, object], port: int, opens:
         (nsg_rule("0.0.0.0/0", 22, direction="EGRESS"), False),
         (nsg_rule("0.0.0.0/0", 443), False),
         ({**nsg_rule("0.0.0.0/0", 22), "sourceType": "NETWORK_SECURITY_GROUP"}, False),
+        # TCP options with only a source port range: every destination port is open.
+        ({**nsg_rule("0.0.0.0/0", 443), "tcpOptions": {"sourcePortRange": {"min": 1024, "max": 65535}}}, True),
     ],
 )
 def test_nsg_rule_predicate(rule: dict[str, object], opens: bool) -> None:
