@@ -55,6 +55,10 @@ def nsg_rule(source: str, port: int, protocol: str = "6", direction: str = "INGR
         # Ports as strings (as a stack export may hold them) are read as numbers.
         ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": "22", "max": "22"}}, 22, True),
         ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": "23", "max": "1024"}}, 22, False),
+        ({"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": 1024}}, 22, False),  # from 1024 up
+        # A service CIDR label is the Oracle Services Network, never "anywhere".
+        ({"protocol": "all", "source": "all-fra-services-in-oracle-services-network",
+          "sourceType": "SERVICE_CIDR_BLOCK"}, 22, False),
     ],
 )  # fmt: skip
 def test_security_list_rule_predicate(rule: dict[str, object], port: int, opens: bool) -> None:
@@ -72,6 +76,9 @@ def test_security_list_rule_predicate(rule: dict[str, object], port: int, opens:
         ({**nsg_rule("0.0.0.0/0", 22), "sourceType": "NETWORK_SECURITY_GROUP"}, False),
         # TCP options with only a source port range: every destination port is open.
         ({**nsg_rule("0.0.0.0/0", 443), "tcpOptions": {"sourcePortRange": {"min": 1024, "max": 65535}}}, True),
+        # A source unknown during preview, or none at all, is not "anywhere".
+        (nsg_rule(UNKNOWN_STRING_VALUE, 22), False),
+        ({key: value for key, value in nsg_rule("0.0.0.0/0", 22).items() if key != "source"}, False),
     ],
 )
 def test_nsg_rule_predicate(rule: dict[str, object], opens: bool) -> None:
@@ -105,7 +112,9 @@ def test_security_lists_without_admin_ports_from_anywhere_pass() -> None:
 def test_nsg_rule_with_rdp_from_anywhere_is_flagged_and_peer_nsg_rule_passes() -> None:
     bad = record(NSG_RULE, "rdp-anywhere", nsg_rule("0.0.0.0/0", 3389, protocol="17"))
     good = record(NSG_RULE, "ssh-from-bastion", {**nsg_rule("ocid1.nsg", 22), "sourceType": "NETWORK_SECURITY_GROUP"})
-    results = run_policy(cis_oci.cis_2_3_2_4_nsgs_no_admin_ports, [bad, good])
+    # A security list is the other policy's business (CIS 2.1/2.2): no duplicate finding here.
+    open_list = record(SECURITY_LIST, "public-ssh", {"ingressSecurityRules": [tcp_rule("0.0.0.0/0", 22, 22)]})
+    results = run_policy(cis_oci.cis_2_3_2_4_nsgs_no_admin_ports, [bad, good, open_list])
     assert [r.urn for r in results] == [bad.urn]
     assert_flags(results, "rdp-anywhere", "port 3389", "Bastion")
 

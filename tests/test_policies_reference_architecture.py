@@ -81,9 +81,10 @@ def test_nsgs_on_every_vnic(resource_type: str, bare: dict[str, Any], with_nsgs:
     ],
 )  # fmt: skip
 def test_ai_workloads_need_the_ai_subnet(resource_type: str, default: dict[str, Any], private: dict[str, Any]) -> None:
+    not_ai = record("oci:ContainerEngine/containerInstance:ContainerInstance", "orthanc", {"vnics": [{}]})
     results = run_policy(
         refarch.refarch_ai_custom_networking,
-        [record(resource_type, "default-net", default), record(resource_type, "ok", private)],
+        [record(resource_type, "default-net", default), record(resource_type, "ok", private), not_ai],
     )
     assert len(results) == 1 and results[0].enforcement == "mandatory"
     assert_flags(results, "default-net", "AI subnet")
@@ -100,9 +101,11 @@ def test_ai_workloads_need_the_ai_subnet(resource_type: str, default: dict[str, 
         ("ORTHANC_DB_PASSWORD_FILE", "/run/secrets/db", False),
         ("ORTHANC_DB_PASSWORD", "${ORTHANC_DB_PASSWORD}", False),
         ("ORTHANC_DB_HOST", "10.0.0.5", False),
+        ("ORTHANC_DB_PASSWORD", "", False),  # empty: nothing leaked
+        ("ORTHANC_DB_PASSWORD", None, False),  # not a literal (e.g. valueFrom)
     ],
 )
-def test_plaintext_secret_predicate(name: str, value: str, plaintext: bool) -> None:
+def test_plaintext_secret_predicate(name: str, value: str | None, plaintext: bool) -> None:
     assert refarch.is_plaintext_secret(name, value) is plaintext
 
 
