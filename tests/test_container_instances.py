@@ -23,12 +23,11 @@ from components.container_instances import (
 from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
 from components.orthanc_config import (
     ObjectStorageEndpoint,
-    OrthancConfigError,
     PostgresEndpoint,
     render_orthanc_config,
     user_password_env_var,
 )
-from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
+from components.orthanc_runtime import OrthancDataTier, orthanc_settings
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.placement import placement
 from components.secret_fetch import (
@@ -489,39 +488,46 @@ def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Re
     assert OCID.match(outputs["dicom_host"]) is None and outputs["dicom_host"].count(".") == 3
 
 
-def test_users_without_password_secrets_are_refused() -> None:
-    config = orthanc_section(users=["admin", "radiologist"])
-    data = OrthancDataTier(
-        namespace="ns", bucket_name="b", s3_access_key_secret_id=ocid("vaultsecret", "a"),
-        s3_secret_key_secret_id=S3_SECRET_KEY_SECRET, db_host=DB_HOST, db_port=5432, database_name="orthanc",
-        db_username="orthanc", db_password_secret_id=ocid("vaultsecret", "db"), db_admin_username="orthanc_admin",
-        db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET, db_bootstrap_image=BOOTSTRAP_IMAGE,
-        user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
-    )  # fmt: skip
-    args = ContainerInstancesArgs(
+def _direct_args(config: OrthancConfig, **data: Any) -> ContainerInstancesArgs:
+    """Arguments with literal secret OCIDs (no OrthancSecrets block), for the refusals below."""
+    tier = OrthancDataTier(**{
+        "namespace": "ns", "bucket_name": "b", "s3_access_key_secret_id": ocid("vaultsecret", "a"),
+        "s3_secret_key_secret_id": S3_SECRET_KEY_SECRET, "db_host": DB_HOST, "db_port": 5432,
+        "database_name": "orthanc", "db_username": "orthanc", "db_password_secret_id": ocid("vaultsecret", "db"),
+        "db_admin_username": "orthanc_admin", "db_admin_password_secret_id": DB_ADMIN_PASSWORD_SECRET,
+        "db_bootstrap_image": BOOTSTRAP_IMAGE, "user_password_secret_ids": {"admin": ocid("vaultsecret", "admin")},
+        **data,
+    })  # fmt: skip
+    return ContainerInstancesArgs(
         config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
-        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), data=data,
+        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), data=tier,
     )  # fmt: skip
+
+
+def test_users_without_password_secrets_are_refused() -> None:
+    args = _direct_args(orthanc_section(users=["admin", "radiologist"]))
     with pytest.raises(Exception, match=r"users and their password secrets differ: \['radiologist'\]"):
         record(lambda: ContainerInstances("orthanc", args))
 
 
-def test_database_too_small_for_the_replicas_fails_the_rendering() -> None:
-    tier = OrthancDataTier(
-        namespace="ns", bucket_name="b", s3_access_key_secret_id="a", s3_secret_key_secret_id="s", db_host=DB_HOST,
-        db_port=5432, database_name="orthanc", db_username="orthanc", db_password_secret_id="p",
-        db_admin_username="orthanc_admin", db_admin_password_secret_id="ap", db_bootstrap_image=BOOTSTRAP_IMAGE,
-        user_password_secret_ids={"admin": "u"}, db_max_connections=10,
-    )  # fmt: skip
-    resolved = ResolvedDataTier(
-        host=DB_HOST, port=5432, database="orthanc", username="orthanc", admin_username="orthanc_admin",
-        bootstrap_image=BOOTSTRAP_IMAGE, max_connections=10, namespace="ns", bucket="b",
-        secret_ids={k: str(v) for k, v in tier.secret_ids_by_variable().items()},
-    )  # fmt: skip
-    assert set(resolved.secret_ids) == {"ORTHANC_DB_PASSWORD", "DB_ADMIN_PASSWORD", "ORTHANC_S3_ACCESS_KEY",
-                                        "ORTHANC_S3_SECRET_KEY", "ORTHANC_USER_ADMIN_PASSWORD"}  # fmt: skip
-    with pytest.raises(OrthancConfigError, match="max_connections=10"):
-        resolved.render(orthanc_settings(orthanc_section(replicas=3), 0), REGION)
+def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:
+    assert set(_direct_args(orthanc_section()).data.secret_ids_by_variable()) == {
+        "ORTHANC_DB_PASSWORD", "DB_ADMIN_PASSWORD", "ORTHANC_S3_ACCESS_KEY", "ORTHANC_S3_SECRET_KEY",
+        "ORTHANC_USER_ADMIN_PASSWORD",
+    }  # fmt: skip
+
+
+def test_database_too_small_for_the_replicas_fails_the_component() -> None:
+    # 3 replicas x 5 index connections do not stay below the database's max_connections=10: the component
+    # refuses to render rather than deploy a fleet whose connections the database would reject.
+    args = _direct_args(orthanc_section(replicas=3), db_max_connections=10)
+    with pytest.raises(Exception, match=r"= 15 must stay below the database's max_connections=10"):
+        record(lambda: ContainerInstances("orthanc", args))
+    # Big enough: the same fleet renders.
+    fits = record(
+        lambda: ContainerInstances("orthanc", _direct_args(orthanc_section(replicas=3), db_max_connections=16))
+    )
+    assert len(fits.of_type(CONTAINER_INSTANCE)) == 3
 
 
 # --- the shipped dev stack -----------------------------------------------------------------------------------

@@ -164,6 +164,8 @@ def test_rendering_is_deterministic_and_canonical() -> None:
         (lambda: ObjectStorageEndpoint(namespace="ns", region="frankfurt", bucket="b"), r"region='frankfurt'"),
         (lambda: ObjectStorageEndpoint(namespace="NS!", region="eu-frankfurt-1", bucket="b"), r"namespace"),
         (lambda: PostgresEndpoint(host=""), r"host=''"),
+        (lambda: PostgresEndpoint(host="db", database=""), r"database='', username='orthanc': both are required"),
+        (lambda: PostgresEndpoint(host="db", username=""), r"database='orthanc', username='': both are required"),
     ],
 )
 def test_invalid_inputs_are_rejected_with_the_value(settings: Callable[[], object], message: str) -> None:
