@@ -119,9 +119,12 @@ def test_every_replica_connection_uses_tls_and_the_configured_pool(
     assert all(ssl for (ssl,) in sessions)
 
 
-def test_no_sqlite_index_on_disk(primary: OrthancServer, stow_responses: object) -> None:
+def test_no_sqlite_index_on_disk(
+    primary: OrthancServer, stow_responses: object, studies: list[list[pydicom.Dataset]]
+) -> None:
     storage = Path(str(primary.rendered.config["StorageDirectory"]))
-    assert any(storage.rglob("*"))  # the DICOM files are there ...
+    stored_files = [path for path in storage.rglob("*") if path.is_file()]
+    assert len(stored_files) >= sum(len(study) for study in studies)  # every uploaded instance is a file ...
     assert not (storage / "index").exists()  # ... but not Orthanc's default SQLite index
     assert not (primary.work_dir / "index").exists()
 
