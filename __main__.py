@@ -20,6 +20,8 @@ pulumi.export("s3_endpoint", store.storage.s3_endpoint)
 pulumi.export("dicom_bucket", store.storage.bucket_name)
 pulumi.export("database_host", store.database.host)
 pulumi.export("database_port", store.database.port)
+# Cloud Guard targets the stack cannot give its recipes (security zone target, adopted root target): README.
+pulumi.export("cloud_guard_recipe_attachments", store.security.recipe_attachments)
 runtime = store.container_instances or store.kubernetes_workloads
 if runtime is not None:
     pulumi.export("dicomweb_url", runtime.dicomweb_url)

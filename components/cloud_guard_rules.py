@@ -11,8 +11,13 @@ working; only the rules below are overridden. The choices follow what this stack
 * responder: a public bucket is made private again automatically (AUTOACTION on the target).
 
 Managed lists are attached to the rules that declare they accept that list type (`managedListTypes` of the
-Oracle rule, as returned by the recipe invoke), through the rule's MULTILIST configuration, so the trusted
+Oracle rule, as returned by the recipe invoke), through the rule's `multiList` configuration, so the trusted
 networks and users exempt known-good activity from alerts without hard-coding which rules take lists.
+
+The security zone recipe is Oracle's Maximum Security Recipe's own policy set (read from the Oracle-managed
+recipe, not "every Oracle policy": policies Oracle adds later are not in it, e.g. the 2023 ones, see
+https://docs.oracle.com/iaas/releasenotes/changes/b555927f-85e5-4ec1-bf7f-bf26ba7ba908), minus the policies in
+`EXCLUDED_ZONE_POLICIES`, each with its reason.
 """
 
 from __future__ import annotations
@@ -63,7 +68,10 @@ AUTO_REMEDIATION_RULE = "MAKE_BUCKET_PRIVATE"
 RESPONDER_RULES_ENABLED: Sequence[str] = (AUTO_REMEDIATION_RULE,)
 AUTO_ACTION = "AUTOACTION"  # run without waiting for an operator (the default mode is USERACTION)
 
-MULTILIST = "MULTILIST"  # data type of a rule configuration that takes a list of values (or managed lists)
+# Data type of a rule configuration that takes a list of values or managed lists, spelt as the API returns it
+# (terraform-provider-oci internal/integrationtest/cloud_guard_detector_recipe_test.go checks
+# `configurations.0.data_type = "multiList"` on a real recipe).
+MULTI_LIST = "multiList"
 
 
 ConfigValue = tuple[str, str, str]
@@ -132,11 +140,11 @@ def _configurations(rule: SourceRule, lists: Sequence[ManagedListRef]) -> tuple[
         ConfigurationOverride(
             config_key=configuration.config_key,
             name=configuration.name,
-            data_type=MULTILIST,
+            data_type=MULTI_LIST,
             values=configuration.values + tuple(("MANAGED", ref.list_type, ref.list_id) for ref in accepted),
         )
         for configuration in rule.configurations
-        if configuration.data_type == MULTILIST
+        if configuration.data_type == MULTI_LIST
     )
 
 
@@ -179,16 +187,50 @@ def responder_rules_to_enable(available_rule_ids: Iterable[str]) -> list[str]:
     return list(RESPONDER_RULES_ENABLED)
 
 
+EXCLUDED_ZONE_POLICIES: Mapping[str, str] = {
+    "deny db_instance_subnet_not_in_security_zone": (
+        "a database in the zone must use a subnet that is in a security zone too; the PostgreSQL DB system lives "
+        "in the data compartment (the zone) but its subnet lives in the network compartment with the rest of the "
+        "VCN, whose route tables, NSGs and gateways the zone's network policies would otherwise constrain. The "
+        "database subnet is private and reachable only from the app tier's NSG"
+    ),
+}
+"""Maximum Security Recipe policies the stack's zone recipe leaves out (by the policy's `friendlyName`), with the
+reason. Source of the policy: OCI Security Zone Policies, "Restrict Resource Association"
+(https://docs.oracle.com/iaas/security-zone/using/security-zone-policies.htm)."""
+
+
 @dataclass(frozen=True)
 class SecurityZonePolicy:
+    """An Oracle security zone policy: its OCID and its short name (`friendlyName`, e.g. `deny public_buckets`)."""
+
     policy_id: str
+    friendly_name: str
+
+
+@dataclass(frozen=True)
+class SecurityZoneRecipe:
+    """A security zone recipe as the recipes invoke lists it."""
+
+    recipe_id: str
     owner: str
     state: str
+    policy_ids: tuple[str, ...]
 
 
-def maximum_security_policy_ids(policies: Iterable[SecurityZonePolicy]) -> list[str]:
-    """Oracle's maximum-security recipe: every active Oracle-managed security zone policy."""
-    ids = sorted(p.policy_id for p in policies if p.owner == "ORACLE" and p.state == "ACTIVE")
-    if not ids:
-        raise ValueError("the security policies invoke returned no active Oracle-managed policy")
-    return ids
+def zone_recipe_policy_ids(recipes: Iterable[SecurityZoneRecipe], policies: Iterable[SecurityZonePolicy]) -> list[str]:
+    """The Oracle-managed Maximum Security Recipe's policies without `EXCLUDED_ZONE_POLICIES`.
+
+    ValueError unless the tenancy holds exactly one active Oracle-managed recipe (the docs: "Your tenancy has a
+    predefined recipe named Maximum Security Recipe ... Oracle manages this recipe"), or when an excluded policy
+    is unknown (renamed by Oracle: the exclusion would silently stop working).
+    """
+    oracle = [recipe for recipe in recipes if recipe.owner == "ORACLE" and recipe.state == "ACTIVE"]
+    if len(oracle) != 1:
+        raise ValueError(f"expected exactly one active Oracle-managed security zone recipe, found {len(oracle)}")
+    by_name = {policy.friendly_name: policy.policy_id for policy in policies}
+    unknown = sorted(set(EXCLUDED_ZONE_POLICIES) - set(by_name))
+    if unknown:
+        raise ValueError(f"no security zone policy named {unknown}; update EXCLUDED_ZONE_POLICIES")
+    excluded = {by_name[name] for name in EXCLUDED_ZONE_POLICIES}
+    return sorted(set(oracle[0].policy_ids) - excluded)

@@ -218,6 +218,11 @@ class SecurityConfig(Section):
     """Enable Cloud Guard at tenancy level with cloned detector/responder recipes."""
     cloud_guard_reporting_region: Region | None = None
     """Cloud Guard reporting region (required when Cloud Guard is enabled; usually the home region)."""
+    cloud_guard_target_ocid: Annotated[str, AfterValidator(ocid_of("cloudguardtarget"))] | None = None
+    """The tenancy's existing Cloud Guard target on the root compartment, when Cloud Guard already runs there (a
+    compartment belongs to one target only). Set: the stack leaves that target alone and puts its cloned recipes
+    on a target of its own for the parent compartment (or lists them to attach by hand when the parent is the
+    root). Unset: the stack creates the root target."""
     notification_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
         default_factory=list
     )
@@ -693,6 +698,14 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
             ConfigProblem(
                 "security.cloudGuardReportingRegion", None, "is required when Cloud Guard is enabled",
                 "set it to the tenancy's home region, e.g. eu-frankfurt-1",
+            )
+        )  # fmt: skip
+    if security.cloud_guard_target_ocid is not None and not security.cloud_guard_enabled:
+        problems.append(
+            ConfigProblem(
+                "security.cloudGuardTargetOcid", security.cloud_guard_target_ocid,
+                "names a Cloud Guard target while security.cloudGuardEnabled is false",
+                "remove cloudGuardTargetOcid, or set cloudGuardEnabled: true",
             )
         )  # fmt: skip
     if storage.archive_after_days <= storage.infrequent_access_after_days:

@@ -13,14 +13,23 @@ Design choices:
   in the tenancy root besides IAM policies (and the tenancy-wide audit setting, which OCI keeps there).
   Recipes are clones of Oracle's (found by invoke, so Oracle's rule updates keep flowing) with the
   customisations of `components/cloud_guard_rules.py`; they and the managed lists live in the data
-  compartment with the vault.
+  compartment with the vault. A compartment belongs to one target only: in a tenancy that already runs Cloud
+  Guard (`security.cloudGuardTargetOcid`), the stack leaves the root target alone and targets its own parent
+  compartment instead ("create a new OCI target from a compartment hierarchy in an existing target",
+  https://docs.oracle.com/iaas/cloud-guard/using/targets.htm).
+* Targets the stack cannot own get the clones by hand, listed in `recipe_attachments`: creating a security zone
+  "deletes any existing Cloud Guard target for the compartment", "creates a security zone target" and "adds the
+  default Oracle-managed detector recipe" (https://docs.oracle.com/iaas/security-zone/using/create-security-zone.htm),
+  and pulumi-oci 5.5 has no resource that attaches a recipe to a target it did not create (the API's
+  CreateTargetDetectorRecipe / CreateTargetResponderRecipe, `oci cloud-guard target-detector-recipe create`).
 * Cloud Guard is administered in its reporting region and emits its events there: when that is not the
   deployment region, the Cloud Guard resources, the security topic and the Events rule use an explicit
   provider for the reporting region (credentials as the default provider's; only the region differs).
 * Problems reach people through an Events rule in the parent compartment (it sees every compartment of the
   stack) that publishes to a Notifications topic with e-mail subscriptions.
-* The data compartment is a security zone whose recipe holds every active Oracle-managed security zone
-  policy (the maximum-security recipe), read from the policies invoke.
+* The data compartment is a security zone whose recipe holds the policies of Oracle's Maximum Security Recipe
+  (read from that Oracle-managed recipe) except the one a DB system with its subnet outside the zone breaks
+  (`EXCLUDED_ZONE_POLICIES`, with its reason).
 * Administrative access only through the OCI Bastion service in the bastion subnet, from the configured
   admin networks; with no admin network configured there is no bastion at all.
 """
@@ -44,12 +53,13 @@ from components.cloud_guard_rules import (
     OracleRecipe,
     RuleOverride,
     SecurityZonePolicy,
+    SecurityZoneRecipe,
     SourceConfiguration,
     SourceRecipe,
     SourceRule,
     detector_rule_overrides,
-    maximum_security_policy_ids,
     responder_rules_to_enable,
+    zone_recipe_policy_ids,
 )
 from components.config import SecurityConfig
 from components.kms import hsm_master_key
@@ -171,6 +181,30 @@ def _detector_rules(
     return [_rule_args(override) for override in detector_rule_overrides(recipe, source.rules, lists)]
 
 
+def _zone_recipes(result: Any) -> list[SecurityZoneRecipe]:
+    return [
+        SecurityZoneRecipe(str(item.id), item.owner, item.state, tuple(item.security_policies or ()))
+        for collection in result.security_recipe_collections or ()
+        for item in collection.items
+    ]
+
+
+def _zone_policies(result: Any) -> list[SecurityZonePolicy]:
+    return [
+        SecurityZonePolicy(str(item.id), item.friendly_name)
+        for collection in result.security_policy_collections or ()
+        for item in collection.items
+    ]
+
+
+@dataclass(frozen=True)
+class CloudGuardRecipes:
+    """The stack's cloned recipes, to attach to every target covering its compartments."""
+
+    detectors: list[oci.cloudguard.DetectorRecipe]
+    responder: oci.cloudguard.ResponderRecipe
+
+
 def bastion_name(name_prefix: str) -> str:
     """Bastion names allow letters and digits only."""
     return re.sub(r"[^A-Za-z0-9]", "", f"{name_prefix}bastion")
@@ -186,6 +220,8 @@ class Security(pulumi.ComponentResource):
     notification_topic_id: pulumi.Output[str]
     security_zone_id: pulumi.Output[str] | None
     cloud_guard_target_id: pulumi.Output[str] | None
+    recipe_attachments: pulumi.Output[list[dict[str, Any]]]
+    """Targets the stack cannot attach its recipes to, with the recipes an operator attaches (README)."""
     bastion_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -265,8 +301,11 @@ class Security(pulumi.ComponentResource):
         )
         self.notification_topic_id = self._notifications()
         configuration = self._cloud_guard_configuration()
-        self.cloud_guard_target_id = self._cloud_guard_target(configuration) if configuration else None
-        self.security_zone_id = self._security_zone(configuration) if config.security_zone_enabled else None
+        recipes = self._cloud_guard_recipes(configuration) if configuration else None
+        self.cloud_guard_target_id = self._cloud_guard_target(recipes) if recipes else None
+        zone = self._security_zone(configuration) if config.security_zone_enabled else None
+        self.security_zone_id = zone.id if zone else None
+        self.recipe_attachments = self._recipe_attachments(recipes, zone)
         self.bastion_id = (
             oci.bastion.Bastion(
                 f"{name}-bastion",
@@ -290,6 +329,7 @@ class Security(pulumi.ComponentResource):
                 "notification_topic_id": self.notification_topic_id,
                 "security_zone_id": self.security_zone_id,
                 "cloud_guard_target_id": self.cloud_guard_target_id,
+                "recipe_attachments": self.recipe_attachments,
                 "bastion_id": self.bastion_id,
             }
         )
@@ -414,10 +454,9 @@ class Security(pulumi.ComponentResource):
             opts=self._in_reporting_region(),
         )
 
-    def _cloud_guard_target(self, configuration: oci.cloudguard.CloudGuardConfiguration) -> pulumi.Output[str]:
-        """Cloned recipes with the managed lists, and the target on the root compartment that uses them."""
+    def _cloud_guard_recipes(self, configuration: oci.cloudguard.CloudGuardConfiguration) -> CloudGuardRecipes:
+        """Cloned detector recipes with the managed lists, the cloned responder recipe and its IAM grant."""
         name, args = self._name, self._args
-        child = self._in_reporting_region()
         # Oracle's recipes appear once Cloud Guard is enabled.
         invoke_opts = pulumi.InvokeOutputOptions(depends_on=[configuration], provider=self._reporting_region)
         lists = self._managed_lists()
@@ -447,7 +486,7 @@ class Security(pulumi.ComponentResource):
                     for rule_id in responder_rules_to_enable(rule.rule_id for rule in item.rules)
                 ]
             ),
-            opts=child,
+            opts=self._in_reporting_region(),
         )
         self._policy(
             "cloud-guard-responder",
@@ -455,20 +494,41 @@ class Security(pulumi.ComponentResource):
             args.tenancy_id,
             iam_statements.responder_statements(),
         )
+        return CloudGuardRecipes(detectors, responder)
+
+    def _adopted_root_target(self) -> str | None:
+        """The tenancy's existing root target when the stack's parent is the root itself: no second target fits
+        there, so the clones go to that target by hand."""
+        adopted = self._args.config.cloud_guard_target_ocid
+        return adopted if adopted is not None and self._args.parent_compartment_id == self._args.tenancy_id else None
+
+    def _cloud_guard_target(self, recipes: CloudGuardRecipes) -> pulumi.Output[str]:
+        """The target that carries the clones: the root compartment, or the stack's parent compartment when the
+        tenancy already has its root target (adopted, never modified)."""
+        args = self._args
+        adopted = args.config.cloud_guard_target_ocid
+        if adopted is not None and self._adopted_root_target() is not None:
+            return pulumi.Output.from_input(adopted)
+        scope, role, what = (
+            (args.tenancy_id, "tenancy", "the whole tenancy")
+            if adopted is None
+            else (args.parent_compartment_id, "stack", "the stack's compartments (the root target is the tenancy's)")
+        )
         return oci.cloudguard.Target(
-            f"{name}-cloud-guard-target",
-            compartment_id=args.tenancy_id,
-            display_name=f"{args.name_prefix}-tenancy",
-            description="DICOM store: Cloud Guard on the whole tenancy with the cloned recipes",
-            target_resource_id=args.tenancy_id,
+            f"{self._name}-cloud-guard-target",
+            compartment_id=scope,
+            display_name=f"{args.name_prefix}-{role}",
+            description=f"DICOM store: Cloud Guard on {what} with the cloned recipes",
+            target_resource_id=scope,
             target_resource_type="COMPARTMENT",
             state="ACTIVE",
             target_detector_recipes=[
-                oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector.id) for detector in detectors
+                oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector.id)
+                for detector in recipes.detectors
             ],
             target_responder_recipes=[
                 oci.cloudguard.TargetTargetResponderRecipeArgs(
-                    responder_recipe_id=responder.id,
+                    responder_recipe_id=recipes.responder.id,
                     responder_rules=[
                         oci.cloudguard.TargetTargetResponderRecipeResponderRuleArgs(
                             responder_rule_id=AUTO_REMEDIATION_RULE,
@@ -479,30 +539,63 @@ class Security(pulumi.ComponentResource):
                     ],
                 )
             ],
-            opts=child,
+            opts=self._in_reporting_region(),
         ).id
 
-    def _security_zone(self, configuration: oci.cloudguard.CloudGuardConfiguration | None) -> pulumi.Output[str]:
-        """The data compartment as a security zone with the maximum-security recipe."""
+    def _recipe_attachments(
+        self, recipes: CloudGuardRecipes | None, zone: oci.cloudguard.SecurityZone | None
+    ) -> pulumi.Output[list[dict[str, Any]]]:
+        """Targets covering the stack's compartments that pulumi-oci 5.5 cannot give the clones, with the recipe
+        OCIDs to attach there (README, "Cloud Guard targets")."""
+        if recipes is None:
+            return pulumi.Output.from_input([])
+        pending: list[tuple[pulumi.Input[str], str]] = []
+        adopted = self._adopted_root_target()
+        if adopted is not None:
+            pending.append((adopted, "the tenancy's root target (security.cloudGuardTargetOcid)"))
+        if zone is not None:
+            pending.append(
+                (zone.security_zone_target_id, "the data compartment's security zone target (Oracle's default recipes)")
+            )
+        return pulumi.Output.all(
+            [pulumi.Output.from_input(target) for target, _ in pending],
+            [detector.id for detector in recipes.detectors],
+            recipes.responder.id,
+        ).apply(
+            lambda v: [
+                {
+                    "target": what,
+                    "targetId": target_id,
+                    "detectorRecipeIds": list(v[1]),
+                    "responderRecipeId": v[2],
+                    "autoActionResponderRules": [AUTO_REMEDIATION_RULE],
+                }
+                for target_id, (_, what) in zip(v[0], pending, strict=True)
+            ]
+        )
+
+    def _security_zone(
+        self, configuration: oci.cloudguard.CloudGuardConfiguration | None
+    ) -> oci.cloudguard.SecurityZone:
+        """The data compartment as a security zone with the Maximum Security Recipe's policies (bar exclusions)."""
         name, args = self._name, self._args
         # Security zones are a Cloud Guard feature: wait for Cloud Guard when this stack enables it.
         after_cloud_guard = [configuration] if configuration else []
-        policies = oci.cloudguard.get_security_policies_output(
-            compartment_id=args.tenancy_id,
-            opts=pulumi.InvokeOutputOptions(depends_on=after_cloud_guard, provider=self._reporting_region),
-        ).apply(
-            lambda result: maximum_security_policy_ids(
-                SecurityZonePolicy(item.id, item.owner, item.state)
-                for collection in result.security_policy_collections
-                for item in collection.items
-            )
+        invoke_opts = pulumi.InvokeOutputOptions(depends_on=after_cloud_guard, provider=self._reporting_region)
+        oracle_recipes = oci.cloudguard.get_security_recipes_output(
+            compartment_id=args.tenancy_id, opts=invoke_opts
+        ).apply(_zone_recipes)
+        policies = oci.cloudguard.get_security_policies_output(compartment_id=args.tenancy_id, opts=invoke_opts).apply(
+            _zone_policies
         )
         recipe = oci.cloudguard.SecurityRecipe(
             f"{name}-security-recipe",
             compartment_id=args.data_compartment_id,
             display_name=f"{args.name_prefix}-maximum-security",
-            description="DICOM store: every Oracle-managed security zone policy (maximum security)",
-            security_policies=policies,
+            description="DICOM store: Oracle's Maximum Security Recipe policies (DB subnet association excepted)",
+            security_policies=pulumi.Output.all(oracle_recipes, policies).apply(
+                lambda v: zone_recipe_policy_ids(v[0], v[1])
+            ),
             opts=self._in_reporting_region(),
         )
         return oci.cloudguard.SecurityZone(
@@ -512,4 +605,4 @@ class Security(pulumi.ComponentResource):
             description="DICOM store: the PHI compartment (bucket, database, vault)",
             security_zone_recipe_id=recipe.id,
             opts=self._in_reporting_region(depends_on=after_cloud_guard),
-        ).id
+        )

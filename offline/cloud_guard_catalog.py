@@ -1,9 +1,18 @@
-"""Oracle-managed Cloud Guard content as the offline engine serves it: detector and responder recipes and the
-security zone policies, shaped like the provider's list invokes return them (engine representation).
+"""Oracle-managed Cloud Guard content as the offline engine serves it: detector and responder recipes, the
+security zone policies and Oracle's Maximum Security Recipe, shaped like the provider's list invokes return them
+(engine representation: the camelCase fields of pulumi-oci 5.5's `Get*Result` output types).
 
-The rule ids, names, default risk levels and enablement follow Oracle's recipes (a representative subset:
-the rules the package customises plus neighbours it must leave untouched). Rules that accept managed lists
-declare `managedListTypes` and carry a MULTILIST configuration, as Oracle's do.
+Sources of the values:
+* detector `IAAS_*_DETECTOR` enums, `LB_CERTIFICATE_EXPIRING_SOON` and its configuration, the configuration
+  `dataType` spelt `multiList` and values `{listType: CUSTOM|MANAGED, managedListType, value}`:
+  terraform-provider-oci internal/integrationtest/cloud_guard_detector_recipe_test.go (run against real OCI);
+* the other rule ids, names and default risk levels follow Oracle's recipe reference
+  (https://docs.oracle.com/iaas/cloud-guard/using/detect-recipes-about.htm), a representative subset: the rules
+  the package customises plus neighbours it must leave untouched;
+* security zone policy names (`friendlyName`, e.g. `deny public_buckets`, the field Oracle's landing zone keys
+  policies by: oci-landing-zones/oci-cis-landingzone-quickstart modules/security/security-zones/main.tf) and
+  descriptions: https://docs.oracle.com/iaas/security-zone/using/security-zone-policies.htm. OCIDs are stand-ins
+  of the real form (`ocid1.securityzonessecuritypolicy.oc1..<id>`, tenancy-independent, no region).
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from offline.ocids import fake_ocid
 ORACLE_TIME = "2024-03-01T00:00:00.000Z"
 TRUSTED_ORACLE_IP_SPACE = fake_ocid("cloudguardmanagedlist", "oracle/trusted-oracle-ip-space")
 
-# rule id, display name, default risk, enabled by default, managed list types, MULTILIST configuration
+MULTI_LIST = "multiList"  # as the API spells it (provider acceptance test above), not MULTILIST
+
+# rule id, display name, default risk, enabled by default, managed list types, multiList configuration
 # (config key, name, Oracle's default managed lists as (type, OCID)).
 RuleRow = tuple[str, str, str, bool, tuple[str, ...], tuple[str, str, tuple[tuple[str, str], ...]] | None]
 
@@ -71,36 +82,48 @@ RESPONDER_RULES: Sequence[tuple[str, str, str, tuple[str, ...]]] = (
     ("CLOUD_EVENT", "Cloud Event", "NOTIFICATION", ("AUTOACTION",)),
 )
 
-# name, friendly name, description: the policies of Oracle's maximum-security recipe.
-SECURITY_ZONE_POLICIES: Sequence[tuple[str, str, str]] = (
-    ("deny public_buckets", "Deny public buckets", "Buckets in a security zone can't be public."),
-    ("deny buckets_without_vault_key", "Deny buckets without a Vault key",
-     "Buckets must be encrypted with a customer-managed Vault key."),
-    ("deny block_volume_without_vault_key", "Deny block volumes without a Vault key",
-     "Block volumes must be encrypted with a customer-managed Vault key."),
-    ("deny boot_volume_without_vault_key", "Deny boot volumes without a Vault key",
-     "Boot volumes must be encrypted with a customer-managed Vault key."),
-    ("deny file_system_without_vault_key", "Deny file systems without a Vault key",
-     "File systems must be encrypted with a customer-managed Vault key."),
-    ("deny db_instance_public_access", "Deny public access to databases",
-     "Databases must be in private subnets."),
-    ("deny database_without_backup", "Deny databases without automatic backup",
-     "Databases must be backed up automatically."),
-    ("deny public_subnets", "Deny public subnets", "Subnets in a security zone must be private."),
-    ("deny internet_gateway", "Deny internet gateways", "VCNs can't have an internet gateway."),
-    ("deny instance_without_shielded", "Deny compute instances without Shielded Instance",
-     "Compute instances must use Shielded Instance."),
-    ("deny manage_resources_outside_security_zone", "Deny moving resources out of the security zone",
-     "Resources can't be moved from a security zone to a standard compartment."),
+# friendlyName, description, in Oracle's Maximum Security Recipe (docs: "The Maximum Security Recipe includes all
+# available security zone policies", except those added since: the March 2023 policies "are not enabled in the
+# Maximum Security Recipe", https://docs.oracle.com/iaas/releasenotes/changes/b555927f-85e5-4ec1-bf7f-bf26ba7ba908).
+SECURITY_ZONE_POLICIES: Sequence[tuple[str, str, bool]] = (
+    ("deny public_buckets", "Object Storage buckets in a security zone can't be public.", True),
+    ("deny buckets_without_vault_key", "Object Storage buckets in a security zone must use a customer-managed "
+     "master encryption key in the Vault service.", True),
+    ("deny block_volume_without_vault_key", "Block volumes in a security zone must use a customer-managed master "
+     "encryption key in the Vault service.", True),
+    ("deny boot_volume_without_vault_key", "Boot volumes in the security zone must use a customer-managed master "
+     "encryption key in the Vault service.", True),
+    ("deny file_system_without_vault_key", "File systems in the security zone must use a customer-managed master "
+     "encryption key in the Vault service.", True),
+    ("deny db_instance_public_access", "Databases in a security zone can't be assigned to public subnets. They "
+     "must use private subnets.", True),
+    ("deny database_without_backup", "Databases in a security zone must be configured to be backed up "
+     "automatically.", True),
+    ("deny db_instance_subnet_not_in_security_zone", "A database in a security zone must use subnets that are "
+     "also in a security zone.", True),
+    ("deny db_instance_move_to_compartment_not_in_security_zone", "You can't move a database from a security zone "
+     "to a standard compartment.", True),
+    ("deny instance_in_security_zone_in_subnet_not_in_security_zone", "Compute instances in a security zone must "
+     "use subnets that are also in a security zone.", True),
+    ("deny public_subnets", "Subnets in a security zone can't be public.", True),
+    ("deny security_list_to_allow_traffic_to_restricted_port", "You can't create or modify a security list to "
+     "allow traffic to restricted ports in the security zone.", False),
 )  # fmt: skip
+MAXIMUM_SECURITY_RECIPE = "Maximum Security Recipe"  # "a predefined recipe named Maximum Security Recipe" (docs)
+
+
+def security_policy_id(friendly_name: str) -> str:
+    """The stand-in OCID of an Oracle security zone policy."""
+    return fake_ocid("securityzonessecuritypolicy", f"oracle/{friendly_name}")
 
 
 def _configuration(config: tuple[str, str, tuple[tuple[str, str], ...]]) -> dict[str, Any]:
     key, name, defaults = config
     return {
-        "configKey": key, "name": name, "dataType": "MULTILIST", "value": "", "allowedValuesDataType": "",
-        "allowedValues": [],
-        "values": [{"managedListType": list_type, "value": list_id} for list_type, list_id in defaults],
+        "configKey": key, "name": name, "dataType": MULTI_LIST, "value": "", "allowedValuesDataType": "",
+        "allowedValues": [], "additionalProperties": [],
+        "values": [{"listType": "MANAGED", "managedListType": list_type, "value": list_id}
+                   for list_type, list_id in defaults],
     }  # fmt: skip
 
 
@@ -168,13 +191,32 @@ def responder_recipes(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
 
 
 def security_policies(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
-    """`oci:CloudGuard/getSecurityPolicies`: Oracle's security zone policies."""
+    """`oci:CloudGuard/getSecurityPolicies`: Oracle's security zone policies (every one, in or out of a recipe).
+
+    `displayName` of Oracle's policies is in no source we could read; it repeats the friendly name (the program
+    reads only `id` and `friendlyName`)."""
     tenancy = str(args.get("compartmentId", ""))
     items = [
-        {"id": fake_ocid("securityzonessecuritypolicy", f"oracle/{name}"), "displayName": name,
-         "friendlyName": friendly, "description": description, "owner": "ORACLE", "state": "ACTIVE",
-         "compartmentId": tenancy, "services": [], "definedTags": {}, "freeformTags": {},
-         "lifecycleDetails": "", "timeCreated": ORACLE_TIME, "timeUpdated": ORACLE_TIME}
-        for name, friendly, description in SECURITY_ZONE_POLICIES
+        {"id": security_policy_id(name), "displayName": name, "friendlyName": name, "description": description,
+         "owner": "ORACLE", "state": "ACTIVE", "compartmentId": tenancy, "services": [], "definedTags": {},
+         "freeformTags": {}, "lifecycleDetails": "", "timeCreated": ORACLE_TIME, "timeUpdated": ORACLE_TIME}
+        for name, description, _ in SECURITY_ZONE_POLICIES
     ]  # fmt: skip
     return {"compartmentId": tenancy, "id": "security-policies", "securityPolicyCollections": [{"items": items}]}
+
+
+def security_recipes(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    """`oci:CloudGuard/getSecurityRecipes`: the tenancy's security zone recipes; here only Oracle's Maximum
+    Security Recipe (owner ORACLE), which lists the ids of its policies in `securityPolicies`."""
+    tenancy = str(args.get("compartmentId", ""))
+    wanted = args.get("displayName")
+    recipe = {
+        "id": fake_ocid("securityzonessecurityrecipe", f"oracle/{MAXIMUM_SECURITY_RECIPE}"),
+        "displayName": MAXIMUM_SECURITY_RECIPE, "description": MAXIMUM_SECURITY_RECIPE, "owner": "ORACLE",
+        "state": "ACTIVE", "compartmentId": tenancy, "lifecycleDetails": "", "definedTags": {}, "freeformTags": {},
+        "securityPolicies": [security_policy_id(name) for name, _, in_maximum in SECURITY_ZONE_POLICIES if in_maximum],
+        "timeCreated": ORACLE_TIME, "timeUpdated": ORACLE_TIME,
+    }  # fmt: skip
+    items = [recipe] if wanted in (None, MAXIMUM_SECURITY_RECIPE) else []
+    return {"compartmentId": tenancy, "displayName": wanted, "id": "security-recipes",
+            "securityRecipeCollections": [{"items": items}]}  # fmt: skip

@@ -101,6 +101,7 @@ INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
     "oci:CloudGuard/getDetectorRecipes:getDetectorRecipes": cloud_guard_catalog.detector_recipes,
     "oci:CloudGuard/getResponderRecipes:getResponderRecipes": cloud_guard_catalog.responder_recipes,
     "oci:CloudGuard/getSecurityPolicies:getSecurityPolicies": cloud_guard_catalog.security_policies,
+    "oci:CloudGuard/getSecurityRecipes:getSecurityRecipes": cloud_guard_catalog.security_recipes,
     "oci:ContainerEngine/getNodePoolOption:getNodePoolOption": oke_catalog.node_pool_option,
     "oci:ContainerEngine/getClusterKubeConfig:getClusterKubeConfig": oke_catalog.cluster_kube_config,
 }

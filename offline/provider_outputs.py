@@ -85,6 +85,12 @@ def _network_load_balancer(name: str, inputs: Mapping[str, Any], _region: str) -
     }
 
 
+def _security_zone(name: str, _inputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    # Creating a zone makes Cloud Guard create the zone's own target (docs: create-security-zone.htm); the
+    # provider reports it as `security_zone_target_id` (website/docs/d/cloud_guard_security_zone.html.markdown).
+    return {"securityZoneTargetId": fake_ocid("cloudguardtarget", f"{name}/zone-target", region)}
+
+
 COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:Core/vcn:Vcn": _vcn,
     "oci:Kms/vault:Vault": _vault,
@@ -96,6 +102,7 @@ COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:ContainerEngine/containerInstance:ContainerInstance": _container_instance,
     "oci:LoadBalancer/loadBalancer:LoadBalancer": _load_balancer,
     "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer": _network_load_balancer,
+    "oci:CloudGuard/securityZone:SecurityZone": _security_zone,
 }
 
 

@@ -13,14 +13,17 @@ import pytest
 
 from components import cloud_guard_rules
 from components.cloud_guard_rules import (
+    EXCLUDED_ZONE_POLICIES,
+    MULTI_LIST,
     ManagedListRef,
     OracleRecipe,
     SecurityZonePolicy,
+    SecurityZoneRecipe,
     SourceConfiguration,
     SourceRule,
     detector_rule_overrides,
-    maximum_security_policy_ids,
     responder_rules_to_enable,
+    zone_recipe_policy_ids,
 )
 from components.config import ConfigError
 from components.security import Security, SecurityArgs, bastion_name
@@ -51,7 +54,9 @@ def resource_id(resource: ResourceRecord) -> str:
     return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
 
 
-def record_security(oke: bool = False, consumer: bool = False, private_ca: bool = False, **security: Any) -> Recorded:
+def record_security(
+    oke: bool = False, consumer: bool = False, private_ca: bool = False, parent: str = PARENT, **security: Any
+) -> Recorded:
     config = stack_config(security={"keyRotationDays": 120, "notificationEmails": ["secops@hospital.example"],
                                     **security})  # fmt: skip
 
@@ -59,7 +64,7 @@ def record_security(oke: bool = False, consumer: bool = False, private_ca: bool 
         block = Security(
             "sec",
             SecurityArgs(
-                config=config.security, region=REGION, tenancy_id=TENANCY, parent_compartment_id=PARENT,
+                config=config.security, region=REGION, tenancy_id=TENANCY, parent_compartment_id=parent,
                 name_prefix="dicomstore-test", data_compartment_id=DATA, app_compartment_id=APP,
                 bastion_subnet_id=BASTION_SUBNET, on_prem_cidrs=ON_PREM,
                 orthanc_dynamic_group_name="dicomstore-test-orthanc-runtime",
@@ -74,6 +79,7 @@ def record_security(oke: bool = False, consumer: bool = False, private_ca: bool 
                 "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.master_key_id
             )
         pulumi.export("master_key_id", block.master_key_id)
+        pulumi.export("recipe_attachments", block.recipe_attachments)
         if private_ca:
             # Stands for the load balancer's CA key: created from the published management endpoint.
             oci.kms.Key(
@@ -282,6 +288,57 @@ def test_target_is_the_root_compartment_with_the_clones(recorded: Recorded) -> N
     ]
 
 
+ADOPTED_TARGET = "ocid1.cloudguardtarget.oc1.eu-frankfurt-1.aaaaaaaatestexistingroottarget000000000000000"
+
+
+def test_the_security_zone_target_is_listed_for_the_clones(recorded: Recorded) -> None:
+    """Creating a security zone "deletes any existing Cloud Guard target for the compartment", "creates a security
+    zone target" with "the default Oracle-managed detector recipe"
+    (https://docs.oracle.com/iaas/security-zone/using/create-security-zone.htm); the zone reports that target as
+    `security_zone_target_id` (terraform-provider-oci website/docs/d/cloud_guard_security_zone.html.markdown).
+    pulumi-oci 5.5 cannot attach a recipe to it, so the stack names it with the clones to attach."""
+    zone = recorded.named("sec-data-security-zone")
+    zone_target = created_state(zone.type, zone.name, zone.inputs, REGION)[1]["securityZoneTargetId"]
+    detector_ids = sorted(resource_id(r) for r in recorded.of_type("oci:CloudGuard/detectorRecipe:DetectorRecipe"))
+    (attachment,) = recorded.outputs["recipe_attachments"]
+    assert {**attachment, "detectorRecipeIds": sorted(attachment["detectorRecipeIds"])} == {
+        "target": "the data compartment's security zone target (Oracle's default recipes)",
+        "targetId": zone_target,
+        "detectorRecipeIds": detector_ids,
+        "responderRecipeId": resource_id(recorded.named("sec-responder-recipe")),
+        "autoActionResponderRules": ["MAKE_BUCKET_PRIVATE"],
+    }
+    assert zone_target.startswith("ocid1.cloudguardtarget.")
+
+
+def test_an_existing_root_target_is_left_alone_and_the_stack_targets_its_parent() -> None:
+    """A compartment belongs to one target; a tenancy that runs Cloud Guard has its root target. A new target
+    can be made "from a compartment hierarchy in an existing target"
+    (https://docs.oracle.com/iaas/cloud-guard/using/targets.htm): the stack's own target covers its parent."""
+    recorded = record_security(cloudGuardTargetOcid=ADOPTED_TARGET)
+    (target,) = recorded.of_type("oci:CloudGuard/target:Target")
+    assert (target.inputs["compartmentId"], target.inputs["targetResourceId"]) == (PARENT, PARENT)
+    assert target.inputs["displayName"] == "dicomstore-test-stack"
+    detector_ids = {resource_id(r) for r in recorded.of_type("oci:CloudGuard/detectorRecipe:DetectorRecipe")}
+    assert {r["detectorRecipeId"] for r in target.inputs["targetDetectorRecipes"]} == detector_ids
+    assert [a["target"] for a in recorded.outputs["recipe_attachments"]] == [
+        "the data compartment's security zone target (Oracle's default recipes)"
+    ]
+    assert [
+        r for r in recorded if r.type == "oci:CloudGuard/target:Target" and r.inputs["targetResourceId"] == TENANCY
+    ] == []
+
+
+def test_an_adopted_root_target_over_a_root_parent_gets_the_clones_by_hand() -> None:
+    """With the stack's parent being the root, no second target fits: the adopted one is listed for the clones."""
+    recorded = record_security(parent=TENANCY, cloudGuardTargetOcid=ADOPTED_TARGET)
+    assert recorded.of_type("oci:CloudGuard/target:Target") == []
+    adopted, _zone = recorded.outputs["recipe_attachments"]
+    assert adopted["targetId"] == ADOPTED_TARGET
+    assert adopted["target"] == "the tenancy's root target (security.cloudGuardTargetOcid)"
+    assert len(adopted["detectorRecipeIds"]) == 3
+
+
 def test_only_tenancy_wide_resources_are_in_the_root_compartment(recorded: Recorded) -> None:
     in_root = {r.type for r in recorded if r.inputs.get("compartmentId") == TENANCY}
     assert in_root == ROOT_TYPES
@@ -327,17 +384,47 @@ def test_without_cloud_guard_there_is_no_cloud_guard_resource_nor_events_rule() 
 # --- security zone -------------------------------------------------------------------------------------------
 
 
-def test_data_compartment_is_a_security_zone_with_the_maximum_security_policies(recorded: Recorded) -> None:
+def test_zone_recipe_is_the_maximum_security_recipe_without_the_db_subnet_association(recorded: Recorded) -> None:
+    """The zone recipe holds the Oracle-managed Maximum Security Recipe's own policies, not every Oracle policy:
+    policies Oracle added in 2023 "are not enabled in the Maximum Security Recipe"
+    (https://docs.oracle.com/iaas/releasenotes/changes/b555927f-85e5-4ec1-bf7f-bf26ba7ba908). It leaves out
+    `deny db_instance_subnet_not_in_security_zone` ("a database in a security zone must use subnets that are also
+    in a security zone", https://docs.oracle.com/iaas/security-zone/using/security-zone-policies.htm): the DB
+    system is in the zone, its subnet in the network compartment, so OCI would refuse the DB system."""
     (zone,) = recorded.of_type("oci:CloudGuard/securityZone:SecurityZone")
     (recipe,) = recorded.of_type("oci:CloudGuard/securityRecipe:SecurityRecipe")
     assert zone.inputs["compartmentId"] == DATA
     assert zone.inputs["securityZoneRecipeId"] == resource_id(recipe)
-    answer = cloud_guard_catalog.security_policies({"compartmentId": TENANCY}, REGION)
-    expected = {item["id"]: item["displayName"] for item in answer["securityPolicyCollections"][0]["items"]}
-    assert set(recipe.inputs["securityPolicies"]) == set(expected)
-    names = {expected[policy] for policy in recipe.inputs["securityPolicies"]}
+    (maximum,) = cloud_guard_catalog.security_recipes({"compartmentId": TENANCY}, REGION)["securityRecipeCollections"][
+        0
+    ]["items"]
+    db_subnet_rule = cloud_guard_catalog.security_policy_id("deny db_instance_subnet_not_in_security_zone")
+    assert db_subnet_rule in maximum["securityPolicies"]
+    assert recipe.inputs["securityPolicies"] == sorted(set(maximum["securityPolicies"]) - {db_subnet_rule})
+    names = {
+        cloud_guard_catalog.security_policy_id(name): name for name, _, _ in cloud_guard_catalog.SECURITY_ZONE_POLICIES
+    }
+    chosen = {names[policy] for policy in recipe.inputs["securityPolicies"]}
     assert {"deny public_buckets", "deny db_instance_public_access", "deny buckets_without_vault_key",
-            "deny public_subnets"} <= names  # fmt: skip
+            "deny database_without_backup"} <= chosen  # fmt: skip
+    assert "deny security_list_to_allow_traffic_to_restricted_port" not in chosen  # 2023: not in the recipe
+
+
+def test_zone_policy_selection_reads_oracles_recipe_and_refuses_surprises() -> None:
+    """Only the one active Oracle-managed recipe counts (a customer recipe's policies never leak in), and an
+    excluded policy Oracle renamed is an error rather than a silently stricter zone that refuses the DB system."""
+    policies = [SecurityZonePolicy("p-public", "deny public_buckets"),
+                SecurityZonePolicy("p-db-subnet", "deny db_instance_subnet_not_in_security_zone")]  # fmt: skip
+    recipes = [
+        SecurityZoneRecipe("r-oracle", "ORACLE", "ACTIVE", ("p-public", "p-db-subnet")),
+        SecurityZoneRecipe("r-mine", "CUSTOMER", "ACTIVE", ("p-extra",)),
+    ]
+    assert zone_recipe_policy_ids(recipes, policies) == ["p-public"]
+    with pytest.raises(ValueError, match="exactly one active Oracle-managed"):
+        zone_recipe_policy_ids(recipes[1:], policies)
+    with pytest.raises(ValueError, match="db_instance_subnet_not_in_security_zone"):
+        zone_recipe_policy_ids(recipes, policies[:1])
+    assert set(EXCLUDED_ZONE_POLICIES) == {"deny db_instance_subnet_not_in_security_zone"}
 
 
 def test_security_zone_can_be_turned_off() -> None:
@@ -397,8 +484,38 @@ def test_a_customised_rule_missing_from_oracles_recipe_is_an_error() -> None:
         detector_rule_overrides(OracleRecipe.CONFIGURATION, rules, [])
 
 
+def test_lists_attach_to_the_multilist_configuration_as_oracle_spells_it() -> None:
+    """OCI reports the list configuration's data type as `multiList` (terraform-provider-oci
+    internal/integrationtest/cloud_guard_detector_recipe_test.go: `configurations.0.data_type = "multiList"`).
+    Comparing with `MULTILIST` attached no list on real data; other data types take no list."""
+    lists = [ManagedListRef("USERS", "ocid1.list")]
+    for data_type, attached in (("multiList", True), ("MULTILIST", False), ("int", False)):
+        rule = SourceRule(
+            "ROGUE_USER", True, "HIGH", ("USERS",), (SourceConfiguration("trusted", "Trusted", data_type),)
+        )
+        (override,) = detector_rule_overrides(OracleRecipe.THREAT, [rule], lists)
+        assert bool(override.configurations) is attached, data_type
+    assert MULTI_LIST == "multiList"
+
+
+def test_offline_recipes_report_list_configurations_like_oci() -> None:
+    """The offline answer carries OCI's spelling and value shape, so the plan exercises the real comparison."""
+    answer = cloud_guard_catalog.detector_recipes({"compartmentId": TENANCY}, REGION)
+    configurations = [
+        configuration
+        for item in answer["detectorRecipeCollections"][0]["items"]
+        for rule in item["detectorRules"]
+        for configuration in rule["details"][0]["configurations"]
+    ]
+    assert len(configurations) >= 3
+    assert {configuration["dataType"] for configuration in configurations} == {"multiList"}
+    values = [value for configuration in configurations for value in configuration["values"]]
+    assert values == [{"listType": "MANAGED", "managedListType": "CIDR_BLOCK",
+                       "value": cloud_guard_catalog.TRUSTED_ORACLE_IP_SPACE}]  # fmt: skip
+
+
 def test_lists_go_only_to_rules_that_accept_their_type() -> None:
-    config = SourceConfiguration("trusted", "Trusted", "MULTILIST")
+    config = SourceConfiguration("trusted", "Trusted", "multiList")
     rules = [
         SourceRule("ROGUE_USER", True, "HIGH", ("USERS",), (config,)),
         SourceRule("OTHER", True, "LOW", ("CIDR_BLOCK",), (config,)),
@@ -408,15 +525,10 @@ def test_lists_go_only_to_rules_that_accept_their_type() -> None:
     assert overrides[0].configurations[0].values == (("MANAGED", "USERS", "ocid1.list"),)
 
 
-def test_responder_and_security_policy_selection() -> None:
+def test_responder_selection() -> None:
     assert responder_rules_to_enable(["DELETE_PUBLIC_IP", "MAKE_BUCKET_PRIVATE"]) == ["MAKE_BUCKET_PRIVATE"]
     with pytest.raises(ValueError, match="MAKE_BUCKET_PRIVATE"):
         responder_rules_to_enable(["DELETE_PUBLIC_IP"])
-    policies = [SecurityZonePolicy("b", "ORACLE", "ACTIVE"), SecurityZonePolicy("a", "ORACLE", "ACTIVE"),
-                SecurityZonePolicy("c", "CUSTOMER", "ACTIVE"), SecurityZonePolicy("d", "ORACLE", "INACTIVE")]  # fmt: skip
-    assert maximum_security_policy_ids(policies) == ["a", "b"]
-    with pytest.raises(ValueError):
-        maximum_security_policy_ids([])
 
 
 def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
@@ -438,6 +550,12 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
         ({"adminCidrs": ["10.0.8.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
         ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a known key"),
+        ({"cloudGuardTargetOcid": "ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000"},
+         "dicomstore:security.cloudGuardTargetOcid = 'ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000'"
+         ": is the OCID of a compartment, not of a cloudguardtarget. Fix:"),
+        ({"cloudGuardEnabled": False, "cloudGuardReportingRegion": None,
+          "cloudGuardTargetOcid": "ocid1.cloudguardtarget.oc1.eu-frankfurt-1.aaaaaaaatestexistingroottarget0000000"},
+         "is false. Fix: remove cloudGuardTargetOcid, or set cloudGuardEnabled: true"),
     ],
 )  # fmt: skip
 def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[str, Any], expected: str) -> None:
