@@ -36,15 +36,31 @@ def _namespace(_args: Mapping[str, Any], _region: str) -> dict[str, Any]:
     return {"namespace": OFFLINE_NAMESPACE, "id": OFFLINE_NAMESPACE}
 
 
+# AD names are "<tenancy-specific prefix>:<region key>-AD-<n>"; the region key is the upper-case region id,
+# except in the first regions, which kept their legacy key (`oci iam availability-domain list` outputs and
+# Terraform configs: "xxxx:EU-FRANKFURT-1-AD-1", "xxxx:US-ASHBURN-AD-1", "xxxx:PHX-AD-1"). AD counts from
+# https://docs.oracle.com/iaas/Content/General/Concepts/regions.htm (most regions have a single AD).
+AD_NAME_KEY_AND_COUNT: Mapping[str, tuple[str, int]] = {
+    "eu-frankfurt-1": ("EU-FRANKFURT-1", 3),
+    "us-ashburn-1": ("US-ASHBURN", 3),
+    "us-phoenix-1": ("PHX", 3),
+    "uk-london-1": ("UK-LONDON-1", 3),
+    "eu-amsterdam-1": ("EU-AMSTERDAM-1", 1),
+    "eu-zurich-1": ("EU-ZURICH-1", 1),
+}
+TENANCY_AD_PREFIX = "Uocm"  # the tenancy-specific part of AD names (four letters, random per tenancy)
+
+
 def _availability_domains(args: Mapping[str, Any], region: str) -> dict[str, Any]:
-    short = region.split("-")[1].upper()[:4]
+    key, count = AD_NAME_KEY_AND_COUNT.get(region, (region.upper(), 1))
     return {
         "compartmentId": args.get("compartmentId"),
         "id": "availability-domains",
         "availabilityDomains": [
-            {"id": fake_ocid("availabilitydomain", f"{region}/{n}", region), "name": f"Uocm:{short}-AD-{n}",
+            # AD OCIDs carry no region: ocid1.availabilitydomain.oc1..<id> (`oci iam availability-domain list`).
+            {"id": fake_ocid("availabilitydomain", f"{region}/{n}"), "name": f"{TENANCY_AD_PREFIX}:{key}-AD-{n}",
              "compartmentId": args.get("compartmentId")}
-            for n in (1, 2, 3)
+            for n in range(1, count + 1)
         ],
     }  # fmt: skip
 
@@ -58,22 +74,32 @@ def _fault_domains(args: Mapping[str, Any], region: str) -> dict[str, Any]:
         "faultDomains": [
             {"availabilityDomain": ad, "compartmentId": args.get("compartmentId"),
              "id": fake_ocid("faultdomain", f"{ad}/{n}", region), "name": f"FAULT-DOMAIN-{n}"}
-            for n in (1, 2, 3)
+            for n in (1, 2, 3)  # every AD has three fault domains (regions.htm)
         ],
     }  # fmt: skip
 
 
+# Region keys (https://docs.oracle.com/iaas/Content/General/Concepts/regions.htm), as used in service names.
+REGION_KEYS: Mapping[str, str] = {
+    "eu-frankfurt-1": "FRA", "us-ashburn-1": "IAD", "us-phoenix-1": "PHX", "uk-london-1": "LHR",
+    "eu-amsterdam-1": "AMS", "eu-zurich-1": "ZRH",
+}  # fmt: skip
+
+
 def _services(_args: Mapping[str, Any], region: str) -> dict[str, Any]:
-    short = {"eu-frankfurt-1": "fra", "us-ashburn-1": "iad", "eu-amsterdam-1": "ams"}.get(region, region[:3])
+    # Shape and wording of `oci network service list` (e.g. sa-saopaulo-1: cidr-block
+    # "all-gru-services-in-oracle-services-network", name and description "All GRU Services In Oracle Services
+    # Network"; "oci-gru-objectstorage", "OCI GRU Object Storage").
+    key = REGION_KEYS.get(region, region.split("-")[1][:3].upper())
+    everything = f"All {key} Services In Oracle Services Network"
+    object_storage = f"OCI {key} Object Storage"
     return {
         "id": "services",
         "services": [
-            {"cidrBlock": f"all-{short}-services-in-oracle-services-network", "description":
-             "All Services In Oracle Services Network", "id": fake_ocid("service", f"all/{region}", region),
-             "name": f"All {short.upper()} Services In Oracle Services Network"},
-            {"cidrBlock": f"oci-{short}-objectstorage", "description": "OCI Object Storage",
-             "id": fake_ocid("service", f"objectstorage/{region}", region),
-             "name": f"OCI {short.upper()} Object Storage"},
+            {"cidrBlock": f"all-{key.lower()}-services-in-oracle-services-network", "description": everything,
+             "id": fake_ocid("service", f"all/{region}", region), "name": everything},
+            {"cidrBlock": f"oci-{key.lower()}-objectstorage", "description": object_storage,
+             "id": fake_ocid("service", f"objectstorage/{region}", region), "name": object_storage},
         ],
     }  # fmt: skip
 

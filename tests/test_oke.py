@@ -141,7 +141,7 @@ def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_onl
     details = pool.inputs["nodeConfigDetails"]
     assert details["size"] == 3
     assert [p["availabilityDomain"] for p in details["placementConfigs"]] == [
-        "Uocm:FRAN-AD-1", "Uocm:FRAN-AD-2", "Uocm:FRAN-AD-3"
+        "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-3"
     ]  # fmt: skip
     assert {p["subnetId"] for p in details["placementConfigs"]} == {NETWORK["workers_subnet_id"]}
     assert details["nsgIds"] == [NETWORK["workers_nsg_id"]]
