@@ -178,6 +178,12 @@ def detector_rule_overrides(
     return overrides
 
 
+def recipes_missing(attached: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The wanted recipe OCIDs a target does not have attached, in the wanted order."""
+    present = set(attached)
+    return [recipe_id for recipe_id in wanted if recipe_id not in present]
+
+
 def responder_rules_to_enable(available_rule_ids: Iterable[str]) -> list[str]:
     """The responder rules the clone enables; ValueError if Oracle's recipe lacks one."""
     available = set(available_rule_ids)

@@ -58,6 +58,7 @@ from components.cloud_guard_rules import (
     SourceRecipe,
     SourceRule,
     detector_rule_overrides,
+    recipes_missing,
     responder_rules_to_enable,
     zone_recipe_policy_ids,
 )
@@ -194,6 +195,13 @@ def _zone_policies(result: Any) -> list[SecurityZonePolicy]:
         SecurityZonePolicy(str(item.id), item.friendly_name)
         for collection in result.security_policy_collections or ()
         for item in collection.items
+    ]
+
+
+def _attached_recipe_ids(target: Any) -> list[str]:
+    """The detector and responder recipe OCIDs attached to a target (the `get_guard_target` invoke)."""
+    return [str(recipe.detector_recipe_id) for recipe in target.target_detector_recipes or ()] + [
+        str(recipe.responder_recipe_id) for recipe in target.target_responder_recipes or ()
     ]
 
 
@@ -545,8 +553,9 @@ class Security(pulumi.ComponentResource):
     def _recipe_attachments(
         self, recipes: CloudGuardRecipes | None, zone: oci.cloudguard.SecurityZone | None
     ) -> pulumi.Output[list[dict[str, Any]]]:
-        """Targets covering the stack's compartments that pulumi-oci 5.5 cannot give the clones, with the recipe
-        OCIDs to attach there (README, "Cloud Guard targets")."""
+        """Targets covering the stack's compartments that pulumi-oci 5.5 cannot give the clones: each with the
+        recipe OCIDs to attach (README, "Cloud Guard targets") and those still missing, read from the target on
+        every `pulumi up`, which warns while any is missing."""
         if recipes is None:
             return pulumi.Output.from_input([])
         pending: list[tuple[pulumi.Input[str], str]] = []
@@ -557,22 +566,44 @@ class Security(pulumi.ComponentResource):
             pending.append(
                 (zone.security_zone_target_id, "the data compartment's security zone target (Oracle's default recipes)")
             )
+        target_ids = [pulumi.Output.from_input(target) for target, _ in pending]
+        attached = [
+            oci.cloudguard.get_guard_target_output(
+                target_id=target_id, opts=pulumi.InvokeOutputOptions(provider=self._reporting_region)
+            ).apply(_attached_recipe_ids)
+            for target_id in target_ids
+        ]
         return pulumi.Output.all(
-            [pulumi.Output.from_input(target) for target, _ in pending],
-            [detector.id for detector in recipes.detectors],
-            recipes.responder.id,
-        ).apply(
-            lambda v: [
-                {
-                    "target": what,
-                    "targetId": target_id,
-                    "detectorRecipeIds": list(v[1]),
-                    "responderRecipeId": v[2],
-                    "autoActionResponderRules": [AUTO_REMEDIATION_RULE],
-                }
-                for target_id, (_, what) in zip(v[0], pending, strict=True)
-            ]
-        )
+            target_ids, attached, [detector.id for detector in recipes.detectors], recipes.responder.id
+        ).apply(lambda v: self._attachment_status([what for _, what in pending], v[0], v[1], v[2], v[3]))
+
+    def _attachment_status(
+        self,
+        targets: list[str],
+        target_ids: list[str],
+        attached: list[list[str]],
+        detector_ids: list[str],
+        responder_id: str,
+    ) -> list[dict[str, Any]]:
+        status = [
+            {
+                "target": what,
+                "targetId": target_id,
+                "detectorRecipeIds": detector_ids,
+                "responderRecipeId": responder_id,
+                "autoActionResponderRules": [AUTO_REMEDIATION_RULE],
+                "missingRecipeIds": recipes_missing(present, [*detector_ids, responder_id]),
+            }
+            for what, target_id, present in zip(targets, target_ids, attached, strict=True)
+        ]
+        for entry in status:
+            if entry["missingRecipeIds"]:
+                pulumi.log.warn(
+                    f"Cloud Guard: {entry['target']} {entry['targetId']} lacks the stack's recipes "
+                    f"{entry['missingRecipeIds']}; attach them as the README's 'Cloud Guard targets' section says",
+                    resource=self,
+                )
+        return status
 
     def _security_zone(
         self, configuration: oci.cloudguard.CloudGuardConfiguration | None

@@ -220,3 +220,30 @@ def security_recipes(args: Mapping[str, Any], _region: str) -> dict[str, Any]:
     items = [recipe] if wanted in (None, MAXIMUM_SECURITY_RECIPE) else []
     return {"compartmentId": tenancy, "displayName": wanted, "id": "security-recipes",
             "securityRecipeCollections": [{"items": items}]}  # fmt: skip
+
+
+def guard_target(args: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """`oci:CloudGuard/getGuardTarget`: a target the stack did not create (a security zone's, or the tenancy's
+    existing root target), as OCI leaves it: with Oracle's recipes attached, one detector recipe per detector
+    type (https://docs.oracle.com/iaas/cloud-guard/using/targets-modify.htm). Its resource type and id are
+    left out: no source shows a zone target's, and the program reads only the attached recipe OCIDs."""
+    target_id = str(args.get("targetId", ""))
+    detectors = [
+        {**_recipe_item("detector", name), "detectorRecipeId": _recipe_item("detector", name)["id"],
+         "id": fake_ocid("cloudguardtargetdetectorrecipe", f"{target_id}/{name}", region), "detector": detector,
+         "detectorRecipeType": "STANDARD", "detectorRules": [], "effectiveDetectorRules": []}
+        for name, (detector, _) in DETECTOR_RECIPES.items()
+    ]  # fmt: skip
+    oracle_responder = _recipe_item("responder", "OCI Responder Recipe")
+    responder_name = oracle_responder["displayName"]
+    responder = {
+        **oracle_responder, "responderRecipeId": oracle_responder["id"],
+        "id": fake_ocid("cloudguardtargetresponderrecipe", f"{target_id}/{responder_name}", region),
+        "responderRules": [], "effectiveResponderRules": [],
+    }  # fmt: skip
+    return {
+        "id": target_id, "targetId": target_id, "displayName": "security zone target", "description": "",
+        "state": "ACTIVE", "lifecyleDetails": "", "recipeCount": len(detectors) + 1, "inheritedByCompartments": [],
+        "targetDetails": [], "targetDetectorRecipes": detectors, "targetResponderRecipes": [responder],
+        "definedTags": {}, "freeformTags": {}, "systemTags": {}, "timeCreated": ORACLE_TIME, "timeUpdated": ORACLE_TIME,
+    }  # fmt: skip

@@ -128,6 +128,7 @@ INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
     "oci:CloudGuard/getResponderRecipes:getResponderRecipes": cloud_guard_catalog.responder_recipes,
     "oci:CloudGuard/getSecurityPolicies:getSecurityPolicies": cloud_guard_catalog.security_policies,
     "oci:CloudGuard/getSecurityRecipes:getSecurityRecipes": cloud_guard_catalog.security_recipes,
+    "oci:CloudGuard/getGuardTarget:getGuardTarget": cloud_guard_catalog.guard_target,
     "oci:ContainerEngine/getNodePoolOption:getNodePoolOption": oke_catalog.node_pool_option,
     "oci:ContainerEngine/getClusterKubeConfig:getClusterKubeConfig": oke_catalog.cluster_kube_config,
 }

@@ -22,6 +22,7 @@ from components.cloud_guard_rules import (
     SourceConfiguration,
     SourceRule,
     detector_rule_overrides,
+    recipes_missing,
     responder_rules_to_enable,
     zone_recipe_policy_ids,
 )
@@ -29,6 +30,7 @@ from components.config import ConfigError
 from components.security import Security, SecurityArgs, bastion_name
 from offline import cloud_guard_catalog
 from offline.engine import RecordingMonitor
+from offline.invokes import INVOKE_ANSWERS
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from tests.support import TENANCY, Recorded, record, stack_config
@@ -41,6 +43,8 @@ BASTION_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaatestbastionsubnet00000
 ON_PREM = ["10.0.0.0/14", "172.16.0.0/16"]
 ADMIN = ["10.0.8.0/24"]
 TRUSTED_USER = "ocid1.user.oc1..aaaaaaaatestbreakglass000000000000000000000000000000000000"
+DETECTOR_TYPE = "oci:CloudGuard/detectorRecipe:DetectorRecipe"
+RESPONDER_TYPE = "oci:CloudGuard/responderRecipe:ResponderRecipe"
 ROOT_TYPES = {
     "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration",
     "oci:CloudGuard/target:Target",
@@ -307,8 +311,40 @@ def test_the_security_zone_target_is_listed_for_the_clones(recorded: Recorded) -
         "detectorRecipeIds": detector_ids,
         "responderRecipeId": resource_id(recorded.named("sec-responder-recipe")),
         "autoActionResponderRules": ["MAKE_BUCKET_PRIVATE"],
+        # OCI attaches Oracle's recipes to the zone target: every clone is missing until an operator attaches it.
+        "missingRecipeIds": attachment["detectorRecipeIds"] + [attachment["responderRecipeId"]],
     }
+    assert sorted(attachment["missingRecipeIds"][:3]) == detector_ids
     assert zone_target.startswith("ocid1.cloudguardtarget.")
+
+
+def test_once_the_clones_are_attached_nothing_is_reported_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `pulumi up` reads the zone target back (`get_guard_target`): after the README's steps the clones are
+    attached and the output says nothing is missing (and no warning is logged)."""
+    kinds = ("configuration", "activity", "threat")
+    clones = [created_state(DETECTOR_TYPE, f"sec-{kind}-detector-recipe", {}, REGION)[0] for kind in kinds]
+    responder = created_state(RESPONDER_TYPE, "sec-responder-recipe", {}, REGION)[0]
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warnings.append(message))
+    monkeypatch.setitem(
+        INVOKE_ANSWERS,
+        "oci:CloudGuard/getGuardTarget:getGuardTarget",
+        lambda args, region: {
+            **cloud_guard_catalog.guard_target(args, region),
+            "targetDetectorRecipes": [{**oracle, "detectorRecipeId": clone} for oracle, clone in zip(
+                cloud_guard_catalog.guard_target(args, region)["targetDetectorRecipes"], clones, strict=True)],
+            "targetResponderRecipes": [{**cloud_guard_catalog.guard_target(args, region)["targetResponderRecipes"][0],
+                                        "responderRecipeId": responder}],
+        },
+    )  # fmt: skip
+    (attachment,) = record_security().outputs["recipe_attachments"]
+    assert attachment["missingRecipeIds"] == []
+    assert warnings == []
+
+
+def test_missing_recipes_keep_the_wanted_order() -> None:
+    assert recipes_missing(["b", "x"], ["a", "b", "c"]) == ["a", "c"]
+    assert recipes_missing(["a", "b"], ["a", "b"]) == []
 
 
 def test_an_existing_root_target_is_left_alone_and_the_stack_targets_its_parent() -> None:
