@@ -7,7 +7,8 @@ working; only the rules below are overridden. The choices follow what this stack
   an Oracle-managed key instead of the Vault key, a key that is not rotated and a policy using `any-user`
   are HIGH; bucket read logging (off in Oracle's recipe) is turned on, since reads of PHI must be traceable;
 * activity detector: Bastion sessions (the only admin path) are reported;
-* threat detector: a rogue user is CRITICAL;
+* threat detector: left at Oracle's settings (a rogue user is already CRITICAL there, and a threat rule's risk
+  level is not user-settable: https://docs.oracle.com/iaas/cloud-guard/using/detect-recipes-modify-rules.htm);
 * responder: a public bucket is made private again automatically (AUTOACTION on the target).
 
 Managed lists are attached to the rules that declare they accept that list type (`managedListTypes` of the
@@ -57,9 +58,6 @@ DETECTOR_RULE_SETTINGS: Mapping[OracleRecipe, Mapping[str, RuleSetting]] = {
     },
     OracleRecipe.ACTIVITY: {
         "BASTION_SESSION_CREATED": RuleSetting(True, "MEDIUM"),
-    },
-    OracleRecipe.THREAT: {
-        "ROGUE_USER": RuleSetting(True, "CRITICAL"),
     },
 }
 

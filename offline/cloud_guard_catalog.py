@@ -6,9 +6,13 @@ Sources of the values:
 * detector `IAAS_*_DETECTOR` enums, `LB_CERTIFICATE_EXPIRING_SOON` and its configuration, the configuration
   `dataType` spelt `multiList` and values `{listType: CUSTOM|MANAGED, managedListType, value}`:
   terraform-provider-oci internal/integrationtest/cloud_guard_detector_recipe_test.go (run against real OCI);
-* the other rule ids, names and default risk levels follow Oracle's recipe reference
-  (https://docs.oracle.com/iaas/cloud-guard/using/detect-recipes-about.htm), a representative subset: the rules
-  the package customises plus neighbours it must leave untouched;
+* every other rule id, display name, default risk level and default enablement, and the responder rule ids:
+  Oracle's Cloud Guard rule catalogue for Terraform (oracle-devrel/cd3-automation-toolkit, cloud-guard.tf, 2024
+  revision: "clone Oracle-managed recipes ... edit is_enabled, risk_level"), a subset here: the rules the package
+  customises plus neighbours it must leave untouched;
+* which rules take managed lists, and their configuration keys and names, are in no public source we could
+  read: the four `...Config` configurations below are stand-ins that make the plan exercise the attach path.
+  On real data the attach is driven by what Oracle's response declares (`managedListTypes`, `multiList`);
 * security zone policy names (`friendlyName`, e.g. `deny public_buckets`, the field Oracle's landing zone keys
   policies by: oci-landing-zones/oci-cis-landingzone-quickstart modules/security/security-zones/main.tf) and
   descriptions: https://docs.oracle.com/iaas/security-zone/using/security-zone-policies.htm. OCIDs are stand-ins
@@ -66,20 +70,25 @@ DETECTOR_RECIPES: Mapping[str, tuple[str, Sequence[RuleRow]]] = {
     "OCI Threat Detector Recipe": (
         "IAAS_THREAT_DETECTOR",
         (
-            ("ROGUE_USER", "Rogue user", "HIGH", True, ("USERS", "CIDR_BLOCK"),
+            ("ROGUE_USER", "Rogue User", "CRITICAL", True, ("USERS", "CIDR_BLOCK"),
              ("rogueUserTrustedConfig", "Trusted users and networks", ())),
         ),
     ),
 }  # fmt: skip
 
-# responder rule id, display name, type, supported modes
+# responder rule id (Oracle's catalogue above), display name, type, supported modes (ResponderRule enums:
+# REMEDIATION or NOTIFICATION; USERACTION or AUTOACTION). Display names are stand-ins.
 RESPONDER_RULES: Sequence[tuple[str, str, str, tuple[str, ...]]] = (
     ("MAKE_BUCKET_PRIVATE", "Make Bucket Private", "REMEDIATION", ("USERACTION", "AUTOACTION")),
     ("DELETE_PUBLIC_IP", "Delete Public IP(s)", "REMEDIATION", ("USERACTION", "AUTOACTION")),
+    ("DELETE_INTERNET_GATEWAY", "Delete Internet Gateway", "REMEDIATION", ("USERACTION", "AUTOACTION")),
     ("DELETE_IAM_POLICY", "Delete IAM Policy", "REMEDIATION", ("USERACTION", "AUTOACTION")),
+    ("DISABLE_IAM_USER", "Disable IAM User", "REMEDIATION", ("USERACTION", "AUTOACTION")),
     ("ENABLE_DB_BACKUP", "Enable DB Backup", "REMEDIATION", ("USERACTION", "AUTOACTION")),
-    ("STOP_COMPUTE_INSTANCE", "Stop Compute Instance", "REMEDIATION", ("USERACTION", "AUTOACTION")),
-    ("CLOUD_EVENT", "Cloud Event", "NOTIFICATION", ("AUTOACTION",)),
+    ("ROTATE_VAULT_KEY", "Rotate Vault Key", "REMEDIATION", ("USERACTION", "AUTOACTION")),
+    ("STOP_INSTANCE", "Stop Compute Instance", "REMEDIATION", ("USERACTION", "AUTOACTION")),
+    ("TERMINATE_INSTANCE", "Terminate Compute Instance", "REMEDIATION", ("USERACTION", "AUTOACTION")),
+    ("EVENT", "Cloud Event", "NOTIFICATION", ("AUTOACTION",)),
 )
 
 # friendlyName, description, in Oracle's Maximum Security Recipe (docs: "The Maximum Security Recipe includes all
