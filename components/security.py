@@ -514,9 +514,10 @@ class Security(pulumi.ComponentResource):
         """The target that carries the clones: the root compartment, or the stack's parent compartment when the
         tenancy already has its root target (adopted, never modified)."""
         args = self._args
+        adopted_root = self._adopted_root_target()
+        if adopted_root is not None:
+            return pulumi.Output.from_input(adopted_root)
         adopted = args.config.cloud_guard_target_ocid
-        if adopted is not None and self._adopted_root_target() is not None:
-            return pulumi.Output.from_input(adopted)
         scope, role, what = (
             (args.tenancy_id, "tenancy", "the whole tenancy")
             if adopted is None
