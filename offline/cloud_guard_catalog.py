@@ -3,8 +3,8 @@ security zone policies and Oracle's Maximum Security Recipe, shaped like the pro
 (engine representation: the camelCase fields of pulumi-oci 5.5's `Get*Result` output types).
 
 Sources of the values:
-* detector `IAAS_*_DETECTOR` enums, `LB_CERTIFICATE_EXPIRING_SOON` and its configuration, the configuration
-  `dataType` spelt `multiList` and values `{listType: CUSTOM|MANAGED, managedListType, value}`:
+* detector `IAAS_*_DETECTOR` enums, the rule id `LB_CERTIFICATE_EXPIRING_SOON`, the configuration `dataType`
+  spelt `multiList` and configuration values shaped `{listType: CUSTOM|MANAGED, managedListType, value}`:
   terraform-provider-oci internal/integrationtest/cloud_guard_detector_recipe_test.go (run against real OCI);
 * every other rule id, display name, default risk level and default enablement, and the responder rule ids:
   Oracle's Cloud Guard rule catalogue for Terraform (oracle-devrel/cd3-automation-toolkit, cloud-guard.tf, 2024
