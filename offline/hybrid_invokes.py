@@ -1,6 +1,9 @@
 """Offline answers for the invokes of the connectivity block: IPSec tunnels and Vault secret bundles.
 
-Shaped like OCI's responses. The tunnels' shared secrets are left out on purpose: the program never reads them,
+Shaped like OCI's responses (fields and enums: terraform-provider-oci website/docs/d/
+core_ipsec_connection_tunnels.html.markdown, status UP|DOWN, state AVAILABLE, routing BGP|STATIC|POLICY,
+ike_version V1|V2; website/docs/d/secrets_secretbundle.html.markdown, content type BASE64, stages CURRENT|LATEST).
+The tunnels' shared secrets are left out on purpose: the program never reads them,
 and an offline answer has no business inventing credentials. A secret bundle's content is a deterministic
 stand-in derived from the secret's OCID (base64, as OCI returns it), so a plan that reads one shows the value
 flowing as a Pulumi secret without any real key existing anywhere.
