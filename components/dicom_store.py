@@ -193,7 +193,7 @@ class DicomStore(pulumi.ComponentResource):
                     orthanc=config.orthanc,
                     oke=config.oke,
                     subnets=config.network.subnets,
-                    hospital_cidrs=[*config.network.on_prem_cidrs, *config.network.peered_cidrs],
+                    hospital_cidrs=list(config.network.on_prem_cidrs),
                     region=config.region,
                     kubeconfig=self.oke.kubeconfig,
                     node_ips=self.oke.cpu_node_ips,

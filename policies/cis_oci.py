@@ -299,7 +299,7 @@ cis_5_1_2_bucket_cmk = ResourceValidationPolicy(
     tags=["storage", "encryption", "cis-level-2", "phi"],
 )
 
-cis_5_1_3_bucket_versioning = ResourceValidationPolicy(
+cis_5_1_3_bucket_versioning = StackValidationPolicy(
     name="cis-5-1-3-bucket-versioning-enabled",
     description="Every Object Storage bucket keeps object versions.",
     validate=validate_bucket_versioning,

@@ -33,7 +33,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies._checks import BUCKET
+from policies._checks import BUCKET, unrecoverable_buckets
 from policies._framework import HIPAA, config_number, describe, threshold_schema
 from policies._props import as_bool, as_int, as_list, is_anywhere, lookup
 from policies._stack import linked, resources_of
@@ -245,18 +245,17 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
 )
 
 
-def validate_image_storage_integrity(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET:
-        return
-    if args.props.get("versioning") != "Enabled" and not as_list(args.props.get("retentionRules")):
+def validate_image_storage_integrity(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for bucket in unrecoverable_buckets(args, retention_counts=True):
         report_violation(
-            f"{describe(args)} has neither versioning nor a retention rule, so an overwritten or deleted "
-            "image cannot be recovered. Fix: set versioning='Enabled' (and optionally a retention rule).",
-            None,
+            f"{describe(bucket)} has neither versioning nor a retention rule, so an overwritten or deleted "
+            "image cannot be recovered. Fix: set versioning='Enabled' (and optionally a retention rule); a "
+            "replication destination, which OCI keeps read-only and unversioned, passes when its source does.",
+            bucket.urn,
         )
 
 
-hipaa_image_integrity = ResourceValidationPolicy(
+hipaa_image_integrity = StackValidationPolicy(
     name="hipaa-164-312-c-1-image-storage-integrity",
     description="Image storage keeps object versions or is under a retention rule.",
     validate=validate_image_storage_integrity,
