@@ -469,6 +469,10 @@ class AiConfig(Section):
     """Shape of the model deployment's instances."""
     model_deployment_instances: int = Field(default=1, ge=1, le=10)
     """Instances behind the model deployment's private endpoint."""
+    internet_egress: bool = False
+    """Let notebook sessions, job runs and model deployments open HTTPS to the internet through the NAT gateway
+    (public package indexes, model hubs). Off: Oracle Services Network only (the bucket, OCIR, Vault, Logging,
+    Data Science conda environments), so PHI read by a notebook has no path to the internet."""
 
 
 class EdgeConfig(Section):
