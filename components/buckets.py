@@ -24,8 +24,7 @@ import pulumi_oci as oci
 from components.bucket_lifecycle import LifecycleRule
 
 ACCESS_LOG_RETENTION_DAYS = 180  # OCI Logging's maximum; archive to Object Storage for longer
-# Object Storage service log categories (OCI Logging, "Object Storage" service logs): `write` records
-# PutObject/DeleteObject/..., `read` records GetObject/HeadObject/ListObjects.
+# The two categories of Object Storage service logs (OCI Logging): write access events and read access events.
 ACCESS_LOG_CATEGORIES = ("write", "read")
 
 

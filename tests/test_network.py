@@ -342,7 +342,9 @@ def test_default_security_list_is_empty_and_every_nsg_tier_uses_it(private: Reco
         assert subnet.inputs["securityListIds"] == [expected], subnet.name
 
 
-def _list_rules(recorded: Recorded, tier: str) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+def _list_rules(
+    recorded: Recorded, tier: str
+) -> tuple[set[tuple[Any, Any, Any, object]], set[tuple[Any, Any, Any, object]]]:
     """(egress, ingress) of a tier's own security list as (peer, peer type, protocol, port or ICMP)."""
     inputs = recorded.named(f"net-{tier}-security-list").inputs
 
