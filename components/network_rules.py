@@ -282,6 +282,37 @@ def nsg_rules(table: Iterable[Flow]) -> list[NsgRule]:
 T = TypeVar("T")
 
 
+def stateful_rule(
+    direction: Literal["INGRESS", "EGRESS"],
+    peer: object,
+    peer_type: str,
+    traffic: Traffic,
+    description: str,
+    *,
+    nsg: bool,
+) -> dict[str, object]:
+    """The arguments of one stateful security rule. NSG rules (`nsg=True`) carry their direction and spell a TCP
+    port as `tcp_options.destination_port_range {min, max}`; a security list's rules sit in an ingress or egress
+    list and spell it `tcp_options {min, max}` (oracle/terraform-provider-oci core_network_security_group_security_rule
+    and core_security_list docs)."""
+    side = "source" if direction == "INGRESS" else "destination"
+    arguments: dict[str, object] = {
+        "protocol": traffic.protocol,
+        side: peer,
+        f"{side}_type": peer_type,
+        "stateless": False,
+        "description": description,
+    }
+    if nsg:
+        arguments["direction"] = direction
+    if traffic.port is not None:
+        ports = {"min": traffic.port, "max": traffic.port}
+        arguments["tcp_options"] = {"destination_port_range": ports} if nsg else ports
+    if traffic.icmp is not None:
+        arguments["icmp_options"] = {"type": traffic.icmp[0], "code": traffic.icmp[1]}
+    return arguments
+
+
 def rule_arguments(rule: NsgRule, nsg_ids: Mapping[Tier, T], services_cidr: T) -> dict[str, object]:
     """Keyword arguments of `oci.core.NetworkSecurityGroupSecurityRule` for `rule` (without the NSG id).
 
@@ -295,20 +326,7 @@ def rule_arguments(rule: NsgRule, nsg_ids: Mapping[Tier, T], services_cidr: T) -
         peer, peer_type = rule.peer.cidr, "CIDR_BLOCK"
     else:
         peer, peer_type = services_cidr, "SERVICE_CIDR_BLOCK"
-    side = "source" if rule.direction == "INGRESS" else "destination"
-    arguments: dict[str, object] = {
-        "direction": rule.direction,
-        "protocol": rule.traffic.protocol,
-        side: peer,
-        f"{side}_type": peer_type,
-        "stateless": False,
-        "description": rule.description,
-    }
-    if rule.traffic.port is not None:
-        arguments["tcp_options"] = {"destination_port_range": {"min": rule.traffic.port, "max": rule.traffic.port}}
-    if rule.traffic.icmp is not None:
-        arguments["icmp_options"] = {"type": rule.traffic.icmp[0], "code": rule.traffic.icmp[1]}
-    return arguments
+    return stateful_rule(rule.direction, peer, peer_type, rule.traffic, rule.description, nsg=True)
 
 
 # --- subnet security lists for VNICs that cannot join an NSG -------------------------------------------------
@@ -378,28 +396,15 @@ def security_list_rules(subnets: Mapping[Tier, str], ai_internet_egress: bool) -
 
 def security_list_arguments(rules: Iterable[SecurityListRule], services_cidr: T) -> dict[str, list[dict[str, object]]]:
     """`ingress_security_rules` and `egress_security_rules` of `oci.core.SecurityList` for one tier's rules.
-
-    Security lists spell TCP ports as `tcp_options {min, max}` (destination ports), unlike NSG rules'
-    `destination_port_range` (oracle/terraform-provider-oci core_security_list docs). `services_cidr` is the
-    service gateway's `cidr_block` label and may be a Pulumi output."""
+    `services_cidr` is the service gateway's `cidr_block` label and may be a Pulumi output."""
     lists: dict[str, list[dict[str, object]]] = {"ingress_security_rules": [], "egress_security_rules": []}
     for rule in rules:
-        side = "source" if rule.direction == "INGRESS" else "destination"
         peer, peer_type = (
             (rule.peer.cidr, "CIDR_BLOCK") if isinstance(rule.peer, Cidr) else (services_cidr, "SERVICE_CIDR_BLOCK")
         )
-        arguments: dict[str, object] = {
-            "protocol": rule.traffic.protocol,
-            side: peer,
-            f"{side}_type": peer_type,
-            "stateless": False,
-            "description": rule.description,
-        }
-        if rule.traffic.port is not None:
-            arguments["tcp_options"] = {"min": rule.traffic.port, "max": rule.traffic.port}
-        if rule.traffic.icmp is not None:
-            arguments["icmp_options"] = {"type": rule.traffic.icmp[0], "code": rule.traffic.icmp[1]}
-        lists[f"{rule.direction.lower()}_security_rules"].append(arguments)
+        lists[f"{rule.direction.lower()}_security_rules"].append(
+            stateful_rule(rule.direction, peer, peer_type, rule.traffic, rule.description, nsg=False)
+        )
     return lists
 
 

@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 import pytest
+import yaml
 
 from components.config import ConfigError, Modality, Tier, load_stack_config
 from components.network import Network, NetworkArgs
@@ -31,7 +32,7 @@ from components.network_rules import (
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, config_values, record, stack_config
+from tests.support import PROJECT_DIR, Recorded, config_values, record, stack_config
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaanetworkcompartment00000000000000000000000000000"
@@ -586,3 +587,37 @@ def test_modalities_addressed_by_ip_must_be_in_a_hospital_network() -> None:
     ) as error:
         load_stack_config(config_values(orthanc={"allowedModalities": modalities}))
     assert len(error.value.problems) == 1
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_admin_cidrs_are_public_and_only_the_bastion_admits_them(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    """Issue 12 item 14: the admins' CIDRs are public egress ranges that the Bastion's public endpoint sees
+    (oracle/terraform-provider-oci r/bastion_bastion `client_cidr_block_allow_list`); inside the VCN the Bastion's
+    traffic comes from the bastion subnet, so no NSG rule or security list may name an admin CIDR as a source."""
+    admin = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]["dicomstore:security"][
+        "adminCidrs"
+    ]
+    plan: Recorded = request.getfixturevalue(f"{stack}_plan")
+    (bastion,) = plan.of_type("oci:Bastion/bastion:Bastion")
+    assert bastion.inputs["clientCidrBlockAllowLists"] == admin
+    rules = [
+        *(rule.inputs for rule in plan.of_type(NSG_RULE)),
+        *(rule for rules in plan.of_type(SECURITY_LIST) for rule in rules.inputs["ingressSecurityRules"]),
+    ]
+    assert rules
+    assert not [rule for rule in rules if rule.get("source") in admin]
+
+
+def test_shipped_prod_ai_subnet_has_no_internet_path(prod_plan: Recorded) -> None:
+    """AI is on in prod without `ai.internetEgress`: the AI subnet neither routes nor allows 0.0.0.0/0."""
+    (subnet,) = [record for record in prod_plan.of_type(SUBNET) if record.name == "dicomstore-network-ai"]
+    tables = {engine_id(table): table for table in prod_plan.of_type(ROUTE_TABLE)}
+    destinations = {rule["destination"] for rule in tables[subnet.inputs["routeTableId"]].inputs["routeRules"]}
+    assert "0.0.0.0/0" not in destinations and destinations
+    lists = {engine_id(security_list): security_list for security_list in prod_plan.of_type(SECURITY_LIST)}
+    (own,) = [lists[list_id] for list_id in subnet.inputs["securityListIds"]]
+    assert [rule["destination"] for rule in own.inputs["egressSecurityRules"]] == [
+        "all-fra-services-in-oracle-services-network"
+    ]
