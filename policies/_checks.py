@@ -17,8 +17,8 @@ from pulumi_policy import (
 )
 
 from policies._framework import describe
-from policies._props import ADMIN_PORTS, RDP_PORT, SSH_PORT, as_list, known, open_ports
-from policies._stack import resources_of
+from policies._props import ADMIN_PORTS, RDP_PORT, SSH_PORT, as_list, known, lookup, open_ports
+from policies._stack import linked, resources_of
 
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
 REPLICATION_POLICY = "oci:ObjectStorage/replicationPolicy:ReplicationPolicy"
@@ -52,6 +52,16 @@ def validate_bucket_cmk(args: ResourceValidationArgs, report_violation: ReportVi
             "Fix: set kms_key_id to the OCI Vault master key (and let the Object Storage service use it).",
             None,
         )
+
+
+def is_bucket_log(log: PolicyResource, bucket: PolicyResource, category: str) -> bool:
+    """True if `log` is the bucket's Object Storage service log of `category` (`write` or `read`). The log names
+    its bucket by name: by dependency when the name is an output, or by the same literal."""
+    source = lookup(log.props, "configuration.source", {})
+    if source.get("service") != "objectstorage" or source.get("category") != category:
+        return False
+    name = known(bucket.props, "name")
+    return linked(log, bucket) or (name is not None and known(source, "resource") == name)
 
 
 def replication_sources(args: StackValidationArgs) -> dict[str, PolicyResource]:

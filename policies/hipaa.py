@@ -33,7 +33,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies._checks import BUCKET, unrecoverable_buckets
+from policies._checks import BUCKET, is_bucket_log, unrecoverable_buckets
 from policies._framework import HIPAA, config_number, describe, threshold_schema
 from policies._props import as_bool, as_int, as_list, is_anywhere, lookup
 from policies._stack import linked, resources_of
@@ -227,11 +227,21 @@ def validate_audit_and_access_logs(args: StackValidationArgs, report_violation: 
                 "'access', resource: load_balancer.id}.",
                 load_balancer.urn,
             )
+    # Images are read straight from the bucket too (the S3 plugin, training jobs, edge sync): Object Storage
+    # `read` service logs record those reads.
+    for bucket in resources_of(args, BUCKET):
+        if not any(is_bucket_log(log, bucket, "read") for log in logs):
+            report_violation(
+                f"{describe(bucket)} has no read log, so who read which image is not recorded. Fix: add an "
+                "oci.logging.Log with configuration.source {service: 'objectstorage', category: 'read', "
+                "resource: bucket.name}.",
+                bucket.urn,
+            )
 
 
 hipaa_audit_and_access_logs = StackValidationPolicy(
     name="hipaa-164-312-b-audit-and-access-logs",
-    description="The audit configuration is managed by the stack and every load balancer writes access logs.",
+    description="The audit configuration is managed by the stack; every load balancer and bucket logs reads.",
     validate=validate_audit_and_access_logs,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
@@ -240,7 +250,8 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
         "Audit controls: record and examine activity in information systems that contain or use "
         "electronic protected health information.",
     ),
-    remediation_steps="Manage the audit configuration and add load-balancer access (and error) logs to the log group.",
+    remediation_steps="Manage the audit configuration; add load-balancer access logs and Object Storage read logs "
+    "to the log group.",
     tags=["logging", "phi"],
 )
 
