@@ -86,10 +86,10 @@ def replica_bucket(
     region: str,
     name: str,
     kms_key_id: pulumi.Input[str],
-    policy_name: str,
+    replication_name: str,
     provider: oci.Provider,
     compartment_id: pulumi.Input[str],
-    depends_on: Sequence[pulumi.Resource],
+    service_grant: oci.identity.Policy,
     parent: pulumi.Resource,
 ) -> oci.objectstorage.Bucket:
     """The read-only replication destination of `source` in `region`, and the replication policy making it so.
@@ -97,7 +97,9 @@ def replica_bucket(
     Private and CMK-encrypted like every bucket, but unversioned: OCI refuses versioning on a replication
     destination (module docstring). Its protection is the source's versioning and lifecycle (a previous version
     is never replicated, so it is recovered in the source), the destination's read-only state (no client can
-    write or delete there, only replication can) and its own key in `region`."""
+    write or delete there, only replication can) and its own key in `region`. `service_grant` is the IAM policy
+    letting the Object Storage service replicate and use that key: OCI refuses a replication policy it could not
+    carry out, so both wait for it."""
     replica = _bucket(
         resource_name,
         compartment_id=compartment_id,
@@ -106,16 +108,16 @@ def replica_bucket(
         kms_key_id=kms_key_id,
         versioned=False,
         auto_tiering=False,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[service_grant]),
     )
     oci.objectstorage.ReplicationPolicy(
         f"{resource_name}-replication",
         namespace=source.namespace,
         bucket=source.name,
-        name=policy_name,
+        name=replication_name,
         destination_bucket_name=replica.name,
         destination_region_name=region,
-        opts=pulumi.ResourceOptions(parent=source, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=source, depends_on=[service_grant]),
     )
     return replica
 

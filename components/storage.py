@@ -277,10 +277,10 @@ class Storage(pulumi.ComponentResource):
             region=region,
             name=f"{args.name_prefix}-dicom-dr",
             kms_key_id=key.id,
-            policy_name=f"{args.name_prefix}-dicom-to-{region}",
+            replication_name=f"{args.name_prefix}-dicom-to-{region}",
             provider=provider,
             compartment_id=args.compartment_id,
-            depends_on=[service_policy],
+            service_grant=service_policy,
             parent=self,
         )
         log_group = oci.logging.LogGroup(
