@@ -377,7 +377,11 @@ def test_cloud_guard_problems_reach_the_subscribed_addresses(recorded: Recorded)
 
 
 def test_bastion_in_the_bastion_subnet_for_the_admin_networks_only(recorded: Recorded) -> None:
+    """`bastion_type` STANDARD as in the provider's acceptance test (oracle/terraform-provider-oci
+    internal/integrationtest/bastion_bastion_test.go); the allow-list holds the admins' public egress CIDRs,
+    since clients reach the Bastion on its public endpoint (issue 12 item 14)."""
     (bastion,) = recorded.of_type("oci:Bastion/bastion:Bastion")
+    assert bastion.inputs["bastionType"] == "STANDARD"
     assert bastion.inputs["targetSubnetId"] == BASTION_SUBNET
     assert bastion.inputs["clientCidrBlockAllowLists"] == ADMIN
     assert bastion.inputs["compartmentId"] == APP
