@@ -117,6 +117,32 @@ def _any_cidr(value: str) -> str:
     return value
 
 
+# Ranges a client can never reach the Bastion's public endpoint from: its address on the internet is never one
+# of these (RFC 1918, RFC 6598 carrier-grade NAT, loopback, link-local, "this network", and their IPv6 kin).
+NON_PUBLIC_CLIENT_RANGES = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
+        "100.64.0.0/10",  # RFC 6598 carrier-grade NAT
+        "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8",  # loopback, link-local, "this network"
+        "::1/128", "fe80::/10", "fc00::/7",  # IPv6 loopback, link-local, unique local
+    )
+)  # fmt: skip
+
+
+def _public_client_cidr(value: str) -> str:
+    network = ipaddress.ip_network(value)
+    clashes = [str(block) for block in NON_PUBLIC_CLIENT_RANGES if network.overlaps(block)]
+    if clashes:
+        raise _problem(
+            f"is not a public range (it overlaps {', '.join(clashes)}), but clients reach the Bastion on its public "
+            "endpoint, from their public egress address",
+            "list the admins' public egress CIDRs (the addresses the internet sees their connections come from), "
+            "e.g. 198.51.100.0/24",
+        )
+    return value
+
+
 def _not_the_world(value: str) -> str:
     if ipaddress.ip_network(value).prefixlen == 0:
         raise _problem("opens access to the whole internet", "list only the hospital's own networks instead")
@@ -151,9 +177,12 @@ CompartmentOcid = Annotated[str, AfterValidator(ocid_of("compartment", "tenancy"
 Region = Annotated[str, AfterValidator(_region)]
 PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
 Cidr = Annotated[str, AfterValidator(_any_cidr)]
-AdminCidr = Annotated[str, AfterValidator(_any_cidr), AfterValidator(_not_the_world)]
-# The hospital's networks are admitted to the load balancer, so the same rule applies: never 0.0.0.0/0 or ::/0.
-HospitalCidr = AdminCidr
+# The hospital's networks are admitted to the load balancer: never 0.0.0.0/0 or ::/0.
+HospitalCidr = Annotated[str, AfterValidator(_any_cidr), AfterValidator(_not_the_world)]
+# Bastion clients: public egress ranges, never the whole internet.
+AdminCidr = Annotated[
+    str, AfterValidator(_any_cidr), AfterValidator(_not_the_world), AfterValidator(_public_client_cidr)
+]
 PinnedImage = Annotated[str, AfterValidator(_no_latest_tag)]
 AeTitle = Annotated[str, Field(pattern=r"^[A-Z0-9_\-. ]{1,16}$")]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,14}$")]
@@ -195,15 +224,13 @@ class SubnetCidrs(Section):
 
 class NetworkConfig(Section):
     vcn_cidrs: list[PrivateCidr] = Field(default_factory=lambda: ["10.20.0.0/16"], min_length=1)
-    """The VCN's address blocks. Must not overlap any hospital (on-prem) or peered network."""
+    """The VCN's address blocks. Must not overlap any hospital (on-prem) network."""
     dns_label: DnsLabel = "dicomstore"
     """DNS label of the VCN (letters and digits, starting with a letter, at most 15)."""
     subnets: SubnetCidrs = Field(default_factory=SubnetCidrs)
     """A CIDR per tier, each inside a VCN CIDR, none overlapping."""
     on_prem_cidrs: list[HospitalCidr] = Field(default_factory=list)
     """The hospital's networks reached over FastConnect/IPSec: routed to the DRG, allowed to the load balancer."""
-    peered_cidrs: list[Cidr] = Field(default_factory=list)
-    """Other networks peered with this VCN (other VCNs, partner sites); must not overlap the VCN."""
     public_load_balancer: bool = False
     """Expose the load balancer tier to the internet. Off: the DICOM store is reachable only privately."""
     flow_log_retention_days: Annotated[int, Field(ge=30, le=180), AfterValidator(_log_retention)] = 90
@@ -228,7 +255,9 @@ class SecurityConfig(Section):
     )
     """Email addresses subscribed to Cloud Guard problem notifications."""
     admin_cidrs: list[AdminCidr] = Field(default_factory=list)
-    """Networks allowed to open Bastion sessions (never 0.0.0.0/0)."""
+    """The administrators' public egress CIDRs, allowed to open Bastion sessions: clients reach a Bastion on its
+    public endpoint, so private (RFC 1918), CGNAT, loopback and link-local ranges are refused, and so is
+    0.0.0.0/0. Empty: no Bastion."""
     trusted_user_ocids: list[Annotated[str, AfterValidator(ocid_of("user"))]] = Field(default_factory=list)
     """Users trusted by Cloud Guard's managed list (e.g. break-glass administrators)."""
     audit_retention_days: int = Field(default=365, ge=365, le=365)
@@ -328,8 +357,6 @@ class FastConnectConfig(Section):
     """Virtual circuit bandwidth."""
     provider_service_ocid: Annotated[str, AfterValidator(ocid_of("providerservice"))] | None = None
     """FastConnect partner service (None: colocation / cross-connect; see README)."""
-    customer_bgp_asn: int = Field(default=64512, ge=1, le=4294967295)
-    """The hospital router's BGP ASN."""
     customer_bgp_peering_ip: str = "169.254.10.2/30"
     """Hospital side of the BGP session (/30 or /31)."""
     oracle_bgp_peering_ip: str = "169.254.10.1/30"
@@ -363,8 +390,6 @@ class IpsecConfig(Section):
     """Public IP address of the hospital's VPN device (CPE)."""
     routing: Literal["BGP", "STATIC"] = "BGP"
     """BGP (required next to FastConnect, so routes can be ordered by AS path) or STATIC (on-prem CIDRs)."""
-    customer_bgp_asn: int = Field(default=64512, ge=1, le=4294967295)
-    """The VPN device's BGP ASN (BGP routing)."""
     ike_version: Literal["V1", "V2"] = "V2"
     """IKE version of both tunnels."""
     tunnels: list[IpsecTunnelConfig] = Field(
@@ -379,6 +404,10 @@ class IpsecConfig(Section):
 
 
 class ConnectivityConfig(Section):
+    customer_bgp_asn: int | None = Field(default=None, ge=1, le=4294967295)
+    """The hospital's BGP ASN, one for both paths: the FastConnect circuit's BGP session and the BGP sessions of
+    the IPSec tunnels. Required when FastConnect or BGP-routed IPSec is enabled (a private ASN such as
+    64512-65534 if the hospital has no public one)."""
     fastconnect: FastConnectConfig = Field(default_factory=FastConnectConfig)
     """FastConnect (DRG, private virtual circuit, BGP)."""
     ipsec: IpsecConfig = Field(default_factory=IpsecConfig)
@@ -405,7 +434,7 @@ class OkeConfig(Section):
     gpu_node_count: int = Field(default=1, ge=1, le=20)
     """GPU workers."""
     services_cidr: PrivateCidr = "10.96.0.0/16"
-    """Kubernetes service (ClusterIP) range; must not overlap the VCN, the hospital or peered networks."""
+    """Kubernetes service (ClusterIP) range; must not overlap the VCN or the hospital's networks."""
     node_boot_volume_gb: int = Field(default=100, ge=50, le=1024)
     """Boot volume per worker in GB (OKE's minimum is 50; container images live there)."""
     image_verification_key_ocid: Annotated[str, AfterValidator(ocid_of("key"))] | None = None
@@ -445,6 +474,10 @@ class AiConfig(Section):
     """Shape of the model deployment's instances."""
     model_deployment_instances: int = Field(default=1, ge=1, le=10)
     """Instances behind the model deployment's private endpoint."""
+    internet_egress: bool = False
+    """Let notebook sessions, job runs and model deployments open HTTPS to the internet through the NAT gateway
+    (public package indexes, model hubs). Off: Oracle Services Network only (the bucket, OCIR, Vault, Logging,
+    Data Science conda environments), so PHI read by a notebook has no path to the internet."""
 
 
 class EdgeConfig(Section):
@@ -548,12 +581,32 @@ RANGE_FIXES = {
 }
 
 
+# Keys earlier versions accepted, with why they are gone and what to write instead.
+RETIRED_KEYS: dict[str, tuple[str, str]] = {
+    "connectivity.fastconnect.customerBgpAsn": (
+        "has moved: the hospital has one ASN for FastConnect and IPSec",
+        "set connectivity.customerBgpAsn instead",
+    ),
+    "connectivity.ipsec.customerBgpAsn": (
+        "has moved: the hospital has one ASN for FastConnect and IPSec",
+        "set connectivity.customerBgpAsn instead",
+    ),
+    "network.peeredCidrs": (
+        "is no longer supported: nothing routed, admitted or peered these networks",
+        "list networks that reach the VCN over the hospital's FastConnect/IPSec in network.onPremCidrs "
+        "(they are then routed to the DRG and admitted to the load balancer); peer another VCN outside this stack",
+    ),
+}
+
+
 def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
     problems = []
     for detail in error.errors(include_url=False):
         context = detail.get("ctx") or {}
         if detail["type"] == "dicomstore":
             problem, fix = context["problem"], context["fix"]
+        elif detail["type"] == "extra_forbidden" and _key(detail["loc"]) in RETIRED_KEYS:
+            problem, fix = RETIRED_KEYS[_key(detail["loc"])]
         elif detail["type"] == "extra_forbidden":
             problem, fix = "is not a known key", "check its spelling against the README's config reference"
         elif detail["type"] == "missing":
@@ -579,7 +632,7 @@ def usable_addresses(cidr: str) -> int:
 
 
 def network_problems(network: NetworkConfig) -> list[ConfigProblem]:
-    """Subnets inside the VCN, tiers disjoint, VCN disjoint from hospital and peered networks."""
+    """Subnets inside the VCN, tiers disjoint, VCN disjoint from the hospital's networks."""
     problems: list[ConfigProblem] = []
     vcn = _networks(network.vcn_cidrs)
     for index, block in enumerate(vcn):
@@ -591,18 +644,17 @@ def network_problems(network: NetworkConfig) -> list[ConfigProblem]:
                         "use disjoint VCN CIDR blocks",
                     )
                 )  # fmt: skip
-    for field_name, kind in (("on_prem_cidrs", "on-prem"), ("peered_cidrs", "peered")):
-        for index, cidr in enumerate(getattr(network, field_name)):
-            clashes = [str(block) for block in vcn if block.overlaps(ipaddress.ip_network(cidr))]
-            if clashes:
-                problems.append(
-                    ConfigProblem(
-                        f"network.{to_camel(field_name)}[{index}]",
-                        cidr,
-                        f"overlaps the VCN CIDR {', '.join(clashes)} (the {kind} network would be unreachable)",
-                        "choose VCN CIDRs (network.vcnCidrs) outside every hospital and peered network",
-                    )
+    for index, cidr in enumerate(network.on_prem_cidrs):
+        clashes = [str(block) for block in vcn if block.overlaps(ipaddress.ip_network(cidr))]
+        if clashes:
+            problems.append(
+                ConfigProblem(
+                    f"network.onPremCidrs[{index}]",
+                    cidr,
+                    f"overlaps the VCN CIDR {', '.join(clashes)} (the on-prem network would be unreachable)",
+                    "choose VCN CIDRs (network.vcnCidrs) outside every hospital network",
                 )
+            )
     tiers = network.subnets.model_dump()
     seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
     for tier, cidr in tiers.items():
@@ -743,14 +795,14 @@ def oke_problems(config: StackConfig) -> list[ConfigProblem]:
         return []
     problems: list[ConfigProblem] = []
     services = ipaddress.ip_network(oke.services_cidr)
-    routed = [*network.vcn_cidrs, *network.on_prem_cidrs, *network.peered_cidrs]
+    routed = [*network.vcn_cidrs, *network.on_prem_cidrs]
     clashes = [cidr for cidr in routed if ipaddress.ip_network(cidr).overlaps(services)]
     if clashes:
         problems.append(
             ConfigProblem(
                 "oke.servicesCidr", oke.services_cidr,
                 f"overlaps {', '.join(clashes)} (pods could not reach those addresses)",
-                "choose a service range outside the VCN, on-prem and peered networks, e.g. 10.96.0.0/16",
+                "choose a service range outside the VCN and on-prem networks, e.g. 10.96.0.0/16",
             )
         )  # fmt: skip
     if oke.gpu_pool_enabled and ".GPU" not in oke.gpu_shape:
@@ -894,11 +946,34 @@ def connectivity_problems(connectivity: ConnectivityConfig, network: NetworkConf
                 )
             )  # fmt: skip
         seen.append((prefix, subnet))
+    problems += _customer_asn_problems(connectivity)
     if fastconnect.enabled:
         problems += _fastconnect_delivery_problems(fastconnect)
     if ipsec.enabled:
         problems += _ipsec_problems(ipsec, fastconnect.enabled, network)
     return problems
+
+
+def _customer_asn_problems(connectivity: ConnectivityConfig) -> list[ConfigProblem]:
+    """Every BGP session (the circuit's and each tunnel's) speaks for the hospital with one ASN, set explicitly."""
+    bgp = connectivity.fastconnect.enabled or (connectivity.ipsec.enabled and connectivity.ipsec.routing == "BGP")
+    asn = connectivity.customer_bgp_asn
+    if bgp and asn is None:
+        return [
+            ConfigProblem(
+                "connectivity.customerBgpAsn", None, "is required when FastConnect or BGP-routed IPSec is enabled",
+                "set the hospital's BGP ASN, the one its FastConnect router and VPN device both use "
+                "(a private ASN such as 64512-65534 if it has none)",
+            )
+        ]  # fmt: skip
+    if asn == connectivity_rules.ORACLE_BGP_ASN:
+        return [
+            ConfigProblem(
+                "connectivity.customerBgpAsn", asn, "is Oracle's own ASN",
+                "use the hospital's ASN (a private ASN such as 64512-65534 if it has none)",
+            )
+        ]  # fmt: skip
+    return []
 
 
 def _fastconnect_delivery_problems(fastconnect: FastConnectConfig) -> list[ConfigProblem]:
@@ -927,13 +1002,6 @@ def _fastconnect_delivery_problems(fastconnect: FastConnectConfig) -> list[Confi
             ConfigProblem(
                 "connectivity.fastconnect.vlan", None, "is required on a colocation cross-connect",
                 "set the VLAN (100-16383) agreed for this circuit",
-            )
-        )  # fmt: skip
-    if fastconnect.customer_bgp_asn == connectivity_rules.ORACLE_BGP_ASN:
-        problems.append(
-            ConfigProblem(
-                "connectivity.fastconnect.customerBgpAsn", fastconnect.customer_bgp_asn, "is Oracle's own ASN",
-                "use the hospital's ASN (a private ASN such as 64512-65534 if it has none)",
             )
         )  # fmt: skip
     return problems
@@ -974,13 +1042,6 @@ def _ipsec_problems(ipsec: IpsecConfig, fastconnect_enabled: bool, network: Netw
             ConfigProblem(
                 "network.onPremCidrs", [], "is empty, but static IPSec routing needs the hospital's networks",
                 "list the hospital's CIDRs, or use BGP routing",
-            )
-        )  # fmt: skip
-    if ipsec.routing == "BGP" and ipsec.customer_bgp_asn == connectivity_rules.ORACLE_BGP_ASN:
-        problems.append(
-            ConfigProblem(
-                "connectivity.ipsec.customerBgpAsn", ipsec.customer_bgp_asn, "is Oracle's own ASN",
-                "use the hospital's ASN",
             )
         )  # fmt: skip
     return problems

@@ -3,7 +3,8 @@
 Both paths terminate on the DRG the network block attaches to the VCN:
 
 * **FastConnect**: one private virtual circuit (`type PRIVATE`, `gateway_id` = the DRG) with a BGP session whose
-  peering addresses and ASN come from config; delivered by a FastConnect partner (provider service, optional
+  peering addresses come from config and whose customer ASN is the hospital's one `connectivity.customerBgpAsn`
+  (the IPSec tunnels' BGP sessions use the same ASN); delivered by a FastConnect partner (provider service, optional
   service key) or, when colocated with Oracle, on a cross-connect with a VLAN. An optional BGP MD5 key is read
   from an OCI Vault secret at deployment and passed on as a Pulumi secret: it is never written in config,
   code or plan output. The circuit is `protect`ed: re-creating it means re-ordering it from the partner.
@@ -62,12 +63,14 @@ class Connectivity(pulumi.ComponentResource):
         super().__init__("dicomstore:connectivity:Connectivity", name, None, opts)
         config = args.config
         self.virtual_circuit_id = self.ipsec_connection_id = self.cpe_id = self.onprem_route_table_id = None
+        # One hospital, one ASN on every BGP session (config requires it whenever a session exists).
+        customer_asn = None if config.customer_bgp_asn is None else str(config.customer_bgp_asn)
         if config.fastconnect.enabled or config.ipsec.enabled:
             table_id = self.onprem_route_table_id = self._onprem_route_table(name, args)
             if config.fastconnect.enabled:
-                self.virtual_circuit_id = self._fastconnect(name, args, config.fastconnect, table_id)
+                self.virtual_circuit_id = self._fastconnect(name, args, config.fastconnect, table_id, customer_asn)
             if config.ipsec.enabled:
-                self.cpe_id, self.ipsec_connection_id = self._ipsec(name, args, config.ipsec, table_id)
+                self.cpe_id, self.ipsec_connection_id = self._ipsec(name, args, config.ipsec, table_id, customer_asn)
         self.register_outputs(
             {
                 "virtual_circuit_id": self.virtual_circuit_id,
@@ -107,7 +110,12 @@ class Connectivity(pulumi.ComponentResource):
         ).id
 
     def _fastconnect(
-        self, name: str, args: ConnectivityArgs, config: FastConnectConfig, route_table_id: pulumi.Output[str]
+        self,
+        name: str,
+        args: ConnectivityArgs,
+        config: FastConnectConfig,
+        route_table_id: pulumi.Output[str],
+        customer_asn: str | None,
     ) -> pulumi.Output[str]:
         colocated = config.cross_connect_ocid is not None
         mapping = oci.core.VirtualCircuitCrossConnectMappingArgs(
@@ -127,7 +135,7 @@ class Connectivity(pulumi.ComponentResource):
             gateway_id=args.drg_id,
             display_name=f"{name}-fastconnect",
             bandwidth_shape_name=config.bandwidth_shape,
-            customer_asn=str(config.customer_bgp_asn),
+            customer_asn=customer_asn,
             cross_connect_mappings=[mapping],
             provider_service_id=config.provider_service_ocid,
             provider_service_key_name=config.provider_service_key_name if not colocated else None,
@@ -150,7 +158,12 @@ class Connectivity(pulumi.ComponentResource):
         return circuit.id
 
     def _ipsec(
-        self, name: str, args: ConnectivityArgs, config: IpsecConfig, route_table_id: pulumi.Output[str]
+        self,
+        name: str,
+        args: ConnectivityArgs,
+        config: IpsecConfig,
+        route_table_id: pulumi.Output[str],
+        customer_asn: str | None,
     ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         child = pulumi.ResourceOptions(parent=self)
         cpe_address = str(config.cpe_ip_address)
@@ -196,7 +209,7 @@ class Connectivity(pulumi.ComponentResource):
                 bgp_session_info=None
                 if static
                 else oci.core.IpsecConnectionTunnelManagementBgpSessionInfoArgs(
-                    customer_bgp_asn=str(config.customer_bgp_asn),
+                    customer_bgp_asn=customer_asn,
                     customer_interface_ip=inside.customer_interface_ip,
                     oracle_interface_ip=inside.oracle_interface_ip,
                 ),

@@ -76,6 +76,7 @@ class DicomStore(pulumi.ComponentResource):
                 compartment_id=self.identity.network_compartment_id,
                 modalities=tuple(config.orthanc.allowed_modalities),
                 orthanc_node_ports=(HTTP_NODE_PORT, DICOM_NODE_PORT) if config.orthanc.runtime == "oke" else (),
+                ai_internet_egress=config.ai.enabled and config.ai.internet_egress,
             ),
             child,
         )
@@ -193,7 +194,7 @@ class DicomStore(pulumi.ComponentResource):
                     orthanc=config.orthanc,
                     oke=config.oke,
                     subnets=config.network.subnets,
-                    hospital_cidrs=[*config.network.on_prem_cidrs, *config.network.peered_cidrs],
+                    hospital_cidrs=list(config.network.on_prem_cidrs),
                     region=config.region,
                     kubeconfig=self.oke.kubeconfig,
                     node_ips=self.oke.cpu_node_ips,

@@ -7,7 +7,7 @@ order finds everything ready:
 * an **edge-transfer bucket** `<name_prefix>-edge-transfer` in the data compartment (images and models move
   through it in both directions: studies acquired at the edge are synced up and then ingested into Orthanc,
   trained models under `models/` are synced down). It is as private as the DICOM bucket — NoPublicAccess,
-  HSM master key, versioning, object events, write logs — and a staging area: lifecycle deletes objects and
+  HSM master key, versioning, object events, write and read logs — and a staging area: lifecycle deletes objects and
   previous versions after `edge.transferRetentionDays`. `protect` + `retain_on_delete` like every bucket.
 * an IAM group of **RED operators** who may order and manage devices in the app compartment and attach the
   transfer bucket as a device workload; the **Roving Edge service** may read that bucket (Oracle's required
@@ -35,7 +35,7 @@ import pulumi_oci as oci
 
 from components import ai_edge_iam, iam_statements
 from components.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
-from components.buckets import lifecycle_policy, private_bucket, write_log
+from components.buckets import access_logs, lifecycle_policy, private_bucket
 from components.config import EdgeConfig
 from components.edge_workload import InferenceWorkload, render_inference_manifest
 from components.storage import bucket_object_policy
@@ -95,7 +95,7 @@ class Edge(pulumi.ComponentResource):
             opts=child,
         )
         lifecycle_policy(f"{name}-transfer-lifecycle", bucket, transfer_lifecycle_rules(config.transfer_retention_days))
-        write_log(f"{name}-transfer-write-log", args.log_group_id, args.data_compartment_id, bucket)
+        access_logs(f"{name}-transfer", args.log_group_id, args.data_compartment_id, bucket)
 
         operators = oci.identity.Group(
             f"{name}-operators",

@@ -8,8 +8,11 @@ Design choices:
   only that tier routes to it; its NSG still admits the hospital's networks only).
 * NSGs instead of security lists: rules follow the workload (VNIC) rather than the subnet, and name the peer
   NSG instead of a CIDR. The traffic matrix lives in `components/network_rules.py` as data. The VCN's default
-  security list is emptied and every subnet uses it. The bastion NSG stays empty: the OCI Bastion service
-  cannot join an NSG, so its targets admit the bastion subnet instead.
+  security list is emptied and every subnet uses it, except the two tiers whose VNICs cannot join an NSG:
+  the bastion subnet (the OCI Bastion's private endpoint) and the AI subnet (Data Science notebook sessions,
+  job runs and model deployment instances). Each gets a security list of its own holding exactly the stateful
+  egress those VNICs need (`network_rules.security_list_rules`); without it they could open no connection at
+  all. The bastion NSG stays empty, and the Bastion's targets admit the bastion subnet's CIDR.
 * Gateways: the service gateway (All <region> Services in Oracle Services Network) keeps Object Storage, Vault
   and OCIR traffic off the internet; the NAT gateway gives outbound-only internet to the tiers that pull
   images or packages; the DRG, attached to the VCN, is where the connectivity block lands FastConnect and
@@ -27,6 +30,7 @@ import pulumi_oci as oci
 from components.config import Modality, NetworkConfig, Tier
 from components.network_rules import (
     ALL_SERVICES_NAME,
+    NSG_LESS_TIERS,
     FlowInputs,
     RouteTarget,
     flows,
@@ -35,6 +39,8 @@ from components.network_rules import (
     route_rules,
     route_targets,
     rule_arguments,
+    security_list_arguments,
+    security_list_rules,
 )
 
 
@@ -48,6 +54,9 @@ class NetworkArgs:
     """`orthanc.allowedModalities`: Orthanc may open DICOM associations to these (C-STORE for C-MOVE)."""
     orthanc_node_ports: tuple[int, ...] = ()
     """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, where the load balancer reaches the workers."""
+    ai_internet_egress: bool = False
+    """`ai.internetEgress` (with AI on): the AI subnet routes to the NAT gateway and may open HTTPS to the
+    internet."""
 
 
 def _slug(tier: Tier) -> str:
@@ -175,6 +184,22 @@ class Network(pulumi.ComponentResource):
             description="VCN flow logs of every subnet of the DICOM store",
             opts=child,
         )
+        own_rules = security_list_rules(
+            {tier: cidrs[tier.value] for tier in Tier}, ai_internet_egress=args.ai_internet_egress
+        )
+        # The subnets whose VNICs cannot join an NSG get a list of their own (the rules as plain mappings, like
+        # the NSG rules above).
+        security_list_ids: dict[Tier, pulumi.Output[str]] = {
+            tier: oci.core.SecurityList(  # type: ignore[call-overload]
+                f"{name}-{_slug(tier)}-security-list",
+                compartment_id=args.compartment_id,
+                vcn_id=vcn.id,
+                display_name=f"{name}-{tier.value}-security-list",
+                **security_list_arguments([rule for rule in own_rules if rule.tier is tier], services_cidr),
+                opts=pulumi.ResourceOptions(parent=vcn),
+            ).id
+            for tier in NSG_LESS_TIERS
+        }
         self.subnet_ids = {}
         for tier in Tier:
             public = tier is Tier.LB and config.public_load_balancer
@@ -184,7 +209,10 @@ class Network(pulumi.ComponentResource):
                 vcn_id=vcn.id,
                 display_name=f"{name}-{tier.value}-routes",
                 route_rules=route_rules(
-                    route_targets(tier, config.public_load_balancer), config.on_prem_cidrs, gateway_ids, services_cidr
+                    route_targets(tier, config.public_load_balancer, args.ai_internet_egress),
+                    config.on_prem_cidrs,
+                    gateway_ids,
+                    services_cidr,
                 ),  # type: ignore[arg-type]
                 # A route to the DRG is only valid once the DRG is attached to this VCN.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[drg_attachment]),
@@ -199,7 +227,7 @@ class Network(pulumi.ComponentResource):
                 prohibit_public_ip_on_vnic=not public,
                 prohibit_internet_ingress=not public,
                 route_table_id=route_table.id,
-                security_list_ids=[default_security_list.id],
+                security_list_ids=[security_list_ids.get(tier, default_security_list.id)],
                 opts=child,
             )
             oci.logging.Log(

@@ -11,6 +11,9 @@ Design choices:
   Network or the internet an egress rule only.
 * Peers inside the VCN are named by NSG, never by CIDR. The one exception is the bastion tier: the OCI Bastion
   service's private endpoint cannot join an NSG, so targets admit the bastion subnet's CIDR.
+* VNICs that cannot join an NSG (the Bastion's private endpoint; Data Science notebook sessions, job runs and
+  model deployment instances) get their rules from their subnet's own security list (`security_list_rules`):
+  stateful egress to exactly the peers they use, and path MTU discovery back.
 * Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer; Orthanc 8042/4242
   (or its Kubernetes NodePorts on the OKE workers) from the load balancer; PostgreSQL 5432 from Orthanc
   (Container Instances, OKE pods and workers) and the bastion; DICOM from Orthanc to each configured
@@ -243,9 +246,10 @@ def flows(inputs: FlowInputs) -> list[Flow]:
         Flow(workers, internet, tcp(HTTPS_PORT), "Container image pulls from public registries (NAT gateway)"),
         Flow(pods, services, tcp(), "Pods to Object Storage, Vault and other regional OCI services"),
         Flow(pods, services, PATH_MTU, "Path MTU discovery towards Oracle Services Network"),
-        # AI: training data comes from the bucket through the service gateway; never from the database.
+        # AI: training data comes from the bucket through the service gateway; never from the database. The AI
+        # NSG holds only the Data Science private endpoints; the notebook, job and model VNICs cannot join it
+        # and get their egress from the AI subnet's own security list (`security_list_rules`).
         Flow(Nsg(Tier.AI), services, tcp(HTTPS_PORT), "Data Science to Object Storage and OCI APIs (service gateway)"),
-        Flow(Nsg(Tier.AI), internet, tcp(HTTPS_PORT), "Data Science package and model downloads (NAT gateway)"),
     ]
     return table + modality_flows(inputs)
 
@@ -278,6 +282,37 @@ def nsg_rules(table: Iterable[Flow]) -> list[NsgRule]:
 T = TypeVar("T")
 
 
+def stateful_rule(
+    direction: Literal["INGRESS", "EGRESS"],
+    peer: object,
+    peer_type: str,
+    traffic: Traffic,
+    description: str,
+    *,
+    nsg: bool,
+) -> dict[str, object]:
+    """The arguments of one stateful security rule. NSG rules (`nsg=True`) carry their direction and spell a TCP
+    port as `tcp_options.destination_port_range {min, max}`; a security list's rules sit in an ingress or egress
+    list and spell it `tcp_options {min, max}` (oracle/terraform-provider-oci core_network_security_group_security_rule
+    and core_security_list docs)."""
+    side = "source" if direction == "INGRESS" else "destination"
+    arguments: dict[str, object] = {
+        "protocol": traffic.protocol,
+        side: peer,
+        f"{side}_type": peer_type,
+        "stateless": False,
+        "description": description,
+    }
+    if nsg:
+        arguments["direction"] = direction
+    if traffic.port is not None:
+        ports = {"min": traffic.port, "max": traffic.port}
+        arguments["tcp_options"] = {"destination_port_range": ports} if nsg else ports
+    if traffic.icmp is not None:
+        arguments["icmp_options"] = {"type": traffic.icmp[0], "code": traffic.icmp[1]}
+    return arguments
+
+
 def rule_arguments(rule: NsgRule, nsg_ids: Mapping[Tier, T], services_cidr: T) -> dict[str, object]:
     """Keyword arguments of `oci.core.NetworkSecurityGroupSecurityRule` for `rule` (without the NSG id).
 
@@ -291,20 +326,86 @@ def rule_arguments(rule: NsgRule, nsg_ids: Mapping[Tier, T], services_cidr: T) -
         peer, peer_type = rule.peer.cidr, "CIDR_BLOCK"
     else:
         peer, peer_type = services_cidr, "SERVICE_CIDR_BLOCK"
-    side = "source" if rule.direction == "INGRESS" else "destination"
-    arguments: dict[str, object] = {
-        "direction": rule.direction,
-        "protocol": rule.traffic.protocol,
-        side: peer,
-        f"{side}_type": peer_type,
-        "stateless": False,
-        "description": rule.description,
-    }
-    if rule.traffic.port is not None:
-        arguments["tcp_options"] = {"destination_port_range": {"min": rule.traffic.port, "max": rule.traffic.port}}
-    if rule.traffic.icmp is not None:
-        arguments["icmp_options"] = {"type": rule.traffic.icmp[0], "code": rule.traffic.icmp[1]}
-    return arguments
+    return stateful_rule(rule.direction, peer, peer_type, rule.traffic, rule.description, nsg=True)
+
+
+# --- subnet security lists for VNICs that cannot join an NSG -------------------------------------------------
+
+NSG_LESS_TIERS: Mapping[Tier, str] = {
+    # pulumi-oci 5.5 (and the OCI API it wraps) takes no NSG for these VNICs: NotebookSessionConfigurationDetails
+    # and JobInfrastructureConfigurationDetails have `subnet_id` only (the Data Science PrivateEndpoint, which
+    # does take `nsg_ids`, fronts the notebook; it is not the session's own VNIC).
+    Tier.AI: "Data Science notebook sessions, job runs and model deployment instances",
+    # CreateBastionDetails (oracle/terraform-provider-oci r/bastion_bastion) has `target_subnet_id` and no NSG:
+    # the Bastion's private endpoint lives in that subnet under its security lists.
+    Tier.BASTION: "the OCI Bastion's private endpoint",
+}
+"""Tiers whose VNICs the subnet's security lists alone govern, and what those VNICs are."""
+
+
+@dataclass(frozen=True)
+class SecurityListRule:
+    """One stateful rule of the own security list of an NSG-less tier."""
+
+    tier: Tier
+    direction: Literal["INGRESS", "EGRESS"]
+    peer: Cidr | OracleServices
+    """The source (ingress) or destination (egress)."""
+    traffic: Traffic
+    description: str
+
+
+def security_list_rules(subnets: Mapping[Tier, str], ai_internet_egress: bool) -> list[SecurityListRule]:
+    """What the NSG-less VNICs need, and nothing else (stateful: replies come back without a rule).
+
+    * Data Science: HTTPS to Oracle Services Network through the service gateway (the bucket, OCIR images of
+      job runs, Vault, Logging, the service conda environments in Object Storage, the Data Science API); the
+      internet only when `ai.internetEgress` asks for it (public package indexes, model hubs).
+    * Bastion endpoint: the targets of its port-forwarding sessions, PostgreSQL (5432) and the Kubernetes API
+      (6443), by subnet CIDR (a security list cannot name an NSG). No SSH (22): nothing in the stack is reached
+      over SSH, so no managed-SSH session has a target.
+    * Path MTU discovery (ICMP 3/4) back from the same peers.
+    """
+    services = OracleServices()
+    database, kube_api = Cidr(subnets[Tier.DB]), Cidr(subnets[Tier.OKE_API])
+    rules = [
+        SecurityListRule(
+            Tier.AI, "EGRESS", services, tcp(HTTPS_PORT),
+            "Data Science to Object Storage, OCIR, Vault, Logging and conda environments (service gateway)",
+        ),
+        SecurityListRule(Tier.AI, "INGRESS", services, PATH_MTU, "Path MTU discovery from Oracle Services Network"),
+        SecurityListRule(
+            Tier.BASTION, "EGRESS", database, tcp(POSTGRES_PORT), "Bastion port-forwarding sessions to PostgreSQL"
+        ),
+        SecurityListRule(
+            Tier.BASTION, "EGRESS", kube_api, tcp(KUBE_API_PORT),
+            "Bastion port-forwarding sessions to the Kubernetes API",
+        ),
+        SecurityListRule(Tier.BASTION, "INGRESS", database, PATH_MTU, "Path MTU discovery from PostgreSQL"),
+        SecurityListRule(Tier.BASTION, "INGRESS", kube_api, PATH_MTU, "Path MTU discovery from the Kubernetes API"),
+    ]  # fmt: skip
+    if ai_internet_egress:
+        rules.append(
+            SecurityListRule(
+                Tier.AI, "EGRESS", Cidr(ALL_IPV4), tcp(HTTPS_PORT),
+                "Data Science package and model downloads from the internet (NAT gateway; ai.internetEgress)",
+            )
+        )  # fmt: skip
+    return rules
+
+
+def security_list_arguments(rules: Iterable[SecurityListRule], services_cidr: T) -> dict[str, list[dict[str, object]]]:
+    """`ingress_security_rules` and `egress_security_rules` of `oci.core.SecurityList` for one tier's rules.
+    `services_cidr` is the service gateway's `cidr_block` label and may be a Pulumi output."""
+    lists: dict[str, list[dict[str, object]]] = {"ingress_security_rules": [], "egress_security_rules": []}
+    for rule in rules:
+        peer, peer_type = (
+            (rule.peer.cidr, "CIDR_BLOCK") if isinstance(rule.peer, Cidr) else (services_cidr, "SERVICE_CIDR_BLOCK")
+        )
+        lists[f"{rule.direction.lower()}_security_rules"].append(
+            stateful_rule(rule.direction, peer, peer_type, rule.traffic, rule.description, nsg=False)
+        )
+    return lists
 
 
 # --- routing -------------------------------------------------------------------------------------------------
@@ -336,16 +437,20 @@ ROUTE_TARGETS: Mapping[Tier, frozenset[RouteTarget]] = {
     Tier.OKE_WORKERS: frozenset({RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
     # Orthanc pods: C-STORE to the hospital's modalities, bucket and Vault; no internet.
     Tier.OKE_PODS: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
-    # Data Science: replies to the hospital's data scientists, bucket and APIs, package downloads.
-    Tier.AI: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
+    # Data Science: replies to the hospital's data scientists, bucket, OCIR and APIs (the internet only with
+    # ai.internetEgress, see route_targets).
+    Tier.AI: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
 }
 
 
-def route_targets(tier: Tier, public_load_balancer: bool) -> frozenset[RouteTarget]:
-    """The gateways `tier` routes to; a public load balancer tier also routes to the internet gateway."""
+def route_targets(tier: Tier, public_load_balancer: bool, ai_internet_egress: bool = False) -> frozenset[RouteTarget]:
+    """The gateways `tier` routes to; a public load balancer tier also routes to the internet gateway, and the
+    AI tier to the NAT gateway when `ai.internetEgress` is on."""
     targets = ROUTE_TARGETS[tier]
     if tier is Tier.LB and public_load_balancer:
         return targets | {RouteTarget.INTERNET_GATEWAY}
+    if tier is Tier.AI and ai_internet_egress:
+        return targets | {RouteTarget.NAT_GATEWAY}
     return targets
 
 

@@ -30,8 +30,10 @@ Design choices:
 * The data compartment is a security zone whose recipe holds the policies of Oracle's Maximum Security Recipe
   (read from that Oracle-managed recipe) except the one a DB system with its subnet outside the zone breaks
   (`EXCLUDED_ZONE_POLICIES`, with its reason).
-* Administrative access only through the OCI Bastion service in the bastion subnet, from the configured
-  admin networks; with no admin network configured there is no bastion at all.
+* Administrative access only through the OCI Bastion service in the bastion subnet. Clients reach a Bastion
+  on its public endpoint, so its allow-list is the admins' public egress CIDRs (`security.adminCidrs`; config
+  refuses private ranges); with none configured there is no bastion at all. Its private endpoint takes no NSG:
+  the bastion subnet's own security list lets it reach its targets (`components/network_rules.py`).
 """
 
 from __future__ import annotations

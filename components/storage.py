@@ -2,9 +2,10 @@
 
 Design choices:
 * One private bucket `<name_prefix>-dicom` in the data compartment (the security zone): NoPublicAccess,
-  encrypted with the HSM master key, object events on (Cloud Guard and Events see every change), write logs in
-  the security log group (CIS OCI 4.17), auto-tiering on by default, lifecycle rules from
-  `components/bucket_lifecycle.py`. The name is deterministic so IAM policies can name the bucket.
+  encrypted with the HSM master key, object events on (Cloud Guard and Events see every change), write and read
+  logs in the security log group (CIS OCI 4.17; every read of an image is logged too), auto-tiering on by
+  default, lifecycle rules from `components/bucket_lifecycle.py`. The name is deterministic so IAM policies can
+  name the bucket.
 * Versioning is always on: an overwritten or deleted image stays recoverable, and previous versions are
   deleted by lifecycle only after a safe period. OCI refuses bucket retention rules on a versioned bucket (and
   versioning on a bucket with retention rules), so `storage.retentionRuleDays` is enforced with versioning
@@ -22,11 +23,13 @@ Design choices:
   additional secret output here, which keeps it encrypted in the Pulumi state.
 * Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
   `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
-  vault in the DR region: it is as private, versioned and CMK-encrypted as the primary (the Database block
-  encrypts its backup copies in that region with the same key). The explicit provider
-  takes credentials from the same environment / OCI config file as the default provider; only the region
-  differs. Objects deleted in the primary are deleted in the replica too: the replica protects against the
-  loss of a region, versioning against the loss of an object.
+  vault in the DR region: it is as private and CMK-encrypted as the primary (the Database block encrypts its
+  backup copies in that region with the same key), with write and read logs in a DR-region log group. It is
+  *not* versioned: OCI refuses versioning on a replication destination, which is read-only
+  (`components/buckets.py` cites the docs). The explicit provider takes credentials from the same environment /
+  OCI config file as the default provider; only the region differs. Objects deleted in the primary are deleted
+  in the replica too, and previous versions are never replicated: the replica protects against the loss of a
+  region, the primary's versioning and lifecycle against the loss or overwrite of an object.
 * OCI's Object Storage service acts on the bucket itself (lifecycle moves and deletes, replication writes):
   one policy in the data compartment grants it exactly that (docs: "Service permissions for lifecycle and
   replication").
@@ -41,7 +44,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.bucket_lifecycle import lifecycle_rules
-from components.buckets import lifecycle_policy, private_bucket, write_log
+from components.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.config import StorageConfig
 from components.kms import hsm_master_key
 
@@ -67,7 +70,7 @@ class StorageArgs:
     master_key_id: pulumi.Input[str]
     """The HSM master key encrypting the bucket and the secret."""
     log_group_id: pulumi.Input[str]
-    """The log group of service logs (bucket write logs)."""
+    """The log group of service logs (bucket write and read logs)."""
     key_rotation_days: int
     """Rotation interval of the DR region's HSM key (same as the master key's)."""
 
@@ -152,7 +155,7 @@ class Storage(pulumi.ComponentResource):
             opts=child,
         )
         lifecycle_policy(f"{name}-lifecycle", bucket, lifecycle_rules(config), depends_on=[service_policy])
-        write_log(f"{name}-write-log", args.log_group_id, args.compartment_id, bucket)
+        access_logs(name, args.log_group_id, args.compartment_id, bucket)
         self.replica_bucket_name = None
         self.replica_key_id = dr_key.id if dr_key else None
         if replica_region and dr_provider and dr_key:
@@ -267,30 +270,25 @@ class Storage(pulumi.ComponentResource):
         source: oci.objectstorage.Bucket,
         service_policy: oci.identity.Policy,
     ) -> pulumi.Output[str]:
-        """The DR bucket in `region` with its write log, and the replication policy; returns its name."""
-        replica = private_bucket(
+        """The read-only DR bucket in `region` with its access logs, and the replication policy; returns its name."""
+        replica = replica_bucket(
             f"{name}-dr-bucket",
-            compartment_id=args.compartment_id,
-            namespace=source.namespace,
+            source=source,
+            region=region,
             name=f"{args.name_prefix}-dicom-dr",
             kms_key_id=key.id,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[service_policy]),
+            replication_name=f"{args.name_prefix}-dicom-to-{region}",
+            provider=provider,
+            compartment_id=args.compartment_id,
+            service_grant=service_policy,
+            parent=self,
         )
         log_group = oci.logging.LogGroup(
             f"{name}-dr-log-group",
             compartment_id=args.compartment_id,
             display_name=f"{args.name_prefix}-dr-service-logs",
-            description="Service logs of the DR region (replica bucket writes)",
+            description="Service logs of the DR region (replica bucket writes and reads)",
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        write_log(f"{name}-dr-write-log", log_group.id, args.compartment_id, replica, provider)
-        oci.objectstorage.ReplicationPolicy(
-            f"{name}-replication",
-            namespace=source.namespace,
-            bucket=source.name,
-            name=f"{args.name_prefix}-dicom-to-{region}",
-            destination_bucket_name=replica.name,
-            destination_region_name=region,
-            opts=pulumi.ResourceOptions(parent=source, depends_on=[service_policy]),
-        )
+        access_logs(f"{name}-dr", log_group.id, args.compartment_id, replica, provider)
         return replica.name

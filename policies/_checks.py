@@ -8,12 +8,20 @@ Validators name the resource and the fix in every message, and read only the eng
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation, ResourceValidation, ResourceValidationArgs
+from pulumi_policy import (
+    PolicyResource,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 
 from policies._framework import describe
-from policies._props import ADMIN_PORTS, RDP_PORT, SSH_PORT, as_list, open_ports
+from policies._props import ADMIN_PORTS, RDP_PORT, SSH_PORT, as_list, known, lookup, open_ports
+from policies._stack import linked, resources_of
 
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
+REPLICATION_POLICY = "oci:ObjectStorage/replicationPolicy:ReplicationPolicy"
 SECURITY_LIST = "oci:Core/securityList:SecurityList"
 DEFAULT_SECURITY_LIST = "oci:Core/defaultSecurityList:DefaultSecurityList"
 NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
@@ -46,15 +54,62 @@ def validate_bucket_cmk(args: ResourceValidationArgs, report_violation: ReportVi
         )
 
 
-def validate_bucket_versioning(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET:
-        return
-    versioning = args.props.get("versioning")
-    if versioning != "Enabled":
+def is_bucket_log(log: PolicyResource, bucket: PolicyResource, category: str) -> bool:
+    """True if `log` is the bucket's Object Storage service log of `category` (`write` or `read`). The log names
+    its bucket by name: by dependency when the name is an output, or by the same literal."""
+    source = lookup(log.props, "configuration.source", {})
+    if source.get("service") != "objectstorage" or source.get("category") != category:
+        return False
+    name = known(bucket.props, "name")
+    return linked(log, bucket) or (name is not None and known(source, "resource") == name)
+
+
+def replication_sources(args: StackValidationArgs) -> dict[str, PolicyResource]:
+    """Replication destination bucket URN -> the bucket replicating into it, from the stack's replication
+    policies (matched by bucket name; the policy is the source bucket's child).
+
+    OCI makes a replication destination read-only and refuses versioning on it ("You can't enable versioning on
+    a replication destination bucket. A destination bucket is read-only.",
+    https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning.htm), so a versioning control asks
+    the question of its source instead."""
+    buckets = resources_of(args, BUCKET)
+    by_name = {name: bucket for bucket in buckets if (name := known(bucket.props, "name")) is not None}
+    sources: dict[str, PolicyResource] = {}
+    for policy in resources_of(args, REPLICATION_POLICY):
+        destination = by_name.get(known(policy.props, "destinationBucketName"))
+        source = by_name.get(known(policy.props, "bucket")) or next(
+            (bucket for bucket in buckets if policy.parent is not None and policy.parent.urn == bucket.urn), None
+        )
+        if destination is not None and source is not None and destination.urn != source.urn:
+            sources[destination.urn] = source
+    return sources
+
+
+def unrecoverable_buckets(args: StackValidationArgs, *, retention_counts: bool) -> list[PolicyResource]:
+    """Buckets where an overwrite or delete loses the object: not versioned (nor under a retention rule, when
+    `retention_counts`), unless the bucket is a read-only replication destination of a versioned source."""
+    sources = replication_sources(args)
+
+    def keeps_versions(bucket: PolicyResource) -> bool:
+        if known(bucket.props, "versioning") == "Enabled":
+            return True
+        return retention_counts and bool(as_list(known(bucket.props, "retentionRules")))
+
+    return [
+        bucket
+        for bucket in resources_of(args, BUCKET)
+        if not keeps_versions(bucket) and not (bucket.urn in sources and keeps_versions(sources[bucket.urn]))
+    ]
+
+
+def validate_bucket_versioning(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for bucket in unrecoverable_buckets(args, retention_counts=False):
+        versioning = known(bucket.props, "versioning")
         report_violation(
-            f"{describe(args)} has versioning {versioning or 'Disabled'!r}: an overwrite or delete loses the "
-            "image for good. Fix: set versioning='Enabled'.",
-            None,
+            f"{describe(bucket)} has versioning {versioning or 'Disabled'!r}: an overwrite or delete loses the "
+            "image for good. Fix: set versioning='Enabled' (a replication destination stays unversioned, as OCI "
+            "requires: version its source bucket instead).",
+            bucket.urn,
         )
 
 

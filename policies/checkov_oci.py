@@ -18,6 +18,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidationPolicy,
 )
 
 from policies._checks import (
@@ -58,7 +59,7 @@ ckv_oci_7_bucket_object_events = ResourceValidationPolicy(
     tags=["storage", "logging"],
 )
 
-ckv_oci_8_bucket_versioning = ResourceValidationPolicy(
+ckv_oci_8_bucket_versioning = StackValidationPolicy(
     name="ckv-oci-8-bucket-versioning",
     description="Object Storage buckets have versioning enabled.",
     validate=validate_bucket_versioning,

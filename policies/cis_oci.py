@@ -30,6 +30,7 @@ from pulumi_policy import (
 
 from policies._checks import (
     BUCKET,
+    is_bucket_log,
     validate_bucket_cmk,
     validate_bucket_not_public,
     validate_bucket_versioning,
@@ -244,19 +245,10 @@ cis_4_16_key_rotation = ResourceValidationPolicy(
 )
 
 
-def _is_write_log_for(log: PolicyResource, bucket: PolicyResource) -> bool:
-    source = lookup(log.props, "configuration.source", {})
-    if source.get("service") != "objectstorage" or source.get("category") != "write":
-        return False
-    # The log names its bucket by name: by dependency when the name is an output, or by the same literal.
-    name = known(bucket.props, "name")
-    return linked(log, bucket) or (name is not None and known(source, "resource") == name)
-
-
 def validate_bucket_write_logs(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     logs = resources_of(args, LOG)
     for bucket in resources_of(args, BUCKET):
-        if not any(_is_write_log_for(log, bucket) for log in logs):
+        if not any(is_bucket_log(log, bucket, "write") for log in logs):
             report_violation(
                 f"{describe(bucket)} has no write-access log. Fix: add an oci.logging.Log with "
                 "configuration.source {service: 'objectstorage', category: 'write', resource: bucket.name}.",
@@ -299,7 +291,7 @@ cis_5_1_2_bucket_cmk = ResourceValidationPolicy(
     tags=["storage", "encryption", "cis-level-2", "phi"],
 )
 
-cis_5_1_3_bucket_versioning = ResourceValidationPolicy(
+cis_5_1_3_bucket_versioning = StackValidationPolicy(
     name="cis-5-1-3-bucket-versioning-enabled",
     description="Every Object Storage bucket keeps object versions.",
     validate=validate_bucket_versioning,

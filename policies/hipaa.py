@@ -33,7 +33,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies._checks import BUCKET
+from policies._checks import BUCKET, is_bucket_log, unrecoverable_buckets
 from policies._framework import HIPAA, config_number, describe, threshold_schema
 from policies._props import as_bool, as_int, as_list, is_anywhere, lookup
 from policies._stack import linked, resources_of
@@ -227,11 +227,21 @@ def validate_audit_and_access_logs(args: StackValidationArgs, report_violation: 
                 "'access', resource: load_balancer.id}.",
                 load_balancer.urn,
             )
+    # Images are read straight from the bucket too (the S3 plugin, training jobs, edge sync): Object Storage
+    # `read` service logs record those reads.
+    for bucket in resources_of(args, BUCKET):
+        if not any(is_bucket_log(log, bucket, "read") for log in logs):
+            report_violation(
+                f"{describe(bucket)} has no read log, so who read which image is not recorded. Fix: add an "
+                "oci.logging.Log with configuration.source {service: 'objectstorage', category: 'read', "
+                "resource: bucket.name}.",
+                bucket.urn,
+            )
 
 
 hipaa_audit_and_access_logs = StackValidationPolicy(
     name="hipaa-164-312-b-audit-and-access-logs",
-    description="The audit configuration is managed by the stack and every load balancer writes access logs.",
+    description="The audit configuration is managed by the stack; every load balancer and bucket logs reads.",
     validate=validate_audit_and_access_logs,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
@@ -240,23 +250,23 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
         "Audit controls: record and examine activity in information systems that contain or use "
         "electronic protected health information.",
     ),
-    remediation_steps="Manage the audit configuration and add load-balancer access (and error) logs to the log group.",
+    remediation_steps="Manage the audit configuration; add load-balancer access logs and Object Storage read logs "
+    "to the log group.",
     tags=["logging", "phi"],
 )
 
 
-def validate_image_storage_integrity(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET:
-        return
-    if args.props.get("versioning") != "Enabled" and not as_list(args.props.get("retentionRules")):
+def validate_image_storage_integrity(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for bucket in unrecoverable_buckets(args, retention_counts=True):
         report_violation(
-            f"{describe(args)} has neither versioning nor a retention rule, so an overwritten or deleted "
-            "image cannot be recovered. Fix: set versioning='Enabled' (and optionally a retention rule).",
-            None,
+            f"{describe(bucket)} has neither versioning nor a retention rule, so an overwritten or deleted "
+            "image cannot be recovered. Fix: set versioning='Enabled' (and optionally a retention rule); a "
+            "replication destination, which OCI keeps read-only and unversioned, passes when its source does.",
+            bucket.urn,
         )
 
 
-hipaa_image_integrity = ResourceValidationPolicy(
+hipaa_image_integrity = StackValidationPolicy(
     name="hipaa-164-312-c-1-image-storage-integrity",
     description="Image storage keeps object versions or is under a retention rule.",
     validate=validate_image_storage_integrity,

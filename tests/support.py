@@ -21,7 +21,7 @@ VALID_VALUES: dict[str, Any] = {
     "tenancyOcid": TENANCY,
     "parentCompartmentOcid": PARENT,
     "network": {"vcnCidrs": ["10.20.0.0/16"], "onPremCidrs": ["10.0.0.0/14"]},
-    "security": {"cloudGuardReportingRegion": "eu-frankfurt-1", "adminCidrs": ["10.0.8.0/24"]},
+    "security": {"cloudGuardReportingRegion": "eu-frankfurt-1", "adminCidrs": ["198.51.100.0/24"]},
 }
 
 

@@ -82,8 +82,10 @@ def test_config_is_frozen() -> None:
             r"network.onPremCidrs\[0\] = '10.20.128.0/20': overlaps the VCN CIDR 10.20.0.0/16.*Fix: choose VCN CIDRs",
         ),
         (
-            {"network": {"vcnCidrs": ["10.20.0.0/16"], "peeredCidrs": ["10.0.0.0/8"]}},
-            r"network.peeredCidrs\[0\] = '10.0.0.0/8': overlaps the VCN CIDR 10.20.0.0/16",
+            {"network": {"peeredCidrs": ["192.168.100.0/24"]}},
+            r"network.peeredCidrs = \['192.168.100.0/24'\]: is no longer supported: nothing routed, admitted or "
+            r"peered these networks. Fix: list networks that reach the VCN over the hospital's FastConnect/IPSec in "
+            r"network.onPremCidrs",
         ),
         ({"network": {"subnets": {"okeApi": "10.20.4.0/30"}}}, r"network.subnets.okeApi = '10.20.4.0/30': is too small"),
         ({"network": {"bogus": 1}}, r"dicomstore:network.bogus = 1: is not a known key. Fix: check its spelling"),
@@ -135,3 +137,38 @@ def test_config_error_is_a_pulumi_run_error_so_the_engine_prints_no_traceback() 
 def test_model_is_strict_about_unknown_sections() -> None:
     with pytest.raises(ConfigError, match=r"dicomstore:orthancc = .*is not a known key"):
         load_stack_config(config_values(orthancc={}))
+
+
+@pytest.mark.parametrize(
+    ("cidr", "overlapped"),
+    [
+        ("10.0.8.0/24", "10.0.0.0/8"),
+        ("172.20.0.0/16", "172.16.0.0/12"),
+        ("192.168.1.0/24", "192.168.0.0/16"),
+        ("100.64.10.0/24", "100.64.0.0/10"),
+        ("127.0.0.1/32", "127.0.0.0/8"),
+        ("169.254.0.0/16", "169.254.0.0/16"),
+        ("fd00:1::/64", "fc00::/7"),
+        ("8.0.0.0/6", "10.0.0.0/8"),  # a public-looking supernet that swallows a private range
+    ],
+)
+def test_bastion_clients_must_be_public_egress_ranges(cidr: str, overlapped: str) -> None:
+    """Issue 12 item 14: clients reach an OCI Bastion on its public endpoint, and `client_cidr_block_allow_list`
+    is "a list of address ranges ... that you want to allow to connect to sessions hosted by this bastion"
+    (oracle/terraform-provider-oci docs, r/bastion_bastion): the source a Bastion sees is the admins' public
+    egress address, never an RFC 1918 / RFC 6598 / loopback / link-local one."""
+    problems = problems_of(
+        config_values(security={"cloudGuardReportingRegion": "eu-frankfurt-1", "adminCidrs": [cidr]})
+    )
+    assert problems == [
+        f"dicomstore:security.adminCidrs[0] = {cidr!r}: is not a public range (it overlaps {overlapped}), but "
+        "clients reach the Bastion on its public endpoint, from their public egress address. Fix: list the "
+        "admins' public egress CIDRs (the addresses the internet sees their connections come from), e.g. "
+        "198.51.100.0/24."
+    ]
+
+
+def test_public_admin_egress_ranges_are_accepted() -> None:
+    admins = ["198.51.100.0/24", "203.0.113.7/32", "2001:db8::/32"]
+    config = stack_config(security={"cloudGuardReportingRegion": "eu-frankfurt-1", "adminCidrs": admins})
+    assert config.security.admin_cidrs == admins

@@ -28,11 +28,11 @@ FASTCONNECT: dict[str, Any] = {
     "enabled": True,
     "bandwidthShape": "10 Gbps",
     "providerServiceOcid": PROVIDER,
-    "customerBgpAsn": 65010,
     "customerBgpPeeringIp": "169.254.10.2/30",
     "oracleBgpPeeringIp": "169.254.10.1/30",
 }
-IPSEC: dict[str, Any] = {"enabled": True, "cpeIpAddress": "203.0.113.10", "customerBgpAsn": 65010}
+IPSEC: dict[str, Any] = {"enabled": True, "cpeIpAddress": "203.0.113.10"}
+HOSPITAL_ASN = 65010  # connectivity.customerBgpAsn: one ASN for the circuit and the tunnels
 
 VIRTUAL_CIRCUIT = "oci:Core/virtualCircuit:VirtualCircuit"
 IPSEC_CONNECTION = "oci:Core/ipsec:Ipsec"
@@ -44,8 +44,8 @@ DISTRIBUTION = "oci:Core/drgRouteDistribution:DrgRouteDistribution"
 STATEMENT = "oci:Core/drgRouteDistributionStatement:DrgRouteDistributionStatement"
 
 
-def _connectivity(**sections: dict[str, Any]) -> Recorded:
-    config = stack_config(connectivity=sections)
+def _connectivity(**sections: Any) -> Recorded:
+    config = stack_config(connectivity={"customerBgpAsn": HOSPITAL_ASN, **sections})
 
     def program() -> None:
         Connectivity(
@@ -191,9 +191,9 @@ def test_nothing_is_created_when_both_paths_are_off() -> None:
 # --- config rules --------------------------------------------------------------------------------------------
 
 
-def _problems(**sections: dict[str, Any]) -> str:
+def _problems(**sections: Any) -> str:
     with pytest.raises(ConfigError) as error:
-        stack_config(connectivity=sections)
+        stack_config(connectivity={"customerBgpAsn": HOSPITAL_ASN, **sections})
     return str(error.value)
 
 
@@ -270,12 +270,50 @@ def test_ipsec_needs_exactly_two_tunnels() -> None:
 
 
 def test_oracle_asn_is_rejected() -> None:
-    message = _problems(fastconnect={**FASTCONNECT, "customerBgpAsn": connectivity_rules.ORACLE_BGP_ASN})
-    assert "connectivity.fastconnect.customerBgpAsn = 31898: is Oracle's own ASN" in message
+    message = _problems(fastconnect=FASTCONNECT, customerBgpAsn=connectivity_rules.ORACLE_BGP_ASN)
+    assert "connectivity.customerBgpAsn = 31898: is Oracle's own ASN" in message
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [{"fastconnect": FASTCONNECT}, {"ipsec": IPSEC}],
+    ids=["fastconnect", "bgp-ipsec"],
+)
+def test_a_bgp_session_needs_the_hospital_asn(sections: dict[str, Any]) -> None:
+    """Issue 12 item 16: the tunnels' ASN silently defaulted to 64512 while the circuit used the configured
+    ASN. OCI takes `customer_asn` on the virtual circuit and `bgp_session_info.customer_bgp_asn` on each tunnel
+    (oracle/terraform-provider-oci docs: core_virtual_circuit, core_ipsec_connection_tunnel_management); both
+    speak for the one hospital, so the ASN is one key and has no guessed default."""
+    with pytest.raises(ConfigError) as error:
+        stack_config(connectivity=sections)
+    assert "connectivity.customerBgpAsn = None: is required when FastConnect or BGP-routed IPSec is enabled" in str(
+        error.value
+    )
+
+
+def test_static_ipsec_alone_needs_no_asn() -> None:
+    config = stack_config(connectivity={"ipsec": {**IPSEC, "routing": "STATIC"}})
+    assert config.connectivity.customer_bgp_asn is None
+
+
+@pytest.mark.parametrize("section", ["fastconnect", "ipsec"])
+def test_the_retired_per_path_asn_key_points_to_the_shared_one(section: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        stack_config(connectivity={"customerBgpAsn": HOSPITAL_ASN, section: {"customerBgpAsn": 64512}})
+    assert (
+        f"connectivity.{section}.customerBgpAsn = 64512: has moved: the hospital has one ASN for FastConnect and "
+        "IPSec. Fix: set connectivity.customerBgpAsn instead." in str(error.value)
+    )
+
+
+def test_circuit_and_tunnels_carry_the_same_customer_asn(both: Recorded) -> None:
+    (circuit,) = both.of_type(VIRTUAL_CIRCUIT)
+    asns = {tunnel.inputs["bgpSessionInfo"]["customerBgpAsn"] for tunnel in both.of_type(TUNNEL)}
+    assert asns == {circuit.inputs["customerAsn"]} == {str(HOSPITAL_ASN)}
 
 
 def test_a_good_hybrid_config_passes() -> None:
-    config = stack_config(connectivity={"fastconnect": FASTCONNECT, "ipsec": IPSEC})
+    config = stack_config(connectivity={"customerBgpAsn": HOSPITAL_ASN, "fastconnect": FASTCONNECT, "ipsec": IPSEC})
     assert config.connectivity.ipsec.routing == "BGP"
 
 

@@ -78,12 +78,14 @@ def test_transfer_bucket_is_private_encrypted_versioned_and_kept(edge: Recorded)
     assert (bucket.protect, bucket.retain_on_delete) == (True, True)
 
 
-def test_transfer_bucket_has_a_write_log_and_a_staging_lifecycle(edge: Recorded) -> None:
-    log = edge.named("edge-transfer-write-log").inputs
-    assert log["logGroupId"] == LOG_GROUP
-    assert log["configuration"]["source"] == {
-        "category": "write", "resource": BUCKET, "service": "objectstorage", "sourceType": "OCISERVICE"
-    }  # fmt: skip
+def test_transfer_bucket_has_write_and_read_logs_and_a_staging_lifecycle(edge: Recorded) -> None:
+    """The edge-transfer bucket holds PHI too: its reads are logged like its writes (issue 12 item 10)."""
+    for category in ("write", "read"):
+        log = edge.named(f"edge-transfer-{category}-log").inputs
+        assert log["logGroupId"] == LOG_GROUP
+        assert log["configuration"]["source"] == {
+            "category": category, "resource": BUCKET, "service": "objectstorage", "sourceType": "OCISERVICE"
+        }  # fmt: skip
     rules = edge.named("edge-transfer-lifecycle").inputs["rules"]
     assert [(r["action"], r["target"], r["timeAmount"]) for r in rules] == [
         ("DELETE", "objects", "30"),

@@ -102,7 +102,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "orthanc": config.orthanc,
         "oke": config.oke,
         "subnets": config.network.subnets,
-        "hospital_cidrs": [*config.network.on_prem_cidrs, *config.network.peered_cidrs],
+        "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,
         "kubeconfig": KUBECONFIG,
         "node_ips": NODE_IPS,

@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 import pytest
+import yaml
 
 from components.config import ConfigError, Modality, Tier, load_stack_config
 from components.network import Network, NetworkArgs
@@ -31,7 +32,7 @@ from components.network_rules import (
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, config_values, record, stack_config
+from tests.support import PROJECT_DIR, Recorded, config_values, record, stack_config
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaanetworkcompartment00000000000000000000000000000"
@@ -42,6 +43,7 @@ SUBNET = "oci:Core/subnet:Subnet"
 NSG = "oci:Core/networkSecurityGroup:NetworkSecurityGroup"
 NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
 ROUTE_TABLE = "oci:Core/routeTable:RouteTable"
+SECURITY_LIST = "oci:Core/securityList:SecurityList"
 LOG = "oci:Logging/log:Log"
 SERVICES_LABEL = "all-fra-services-in-oracle-services-network"
 ALL_SERVICES_ID = next(
@@ -184,7 +186,6 @@ def test_ai_reads_images_through_the_service_gateway_and_never_reaches_the_datab
     rules = table()
     assert rule_set(rules, Tier.AI) == {
         ("EGRESS", OracleServices(), "tcp-443"),
-        ("EGRESS", Cidr("0.0.0.0/0"), "tcp-443"),
         # Data scientists reach the notebook/model-deployment private endpoints from the hospital.
         *{("INGRESS", Cidr(cidr), "tcp-443") for cidr in HOSPITAL},
     }
@@ -287,7 +288,11 @@ def test_only_the_public_load_balancer_tier_routes_to_the_internet_gateway() -> 
 
 def test_only_tiers_that_pull_images_or_packages_route_to_the_nat_gateway() -> None:
     natted = {tier for tier in Tier if RouteTarget.NAT_GATEWAY in route_targets(tier, public_load_balancer=False)}
-    assert natted == {Tier.APP, Tier.OKE_WORKERS, Tier.AI}
+    assert natted == {Tier.APP, Tier.OKE_WORKERS}
+    with_ai_internet = {
+        tier for tier in Tier if RouteTarget.NAT_GATEWAY in route_targets(tier, False, ai_internet_egress=True)
+    }
+    assert with_ai_internet == {Tier.APP, Tier.OKE_WORKERS, Tier.AI}
 
 
 def test_route_rules_send_the_hospital_to_the_drg_and_services_to_the_service_gateway() -> None:
@@ -327,12 +332,66 @@ def test_one_regional_private_subnet_per_tier(private: Recorded) -> None:
         assert inputs["prohibitInternetIngress"] is True
 
 
-def test_default_security_list_is_empty_and_every_subnet_uses_it(private: Recorded) -> None:
+def test_default_security_list_is_empty_and_every_nsg_tier_uses_it(private: Recorded) -> None:
     (default_list,) = private.of_type("oci:Core/defaultSecurityList:DefaultSecurityList")
     assert default_list.inputs.get("ingressSecurityRules", []) == []
     assert default_list.inputs.get("egressSecurityRules", []) == []
+    own = {record.name: engine_id(record) for record in private.of_type(SECURITY_LIST)}
+    assert set(own) == {"net-ai-security-list", "net-bastion-security-list"}
     for subnet in private.of_type(SUBNET):
-        assert subnet.inputs["securityListIds"] == [engine_id(default_list)]
+        expected = own.get(f"{subnet.name}-security-list", engine_id(default_list))
+        assert subnet.inputs["securityListIds"] == [expected], subnet.name
+
+
+def _list_rules(
+    recorded: Recorded, tier: str
+) -> tuple[set[tuple[Any, Any, Any, object]], set[tuple[Any, Any, Any, object]]]:
+    """(egress, ingress) of a tier's own security list as (peer, peer type, protocol, port or ICMP)."""
+    inputs = recorded.named(f"net-{tier}-security-list").inputs
+
+    def what(rule: dict[str, Any]) -> object:
+        if "tcpOptions" in rule:
+            assert rule["tcpOptions"]["min"] == rule["tcpOptions"]["max"]
+            return rule["tcpOptions"]["min"]
+        return (rule["icmpOptions"]["type"], rule["icmpOptions"]["code"])
+
+    for rule in [*inputs["egressSecurityRules"], *inputs["ingressSecurityRules"]]:
+        assert rule["stateless"] is False and rule["description"]
+    egress = {(r["destination"], r["destinationType"], r["protocol"], what(r)) for r in inputs["egressSecurityRules"]}
+    ingress = {(r["source"], r["sourceType"], r["protocol"], what(r)) for r in inputs["ingressSecurityRules"]}
+    return egress, ingress
+
+
+def test_data_science_vnics_get_exactly_https_to_oracle_services(private: Recorded) -> None:
+    """Issue 12 item 13: notebook sessions, job runs and model deployments cannot join an NSG — pulumi-oci 5.5's
+    NotebookSessionNotebookSessionConfigurationDetailsArgs and JobJobInfrastructureConfigurationDetailsArgs take
+    a `subnet_id` and no `nsg_ids` (only datascience.PrivateEndpoint does) — so with the subnet's empty security
+    list their VNICs could open nothing. Security list rule shapes (`tcp_options {min, max}`, destination_type
+    SERVICE_CIDR_BLOCK) follow oracle/terraform-provider-oci core_security_list docs."""
+    egress, ingress = _list_rules(private, "ai")
+    assert egress == {(SERVICES_LABEL, "SERVICE_CIDR_BLOCK", "6", 443)}
+    assert ingress == {(SERVICES_LABEL, "SERVICE_CIDR_BLOCK", "1", (3, 4))}
+
+
+def test_ai_internet_egress_is_opt_in_and_https_only() -> None:
+    config = stack_config(network={"onPremCidrs": HOSPITAL}).network
+    recorded = record(
+        lambda: Network("net", NetworkArgs(config=config, compartment_id=COMPARTMENT, ai_internet_egress=True))
+    )
+    egress, _ = _list_rules(recorded, "ai")
+    assert egress == {(SERVICES_LABEL, "SERVICE_CIDR_BLOCK", "6", 443), ("0.0.0.0/0", "CIDR_BLOCK", "6", 443)}
+    assert ("0.0.0.0/0", "NatGateway") in routes_by_tier(recorded)["ai"]
+
+
+def test_bastion_endpoint_reaches_only_its_session_targets(private: Recorded) -> None:
+    """Issue 12 item 13: an OCI Bastion's private endpoint takes no NSG (CreateBastionDetails / the provider's
+    r/bastion_bastion have `target_subnet_id` and no `nsg_ids`), so it lives under the bastion subnet's security
+    lists. Its port-forwarding sessions go to PostgreSQL (5432) and the Kubernetes API (6443); no SSH target
+    exists, so port 22 is not opened."""
+    subnets = stack_config().network.subnets
+    egress, ingress = _list_rules(private, "bastion")
+    assert egress == {(subnets.db, "CIDR_BLOCK", "6", 5432), (subnets.oke_api, "CIDR_BLOCK", "6", 6443)}
+    assert ingress == {(subnets.db, "CIDR_BLOCK", "1", (3, 4)), (subnets.oke_api, "CIDR_BLOCK", "1", (3, 4))}
 
 
 def test_every_nsg_rule_is_stateful_described_and_never_open_to_the_world(private: Recorded) -> None:
@@ -418,7 +477,7 @@ def test_route_tables_send_the_hospital_to_the_drg_and_services_to_the_service_g
         "oke-api": services,
         "oke-workers": services | nat,
         "oke-pods": hospital | services,
-        "ai": hospital | services | nat,
+        "ai": hospital | services,
     }
 
 
@@ -528,3 +587,37 @@ def test_modalities_addressed_by_ip_must_be_in_a_hospital_network() -> None:
     ) as error:
         load_stack_config(config_values(orthanc={"allowedModalities": modalities}))
     assert len(error.value.problems) == 1
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_admin_cidrs_are_public_and_only_the_bastion_admits_them(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    """Issue 12 item 14: the admins' CIDRs are public egress ranges that the Bastion's public endpoint sees
+    (oracle/terraform-provider-oci r/bastion_bastion `client_cidr_block_allow_list`); inside the VCN the Bastion's
+    traffic comes from the bastion subnet, so no NSG rule or security list may name an admin CIDR as a source."""
+    admin = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]["dicomstore:security"][
+        "adminCidrs"
+    ]
+    plan: Recorded = request.getfixturevalue(f"{stack}_plan")
+    (bastion,) = plan.of_type("oci:Bastion/bastion:Bastion")
+    assert bastion.inputs["clientCidrBlockAllowLists"] == admin
+    rules = [
+        *(rule.inputs for rule in plan.of_type(NSG_RULE)),
+        *(rule for rules in plan.of_type(SECURITY_LIST) for rule in rules.inputs["ingressSecurityRules"]),
+    ]
+    assert rules
+    assert not [rule for rule in rules if rule.get("source") in admin]
+
+
+def test_shipped_prod_ai_subnet_has_no_internet_path(prod_plan: Recorded) -> None:
+    """AI is on in prod without `ai.internetEgress`: the AI subnet neither routes nor allows 0.0.0.0/0."""
+    (subnet,) = [record for record in prod_plan.of_type(SUBNET) if record.name == "dicomstore-network-ai"]
+    tables = {engine_id(table): table for table in prod_plan.of_type(ROUTE_TABLE)}
+    destinations = {rule["destination"] for rule in tables[subnet.inputs["routeTableId"]].inputs["routeRules"]}
+    assert "0.0.0.0/0" not in destinations and destinations
+    lists = {engine_id(security_list): security_list for security_list in prod_plan.of_type(SECURITY_LIST)}
+    (own,) = [lists[list_id] for list_id in subnet.inputs["securityListIds"]]
+    assert [rule["destination"] for rule in own.inputs["egressSecurityRules"]] == [
+        "all-fra-services-in-oracle-services-network"
+    ]

@@ -8,7 +8,7 @@ from pulumi_policy import Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from offline.records import ResourceRecord
-from policies import cis_oci
+from policies import checkov_oci, cis_oci, hipaa
 from policies._props import nsg_rule_opens_port_to_world, security_list_rule_opens_port_to_world
 from tests.policy_cases import DATA_COMPARTMENT, TENANCY, assert_flags, record, run_policy, urn_of
 
@@ -289,3 +289,45 @@ def test_root_compartment_allow_list_is_configurable() -> None:
     compartment = record("oci:Identity/compartment:Compartment", "data", {"compartmentId": TENANCY})
     results = run_policy(policy, [compartment], {policy.name: {"allowedTypePrefixes": ["oci:CloudGuard/"]}})
     assert_flags(results, "data", "compartment_id")
+
+
+REPLICATION_POLICY = "oci:ObjectStorage/replicationPolicy:ReplicationPolicy"
+
+
+def _replicated(source_versioning: str) -> list[ResourceRecord]:
+    source = record(BUCKET, "primary", {**GOOD_BUCKET, "name": "dicom", "versioning": source_versioning})
+    replica = record(BUCKET, "replica", {**GOOD_BUCKET, "name": "dicom-dr", "versioning": "Disabled"})
+    stray = record(BUCKET, "stray", {**GOOD_BUCKET, "name": "scratch", "versioning": "Disabled"})
+    policy = record(
+        REPLICATION_POLICY,
+        "replication",
+        {"bucket": "dicom", "destinationBucketName": "dicom-dr", "destinationRegionName": "eu-amsterdam-1"},
+        parent=source.urn,
+        dependencies=[source.urn, replica.urn],
+    )
+    return [source, replica, stray, policy]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [cis_oci.cis_5_1_3_bucket_versioning, checkov_oci.ckv_oci_8_bucket_versioning, hipaa.hipaa_image_integrity],
+    ids=lambda policy: policy.name,
+)
+def test_versioning_controls_accept_a_read_only_replica_of_a_versioned_source(policy: Policy) -> None:
+    """Issue 12 item 1: OCI refuses versioning on a replication destination ("You can't enable versioning on a
+    replication destination bucket. A destination bucket is read-only." —
+    https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning.htm), so every versioning control
+    must accept the destination of a versioned source, and still flag any other unversioned bucket."""
+    records = _replicated("Enabled")
+    assert [result.urn for result in run_policy(policy, records)] == [records[2].urn]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [cis_oci.cis_5_1_3_bucket_versioning, checkov_oci.ckv_oci_8_bucket_versioning, hipaa.hipaa_image_integrity],
+    ids=lambda policy: policy.name,
+)
+def test_versioning_controls_flag_a_replica_whose_source_keeps_no_versions(policy: Policy) -> None:
+    records = _replicated("Disabled")
+    flagged = {result.urn for result in run_policy(policy, records)}
+    assert flagged == {records[0].urn, records[1].urn, records[2].urn}

@@ -222,3 +222,26 @@ def test_no_public_endpoints(resource_type: str, public: dict[str, Any], private
     assert len(results) == 1
     assert results[0].enforcement == "mandatory" and results[0].severity == "critical"
     assert_flags(results, "exposed", fix)
+
+
+def _bucket_log(name: str, category: str, resource: str, **links: Any) -> Any:
+    source = {"service": "objectstorage", "category": category, "resource": resource, "sourceType": "OCISERVICE"}
+    return record(LOG, name, {"configuration": {"source": source}}, **links)
+
+
+def test_every_bucket_needs_a_read_log() -> None:
+    """Issue 12 item 10: reads of PHI buckets were not logged. Object Storage service logs have a `read`
+    category next to `write` (OCI Logging service logs; e.g. `category = "read"`, `service = "objectstorage"` in
+    oci_logging_log configurations); a write log alone records no read."""
+    audit = record(AUDIT, "audit", {"compartmentId": TENANCY, "retentionPeriodDays": 365})
+    by_name = record(BUCKET, "by-name", {"name": "dicom"})
+    by_dependency = record(BUCKET, "by-dependency", {"name": "dicom-dr"})
+    write_only = record(BUCKET, "write-only", {"name": "edge"})
+    logs = [
+        _bucket_log("dicom-read", "read", "dicom"),
+        _bucket_log("dr-read", "read", "unknown-at-preview", dependencies=[by_dependency.urn]),
+        _bucket_log("edge-write", "write", "edge", parent=write_only.urn),
+    ]
+    results = run_policy(hipaa.hipaa_audit_and_access_logs, [audit, by_name, by_dependency, write_only, *logs])
+    assert [result.urn for result in results] == [write_only.urn]
+    assert_flags(results, "write-only", "category: 'read'")

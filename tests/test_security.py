@@ -41,7 +41,7 @@ DATA = "ocid1.compartment.oc1..aaaaaaaatestdata000000000000000000000000000000000
 APP = "ocid1.compartment.oc1..aaaaaaaatestapp0000000000000000000000000000000000000000000"
 BASTION_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaatestbastionsubnet0000000000000000000000"
 ON_PREM = ["10.0.0.0/14", "172.16.0.0/16"]
-ADMIN = ["10.0.8.0/24"]
+ADMIN = ["198.51.100.0/24"]
 TRUSTED_USER = "ocid1.user.oc1..aaaaaaaatestbreakglass000000000000000000000000000000000000"
 DETECTOR_TYPE = "oci:CloudGuard/detectorRecipe:DetectorRecipe"
 RESPONDER_TYPE = "oci:CloudGuard/responderRecipe:ResponderRecipe"
@@ -503,7 +503,11 @@ def test_cloud_guard_problems_reach_the_subscribed_addresses(recorded: Recorded)
 
 
 def test_bastion_in_the_bastion_subnet_for_the_admin_networks_only(recorded: Recorded) -> None:
+    """`bastion_type` STANDARD as in the provider's acceptance test (oracle/terraform-provider-oci
+    internal/integrationtest/bastion_bastion_test.go); the allow-list holds the admins' public egress CIDRs,
+    since clients reach the Bastion on its public endpoint (issue 12 item 14)."""
     (bastion,) = recorded.of_type("oci:Bastion/bastion:Bastion")
+    assert bastion.inputs["bastionType"] == "STANDARD"
     assert bastion.inputs["targetSubnetId"] == BASTION_SUBNET
     assert bastion.inputs["clientCidrBlockAllowLists"] == ADMIN
     assert bastion.inputs["compartmentId"] == APP
@@ -587,7 +591,7 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
          "when Cloud Guard is enabled. Fix: set it to the tenancy's home region"),
         ({"keyRotationDays": 400}, "dicomstore:security.keyRotationDays = 400: Input should be less than or equal "
          "to 365. Fix: use 365 or less"),
-        ({"adminCidrs": ["10.0.8.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
+        ({"adminCidrs": ["198.51.100.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
         ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a known key"),
         ({"cloudGuardTargetOcid": "ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000"},

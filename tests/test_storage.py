@@ -120,7 +120,11 @@ def test_children_are_parented_to_the_component(plain: Recorded) -> None:
     direct = {record.name for record in plain.children_of(component)}
     assert {f"{NAME}-bucket", f"{NAME}-s3-user", f"{NAME}-s3-group", f"{NAME}-s3-secret-key"} <= direct
     bucket = plain.named(f"{NAME}-bucket")
-    assert {record.name for record in plain.children_of(bucket)} == {f"{NAME}-lifecycle", f"{NAME}-write-log"}
+    assert {record.name for record in plain.children_of(bucket)} == {
+        f"{NAME}-lifecycle",
+        f"{NAME}-write-log",
+        f"{NAME}-read-log",
+    }
 
 
 def recorded_rules(recorded: Recorded) -> list[tuple[str, str, str, int, str, bool]]:
@@ -166,14 +170,20 @@ def test_lifecycle_waits_for_the_service_permission(plain: Recorded) -> None:
     ]
 
 
-def test_write_log_goes_to_the_security_log_group(plain: Recorded) -> None:
-    log = plain.named(f"{NAME}-write-log").inputs
+@pytest.mark.parametrize("category", ["write", "read"])
+def test_access_logs_go_to_the_security_log_group(plain: Recorded, category: str) -> None:
+    """Issue 12 item 10: reads of PHI were not logged. OCI Logging's Object Storage service logs have two
+    categories, `write` and `read` (docs.oracle.com Logging "Service Log Reference", Object Storage; the
+    provider's logging_log acceptance test configures `service = "objectstorage"` with a category and the bucket
+    name as `resource`)."""
+    log = plain.named(f"{NAME}-{category}-log").inputs
     assert log["logGroupId"] == LOG_GROUP
     assert log["logType"] == "SERVICE"
     assert log["isEnabled"] is True
     assert log["retentionDuration"] == 180
+    assert log["displayName"] == f"{PREFIX}-dicom-{category}"
     assert log["configuration"]["source"] == {
-        "category": "write",
+        "category": category,
         "resource": f"{PREFIX}-dicom",
         "service": "objectstorage",
         "sourceType": "OCISERVICE",
@@ -189,7 +199,12 @@ def test_no_replication_unless_configured(plain: Recorded) -> None:
     assert [bucket.name for bucket in plain.of_type(BUCKET)] == [f"{NAME}-bucket"]
 
 
-def test_replica_is_a_private_versioned_cmk_bucket_in_the_dr_region(replicated: Recorded) -> None:
+def test_replica_is_a_private_unversioned_cmk_bucket_in_the_dr_region(replicated: Recorded) -> None:
+    """Issue 12 item 1: the replica was versioned, which OCI refuses on a replication destination ("You can't
+    enable versioning on a replication destination bucket. A destination bucket is read-only." —
+    https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning.htm; "Using Replication":
+    https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingreplication.htm). The provider's bucket
+    docs list `Disabled` as a create value of `versioning`."""
     provider = replicated.named(f"{NAME}-dr-provider")
     assert provider.type == "pulumi:providers:oci"
     assert provider.inputs["region"] == "eu-amsterdam-1"
@@ -199,20 +214,30 @@ def test_replica_is_a_private_versioned_cmk_bucket_in_the_dr_region(replicated: 
     assert key.inputs["isAutoRotationEnabled"] is True
     assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 90
     key_id = created_state(key.type, key.name, {}, REGION)[0]
-    replica = replicated.named(f"{NAME}-dr-bucket").inputs
+    dr_bucket = replicated.named(f"{NAME}-dr-bucket")
+    assert dr_bucket.protect and dr_bucket.retain_on_delete
+    replica = dr_bucket.inputs
     assert replica["name"] == f"{PREFIX}-dicom-dr"
     assert replica["compartmentId"] == DATA
     assert replica["accessType"] == "NoPublicAccess"
-    assert replica["versioning"] == "Enabled"
+    assert replica["versioning"] == "Disabled"
     assert replica["kmsKeyId"] == key_id
     assert replica["objectEventsEnabled"] is True
-    dr_log = replicated.named(f"{NAME}-dr-write-log").inputs
-    assert dr_log["configuration"]["source"]["resource"] == f"{PREFIX}-dicom-dr"
+    for category in ("write", "read"):
+        dr_log = replicated.named(f"{NAME}-dr-{category}-log").inputs
+        assert dr_log["configuration"]["source"]["resource"] == f"{PREFIX}-dicom-dr"
+        assert dr_log["configuration"]["source"]["category"] == category
     statements = replicated.named(f"{NAME}-service-policy").inputs["statements"]
     assert (
         f"Allow service objectstorage-eu-amsterdam-1 to use keys in compartment id {DATA} where target.key.id = '{key_id}'"
         in statements
     )
+
+
+def test_only_the_replication_destination_is_unversioned(replicated: Recorded) -> None:
+    """The shared bucket definition keeps versioning on for every bucket clients write to."""
+    versioning = {bucket.inputs["name"]: bucket.inputs["versioning"] for bucket in replicated.of_type(BUCKET)}
+    assert versioning == {f"{PREFIX}-dicom": "Enabled", f"{PREFIX}-dicom-dr": "Disabled"}
 
 
 def test_replication_policy_points_at_the_replica(replicated: Recorded) -> None:
