@@ -212,8 +212,11 @@ class NetworkConfig(Section):
 
 
 class SecurityConfig(Section):
+    vault_type: Literal["VIRTUAL_PRIVATE", "DEFAULT"] = "VIRTUAL_PRIVATE"
+    """VIRTUAL_PRIVATE: dedicated HSM partition, OCI rotates the key (about 3,900 USD/month). DEFAULT: shared
+    partition, HSM key rotated by a key version per period on the scheduled `pulumi up` (key versions only)."""
     key_rotation_days: int = Field(default=90, ge=60, le=365)
-    """Automatic rotation interval of the HSM master key (CIS OCI 4.16: at most 365 days)."""
+    """Longest life of a master key version (CIS OCI 4.16: at most 365 days), however the vault rotates it."""
     cloud_guard_enabled: bool = True
     """Enable Cloud Guard at tenancy level with cloned detector/responder recipes."""
     cloud_guard_reporting_region: Region | None = None
