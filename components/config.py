@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -400,8 +401,8 @@ class OkeConfig(Section):
     """A GPU node pool for AI inference next to Orthanc."""
     gpu_shape: str = "VM.GPU.A10.1"
     """GPU worker shape."""
-    gpu_node_count: int = Field(default=1, ge=1, le=20)
-    """GPU workers."""
+    inference_replicas: int = Field(default=1, ge=1, le=20)
+    """Inference server pods (one GPU each); the GPU pool has just the nodes they need, no idle GPU."""
     services_cidr: PrivateCidr = "10.96.0.0/16"
     """Kubernetes service (ClusterIP) range; must not overlap the VCN, the hospital or peered networks."""
     node_boot_volume_gb: int = Field(default=100, ge=50, le=1024)
@@ -637,7 +638,7 @@ def capacity_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     subnets = config.network.subnets
     oke = config.oke
-    nodes = oke.node_count + (oke.gpu_node_count if oke.gpu_pool_enabled else 0)
+    nodes = oke.node_count + (gpu_node_count(oke) if oke.gpu_pool_enabled else 0)
     needed_pods = nodes * oke.max_pods_per_node
     if config.orthanc.runtime == "oke" and usable_addresses(subnets.oke_pods) < needed_pods:
         problems.append(
@@ -770,6 +771,20 @@ def oke_problems(config: StackConfig) -> list[ConfigProblem]:
             )
         )  # fmt: skip
     return problems
+
+
+INFERENCE_GPUS_PER_POD = 1  # one Triton server per GPU; more throughput is more replicas
+
+
+def gpus_per_node(shape: str) -> int:
+    """GPUs of an OCI GPU shape, the number after its last dot (VM.GPU.A10.2 -> 2)."""
+    count = shape.rsplit(".", 1)[-1]
+    return int(count) if count.isdigit() else 1
+
+
+def gpu_node_count(oke: OkeConfig) -> int:
+    """GPU workers that hold every inference replica, and no more (a GPU node no pod uses bills all the same)."""
+    return math.ceil(oke.inference_replicas * INFERENCE_GPUS_PER_POD / gpus_per_node(oke.gpu_shape))
 
 
 def orthanc_peak_replicas(config: StackConfig) -> int:
