@@ -459,6 +459,15 @@ class EdgeConfig(Section):
     """GPUs the inference workload requests on the device (0: CPU only)."""
 
 
+class CostConfig(Section):
+    stored_tb: float = Field(default=10.0, ge=0)
+    """Images under management in TB (priced by tier in the cost estimate of `make plan`; creates nothing)."""
+    monthly_new_tb: float = Field(default=0.5, ge=0)
+    """TB of new images a month: sets how much of the archive is still Standard / Infrequent Access."""
+    internet_egress_tb: float = Field(default=0.0, ge=0)
+    """TB a month leaving OCI over the internet (IPSec, partners); FastConnect transfer is not billed."""
+
+
 class StackConfig(Section):
     """The whole `dicomstore:` namespace of a stack."""
 
@@ -490,6 +499,8 @@ class StackConfig(Section):
     """AI training and inference."""
     edge: EdgeConfig = Field(default_factory=EdgeConfig)
     """Roving Edge Devices."""
+    cost: CostConfig = Field(default_factory=CostConfig)
+    """Usage assumptions of the cost estimate (volumes a plan cannot know)."""
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> StackConfig:
