@@ -324,7 +324,7 @@ def knob_costs(records: Sequence[ResourceRecord], usage: Usage) -> list[Knob]:
         ("database.instanceCount", "+1 node (a standby: HA)",
          _variant(records, "oci:Psql/dbSystem:DbSystem",
                   lambda db: [_with_inputs(db, instanceCount=_number(db.inputs.get("instanceCount"), 1) + 1)]), usage),
-        ("security.vaultType", "DEFAULT" if primary_private else "VIRTUAL_PRIVATE",
+        ("security.vaultType", "the other type (VIRTUAL_PRIVATE <-> DEFAULT)",
          _variant(records, "oci:Kms/vault:Vault",
                   lambda v: [_with_inputs(v, vaultType="DEFAULT" if primary_private else "VIRTUAL_PRIVATE")]), usage),
         ("cost.storedTb", "+1 TB", list(records), dataclasses.replace(usage, stored_tb=usage.stored_tb + 1)),
