@@ -12,7 +12,10 @@ Two vault types, one rotation promise (CIS OCI 4.16):
 * DEFAULT (a partition shared with other tenancies; HSM keys are still FIPS 140-2 Level 3 and only key versions
   are billed): OCI does not rotate, so the program does. It declares one `oci.kms.KeyVersion` per rotation
   period, named after the period's first day (`<key>-rotation-every-83d-from-2026-11-05`). Creating a key
-  version is OCI's manual "Rotating a Key" (CreateKeyVersion). The first scheduled `pulumi up` of a new
+  version is OCI's manual "Rotating a Key" (CreateKeyVersion: "Generates a new KeyVersion resource that provides
+  new cryptographic material for a master encryption key", oracle/terraform-provider-oci
+  website/docs/r/kms_key_version.html.markdown); the provider's delete schedules the version's deletion,
+  hence `retain_on_delete` below. The first scheduled `pulumi up` of a new
   period (the `rotate-keys` workflow runs it daily) sees a new name and creates a new version; the old
   version's resource leaves the program and, being `retain_on_delete`, leaves the state only: the key
   version stays in OCI, because data wrapped with it must stay readable. It is not `protect`ed, since a
