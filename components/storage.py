@@ -46,8 +46,8 @@ from components.config import StorageConfig
 from components.kms import VaultType, hsm_master_key
 
 DR_VAULT_TYPE: VaultType = "DEFAULT"
-"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions costs a few key
-versions a month; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
+"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions adds a few key
+versions a year; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
 key that only wraps the replica's object keys (README, "Cost")."""
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
