@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -239,8 +240,11 @@ class NetworkConfig(Section):
 
 
 class SecurityConfig(Section):
+    vault_type: Literal["VIRTUAL_PRIVATE", "DEFAULT"] = "VIRTUAL_PRIVATE"
+    """VIRTUAL_PRIVATE: dedicated HSM partition, OCI rotates the key (about 3,900 USD/month). DEFAULT: shared
+    partition, HSM key rotated by a key version per period on the scheduled `pulumi up` (key versions only)."""
     key_rotation_days: int = Field(default=90, ge=60, le=365)
-    """Automatic rotation interval of the HSM master key (CIS OCI 4.16: at most 365 days)."""
+    """Longest life of a master key version (CIS OCI 4.16: at most 365 days), however the vault rotates it."""
     cloud_guard_enabled: bool = True
     """Enable Cloud Guard at tenancy level with cloned detector/responder recipes."""
     cloud_guard_reporting_region: Region | None = None
@@ -431,8 +435,8 @@ class OkeConfig(Section):
     """A GPU node pool for AI inference next to Orthanc."""
     gpu_shape: str = "VM.GPU.A10.1"
     """GPU worker shape."""
-    gpu_node_count: int = Field(default=1, ge=1, le=20)
-    """GPU workers."""
+    inference_replicas: int = Field(default=1, ge=1, le=20)
+    """Inference server pods (one GPU each); the GPU pool has just the nodes they need, no idle GPU."""
     services_cidr: PrivateCidr = "10.96.0.0/16"
     """Kubernetes service (ClusterIP) range; must not overlap the VCN or the hospital's networks."""
     node_boot_volume_gb: int = Field(default=100, ge=50, le=1024)
@@ -493,6 +497,15 @@ class EdgeConfig(Section):
     """GPUs the inference workload requests on the device (0: CPU only)."""
 
 
+class CostConfig(Section):
+    stored_tb: float = Field(default=10.0, ge=0)
+    """Images under management in TB (priced by tier in the cost estimate of `make plan`; creates nothing)."""
+    monthly_new_tb: float = Field(default=0.5, ge=0)
+    """TB of new images a month: sets how much of the archive is still Standard / Infrequent Access."""
+    internet_egress_tb: float = Field(default=0.0, ge=0)
+    """TB a month leaving OCI over the internet (IPSec, partners); FastConnect transfer is not billed."""
+
+
 class StackConfig(Section):
     """The whole `dicomstore:` namespace of a stack."""
 
@@ -524,6 +537,8 @@ class StackConfig(Section):
     """AI training and inference."""
     edge: EdgeConfig = Field(default_factory=EdgeConfig)
     """Roving Edge Devices."""
+    cost: CostConfig = Field(default_factory=CostConfig)
+    """Usage assumptions of the cost estimate (volumes a plan cannot know)."""
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> StackConfig:
@@ -691,7 +706,7 @@ def capacity_problems(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     subnets = config.network.subnets
     oke = config.oke
-    nodes = oke.node_count + (oke.gpu_node_count if oke.gpu_pool_enabled else 0)
+    nodes = oke.node_count + (gpu_node_count(oke) if oke.gpu_pool_enabled else 0)
     needed_pods = nodes * oke.max_pods_per_node
     if config.orthanc.runtime == "oke" and usable_addresses(subnets.oke_pods) < needed_pods:
         problems.append(
@@ -832,6 +847,20 @@ def oke_problems(config: StackConfig) -> list[ConfigProblem]:
             )
         )  # fmt: skip
     return problems
+
+
+INFERENCE_GPUS_PER_POD = 1  # one Triton server per GPU; more throughput is more replicas
+
+
+def gpus_per_node(shape: str) -> int:
+    """GPUs of an OCI GPU shape, the number after its last dot (VM.GPU.A10.2 -> 2)."""
+    count = shape.rsplit(".", 1)[-1]
+    return int(count) if count.isdigit() else 1
+
+
+def gpu_node_count(oke: OkeConfig) -> int:
+    """GPU workers that hold every inference replica, and no more (a GPU node no pod uses bills all the same)."""
+    return math.ceil(oke.inference_replicas * INFERENCE_GPUS_PER_POD / gpus_per_node(oke.gpu_shape))
 
 
 def orthanc_peak_replicas(config: StackConfig) -> int:

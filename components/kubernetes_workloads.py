@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import OkeConfig, OrthancConfig, SubnetCidrs
+from components.config import INFERENCE_GPUS_PER_POD, OkeConfig, OrthancConfig, SubnetCidrs
 from components.container_instances import IMAGE_COMMAND
 from components.database_bootstrap import render_bootstrap_script
 from components.kubernetes_manifests import (
@@ -134,7 +134,11 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
         ),
         modality_ports=tuple(modality.port for modality in orthanc.allowed_modalities),
         max_replicas=oke.orthanc_max_replicas,
-        inference=InferenceSpec(image=oke.inference_image) if oke.gpu_pool_enabled else None,
+        inference=InferenceSpec(
+            image=oke.inference_image, replicas=oke.inference_replicas, gpus_per_pod=INFERENCE_GPUS_PER_POD
+        )
+        if oke.gpu_pool_enabled
+        else None,
     )
 
 

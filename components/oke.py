@@ -33,7 +33,7 @@ from functools import partial
 import pulumi
 import pulumi_oci as oci
 
-from components.config import OkeConfig
+from components.config import OkeConfig, gpu_node_count
 
 CLUSTER_TYPE = "ENHANCED_CLUSTER"
 POD_NETWORK_CNI = "OCI_VCN_IP_NATIVE"
@@ -237,7 +237,7 @@ class Oke(pulumi.ComponentResource):
 
         cpu_pool = node_pool("cpu", config.node_shape, config.node_count, gpu=False)
         gpu_pool = (
-            node_pool("gpu", config.gpu_shape, config.gpu_node_count, gpu=True) if config.gpu_pool_enabled else None
+            node_pool("gpu", config.gpu_shape, gpu_node_count(config), gpu=True) if config.gpu_pool_enabled else None
         )
         # Oracle-managed add-ons, each after the one it needs (the Metrics Server's webhook certificate comes
         # from cert-manager).

@@ -2,9 +2,10 @@
 service logging, security notifications and the Bastion.
 
 Design choices:
-* One virtual private vault with one HSM-protected AES-256 master key (bucket, database, OKE secrets, boot and
-  block volumes). Automatic rotation (60-365 days) exists only in virtual private vaults, which is why the
-  config refuses a DEFAULT vault. Vault and key are `protect` + `retain_on_delete`: losing the key loses PHI.
+* One vault (`security.vaultType`: virtual private by default, DEFAULT where its 3,900 USD a month buys
+  nothing the stack needs) with one HSM-protected AES-256 master key (bucket, database, OKE secrets, boot and
+  block volumes), rotated by OCI or by a scheduled key version (`components/kms.py`). Vault and key are
+  `protect` + `retain_on_delete`: losing the key loses PHI.
 * The IAM policies that name the key and the vault are created here, right after them; `master_key_id` is
   only published once the services' key grant exists, so a bucket or DB system created with the key never
   races its permission. Statements come from `components/iam_statements.py` (dynamic groups, never
@@ -245,6 +246,7 @@ class Security(pulumi.ComponentResource):
             compartment_id=args.data_compartment_id,
             display_name=args.name_prefix,
             rotation_days=config.key_rotation_days,
+            vault_type=config.vault_type,
             opts=child,
         )
         vault, key = master.vault, master.key

@@ -46,7 +46,12 @@ import pulumi_oci as oci
 from components.bucket_lifecycle import lifecycle_rules
 from components.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.config import StorageConfig
-from components.kms import hsm_master_key
+from components.kms import VaultType, hsm_master_key
+
+DR_VAULT_TYPE: VaultType = "DEFAULT"
+"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions adds a few key
+versions a year; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
+key that only wraps the replica's object keys (README, "Cost")."""
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
@@ -255,6 +260,7 @@ class Storage(pulumi.ComponentResource):
             compartment_id=args.compartment_id,
             display_name=f"{args.name_prefix}-dr",
             rotation_days=args.key_rotation_days,
+            vault_type=DR_VAULT_TYPE,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         return provider, dr.key

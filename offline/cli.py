@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
-from offline.cost import estimate, render_cost
+from offline.cost import estimate, render_cost, stack_usage
 from offline.diagram import mermaid
 from offline.engine import StackFileError, run_program
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
@@ -50,7 +50,7 @@ def plan_command(args: argparse.Namespace) -> int:
         return EXIT_BAD_CONFIG
     settings = run.settings
     print(render_tree(settings.project, settings.stack, run.records))
-    cost = estimate(run.records)
+    cost = estimate(run.records, stack_usage(settings.config))
     print(f"\n{render_cost(cost)}")
     policies, exit_code = policy_gate(
         run.records, project=settings.project, stack=settings.stack, config_file=f"Pulumi.{settings.stack}.yaml",

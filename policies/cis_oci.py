@@ -12,6 +12,8 @@ exposing anything.
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +48,7 @@ SUBNET = "oci:Core/subnet:Subnet"
 DEFAULT_SECURITY_LIST = "oci:Core/defaultSecurityList:DefaultSecurityList"
 LOG = "oci:Logging/log:Log"
 KEY = "oci:Kms/key:Key"
+KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
 CLOUD_GUARD_CONFIGURATION = "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration"
 ICMP_PROTOCOLS = ("1", "58")  # ICMP and ICMPv6: CIS 2.5 allows path-MTU discovery inside the VCN
 MAX_ROTATION_DAYS = 365
@@ -209,27 +212,47 @@ def key_rotation_days(props: Mapping[str, Any]) -> int | None:
     return as_int(lookup(props, "autoKeyRotationDetails.rotationIntervalInDays")) or 60
 
 
-def validate_key_rotation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    # Master encryption keys (AES) rotate in place. An asymmetric key signs for a certificate authority: a new
-    # key version would not re-sign the CA, which is rotated by issuing a new CA instead.
-    if args.resource_type != KEY or lookup(args.props, "keyShape.algorithm", ENCRYPTION_KEY_ALGORITHM) != (
-        ENCRYPTION_KEY_ALGORITHM
-    ):
-        return
+# A key in a DEFAULT vault (no automatic rotation there) is rotated by one oci.kms.KeyVersion per period, created
+# by the scheduled `pulumi up`; its logical name says the period (components/kms.py, RotationPeriod).
+SCHEDULED_VERSION_NAME = re.compile(r"-rotation-every-(?P<days>[0-9]+)d-from-(?P<start>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+
+
+def scheduled_rotation(version: PolicyResource, today: datetime.date) -> int | None:
+    """The period in days of a scheduled key version that is current on `today`, else None (not a scheduled
+    version, or a stale one: the schedule stopped creating versions)."""
+    match = SCHEDULED_VERSION_NAME.search(version.name)
+    if match is None:
+        return None
+    days, start = int(match["days"]), datetime.date.fromisoformat(match["start"])
+    return days if start <= today < start + datetime.timedelta(days=days) else None
+
+
+def validate_key_rotation(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     limit = config_number(args.get_config(), "maxRotationIntervalDays", MAX_ROTATION_DAYS)
-    days = key_rotation_days(args.props)
-    if days is None or days > limit:
-        state = "has automatic rotation off" if days is None else f"rotates every {days} days"
-        report_violation(
-            f"{describe(args)} {state}; at most {limit} days are allowed. Fix: set "
-            f"is_auto_rotation_enabled=True and auto_key_rotation_details.rotation_interval_in_days<={limit}.",
-            None,
-        )
+    versions = resources_of(args, KEY_VERSION)
+    today = datetime.datetime.now(datetime.UTC).date()
+    for key in resources_of(args, KEY):
+        # Master encryption keys (AES) rotate in place. An asymmetric key signs for a certificate authority: a
+        # new key version would not re-sign the CA, which is rotated by issuing a new CA instead.
+        if lookup(key.props, "keyShape.algorithm", ENCRYPTION_KEY_ALGORITHM) != ENCRYPTION_KEY_ALGORITHM:
+            continue
+        automatic = key_rotation_days(key.props)
+        scheduled = [days for v in versions if linked(v, key) and (days := scheduled_rotation(v, today)) is not None]
+        days = min([*scheduled, *([automatic] if automatic is not None else [])], default=None)
+        if days is None or days > limit:
+            state = "is rotated by no mechanism" if days is None else f"rotates every {days} days"
+            report_violation(
+                f"{describe(key)} {state}; at most {limit} days are allowed. Fix: set is_auto_rotation_enabled=True "
+                f"and auto_key_rotation_details.rotation_interval_in_days<={limit} (virtual private vault), or "
+                "rotate it by a scheduled key version (components/kms.py, DEFAULT vault).",
+                key.urn,
+            )
 
 
-cis_4_16_key_rotation = ResourceValidationPolicy(
+cis_4_16_key_rotation = StackValidationPolicy(
     name="cis-4-16-kms-key-rotation",
-    description="Customer-managed Vault master encryption keys (AES) rotate automatically at least once a year.",
+    description="Customer-managed Vault master encryption keys (AES) rotate without a person at least once a year: "
+    "automatic rotation, or a current scheduled key version.",
     validate=validate_key_rotation,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
@@ -240,7 +263,8 @@ cis_4_16_key_rotation = ResourceValidationPolicy(
         threshold_schema("maxRotationIntervalDays", MAX_ROTATION_DAYS, "Longest allowed rotation interval.", 1)
     ),
     remediation_steps="Turn on automatic key rotation on the master key with an interval of at most 365 days "
-    "(dicomstore:security.keyRotationDays).",
+    "(virtual private vault), or keep the scheduled `pulumi up` that creates a key version per period running "
+    "(default vault); the interval is dicomstore:security.keyRotationDays.",
     tags=["encryption", "cis-level-1"],
 )
 

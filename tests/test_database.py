@@ -329,8 +329,9 @@ def test_prod_copies_backups_to_the_dr_region(dev_plan: Recorded, prod_plan: Rec
 
 def test_prod_max_connections_is_computed_from_its_orthanc_fleet(prod_plan: Recorded) -> None:
     items = prod_plan.named("dicomstore-database-configuration").inputs["dbConfigurationOverrides"]["items"]
-    # Pulumi.prod.yaml: 3 replicas + 1 rolling-update surge, x 5 index connections, + 20 for administrators.
-    assert {"configKey": "max_connections", "overridenConfigValue": "40"} in items
+    # Pulumi.prod.yaml: the HPA's bound of 6 replicas + 1 rolling-update surge, x 5 index connections, + 20 for
+    # administrators.
+    assert {"configKey": "max_connections", "overridenConfigValue": "55"} in items
 
 
 def test_database_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:

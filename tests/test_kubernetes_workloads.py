@@ -464,3 +464,12 @@ def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
     assert "Deployment" not in kinds and "HorizontalPodAutoscaler" not in kinds
     assert plan.named("dicomstore-orthanc-orthanc").inputs["spec"]["replicas"] == 2
     assert not plan.of_type("oci:ContainerEngine/containerInstance:ContainerInstance")
+
+
+def test_inference_deployment_runs_the_configured_replicas_one_gpu_each() -> None:
+    base = _config()
+    config = base.model_copy(update={"oke": base.oke.model_copy(update={"inference_replicas": 2})})
+    inference = workload_manifests(workload_spec(_args(config), RESOLVED))["inference"]
+    assert inference["spec"]["replicas"] == 2
+    (container,) = inference["spec"]["template"]["spec"]["containers"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"

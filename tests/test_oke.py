@@ -59,7 +59,7 @@ def _recorded(**oke: Any) -> Recorded:
 
 @pytest.fixture(scope="module")
 def with_gpu() -> Recorded:
-    return _recorded(gpu_pool_enabled=True, gpu_node_count=2, image_verification_key_ocid=SIGNING_KEY)
+    return _recorded(gpu_pool_enabled=True, inference_replicas=2, image_verification_key_ocid=SIGNING_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -306,10 +306,10 @@ def test_prod_node_pools_use_the_workers_and_pods_tiers(prod_plan: Recorded) -> 
         ]
         assert details["kmsKeyId"] == _id(prod_plan, "dicomstore-security-key")
         assert details["isPvEncryptionInTransitEnabled"] is True
-    # Pulumi.prod.yaml: 3 CPU workers of 4 OCPUs / 64 GB, 2 A10 GPU workers.
+    # Pulumi.prod.yaml: 3 CPU workers of 4 OCPUs / 64 GB, one A10 GPU worker for its one inference replica.
     assert pools["dicomstore-oke-cpu-pool"].inputs["nodeConfigDetails"]["size"] == 3
     assert pools["dicomstore-oke-cpu-pool"].inputs["nodeShapeConfig"] == {"ocpus": 4, "memoryInGbs": 64}
-    assert pools["dicomstore-oke-gpu-pool"].inputs["nodeConfigDetails"]["size"] == 2
+    assert pools["dicomstore-oke-gpu-pool"].inputs["nodeConfigDetails"]["size"] == 1
     assert pools["dicomstore-oke-gpu-pool"].inputs["nodeShape"] == "VM.GPU.A10.1"
 
 
@@ -340,3 +340,14 @@ def test_autoscaling_installs_the_metrics_server_after_cert_manager() -> None:
 
 def test_no_addons_without_an_autoscaler(cpu_only: Recorded) -> None:
     assert cpu_only.of_type(ADDON) == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "inference_replicas", "nodes"),
+    [("VM.GPU.A10.1", 1, 1), ("VM.GPU.A10.1", 3, 3), ("VM.GPU.A10.2", 3, 2), ("BM.GPU.A10.4", 4, 1)],
+)
+def test_gpu_pool_holds_the_inference_replicas_and_no_idle_node(
+    shape: str, inference_replicas: int, nodes: int
+) -> None:
+    recorded = _recorded(gpu_pool_enabled=True, gpu_shape=shape, inference_replicas=inference_replicas)
+    assert recorded.named("t-oke-gpu-pool").inputs["nodeConfigDetails"]["size"] == nodes

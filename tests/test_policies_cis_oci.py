@@ -3,10 +3,13 @@ compliant one; the port predicates are tested directly."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from pulumi_policy import Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from components.kms import RotationPeriod, rotation_period
 from offline.records import ResourceRecord
 from policies import checkov_oci, cis_oci, hipaa
 from policies._props import nsg_rule_opens_port_to_world, security_list_rule_opens_port_to_world
@@ -208,7 +211,45 @@ def test_signing_keys_of_a_certificate_authority_are_not_rotation_checked() -> N
     master = record(KEY, "master", {"keyShape": {"algorithm": "AES", "length": 32}, "protectionMode": "HSM"})
     results = run_policy(cis_oci.cis_4_16_key_rotation, [ca_key, master])
     assert [r.urn for r in results] == [master.urn]
-    assert_flags(results, "master", "has automatic rotation off")
+    assert_flags(results, "master", "is rotated by no mechanism")
+
+
+KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
+
+
+def scheduled_version(key: ResourceRecord, period: RotationPeriod, *, linked: bool = True) -> ResourceRecord:
+    """A key version named the way components/kms.py names the scheduled rotation of `period`."""
+    return record(
+        KEY_VERSION, f"{key.name}-{period.version_suffix}", {"keyId": UNKNOWN_STRING_VALUE},
+        parent=key.urn if linked else "", dependencies=[key.urn] if linked else [],
+    )  # fmt: skip
+
+
+def test_default_vault_key_rotated_by_a_current_scheduled_version_passes() -> None:
+    key = rotating_key("dev-master", None, enabled=False)
+    period = rotation_period(datetime.datetime.now(datetime.UTC).date(), 90)
+    assert run_policy(cis_oci.cis_4_16_key_rotation, [key, scheduled_version(key, period)]) == []
+
+
+def test_key_rotated_by_no_mechanism_is_flagged_even_next_to_another_keys_version() -> None:
+    """A version of another key, a stale version (the schedule stopped) and a period above the limit rotate
+    nothing."""
+    today = datetime.datetime.now(datetime.UTC).date()
+    rotated = rotating_key("rotated", None, enabled=False)
+    bare = rotating_key("bare", None, enabled=False)
+    stale = rotating_key("stale", None, enabled=False)
+    slow = rotating_key("slow", None, enabled=False)
+    records = [
+        rotated, bare, stale, slow,
+        scheduled_version(rotated, rotation_period(today, 90)),
+        scheduled_version(bare, rotation_period(today, 90), linked=False),
+        scheduled_version(stale, RotationPeriod(today - datetime.timedelta(days=83), 83)),
+        scheduled_version(slow, RotationPeriod(today, 400)),
+    ]  # fmt: skip
+    results = run_policy(cis_oci.cis_4_16_key_rotation, records)
+    assert sorted(r.urn.rsplit("::", 1)[1] for r in results) == ["bare", "slow", "stale"]
+    assert_flags([r for r in results if r.urn == bare.urn], "bare", "is rotated by no mechanism", "scheduled key")
+    assert_flags([r for r in results if r.urn == slow.urn], "slow", "rotates every 400 days")
 
 
 def test_key_rotation_threshold_comes_from_policy_config() -> None:

@@ -133,6 +133,16 @@ def test_key_is_hsm_aes_256_with_automatic_rotation_from_config(recorded: Record
     assert vault.urn in key.dependencies
 
 
+def test_default_vault_from_config_gets_a_scheduled_key_version() -> None:
+    recorded = record_security(vaultType="DEFAULT")
+    key = recorded.named("sec-key")
+    assert recorded.named("sec-vault").inputs["vaultType"] == "DEFAULT"
+    assert key.inputs["isAutoRotationEnabled"] is False
+    (version,) = recorded.of_type("oci:Kms/keyVersion:KeyVersion")
+    assert version.parent == key.urn
+    assert "-rotation-every-113d-from-" in version.name  # keyRotationDays 120 less a week of slack
+
+
 def test_vault_and_key_are_protected_and_retained(recorded: Recorded) -> None:
     for name in ("sec-vault", "sec-key"):
         resource = recorded.named(name)
@@ -593,13 +603,14 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
          "to 365. Fix: use 365 or less"),
         ({"adminCidrs": ["198.51.100.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
-        ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a known key"),
         ({"cloudGuardTargetOcid": "ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000"},
          "dicomstore:security.cloudGuardTargetOcid = 'ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000'"
          ": is the OCID of a compartment, not of a cloudguardtarget. Fix:"),
         ({"cloudGuardEnabled": False, "cloudGuardReportingRegion": None,
           "cloudGuardTargetOcid": "ocid1.cloudguardtarget.oc1.eu-frankfurt-1.aaaaaaaatestexistingroottarget0000000"},
          "is false. Fix: remove cloudGuardTargetOcid, or set cloudGuardEnabled: true"),
+        ({"vaultType": "EXTERNAL"}, "dicomstore:security.vaultType = 'EXTERNAL': Input should be 'VIRTUAL_PRIVATE' "
+         "or 'DEFAULT'"),
     ],
 )  # fmt: skip
 def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[str, Any], expected: str) -> None:

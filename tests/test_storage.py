@@ -211,8 +211,11 @@ def test_replica_is_a_private_unversioned_cmk_bucket_in_the_dr_region(replicated
     key = replicated.named(f"{NAME}-dr-key")
     assert key.inputs["protectionMode"] == "HSM"
     assert key.inputs["keyShape"] == {"algorithm": "AES", "length": 32}
-    assert key.inputs["isAutoRotationEnabled"] is True
-    assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 90
+    # The cheapest compliant DR key: a default vault, rotated by a scheduled key version (components/kms.py).
+    assert replicated.named(f"{NAME}-dr-vault").inputs["vaultType"] == "DEFAULT"
+    assert key.inputs["isAutoRotationEnabled"] is False
+    (version,) = replicated.of_type("oci:Kms/keyVersion:KeyVersion")
+    assert version.parent == key.urn and "-rotation-every-83d-from-" in version.name
     key_id = created_state(key.type, key.name, {}, REGION)[0]
     dr_bucket = replicated.named(f"{NAME}-dr-bucket")
     assert dr_bucket.protect and dr_bucket.retain_on_delete
