@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import Policy
 
-from policies import checkov_oci, cis_oci, hipaa, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, oci_service_rules, reference_architecture
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,13 @@ class PackSpec:
 COMPLIANCE_PACK = PackSpec(
     name="dicomstore-compliance",
     description="CIS OCI Foundations v3.0, Checkov-equivalent OCI checks, HIPAA technical safeguards and the "
-    "DICOM store reference-architecture rules.",
+    "DICOM store reference-architecture rules and OCI's own service constraints (oci-service-rules).",
     policies=(
         *cis_oci.POLICIES,
         *checkov_oci.POLICIES,
         *hipaa.POLICIES,
         *reference_architecture.POLICIES,
+        *oci_service_rules.POLICIES,
     ),
 )
 
