@@ -624,7 +624,13 @@ ocisvc_tenancy_unique_names = _policy(
 
 # --- 13. Data Science workloads rely on their subnet's security list ----------------------------------------
 
-DATA_SCIENCE_NETWORK_URL = "https://docs.oracle.com/en-us/iaas/data-science/using/configure-network.htm"
+# NotebookSessionConfigurationDetails.subnetId: the session's VNIC is created in that subnet, which "should be in a
+# VCN with a NAT gateway for egress"; pulumi-oci 5.5.0 has no nsg_ids on notebook sessions or jobs
+# (datascience/_inputs.py JobJobInfrastructureConfigurationDetailsArgs), so the subnet's security lists decide.
+DATA_SCIENCE_NETWORK_URL = (
+    "https://docs.oracle.com/en-us/iaas/tools/dotnet/latest/api/"
+    "Oci.DatascienceService.Models.NotebookSessionConfigurationDetails.html"
+)
 DATA_SCIENCE_SUBNET_WORKLOADS = (NOTEBOOK_SESSION, DATA_SCIENCE_JOB)
 
 
@@ -750,7 +756,12 @@ ocisvc_backends_not_node_ips = _policy(
 
 # --- Shape, name and limit rules of the resources the stack creates ------------------------------------------
 
-LB_FLEXIBLE_URL = "https://docs.oracle.com/en-us/iaas/Content/Balance/Reference/flexibleshapes.htm"
+# ShapeDetails: minimum "between 10 and the maximumBandwidthInMbps", maximum "between minimumBandwidthInMbps and
+# 8000 (8Gbps)".
+LB_FLEXIBLE_URL = (
+    "https://docs.oracle.com/en-us/iaas/tools/python/latest/api/load_balancer/models/"
+    "oci.load_balancer.models.ShapeDetails.html"
+)
 LB_FLEXIBLE_SHAPE = "flexible"
 LB_MIN_MBPS, LB_MAX_MBPS = 10, 8000  # the flexible shape's bandwidth range
 
