@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,7 @@ DRG_OCID_PREFIX = "ocid1.drg."
 def _policy(
     name: str,
     description: str,
-    validate: Any,
+    validate: Callable[[Any, ReportViolation], None],
     *,
     kind: type[ResourceValidationPolicy] | type[StackValidationPolicy],
     reference: str,
@@ -502,8 +502,17 @@ def _env(container: Mapping[str, Any]) -> dict[str, Any]:
     return {str(variable.get("name")): variable.get("value") for variable in as_list(container.get("env"))}
 
 
-def orthanc_write_problems(pod: Mapping[str, Any], container: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(path, why and fix) for each path the orthancteam/orthanc entrypoint writes but cannot in this container."""
+@dataclass(frozen=True)
+class WriteProblem:
+    """A path the orthancteam/orthanc entrypoint writes but cannot in a given container."""
+
+    path: str
+    why: str
+    fix: str
+
+
+def orthanc_write_problems(pod: Mapping[str, Any], container: Mapping[str, Any]) -> list[WriteProblem]:
+    """Each path the orthancteam/orthanc entrypoint writes at start but cannot in this container."""
     volumes = {str(volume.get("name")): volume for volume in as_list(pod.get("volumes"))}
     writable = _mounts(container, volumes, writable=True)
     read_only_root = as_bool(lookup(container, "securityContext.readOnlyRootFilesystem")) is True
@@ -514,20 +523,21 @@ def orthanc_write_problems(pod: Mapping[str, Any], container: Mapping[str, Any])
     def writable_at(path: str) -> bool:
         return image_can_write or any(path == mount or path.startswith(mount + "/") for mount in writable)
 
-    problems: list[tuple[str, str]] = []
+    problems: list[WriteProblem] = []
     if not writable_at(ORTHANC_CONFIG_FILE_DIR):
-        problems.append(("/tmp/orthanc.json", f"{why}; mount an emptyDir at /tmp"))
+        problems.append(WriteProblem("/tmp/orthanc.json", why, "mount an emptyDir at /tmp"))
     if not any(writable_at(path) for path in ORTHANC_PLUGIN_DIRS):
-        problems.append(("the plugin directory", f"{why}; mount an emptyDir at /run/orthanc/plugins"))
+        problems.append(WriteProblem("the plugin directory", why, "mount an emptyDir at /run/orthanc/plugins"))
     env = _env(container)
     hostid_mounted = HOSTID_PATH in _mounts(container, volumes, writable=False)
     skips_hostid = str(env.get("GENERATE_HOST_ID_IF_MISSING", "")).lower() == "false" or hostid_mounted
     if (env.get("FORCE_HOST_ID") or not skips_hostid) and not writable_at(HOSTID_PATH):
         problems.append(
-            (
+            WriteProblem(
                 HOSTID_PATH,
-                f"{why}; set GENERATE_HOST_ID_IF_MISSING=false without FORCE_HOST_ID, or mount a file holding a "
-                "host id at /etc/hostid",
+                why,
+                "set GENERATE_HOST_ID_IF_MISSING=false without FORCE_HOST_ID, or mount a file holding a host id "
+                "at /etc/hostid",
             )
         )
     return problems
@@ -548,11 +558,11 @@ def validate_orthanc_writable_paths(args: ResourceValidationArgs, report_violati
         image = str(container.get("image", ""))
         if image_repository(image) not in (ORTHANC_IMAGE, f"docker.io/{ORTHANC_IMAGE}"):
             continue
-        for path, why_and_fix in orthanc_write_problems(pod, container):
+        for problem in orthanc_write_problems(pod, container):
             report_violation(
                 f"{describe(args)} container '{container.get('name')}' runs {image}, whose entrypoint writes "
-                f"{path} at every start and exits when it cannot; here it cannot: {why_and_fix.split('; ')[0]}. "
-                f"Fix: {why_and_fix.split('; ', 1)[1]}.",
+                f"{problem.path} at every start and exits when it cannot; here it cannot: {problem.why}. "
+                f"Fix: {problem.fix}.",
                 None,
             )
 
