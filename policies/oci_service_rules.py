@@ -550,11 +550,54 @@ def image_repository(image: str) -> str:
     return name[:tag_at] if tag_at > name.rfind("/") else name
 
 
+CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
+EMPTY_DIR_VOLUME = "EMPTYDIR"  # Container Instances' other volume type, CONFIGFILE, carries files like a configMap
+
+
+def container_instance_as_pod(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A container instance's volumes and containers in the Kubernetes shape the Orthanc check reads."""
+    volumes = [
+        {"name": volume.get("name"), "emptyDir" if volume.get("volumeType") == EMPTY_DIR_VOLUME else "configMap": {}}
+        for volume in as_list(props.get("volumes"))
+    ]
+    containers = [
+        {
+            "name": container.get("displayName"),
+            "image": container.get("imageUrl"),
+            "volumeMounts": [
+                {
+                    "name": mount.get("volumeName"),
+                    "mountPath": mount.get("mountPath"),
+                    "readOnly": mount.get("isReadOnly"),
+                }
+                for mount in as_list(container.get("volumeMounts"))
+            ],
+            "securityContext": {
+                "readOnlyRootFilesystem": lookup(container, "securityContext.isRootFileSystemReadonly"),
+                "runAsUser": lookup(container, "securityContext.runAsUser"),
+            },
+            "env": [
+                {"name": name, "value": value} for name, value in (container.get("environmentVariables") or {}).items()
+            ],
+        }
+        for container in as_list(props.get("containers"))
+    ]
+    return {"volumes": volumes}, containers
+
+
+def pod_and_containers(resource_type: str, props: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[Any]]:
+    """The pod-level settings and every container of a Kubernetes workload or a container instance."""
+    if resource_type == CONTAINER_INSTANCE:
+        return container_instance_as_pod(props)
+    if resource_type in K8S_WORKLOADS:
+        pod = lookup(props, "spec.template.spec", {})
+        return pod, [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]
+    return {}, []
+
+
 def validate_orthanc_writable_paths(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in K8S_WORKLOADS:
-        return
-    pod = lookup(args.props, "spec.template.spec", {})
-    for container in [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]:
+    pod, containers = pod_and_containers(args.resource_type, args.props)
+    for container in containers:
         image = str(container.get("image", ""))
         if image_repository(image) not in (ORTHANC_IMAGE, f"docker.io/{ORTHANC_IMAGE}"):
             continue
@@ -569,8 +612,8 @@ def validate_orthanc_writable_paths(args: ResourceValidationArgs, report_violati
 
 ocisvc_orthanc_writable_paths = _policy(
     "ocisvc-orthanc-image-writable-paths",
-    "Containers of the orthancteam/orthanc image can write what its entrypoint writes (/tmp/orthanc.json, the "
-    "plugin directory, /etc/hostid).",
+    "Containers (Kubernetes workloads, container instances) of the orthancteam/orthanc image can write what its "
+    "entrypoint writes (/tmp/orthanc.json, the plugin directory, /etc/hostid).",
     validate_orthanc_writable_paths,
     kind=ResourceValidationPolicy,
     reference="orthanc.image.entrypoint",

@@ -322,6 +322,38 @@ def test_writable_root_needs_the_image_uid() -> None:
     assert run_policy(svc.ocisvc_orthanc_writable_paths, [image_uid]) == []
 
 
+def _container_instance(security_context: dict[str, Any], *mounts: dict[str, Any]) -> ResourceRecord:
+    container = {
+        "displayName": "orthanc",
+        "imageUrl": "orthancteam/orthanc:25.1.1",
+        "securityContext": security_context,
+        "volumeMounts": list(mounts),
+        "environmentVariables": {"GENERATE_HOST_ID_IF_MISSING": "false"},
+    }
+    volumes = [
+        {"name": "config", "volumeType": "CONFIGFILE", "configs": []},
+        {"name": "scratch", "volumeType": "EMPTYDIR", "backingStore": "EPHEMERAL_STORAGE"},
+    ]
+    return record(svc.CONTAINER_INSTANCE, "ci", {"containers": [container], "volumes": volumes})
+
+
+def test_read_only_container_instance_needs_emptydir_volumes() -> None:
+    read_only = {"isRootFileSystemReadonly": True, "runAsUser": 999}
+    config_tmp = {"volumeName": "config", "mountPath": "/tmp", "isReadOnly": False}
+    results = run_policy(svc.ocisvc_orthanc_writable_paths, [_container_instance(read_only, config_tmp)])
+    assert len(results) == 2
+    assert_flags(results, "ci", "emptyDir")
+    scratch_tmp = {"volumeName": "scratch", "mountPath": "/tmp", "isReadOnly": False}
+    scratch_plugins = {"volumeName": "scratch", "mountPath": "/run/orthanc/plugins", "isReadOnly": False}
+    fixed = _container_instance(read_only, scratch_tmp, scratch_plugins)
+    assert run_policy(svc.ocisvc_orthanc_writable_paths, [fixed]) == []
+
+
+def test_container_instance_on_the_image_defaults_passes() -> None:
+    """No security context: the image's default user (root) on a writable root filesystem writes everything."""
+    assert run_policy(svc.ocisvc_orthanc_writable_paths, [_container_instance({})]) == []
+
+
 @pytest.mark.parametrize(
     ("image", "repository"),
     [
