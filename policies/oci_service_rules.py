@@ -108,7 +108,10 @@ def _policy(
 
 # --- 1. Object Storage replication destination -------------------------------------------------------------
 
-REPLICATION_URL = "https://docs.oracle.com/en-us/iaas/Content/Object/Concepts/objectstoragereplication.htm"
+# Object Versioning: "You can't enable versioning on a replication destination bucket. A destination bucket is
+# read-only." (Using Replication, usingreplication.htm: the destination "is read-only and updated only by
+# replication from the source bucket".)
+REPLICATION_URL = "https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning.htm"
 
 
 def replication_destinations(policies: Iterable[PolicyResource]) -> set[str]:
@@ -626,10 +629,14 @@ ocisvc_orthanc_writable_paths = _policy(
 
 # --- 7. Tenancy-unique names carry the stack prefix ---------------------------------------------------------
 
-TENANCY_UNIQUE_NAMES_URL = "https://docs.oracle.com/en-us/iaas/Content/Identity/Concepts/overview.htm"
-# Types whose `name` is unique in the whole tenancy: IAM groups, dynamic groups, users and policies (IAM
-# overview, "unique across all ... in your tenancy"), tag namespaces, and certificate authorities, whose names
-# stay taken while a CA is pending deletion (certificates/deleting-certificate-authority.htm).
+# Types whose `name` is unique in the whole tenancy: policies ("must be unique across all policies in your
+# tenancy", terraform-provider-oci r/identity_policy), groups ("unique across all groups in your tenancy",
+# r/identity_group), dynamic groups and users (same wording in their resource docs), tag namespaces, and
+# certificate authorities, "subject to restrictions on the reuse of a CA display name" while pending deletion
+# (Content/certificates/deleting-certificate-authority.htm).
+TENANCY_UNIQUE_NAMES_URL = (
+    "https://docs.oracle.com/en-us/iaas/tools/terraform-provider-oci/latest/docs/r/identity_policy.html"
+)
 TENANCY_UNIQUE_TYPES = (
     "oci:Identity/group:Group",
     "oci:Identity/dynamicGroup:DynamicGroup",

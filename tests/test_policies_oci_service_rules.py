@@ -56,8 +56,8 @@ def _replication(destination: str) -> ResourceRecord:
 
 
 def test_versioned_replication_destination_is_flagged() -> None:
-    """objectstoragereplication.htm: the destination bucket is read-only (updated only by replication);
-    OCI refuses a replication policy onto a bucket with versioning enabled."""
+    """usingversioning.htm: "You can't enable versioning on a replication destination bucket. A destination
+    bucket is read-only." """
     source = record(BUCKET, "source", {"name": "dicom", "versioning": "Enabled"})
     replica = record(BUCKET, "replica", {"name": "dicom-dr", "versioning": "Enabled"})
     results = run_policy(svc.ocisvc_replication_destination_unversioned, [source, replica, _replication("dicom-dr")])
