@@ -783,9 +783,59 @@ ocisvc_bastion_public_clients = _policy(
 )
 
 
+# "Creating a Bastion": the name takes "only alphanumeric characters", the CIDR allow-list at most 20 blocks,
+# and the maximum session time-to-live is "at least 30 minutes" and does not "exceed 180 minutes".
+BASTION_NAME = re.compile(r"^[A-Za-z0-9]+$")
+MAX_BASTION_CIDRS = 20
+BASTION_TTL_SECONDS = (30 * 60, 180 * 60)
+
+
+def bastion_parameter_problems(props: Mapping[str, Any]) -> list[str]:
+    """Why OCI would refuse a Bastion's name, allow-list length or session time-to-live."""
+    problems: list[str] = []
+    name = known(props, "name")
+    if isinstance(name, str) and not BASTION_NAME.match(name):
+        problems.append(f"name {name!r} has characters other than letters and digits")
+    cidrs = as_list(known(props, "clientCidrBlockAllowLists"))
+    if len(cidrs) > MAX_BASTION_CIDRS:
+        problems.append(f"{len(cidrs)} client CIDR blocks exceed the maximum of {MAX_BASTION_CIDRS}")
+    ttl = as_int(known(props, "maxSessionTtlInSeconds"))
+    low, high = BASTION_TTL_SECONDS
+    if ttl is not None and not low <= ttl <= high:
+        problems.append(f"max_session_ttl_in_seconds {ttl} is outside {low}-{high}")
+    return problems
+
+
+def validate_bastion_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BASTION:
+        return
+    for problem in bastion_parameter_problems(args.props):
+        report_violation(
+            f"{describe(args)}: {problem}. Fix: an alphanumeric name, at most {MAX_BASTION_CIDRS} CIDRs and a "
+            "session time-to-live of 30 to 180 minutes.",
+            None,
+        )
+
+
+ocisvc_bastion_parameters = _policy(
+    "ocisvc-bastion-parameters-valid",
+    "A Bastion has an alphanumeric name, at most 20 client CIDRs and a session TTL of 30 to 180 minutes.",
+    validate_bastion_parameters,
+    kind=ResourceValidationPolicy,
+    reference="bastion.parameters",
+    url=BASTION_URL,
+    remediation="Fix the Bastion's name, allow-list length or max_session_ttl_in_seconds.",
+    tags=["bastion"],
+    severity=Severity.MEDIUM,
+)
+
+
 # --- 15. Load balancer backends do not pin OKE node IPs -----------------------------------------------------
 
-OKE_LB_URL = "https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengcreatingloadbalancers-subtopic.htm"
+OKE_LB_URL = (
+    "https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/"
+    "contengconfiguringloadbalancersnetworkloadbalancers-subtopic.htm"
+)
 
 
 def validate_backends_not_node_ips(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -938,6 +988,7 @@ POLICIES: list[Policy] = [
     ocisvc_tenancy_unique_names,
     ocisvc_data_science_egress,
     ocisvc_bastion_public_clients,
+    ocisvc_bastion_parameters,
     ocisvc_backends_not_node_ips,
     ocisvc_lb_flexible_shape,
     ocisvc_bucket_name,

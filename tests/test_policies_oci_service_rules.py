@@ -447,6 +447,33 @@ def test_bastion_public_client_cidrs_pass() -> None:
     assert run_policy(svc.ocisvc_bastion_public_clients, [bastion]) == []
 
 
+@pytest.mark.parametrize(
+    ("inputs", "problem"),
+    [
+        ({"name": "dicomstore-prod-bastion"}, "other than letters and digits"),
+        ({"clientCidrBlockAllowLists": [f"198.51.100.{i}/32" for i in range(21)]}, "21 client CIDR blocks"),
+        ({"maxSessionTtlInSeconds": 1799}, "1799 is outside 1800-10800"),
+        ({"maxSessionTtlInSeconds": 10801}, "10801 is outside 1800-10800"),
+    ],
+)
+def test_bastion_parameters_oci_refuses_are_flagged(inputs: dict[str, Any], problem: str) -> None:
+    """create-bastion.htm: alphanumeric names, at most 20 CIDR blocks, a session TTL of 30-180 minutes."""
+    results = run_policy(svc.ocisvc_bastion_parameters, [record(svc.BASTION, "bastion", inputs)])
+    assert len(results) == 1
+    assert_flags(results, "bastion", problem)
+
+
+def test_bastion_parameters_at_the_limits_pass() -> None:
+    inputs = {
+        "name": "dicomstoreprodbastion",
+        "clientCidrBlockAllowLists": [f"198.51.100.{i}/32" for i in range(20)],
+        "maxSessionTtlInSeconds": 10800,
+    }
+    low = {"maxSessionTtlInSeconds": 1800}
+    bastions = [record(svc.BASTION, "bastion", inputs), record(svc.BASTION, "short", low)]
+    assert run_policy(svc.ocisvc_bastion_parameters, bastions) == []
+
+
 # --- 15 ------------------------------------------------------------------------------------------------------
 
 
