@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pulumi_policy import EnforcementLevel
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from offline.policy_replay import replay
 from offline.records import ResourceRecord
@@ -63,6 +64,12 @@ def test_versioned_replication_destination_is_flagged() -> None:
     results = run_policy(svc.ocisvc_replication_destination_unversioned, [source, replica, _replication("dicom-dr")])
     assert [r.urn for r in results] == [replica.urn]
     assert_flags(results, "replica", "versioning")
+
+
+def test_replication_destination_not_known_yet_is_not_guessed() -> None:
+    replica = record(BUCKET, "replica", {"name": UNKNOWN_STRING_VALUE, "versioning": "Enabled"})
+    results = run_policy(svc.ocisvc_replication_destination_unversioned, [replica, _replication(UNKNOWN_STRING_VALUE)])
+    assert results == []
 
 
 def test_unversioned_replication_destination_passes() -> None:
@@ -141,10 +148,10 @@ def test_statement_on_the_attachment_compartment_passes() -> None:
 # --- 4 -------------------------------------------------------------------------------------------------------
 
 
-def _oke_stack(*, deployer_rule: bool, drg_route: bool) -> list[ResourceRecord]:
+def _oke_stack(*, deployer_rule: bool, drg_route: bool, drg_id: str = DRG_ID) -> list[ResourceRecord]:
     vcn = record(svc.VCN, "vcn", {"cidrBlocks": ["10.30.0.0/16"]})
     drg = record(svc.DRG, "drg")
-    routes = [{"destination": "10.0.0.0/14", "destinationType": "CIDR_BLOCK", "networkEntityId": DRG_ID}]
+    routes = [{"destination": "10.0.0.0/14", "destinationType": "CIDR_BLOCK", "networkEntityId": drg_id}]
     table = record(svc.ROUTE_TABLE, "api-routes", {"routeRules": routes if drg_route else []}, dependencies=(drg.urn,))
     subnet = record(svc.SUBNET, "api", {"cidrBlock": "10.30.2.0/28"}, dependencies=(table.urn, vcn.urn))
     nsg = record(svc.NSG, "api-nsg")
@@ -197,6 +204,12 @@ def test_private_endpoint_without_deploy_path_is_flagged(deployer_rule: bool, dr
 
 def test_private_endpoint_with_deployer_rule_and_drg_route_passes() -> None:
     assert run_policy(svc.ocisvc_oke_deploy_path, _oke_stack(deployer_rule=True, drg_route=True)) == []
+
+
+def test_deploy_path_during_preview_reads_the_drg_from_the_route_tables_dependency() -> None:
+    """In a first `pulumi preview` the DRG's OCID is unknown; the route table's dependency on the DRG decides."""
+    stack = _oke_stack(deployer_rule=True, drg_route=True, drg_id=UNKNOWN_STRING_VALUE)
+    assert run_policy(svc.ocisvc_oke_deploy_path, stack) == []
 
 
 def test_private_endpoint_without_kubernetes_objects_needs_no_deploy_path() -> None:
