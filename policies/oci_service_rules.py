@@ -188,7 +188,12 @@ ocisvc_cloud_guard_one_target = _policy(
 
 # --- 3. IAM policy statements lie in the attachment's subtree ------------------------------------------------
 
-POLICY_SYNTAX_URL = "https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/policysyntax.htm"
+# Locations: a statement's compartment is read relative to "the compartment where you create the policy"; a
+# policy governs the compartment it is attached to and that compartment's subtree (Policy_Attachment.htm).
+POLICY_LOCATION_URL = "https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/location.htm"
+# Subjects: "Any-user will grant access to all users, resource principals, and instance principals in your
+# tenancy and service principal. We recommend against using any-user".
+POLICY_SUBJECT_URL = "https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/subject.htm"
 # `Allow <subject> to <verb> <resource-type> in <location> [where <conditions>]` (Endorse/Admit/Define are
 # cross-tenancy statements and carry no location of this tenancy).
 STATEMENT = re.compile(
@@ -259,9 +264,9 @@ def validate_statement_scope(args: StackValidationArgs, report_violation: Report
         attachment = known(policy.props, "compartmentId")
         if not isinstance(attachment, str) or is_root_compartment(attachment):
             continue  # a tenancy policy may name any compartment
-        for statement in statements_of(policy):
-            ocid = statement.compartment_ocid
-            if statement.in_tenancy or is_root_compartment(ocid):
+        statements = statements_of(policy)
+        for statement in statements:
+            if statement.in_tenancy or is_root_compartment(statement.compartment_ocid):
                 report_violation(
                     f"{describe(policy)} is attached to compartment {attachment!r} but its statement "
                     f"'... in {statement.location}' reaches the whole tenancy; OCI refuses a statement outside "
@@ -269,7 +274,7 @@ def validate_statement_scope(args: StackValidationArgs, report_violation: Report
                     "(compartment_id = tenancy OCID) or scope the statement to 'compartment id <child>'.",
                     policy.urn,
                 )
-        if any(statement.compartment_ocid not in (None, attachment) for statement in statements_of(policy)):
+        if any(statement.compartment_ocid not in (None, attachment) for statement in statements):
             for compartment in compartments:
                 if linked(policy, compartment) and outside_attachment(compartment, attachment, compartments):
                     report_violation(
@@ -287,7 +292,7 @@ ocisvc_policy_statement_scope = _policy(
     validate_statement_scope,
     kind=StackValidationPolicy,
     reference="iam.policy.location",
-    url=POLICY_SYNTAX_URL,
+    url=POLICY_LOCATION_URL,
     remediation="Attach tenancy-wide statements to the root compartment; keep compartment statements in a "
     "policy attached to the compartment or one of its ancestors.",
     tags=["iam"],
@@ -467,7 +472,7 @@ ocisvc_any_user_statements = _policy(
     validate_any_user_statements,
     kind=ResourceValidationPolicy,
     reference="iam.policy.any-user",
-    url=POLICY_SYNTAX_URL,
+    url=POLICY_SUBJECT_URL,
     remediation="Replace any-user with a group or dynamic group, or with the exact node-pool key grant.",
     tags=["iam"],
 )

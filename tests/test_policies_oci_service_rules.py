@@ -116,7 +116,7 @@ def _iam_policy(name: str, compartment: str, *statements: str, dependencies: tup
 
 
 def test_in_tenancy_statement_in_a_compartment_policy_is_flagged() -> None:
-    """policysyntax.htm: a policy attached to a compartment governs only that compartment's subtree."""
+    """location.htm and Policy_Attachment.htm: a policy attached to a compartment governs only its subtree."""
     child = _iam_policy("edge", PARENT_COMPARTMENT, "Allow service rover to manage objectstorage-namespaces in tenancy")
     root = _iam_policy("root", TENANCY, "Allow service rover to manage objectstorage-namespaces in tenancy")
     results = run_policy(svc.ocisvc_policy_statement_scope, [child, root])
