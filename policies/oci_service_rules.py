@@ -68,6 +68,7 @@ DATA_SCIENCE_JOB = "oci:DataScience/job:Job"
 BASTION = "oci:Bastion/bastion:Bastion"
 LB_BACKEND = "oci:LoadBalancer/backend:Backend"
 LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
+KMS_KEY = "oci:Kms/key:Key"
 K8S_WORKLOADS = (
     "kubernetes:apps/v1:Deployment",
     "kubernetes:apps/v1:StatefulSet",
@@ -982,6 +983,68 @@ ocisvc_nsg_rule_limit = _policy(
 )
 
 
+DNS_URL = "https://docs.oracle.com/en-us/iaas/Content/Network/Concepts/dns.htm"
+# VCN and subnet DNS labels: at most 15 alphanumeric characters, starting with a letter.
+DNS_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,14}$")
+DNS_LABELLED_TYPES = (VCN, SUBNET)
+
+
+def validate_dns_label(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in DNS_LABELLED_TYPES:
+        return
+    label = known(args.props, "dnsLabel")
+    if label and isinstance(label, str) and not DNS_LABEL.match(label):  # no label: no DNS hostnames
+        report_violation(
+            f"{describe(args)} has DNS label {label!r}; a VCN or subnet label is 1-15 letters and digits starting "
+            "with a letter. Fix: drop the dashes/underscores and shorten it (a change replaces the resource).",
+            None,
+        )
+
+
+ocisvc_dns_label = _policy(
+    "ocisvc-dns-label-valid",
+    "VCN and subnet DNS labels are 1-15 alphanumeric characters starting with a letter.",
+    validate_dns_label,
+    kind=ResourceValidationPolicy,
+    reference="network.dns-label",
+    url=DNS_URL,
+    remediation="Use a short alphanumeric dns_label (e.g. 'okeapi', not 'oke_api').",
+    tags=["network", "naming"],
+    severity=Severity.MEDIUM,
+)
+
+KEY_SHAPE_URL = "https://docs.oracle.com/en-us/iaas/api/#/en/key/release/datatypes/KeyShape"
+# KeyShape.length, in bytes: "AES: 16, 24, or 32; RSA: 256, 384, or 512; ECDSA: 32, 48, or 66".
+KEY_LENGTHS: Mapping[str, tuple[int, ...]] = {"AES": (16, 24, 32), "RSA": (256, 384, 512), "ECDSA": (32, 48, 66)}
+
+
+def validate_key_shape(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != KMS_KEY:
+        return
+    algorithm = lookup(args.props, "keyShape.algorithm")
+    length = as_int(lookup(args.props, "keyShape.length"))
+    allowed = KEY_LENGTHS.get(str(algorithm))
+    if allowed is None or length not in allowed:
+        report_violation(
+            f"{describe(args)} has key shape {algorithm!r} / {length!r} bytes, which Vault does not create. Fix: "
+            "AES with 16, 24 or 32 bytes (32 for the master key), RSA 256/384/512, or ECDSA 32/48/66.",
+            None,
+        )
+
+
+ocisvc_key_shape = _policy(
+    "ocisvc-vault-key-shape-valid",
+    "Vault keys use an algorithm and a length (in bytes) that Vault supports.",
+    validate_key_shape,
+    kind=ResourceValidationPolicy,
+    reference="kms.key-shape",
+    url=KEY_SHAPE_URL,
+    remediation="Set key_shape to a supported algorithm/length pair (lengths are bytes, not bits).",
+    tags=["encryption"],
+    severity=Severity.MEDIUM,
+)
+
+
 POLICIES: list[Policy] = [
     ocisvc_replication_destination_unversioned,
     ocisvc_cloud_guard_one_target,
@@ -998,4 +1061,6 @@ POLICIES: list[Policy] = [
     ocisvc_lb_flexible_shape,
     ocisvc_bucket_name,
     ocisvc_nsg_rule_limit,
+    ocisvc_dns_label,
+    ocisvc_key_shape,
 ]

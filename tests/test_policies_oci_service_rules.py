@@ -546,3 +546,31 @@ def test_nsg_over_the_rule_limit_is_flagged() -> None:
     assert run_policy(svc.ocisvc_nsg_rule_limit, [nsg, *rules(120)]) == []
     results = run_policy(svc.ocisvc_nsg_rule_limit, [nsg, *rules(121)])
     assert_flags(results, "nsg", "121 security rules")
+
+
+@pytest.mark.parametrize("label", ["oke_api", "1subnet", "okeworkersandpods"])
+def test_invalid_dns_label_is_flagged(label: str) -> None:
+    """dns.htm: VCN and subnet labels are at most 15 alphanumeric characters, starting with a letter."""
+    results = run_policy(
+        svc.ocisvc_dns_label,
+        [record(svc.SUBNET, "bad", {"dnsLabel": label}), record(svc.VCN, "good", {"dnsLabel": "dicomstore1234x"})],
+    )
+    assert len(results) == 1
+    assert_flags(results, "bad", "1-15 letters and digits")
+
+
+@pytest.mark.parametrize(("algorithm", "length"), [("AES", 256), ("AES", 64), ("RSA", 2048), ("DES", 8)])
+def test_unsupported_key_shape_is_flagged(algorithm: str, length: int) -> None:
+    """KeyShape: lengths are bytes (AES 16/24/32, RSA 256/384/512, ECDSA 32/48/66)."""
+    key = record(svc.KMS_KEY, "key", {"keyShape": {"algorithm": algorithm, "length": length}})
+    results = run_policy(svc.ocisvc_key_shape, [key])
+    assert len(results) == 1
+    assert_flags(results, "key", "32 for the master key")
+
+
+def test_supported_key_shapes_pass() -> None:
+    keys = [
+        record(svc.KMS_KEY, f"{algorithm}-{length}", {"keyShape": {"algorithm": algorithm, "length": length}})
+        for algorithm, length in (("AES", 32), ("AES", 16), ("RSA", 512), ("ECDSA", 66))
+    ]
+    assert run_policy(svc.ocisvc_key_shape, keys) == []
