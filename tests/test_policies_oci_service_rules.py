@@ -537,7 +537,7 @@ def test_bucket_name_with_invalid_characters_is_flagged() -> None:
 
 
 def test_nsg_over_the_rule_limit_is_flagged() -> None:
-    """networksecuritygroups.htm: at most 120 security rules per NSG."""
+    """Service limit securityrules-per-networksecuritygroup-count: 120 by default, configurable when raised."""
     nsg = record(svc.NSG, "nsg")
 
     def rules(count: int) -> list[ResourceRecord]:
@@ -545,7 +545,9 @@ def test_nsg_over_the_rule_limit_is_flagged() -> None:
 
     assert run_policy(svc.ocisvc_nsg_rule_limit, [nsg, *rules(120)]) == []
     results = run_policy(svc.ocisvc_nsg_rule_limit, [nsg, *rules(121)])
-    assert_flags(results, "nsg", "121 security rules")
+    assert_flags(results, "nsg", "121 security rules", "limit is 120")
+    raised = {"ocisvc-nsg-rule-limit": {"maxRulesPerNsg": 200}}
+    assert run_policy(svc.ocisvc_nsg_rule_limit, [nsg, *rules(121)], raised) == []
 
 
 @pytest.mark.parametrize("label", ["oke_api", "1subnet", "okeworkersandpods"])

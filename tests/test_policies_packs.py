@@ -62,6 +62,7 @@ def test_thresholds_are_configurable_with_safe_defaults() -> None:
         "hipaa-164-312-b-audit-retention": {"minRetentionDays": 365},
         "hipaa-164-308-a-7-database-backups": {"minBackupRetentionDays": 7},
         "refarch-vcn-cidr-no-onprem-overlap": {"onPremCidrs": []},
+        "ocisvc-nsg-rule-limit": {"maxRulesPerNsg": 120},
     }
 
 
