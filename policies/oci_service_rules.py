@@ -929,7 +929,8 @@ ocisvc_lb_flexible_shape = _policy(
 BUCKET_NAMES_URL = (
     "https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/managingbuckets_topic-To_create_a_bucket.htm"
 )
-# Bucket names: letters, numbers, dashes, underscores and periods, 1-256 characters (CreateBucketDetails.name).
+# CreateBucketDetails.name: "Valid characters are uppercase or lowercase letters, numbers, hyphens, underscores,
+# and periods", 1 to 256 characters.
 BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
 
 
