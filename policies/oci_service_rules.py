@@ -926,9 +926,7 @@ ocisvc_lb_flexible_shape = _policy(
     severity=Severity.MEDIUM,
 )
 
-BUCKET_NAMES_URL = (
-    "https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/managingbuckets_topic-To_create_a_bucket.htm"
-)
+BUCKET_NAMES_URL = "https://docs.oracle.com/en-us/iaas/api/#/en/objectstorage/20160918/datatypes/CreateBucketDetails"
 # CreateBucketDetails.name: "Valid characters are uppercase or lowercase letters, numbers, hyphens, underscores,
 # and periods", 1 to 256 characters.
 BUCKET_NAME = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
