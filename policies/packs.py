@@ -1,12 +1,13 @@
 """The policy packs as data: the one definition that `policies/__main__.py` serves to the Pulumi engine and
 that the offline replay (`offline/policy_replay.py`) runs over recorded resources.
 
-Design choice: ONE pack, `dicomstore-compliance`, holding all four frameworks (CIS OCI v3.0, the
-Checkov-equivalent OCI checks, HIPAA technical safeguards, the reference-architecture rules).
-`pulumi preview --policy-pack <dir>` loads one pack per directory, so a pack per framework would mean four
-directories and four flags in every CI job; and a reviewer wants one run to answer "is this stack
+Design choice: ONE pack, `dicomstore-compliance`, holding all five frameworks (CIS OCI v3.0, the
+Checkov-equivalent OCI checks, HIPAA technical safeguards, the reference-architecture rules and
+`oci-service-rules`, OCI's own service constraints).
+`pulumi preview --policy-pack <dir>` loads one pack per directory, so a pack per framework would mean five
+directories and five flags in every CI job; and a reviewer wants one run to answer "is this stack
 compliant". Frameworks stay separable: every policy carries its `PolicyComplianceFramework` (reports group
-by it) and a framework prefix in its name (`cis-`, `ckv-`, `hipaa-`, `refarch-`), and a policy config file
+by it) and a framework prefix in its name (`cis-`, `ckv-`, `hipaa-`, `refarch-`, `ocisvc-`), and a policy config file
 (`--policy-pack-config`) can disable or re-level any policy by name.
 
 Constructing `pulumi_policy.PolicyPack` starts a gRPC server and blocks, so this module only lists policies.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import Policy
 
-from policies import checkov_oci, cis_oci, hipaa, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, oci_service_rules, reference_architecture
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,13 @@ class PackSpec:
 COMPLIANCE_PACK = PackSpec(
     name="dicomstore-compliance",
     description="CIS OCI Foundations v3.0, Checkov-equivalent OCI checks, HIPAA technical safeguards and the "
-    "DICOM store reference-architecture rules.",
+    "DICOM store reference-architecture rules and OCI's own service constraints (oci-service-rules).",
     policies=(
         *cis_oci.POLICIES,
         *checkov_oci.POLICIES,
         *hipaa.POLICIES,
         *reference_architecture.POLICIES,
+        *oci_service_rules.POLICIES,
     ),
 )
 

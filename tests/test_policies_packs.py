@@ -10,17 +10,23 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel, Policy
 
-from policies import checkov_oci, cis_oci, hipaa, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, oci_service_rules, reference_architecture
 from policies.packs import COMPLIANCE_PACK, PACKS
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-MODULE_PREFIXES = [(cis_oci, "cis-"), (checkov_oci, "ckv"), (hipaa, "hipaa-"), (reference_architecture, "refarch-")]
+MODULE_PREFIXES = [
+    (cis_oci, "cis-"),
+    (checkov_oci, "ckv"),
+    (hipaa, "hipaa-"),
+    (reference_architecture, "refarch-"),
+    (oci_service_rules, "ocisvc-"),
+]
 
 
 def test_one_pack_holds_every_framework_module_in_order() -> None:
     assert PACKS == (COMPLIANCE_PACK,)
-    modules = [*cis_oci.POLICIES, *checkov_oci.POLICIES, *hipaa.POLICIES, *reference_architecture.POLICIES]
+    modules = [module_policy for module, _ in MODULE_PREFIXES for module_policy in module.POLICIES]
     assert list(COMPLIANCE_PACK.policies) == modules
 
 
@@ -56,6 +62,7 @@ def test_thresholds_are_configurable_with_safe_defaults() -> None:
         "hipaa-164-312-b-audit-retention": {"minRetentionDays": 365},
         "hipaa-164-308-a-7-database-backups": {"minBackupRetentionDays": 7},
         "refarch-vcn-cidr-no-onprem-overlap": {"onPremCidrs": []},
+        "ocisvc-nsg-rule-limit": {"maxRulesPerNsg": 120},
     }
 
 
