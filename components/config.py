@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components import connectivity_rules
+from components.orthanc_access import Role
 from components.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     minimum_memory_gb,
@@ -306,6 +307,11 @@ class OrthancConfig(Section):
         default_factory=lambda: ["admin"], min_length=1
     )
     """Orthanc users; their passwords are generated into OCI Vault, never written in config."""
+    user_roles: dict[str, Role] = Field(default_factory=lambda: {"admin": Role.ADMINISTRATOR})
+    """The role of each user in `users`: administrator (everything), ingest (store only), reader (query,
+    retrieve, viewers), pipeline (reader's API + store, for AI) or operator (reader + send to configured
+    modalities/peers). Enforced inside Orthanc for
+    every HTTP route; a route a role does not name is refused (see README, "Who may do what")."""
     allowed_modalities: list[Modality] = Field(default_factory=list)
     """Modalities allowed to C-STORE/C-FIND/C-MOVE; unknown AEs are rejected."""
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
@@ -1035,6 +1041,35 @@ def orthanc_problems(config: StackConfig) -> list[ConfigProblem]:
     return []
 
 
+def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
+    """Every user has exactly one role, every role is for a user, and someone can administer the store."""
+    problems = [
+        ConfigProblem(
+            f"orthanc.userRoles.{user}", None, f"is missing: user {user!r} has no role",
+            f"add `{user}: <role>` under orthanc.userRoles, one of: {', '.join(Role)}",
+        )
+        for user in orthanc.users
+        if user not in orthanc.user_roles
+    ]  # fmt: skip
+    problems += [
+        ConfigProblem(
+            f"orthanc.userRoles.{user}", str(role), "names a user that orthanc.users does not list",
+            f"add {user!r} to orthanc.users or remove it from orthanc.userRoles",
+        )
+        for user, role in orthanc.user_roles.items()
+        if user not in orthanc.users
+    ]  # fmt: skip
+    if Role.ADMINISTRATOR not in orthanc.user_roles.values():
+        problems.append(
+            ConfigProblem(
+                "orthanc.userRoles", ", ".join(f"{u}: {r}" for u, r in orthanc.user_roles.items()),
+                "gives no user the administrator role: nobody could delete data or manage modalities",
+                "make one user (e.g. a break-glass admin) `administrator`",
+            )
+        )  # fmt: skip
+    return problems
+
+
 def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     """Every rule that spans more than one key."""
     return (
@@ -1046,6 +1081,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + database_problems(config)
         + ai_edge_problems(config)
         + orthanc_problems(config)
+        + user_role_problems(config.orthanc)
     )
 
 

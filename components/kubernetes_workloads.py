@@ -113,6 +113,7 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
         secrets_fetcher_image=orthanc.secret_fetcher_image,
         replicas=orthanc.replicas,
         config_json=to_json(config),
+        access_script=rendered.access_script,
         command=tuple(rendered.command(*IMAGE_COMMAND)),
         secret_files=rendered.secret_files,
         secret_ids=data.secret_ids,
