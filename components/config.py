@@ -320,6 +320,10 @@ class OrthancConfig(Section):
     """OCI Certificates certificate for the HTTPS listener; None: one is issued from a private CA."""
     dicom_tls: bool = False
     """Terminate DICOM TLS on the load balancer's 4242 listener."""
+    modality_ca_bundle_ocid: Annotated[str, AfterValidator(ocid_of("cabundle", "certificateauthority"))] | None = None
+    """OCI Certificates CA bundle (or CA) that issues the modalities' client certificates. Required with
+    dicomTls: the DICOM listener then refuses any modality without a certificate from it (mutual TLS), so an AE
+    title alone no longer lets anyone on the hospital network store or query."""
 
 
 class FastConnectConfig(Section):
@@ -1041,6 +1045,28 @@ def orthanc_problems(config: StackConfig) -> list[ConfigProblem]:
     return []
 
 
+def modality_tls_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
+    """DICOM TLS always verifies the modality's certificate; a CA bundle without DICOM TLS would do nothing."""
+    if orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is None:
+        return [
+            ConfigProblem(
+                "orthanc.modalityCaBundleOcid", None,
+                "is missing: with orthanc.dicomTls the DICOM listener requires modality client certificates",
+                "upload the CA that issues your modalities' certificates as an OCI Certificates CA bundle and set "
+                "its OCID (ocid1.cabundle.oc1..<unique id>); README: 'Modality enrolment'",
+            )
+        ]  # fmt: skip
+    if not orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is not None:
+        return [
+            ConfigProblem(
+                "orthanc.modalityCaBundleOcid", orthanc.modality_ca_bundle_ocid,
+                "has no effect without DICOM TLS (plain DIMSE cannot carry a client certificate)",
+                "set orthanc.dicomTls: true, or remove orthanc.modalityCaBundleOcid",
+            )
+        ]  # fmt: skip
+    return []
+
+
 def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
     """Every user has exactly one role, every role is for a user, and someone can administer the store."""
     problems = [
@@ -1082,6 +1108,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + ai_edge_problems(config)
         + orthanc_problems(config)
         + user_role_problems(config.orthanc)
+        + modality_tls_problems(config.orthanc)
     )
 
 

@@ -182,6 +182,7 @@ class ContainerInstances(pulumi.ComponentResource):
                 backends=backends,
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,
+                modality_ca_bundle_id=config.modality_ca_bundle_ocid,
                 log_group_id=args.log_group_id,
                 certificate_id=config.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,

@@ -190,6 +190,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                 ],
                 tls_min_version=orthanc.tls_min_version,
                 dicom_tls=orthanc.dicom_tls,
+                modality_ca_bundle_id=orthanc.modality_ca_bundle_ocid,
                 log_group_id=args.log_group_id,
                 certificate_id=orthanc.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,

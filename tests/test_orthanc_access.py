@@ -75,3 +75,21 @@ def test_the_filter_denies_unknown_users_and_names_no_route_for_the_administrato
 def test_readme_role_table_is_current() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
     assert role_table() in readme, "paste components.orthanc_access.role_table() between the roles markers"
+
+
+def test_dicom_tls_requires_a_modality_ca_bundle() -> None:
+    (problem,) = problems_of(config_values(orthanc={"dicomTls": True}))
+    assert problem.startswith("dicomstore:orthanc.modalityCaBundleOcid = None: is missing")
+    assert "Fix: upload the CA that issues your modalities' certificates" in problem
+
+
+def test_a_modality_ca_bundle_without_dicom_tls_is_refused() -> None:
+    bundle = "ocid1.cabundle.oc1.eu-frankfurt-1.aaaaaaaamodalitycabundle0000000000000000000000000000"
+    (problem,) = problems_of(config_values(orthanc={"modalityCaBundleOcid": bundle}))
+    assert "has no effect without DICOM TLS" in problem
+
+
+def test_the_modality_ca_must_be_a_ca_bundle_or_ca_ocid() -> None:
+    wrong = "ocid1.certificate.oc1.eu-frankfurt-1.aaaaaaaamodalitycabundle0000000000000000000000000000"
+    problems = problems_of(config_values(orthanc={"dicomTls": True, "modalityCaBundleOcid": wrong}))
+    assert any("is the OCID of a certificate, not of a cabundle or certificateauthority" in p for p in problems)
