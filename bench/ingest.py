@@ -55,6 +55,7 @@ from bench.local_stack import (
     free_port,
     require_binaries,
 )
+from components.orthanc_access import Role, render_access_script
 from components.orthanc_config import (
     JsonObject,
     ObjectStorageEndpoint,
@@ -70,6 +71,7 @@ from components.orthanc_config import (
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 USER = "bench"
+ROLES = {USER: Role.ADMINISTRATOR}  # the benchmark stores and deletes
 SERIES_PER_STUDY, SLICES_PER_SERIES = 2, 5
 INSTANCES_PER_STUDY = SERIES_PER_STUDY * SLICES_PER_SERIES
 QIDO_QUERIES = 200
@@ -281,7 +283,13 @@ def rendered_postgres_config(
         host="127.0.0.1", port=postgres.port, database=postgres.database, username=postgres.username
     )
     bucket = ObjectStorageEndpoint(namespace="bench", region="eu-frankfurt-1", bucket="bench")
-    rendered = render_orthanc_config(settings, endpoint, bucket, secrets_directory=str(work_dir / "secrets"))
+    rendered = render_orthanc_config(
+        settings,
+        endpoint,
+        bucket,
+        secrets_directory=str(work_dir / "secrets"),
+        access_script_path=str(work_dir / "access-control.lua"),
+    )
     return with_local_storage(rendered, str(work_dir / "storage"))
 
 
@@ -290,6 +298,7 @@ def default_sqlite_config(work_dir: Path) -> RenderedOrthancConfig:
     user_secret = SecretFile(
         user_password_env_var(USER), str(work_dir / "secrets" / f"orthanc-user-{USER}-password"), "bench user"
     )
+    access_script_path = work_dir / "access-control.lua"
     config: JsonObject = {
         "Name": "bench-sqlite",
         "HttpPort": free_port(),
@@ -300,9 +309,15 @@ def default_sqlite_config(work_dir: Path) -> RenderedOrthancConfig:
         "RemoteAccessAllowed": True,
         "AuthenticationEnabled": True,
         "RegisteredUsers": {USER: "${" + user_secret.env_var + "}"},
+        # The same per-request access filter as the rendered PostgreSQL configuration: a like-for-like baseline.
+        "LuaScripts": [str(access_script_path)],
     }
     return RenderedOrthancConfig(
-        config=config, secret_files=(user_secret,), entrypoint=render_entrypoint((user_secret,))
+        config=config,
+        secret_files=(user_secret,),
+        entrypoint=render_entrypoint((user_secret,)),
+        access_script=render_access_script({USER: Role.ADMINISTRATOR}),
+        access_script_path=str(access_script_path),
     )
 
 
@@ -382,8 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     backends: list[Backend] = []
     try:
         variants = {
-            "pg-rendered": OrthancSettings(name="pg-rendered", users=(USER,)),
-            "pg-1conn": OrthancSettings(name="pg-1conn", users=(USER,), index_connections_count=1),
+            "pg-rendered": OrthancSettings(name="pg-rendered", users=(USER,), user_roles=ROLES),
+            "pg-1conn": OrthancSettings(name="pg-1conn", users=(USER,), user_roles=ROLES, index_connections_count=1),
         }
         for name, base in variants.items():
             postgres = PostgresServer(extra_settings=pg_settings)

@@ -213,6 +213,7 @@ class OrthancServer:
 
     def write_files(self) -> None:
         self.config_file.write_text(to_json(self.rendered.config))
+        Path(self.rendered.access_script_path).write_text(self.rendered.access_script)
         for secret in self.rendered.secret_files:
             path = Path(secret.path)
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components import connectivity_rules
+from components.orthanc_access import Role
 from components.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     minimum_memory_gb,
@@ -344,6 +345,11 @@ class OrthancConfig(Section):
         default_factory=lambda: ["admin"], min_length=1
     )
     """Orthanc users; their passwords are generated into OCI Vault, never written in config."""
+    user_roles: dict[str, Role] = Field(default_factory=lambda: {"admin": Role.ADMINISTRATOR})
+    """The role of each user in `users`: administrator (everything), ingest (store only), reader (query,
+    retrieve, viewers), pipeline (reader's API + store, for AI) or operator (reader + send to configured
+    modalities/peers). Enforced inside Orthanc for
+    every HTTP route; a route a role does not name is refused (see README, "Who may do what")."""
     allowed_modalities: list[Modality] = Field(default_factory=list)
     """Modalities allowed to C-STORE/C-FIND/C-MOVE; unknown AEs are rejected."""
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
@@ -352,6 +358,10 @@ class OrthancConfig(Section):
     """OCI Certificates certificate for the HTTPS listener; None: one is issued from a private CA."""
     dicom_tls: bool = False
     """Terminate DICOM TLS on the load balancer's 4242 listener."""
+    modality_ca_bundle_ocid: Annotated[str, AfterValidator(ocid_of("cabundle", "certificateauthority"))] | None = None
+    """OCI Certificates CA bundle (or CA) that issues the modalities' client certificates. Required with
+    dicomTls: the DICOM listener then refuses any modality without a certificate from it (mutual TLS), so an AE
+    title alone no longer lets anyone on the hospital network store or query."""
 
 
 class FastConnectConfig(Section):
@@ -1138,6 +1148,57 @@ def orthanc_problems(config: StackConfig) -> list[ConfigProblem]:
     return []
 
 
+def modality_tls_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
+    """DICOM TLS always verifies the modality's certificate; a CA bundle without DICOM TLS would do nothing."""
+    if orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is None:
+        return [
+            ConfigProblem(
+                "orthanc.modalityCaBundleOcid", None,
+                "is missing: with orthanc.dicomTls the DICOM listener requires modality client certificates",
+                "upload the CA that issues your modalities' certificates as an OCI Certificates CA bundle and set "
+                "its OCID (ocid1.cabundle.oc1..<unique id>); README: 'Modality enrolment'",
+            )
+        ]  # fmt: skip
+    if not orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is not None:
+        return [
+            ConfigProblem(
+                "orthanc.modalityCaBundleOcid", orthanc.modality_ca_bundle_ocid,
+                "has no effect without DICOM TLS (plain DIMSE cannot carry a client certificate)",
+                "set orthanc.dicomTls: true, or remove orthanc.modalityCaBundleOcid",
+            )
+        ]  # fmt: skip
+    return []
+
+
+def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
+    """Every user has exactly one role, every role is for a user, and someone can administer the store."""
+    problems = [
+        ConfigProblem(
+            f"orthanc.userRoles.{user}", None, f"is missing: user {user!r} has no role",
+            f"add `{user}: <role>` under orthanc.userRoles, one of: {', '.join(Role)}",
+        )
+        for user in orthanc.users
+        if user not in orthanc.user_roles
+    ]  # fmt: skip
+    problems += [
+        ConfigProblem(
+            f"orthanc.userRoles.{user}", str(role), "names a user that orthanc.users does not list",
+            f"add {user!r} to orthanc.users or remove it from orthanc.userRoles",
+        )
+        for user, role in orthanc.user_roles.items()
+        if user not in orthanc.users
+    ]  # fmt: skip
+    if Role.ADMINISTRATOR not in orthanc.user_roles.values():
+        problems.append(
+            ConfigProblem(
+                "orthanc.userRoles", ", ".join(f"{u}: {r}" for u, r in orthanc.user_roles.items()),
+                "gives no user the administrator role: nobody could delete data or manage modalities",
+                "make one user (e.g. a break-glass admin) `administrator`",
+            )
+        )  # fmt: skip
+    return problems
+
+
 def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     """Every rule that spans more than one key."""
     return (
@@ -1149,6 +1210,8 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + database_problems(config)
         + ai_edge_problems(config)
         + orthanc_problems(config)
+        + user_role_problems(config.orthanc)
+        + modality_tls_problems(config.orthanc)
     )
 
 

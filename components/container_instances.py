@@ -50,7 +50,7 @@ from pulumi_oci.containerengine import ContainerInstanceContainerVolumeMountArgs
 from components.config import OrthancConfig
 from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
 from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
-from components.orthanc_config import DICOM_PORT, HTTP_PORT, OrthancSettings, RenderedOrthancConfig, to_json
+from components.orthanc_config import DICOM_PORT, HTTP_PORT, OrthancSettings, RenderedOrthancConfig
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 from components.placement import placement
 from components.secret_fetch import (
@@ -182,6 +182,7 @@ class ContainerInstances(pulumi.ComponentResource):
                 backends=backends,
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,
+                modality_ca_bundle_id=config.modality_ca_bundle_ocid,
                 log_group_id=args.log_group_id,
                 certificate_id=config.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,
@@ -218,7 +219,6 @@ class ContainerInstances(pulumi.ComponentResource):
         """One replica: the secret fetcher, the database bootstrap and Orthanc sharing memory-backed volumes."""
         config = args.config
         availability_domain, fault_domain = placed
-        config_file = rendered.apply(lambda r: base64.b64encode(to_json(r.config).encode()).decode())
         config_path = rendered.apply(lambda r: r.config_path)
         secrets_mount = rendered.apply(lambda r: secrets_directory(r.secret_files))
         bootstrap = pulumi.Output.all(rendered, data).apply(lambda both: both[1].bootstrap(both[0]))
@@ -293,11 +293,7 @@ class ContainerInstances(pulumi.ComponentResource):
                 oci.containerengine.ContainerInstanceVolumeArgs(
                     name=CONFIG_VOLUME,
                     volume_type="CONFIGFILE",
-                    configs=[
-                        oci.containerengine.ContainerInstanceVolumeConfigArgs(
-                            file_name=config_path.apply(posixpath.basename), data=config_file
-                        )
-                    ],
+                    configs=rendered.apply(_config_files),
                 ),
                 # Memory-backed: fetched secrets (and the bootstrap's PGPASSFILE) never touch a disk.
                 *(
@@ -311,6 +307,18 @@ class ContainerInstances(pulumi.ComponentResource):
             graceful_shutdown_timeout_in_seconds=GRACEFUL_SHUTDOWN_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _config_files(rendered: RenderedOrthancConfig) -> list[oci.containerengine.ContainerInstanceVolumeConfigArgs]:
+    """The configuration and the access-control script, one CONFIGFILE volume mounted at their directory."""
+    if len({posixpath.dirname(path) for path in rendered.files()}) != 1:
+        raise ValueError(f"Orthanc's files must share one directory: {sorted(rendered.files())}")
+    return [
+        oci.containerengine.ContainerInstanceVolumeConfigArgs(
+            file_name=posixpath.basename(path), data=base64.b64encode(content.encode()).decode()
+        )
+        for path, content in rendered.files().items()
+    ]
 
 
 def _availability_domain_name(replica: int, ads: Sequence[str]) -> str:

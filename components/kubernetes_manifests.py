@@ -43,11 +43,20 @@ Design choices:
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.orthanc_config import DICOM_PORT, HTTP_PORT, SECRETS_DIRECTORY, SecretFile, user_password_env_var
+from components.orthanc_config import (
+    ACCESS_SCRIPT_PATH,
+    CONFIG_PATH,
+    DICOM_PORT,
+    HTTP_PORT,
+    SECRETS_DIRECTORY,
+    SecretFile,
+    user_password_env_var,
+)
 from components.secret_fetch import fetcher_environment, secret_ocid_env_var, secrets_directory
 
 Manifest = dict[str, Any]
@@ -89,6 +98,8 @@ class WorkloadSpec:
     replicas: int
     config_json: str
     """The rendered Orthanc configuration (`DatabaseServerIdentifier` = SERVER_ID_REFERENCE)."""
+    access_script: str
+    """The rendered Lua filter enforcing each user's role, mounted beside the configuration."""
     command: tuple[str, ...]
     """Orthanc's container command: the renderer's secret-loading entrypoint wrapped around the image's own."""
     secret_files: tuple[SecretFile, ...]
@@ -231,7 +242,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
             "template": {
                 "metadata": {
                     "labels": _labels(ORTHANC),
-                    "annotations": {"dicomstore/config-sha256": config_checksum(spec.config_json)},
+                    "annotations": {"dicomstore/config-sha256": config_checksum(spec.config_json + spec.access_script)},
                 },
                 "spec": {
                     "serviceAccountName": ORTHANC,
@@ -294,7 +305,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "resources": _resources(spec.cpu, spec.memory),
                             "securityContext": _container_security(),
                             "volumeMounts": [
-                                {"name": "config", "mountPath": "/etc/orthanc", "readOnly": True},
+                                {"name": "config", "mountPath": posixpath.dirname(CONFIG_PATH), "readOnly": True},
                                 {**secrets_volume, "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
                                 {"name": "scratch", "mountPath": "/var/lib/orthanc/db"},
@@ -487,7 +498,10 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": _metadata(f"{ORTHANC}-config", spec),
-            "data": {"dicomstore.json": spec.config_json},
+            "data": {
+                posixpath.basename(CONFIG_PATH): spec.config_json,
+                posixpath.basename(ACCESS_SCRIPT_PATH): spec.access_script,
+            },
         },
         **_network_policies(spec),
         "orthanc-headless": {

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, tls_protocols
+from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
 HTTPS_PORT = 443
 HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
@@ -81,6 +81,9 @@ class OrthancLoadBalancerArgs:
     """Subject and DNS name of the issued certificate (the name the hospital's DNS points at the LB)."""
     dicom_port: int = 4242
     """Port of the DICOM listener."""
+    modality_ca_bundle_id: pulumi.Input[str] | None = None
+    """`orthanc.modalityCaBundleOcid`: the DICOM TLS listener requires a client certificate issued by this CA
+    bundle (mutual TLS), so a modality proves who it is before Orthanc sees its AE title."""
     internet_facing: bool = False
     """`network.publicLoadBalancer`: a public HTTPS load balancer (DICOM stays on the private NLB)."""
     min_bandwidth_mbps: int = 10
@@ -149,17 +152,26 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             ciphers=cipher_suite(args.tls_min_version),
             opts=lb_child,
         )
-        ssl_configuration = oci.loadbalancer.ListenerSslConfigurationArgs(
-            certificate_ids=[self.certificate_id],
-            protocols=tls_protocols(args.tls_min_version),
-            cipher_suite_name=suite.name,
-            server_order_preference="ENABLED",
-            verify_peer_certificate=False,
-        )
+
+        def ssl_configuration(verify_client: bool) -> oci.loadbalancer.ListenerSslConfigurationArgs:
+            tls = listener_tls(args.tls_min_version, verify_client=verify_client)
+            trusted = args.modality_ca_bundle_id
+            return oci.loadbalancer.ListenerSslConfigurationArgs(
+                certificate_ids=[self.certificate_id],
+                protocols=list(tls.protocols),
+                cipher_suite_name=suite.name,
+                server_order_preference="ENABLED",
+                verify_peer_certificate=tls.verify_peer_certificate,
+                verify_depth=tls.verify_depth,
+                # OCI Certificates CAs or CA bundles the listener trusts for client certificates (SSLConfiguration
+                # trustedCertificateAuthorityIds, Load Balancer API reference).
+                trusted_certificate_authority_ids=[trusted] if verify_client and trusted is not None else None,
+            )
+
         self._serve(
             f"{name}-https",
             lb,
-            ssl_configuration,
+            ssl_configuration(verify_client=False),
             args.backends,
             listener=("https", HTTPS_PORT, "HTTP"),
             health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(
@@ -174,10 +186,14 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         )
         self.dicom_port = pulumi.Output.from_input(args.dicom_port)
         if args.dicom_tls:
+            if args.modality_ca_bundle_id is None:
+                raise ValueError(
+                    f"{name}: DICOM TLS needs modality_ca_bundle_id (modalities authenticate by certificate)"
+                )
             self._serve(
                 f"{name}-dicom-tls",
                 lb,
-                ssl_configuration,
+                ssl_configuration(verify_client=True),
                 args.backends,
                 listener=("dicom-tls", args.dicom_port, "TCP"),
                 health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(

@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
+
+from components.orthanc_access import Role, render_access_script
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue]"
 JsonObject: TypeAlias = dict[str, JsonValue]
@@ -41,6 +44,8 @@ JsonObject: TypeAlias = dict[str, JsonValue]
 PLUGIN_DIRECTORY = "/usr/share/orthanc/plugins"  # where both Debian's Orthanc and orthancteam/orthanc load plugins
 SECRETS_DIRECTORY = "/run/secrets"  # Docker/Kubernetes/Container Instances convention for mounted secrets
 CONFIG_PATH = "/etc/orthanc/dicomstore.json"  # orthancteam/orthanc merges every /etc/orthanc/*.json
+# Beside the config (one volume in both runtimes); not *.json, so the image's configurator leaves it alone.
+ACCESS_SCRIPT_PATH = "/etc/orthanc/access-control.lua"
 DICOM_PORT = 4242  # Orthanc's default DIMSE port, also the load balancer's DICOM listener
 HTTP_PORT = 8042  # Orthanc's default REST/DICOMweb port behind the load balancer
 
@@ -107,6 +112,8 @@ class OrthancSettings:
     """Modalities allowed to store/query/retrieve; every other AE is rejected."""
     users: tuple[str, ...] = ("admin",)
     """HTTP users; each password comes from the secret file `orthanc-user-<name>-password`."""
+    user_roles: Mapping[str, Role] = field(default_factory=lambda: {"admin": Role.ADMINISTRATOR})
+    """The role of every user (components/orthanc_access.py); a user without one could do nothing."""
     index_connections_count: int = 5
     """PostgreSQL connections per replica (the plugin's default of 1 serialises every index write)."""
     transaction_mode: Literal["ReadCommitted", "Serializable"] = "ReadCommitted"
@@ -153,6 +160,10 @@ class OrthancSettings:
         for user in self.users:
             if not _USER.fullmatch(user):
                 problems.append(f"users: {user!r}: use lower-case letters, digits, '_', '.', '-' (at most 32)")
+        if set(self.user_roles) != set(self.users):
+            problems.append(
+                f"user_roles={dict(self.user_roles)!r}: give exactly one role to each of users={self.users!r}"
+            )
         env_names = [user_password_env_var(user) for user in self.users]
         if len(set(env_names)) != len(env_names):
             problems.append(f"users={self.users!r}: names must stay distinct once '.' and '-' become '_'")
@@ -242,8 +253,16 @@ class RenderedOrthancConfig:
     """Secret files that must be mounted; `entrypoint` loads each into its variable."""
     entrypoint: str
     """POSIX sh snippet: loads the secret files, then `exec "$@"` (run as `sh -c SNIPPET orthanc CMD...`)."""
+    access_script: str
+    """The Lua request filter enforcing each user's role (`LuaScripts`); holds no secret."""
     config_path: str = CONFIG_PATH
     """Where the runtime mounts `to_json(config)`."""
+    access_script_path: str = ACCESS_SCRIPT_PATH
+    """Where the runtime mounts `access_script` (the config names this path in `LuaScripts`)."""
+
+    def files(self) -> dict[str, str]:
+        """Absolute path -> content of every non-secret file Orthanc reads, for the runtimes to mount."""
+        return {self.config_path: to_json(self.config), self.access_script_path: self.access_script}
 
     def command(self, *command: str) -> list[str]:
         """Wrap the image's own command so the secret files are loaded first."""
@@ -285,6 +304,7 @@ def render_orthanc_config(
     postgres: PostgresEndpoint,
     object_storage: ObjectStorageEndpoint,
     secrets_directory: str = SECRETS_DIRECTORY,
+    access_script_path: str = ACCESS_SCRIPT_PATH,
 ) -> RenderedOrthancConfig:
     """Render the configuration of replica `settings.replica_index`.
 
@@ -327,6 +347,8 @@ def render_orthanc_config(
         "RegisteredUsers": {
             user: _reference(secret.env_var) for user, secret in zip(settings.users, user_passwords, strict=True)
         },
+        # Authentication says who calls; this filter says what each user's role may do (deny by default).
+        "LuaScripts": [access_script_path],
         # TLS ends at the load balancer; the app subnet only admits it.
         "SslEnabled": False,
         "HttpThreadsCount": settings.http_threads_count,
@@ -403,7 +425,13 @@ def render_orthanc_config(
         "DeidentifyLogs": True,
     }
     secret_files = (db_password, s3_access_key, s3_secret_key, *user_passwords)
-    return RenderedOrthancConfig(config=config, secret_files=secret_files, entrypoint=render_entrypoint(secret_files))
+    return RenderedOrthancConfig(
+        config=config,
+        secret_files=secret_files,
+        entrypoint=render_entrypoint(secret_files),
+        access_script=render_access_script(settings.user_roles),
+        access_script_path=access_script_path,
+    )
 
 
 def with_local_storage(rendered: RenderedOrthancConfig, storage_directory: str) -> RenderedOrthancConfig:
@@ -414,6 +442,9 @@ def with_local_storage(rendered: RenderedOrthancConfig, storage_directory: str) 
     """
     config = {key: value for key, value in rendered.config.items() if key != "AwsS3Storage"}
     config["StorageDirectory"] = storage_directory
+    # Debian's Web viewer plugin keeps a SQLite cache under StorageDirectory unless told otherwise; replicas
+    # sharing the storage directory would lock each other out of it ("database is locked") and stop.
+    config["WebViewer"] = {"CachePath": f"{storage_directory}-web-viewer-{rendered.config['DatabaseServerIdentifier']}"}
     s3_refs = {"ORTHANC_S3_ACCESS_KEY", "ORTHANC_S3_SECRET_KEY"}
     secret_files = tuple(secret for secret in rendered.secret_files if secret.env_var not in s3_refs)
     return replace(rendered, config=config, secret_files=secret_files, entrypoint=render_entrypoint(secret_files))

@@ -39,6 +39,7 @@ def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
         aet=config.aet,
         modalities=tuple(DicomModality(aet=m.aet, host=m.host, port=m.port) for m in config.allowed_modalities),
         users=tuple(config.users),
+        user_roles=dict(config.user_roles),
         index_connections_count=config.index_connections,
         replica_index=replica,
         replica_count=config.replicas,

@@ -11,6 +11,7 @@ Design choices:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 TlsVersion = Literal["TLSv1.2", "TLSv1.3"]
@@ -52,3 +53,28 @@ def cipher_suite(min_version: TlsVersion) -> list[str]:
 def cipher_suite_name(min_version: TlsVersion) -> str:
     """A load-balancer-unique suite name that says what it allows (suites cannot be renamed in place)."""
     return "dicomstore-" + "-".join(version.lower().replace(".", "") for version in tls_protocols(min_version))
+
+
+MODALITY_CERTIFICATE_VERIFY_DEPTH = 3  # modality certificate, an issuing CA, the hospital's root
+
+
+@dataclass(frozen=True)
+class ListenerTls:
+    """What a TLS listener of the load balancer enforces; the local stand-in in the tests is built from it too."""
+
+    protocols: tuple[str, ...]
+    ciphers: tuple[str, ...]
+    verify_peer_certificate: bool
+    """Mutual TLS: refuse a client without a certificate issued by a trusted CA (modalities on DICOM TLS)."""
+    verify_depth: int
+
+
+def listener_tls(min_version: TlsVersion, *, verify_client: bool) -> ListenerTls:
+    """The HTTPS listener (`verify_client=False`: users authenticate to Orthanc) or the DICOM listener
+    (`verify_client=True`: modalities prove their identity with a client certificate)."""
+    return ListenerTls(
+        protocols=tuple(tls_protocols(min_version)),
+        ciphers=tuple(cipher_suite(min_version)),
+        verify_peer_certificate=verify_client,
+        verify_depth=MODALITY_CERTIFICATE_VERIFY_DEPTH if verify_client else 1,
+    )

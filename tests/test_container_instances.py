@@ -66,6 +66,9 @@ CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
 LB_BACKEND = "oci:LoadBalancer/backend:Backend"
 
 
+TWO_ROLES = {"admin": "administrator", "radiologist": "reader"}
+
+
 def orthanc_section(**overrides: Any) -> OrthancConfig:
     return stack_config(orthanc={"certificateOcid": CERTIFICATE, **overrides}).orthanc
 
@@ -123,17 +126,21 @@ def planned(config: OrthancConfig) -> Recorded:
 
 @pytest.fixture(scope="module")
 def three_replicas() -> Recorded:
-    return planned(orthanc_section(replicas=3, users=["admin", "radiologist"]))
+    return planned(orthanc_section(replicas=3, users=["admin", "radiologist"], userRoles=TWO_ROLES))
 
 
 def containers(instance: ResourceRecord) -> dict[str, dict[str, Any]]:
     return {container["displayName"]: container for container in instance.inputs["containers"]}
 
 
-def rendered_config(instance: ResourceRecord) -> dict[str, Any]:
+def config_files(instance: ResourceRecord) -> dict[str, str]:
+    """File name -> decoded content of the replica's one CONFIGFILE volume."""
     (volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "CONFIGFILE"]
-    (file,) = volume["configs"]
-    parsed: dict[str, Any] = json.loads(base64.b64decode(file["data"]))
+    return {file["fileName"]: base64.b64decode(file["data"]).decode() for file in volume["configs"]}
+
+
+def rendered_config(instance: ResourceRecord) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(config_files(instance)["dicomstore.json"])
     return parsed
 
 
@@ -181,7 +188,7 @@ def test_placement_rejects_impossible_counts() -> None:
 
 def _rendered(users: tuple[str, ...] = ("admin",)) -> Any:
     return render_orthanc_config(
-        orthanc_settings(orthanc_section(users=list(users)), 0),
+        orthanc_settings(orthanc_section(users=list(users), userRoles=dict.fromkeys(users, "administrator")), 0),
         PostgresEndpoint(host=DB_HOST),
         ObjectStorageEndpoint(namespace="axoffline1234", region=REGION, bucket="b"),
     )
@@ -338,8 +345,11 @@ def test_rendered_config_is_a_configfile_volume_per_replica(three_replicas: Reco
             "mountPath": "/etc/orthanc",
             "isReadOnly": True,
         }
-        (volume,) = [v for v in instance.inputs["volumes"] if v["volumeType"] == "CONFIGFILE"]
-        assert volume["configs"][0]["fileName"] == "dicomstore.json"
+        files = config_files(instance)
+        assert sorted(files) == ["access-control.lua", "dicomstore.json"]
+        # The config loads the role filter from the same mounted directory.
+        assert config["LuaScripts"] == ["/etc/orthanc/access-control.lua"]
+        assert '["radiologist"] = "reader"' in files["access-control.lua"]
     assert len(identifiers) == 3
 
 
@@ -505,7 +515,7 @@ def _direct_args(config: OrthancConfig, **data: Any) -> ContainerInstancesArgs:
 
 
 def test_users_without_password_secrets_are_refused() -> None:
-    args = _direct_args(orthanc_section(users=["admin", "radiologist"]))
+    args = _direct_args(orthanc_section(users=["admin", "radiologist"], userRoles=TWO_ROLES))
     with pytest.raises(Exception, match=r"users and their password secrets differ: \['radiologist'\]"):
         record(lambda: ContainerInstances("orthanc", args))
 

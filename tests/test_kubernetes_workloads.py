@@ -21,6 +21,7 @@ from components.kubernetes_manifests import (
     SERVER_ID_ENV,
     SERVER_ID_REFERENCE,
     Manifest,
+    config_checksum,
     fetch_secrets_script,
     workload_manifests,
     workload_roles,
@@ -88,6 +89,7 @@ def _config(gpu: bool = True, max_replicas: int | None = 6) -> StackConfig:
             "runtime": "oke",
             "replicas": 3,
             "users": ["admin", "radiologist"],
+            "userRoles": {"admin": "administrator", "radiologist": "reader"},
             "allowedModalities": [
                 {"aet": "CT_MAIN", "host": "10.1.1.10"},
                 {"aet": "MR_MAIN", "host": "mr.hospital.example", "port": 11112},
@@ -473,3 +475,18 @@ def test_inference_deployment_runs_the_configured_replicas_one_gpu_each() -> Non
     assert inference["spec"]["replicas"] == 2
     (container,) = inference["spec"]["template"]["spec"]["containers"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+
+
+def test_the_role_filter_is_mounted_beside_the_config_and_rolls_the_pods() -> None:
+    """Orthanc reads `LuaScripts` from the ConfigMap's directory; a role change must restart the pods, so the
+    checksum annotation covers the script too."""
+    manifests = _manifests()
+    data = manifests["orthanc-config"]["data"]
+    config = json.loads(data["dicomstore.json"])
+    assert config["LuaScripts"] == ["/etc/orthanc/access-control.lua"]
+    assert '["radiologist"] = "reader"' in data["access-control.lua"]
+    template = manifests["orthanc"]["spec"]["template"]
+    (orthanc,) = template["spec"]["containers"]
+    assert {"name": "config", "mountPath": "/etc/orthanc", "readOnly": True} in orthanc["volumeMounts"]
+    annotation = template["metadata"]["annotations"]["dicomstore/config-sha256"]
+    assert annotation == config_checksum(data["dicomstore.json"] + data["access-control.lua"])

@@ -42,6 +42,9 @@ CA = "oci:CertificatesManagement/certificateAuthority:CertificateAuthority"
 CERT = "oci:CertificatesManagement/certificate:Certificate"
 
 
+MODALITY_CA_BUNDLE = "ocid1.cabundle.oc1.eu-frankfurt-1.aaaaaaaamodalitycabundle0000000000000000000000000000"
+
+
 def engine_id(resource: ResourceRecord) -> str:
     return created_state(resource.type, resource.name, resource.inputs, REGION)[0]
 
@@ -51,6 +54,7 @@ def planned(
     dicom_tls: bool = False,
     certificate_id: str | None = CERTIFICATE,
     internet_facing: bool = False,
+    modality_ca_bundle_id: str | None = MODALITY_CA_BUNDLE,
 ) -> Recorded:
     def program() -> None:
         lb = OrthancLoadBalancer(
@@ -66,6 +70,7 @@ def planned(
                 certificate_id=certificate_id,
                 vault_management_endpoint=VAULT_ENDPOINT,
                 internet_facing=internet_facing,
+                modality_ca_bundle_id=modality_ca_bundle_id,
             ),
         )
         pulumi.export("dicom_host", lb.dicom_host)
@@ -171,6 +176,26 @@ def test_dicom_tls_terminates_on_the_lb_tcp_listener_and_drops_the_clear_text_nl
     assert dicom_set.inputs["healthChecker"]["protocol"] == "TCP"
     assert plan.outputs["dicom_host"] == plan.outputs["ip_address"]
     assert plan.outputs["dicom_port"] == 4242
+
+
+def test_the_dicom_listener_requires_modality_certificates_and_https_does_not() -> None:
+    """Mutual TLS on 4242 (issue 19, HIPAA 164.312(d)): SSLConfiguration verifyPeerCertificate with the modality CA
+    bundle in trustedCertificateAuthorityIds (OCI Load Balancer API, SSLConfigurationDetails). Users on 443
+    authenticate to Orthanc instead, so that listener asks for no client certificate."""
+    listeners = {
+        listener.inputs["name"]: listener.inputs["sslConfiguration"]
+        for listener in planned(dicom_tls=True).of_type(LISTENER)
+    }
+    assert listeners["dicom-tls"]["verifyPeerCertificate"] is True
+    assert listeners["dicom-tls"]["verifyDepth"] == 3
+    assert listeners["dicom-tls"]["trustedCertificateAuthorityIds"] == [MODALITY_CA_BUNDLE]
+    assert listeners["https"]["verifyPeerCertificate"] is False
+    assert "trustedCertificateAuthorityIds" not in listeners["https"]
+
+
+def test_dicom_tls_without_a_modality_ca_is_refused() -> None:
+    with pytest.raises(Exception, match="DICOM TLS needs modality_ca_bundle_id"):
+        planned(dicom_tls=True, modality_ca_bundle_id=None)
 
 
 def test_access_and_error_logs_go_to_the_log_group() -> None:

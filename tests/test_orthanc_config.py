@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from components.orthanc_access import Role
 from components.orthanc_config import (
     CONFIG_PATH,
     DicomModality,
@@ -40,7 +41,12 @@ def _section(rendered: RenderedOrthancConfig, name: str) -> dict[str, object]:
 
 
 def test_secrets_are_references_backed_by_secret_files() -> None:
-    rendered = _render(OrthancSettings(users=("admin", "radiology.viewer")))
+    rendered = _render(
+        OrthancSettings(
+            users=("admin", "radiology.viewer"),
+            user_roles={"admin": Role.ADMINISTRATOR, "radiology.viewer": Role.READER},
+        )
+    )
     referenced = set(REFERENCE.findall(to_json(rendered.config)))
     assert referenced == {secret.env_var for secret in rendered.secret_files}
     assert _section(rendered, "PostgreSQL")["Password"] == "${ORTHANC_DB_PASSWORD}"
@@ -130,8 +136,11 @@ def test_local_storage_variant_changes_only_the_storage() -> None:
     local = with_local_storage(rendered, "/var/lib/orthanc/db")
     assert "AwsS3Storage" not in local.config
     assert local.config["StorageDirectory"] == "/var/lib/orthanc/db"
+    # Replicas sharing a storage directory get their own Web viewer cache (SQLite locks otherwise).
+    assert local.config["WebViewer"] == {"CachePath": "/var/lib/orthanc/db-web-viewer-dicomstore-0"}
     unchanged = {key: value for key, value in rendered.config.items() if key != "AwsS3Storage"}
-    assert {key: value for key, value in local.config.items() if key != "StorageDirectory"} == unchanged
+    local_only = ("StorageDirectory", "WebViewer")
+    assert {key: value for key, value in local.config.items() if key not in local_only} == unchanged
     assert {secret.env_var for secret in local.secret_files} == {
         "ORTHANC_DB_PASSWORD",
         "ORTHANC_USER_ADMIN_PASSWORD",
@@ -230,7 +239,9 @@ def test_entrypoint_refuses_to_start_without_a_usable_secret(tmp_path: Path, con
 
 
 def test_entrypoint_lists_every_secret_file() -> None:
-    rendered = _render(OrthancSettings(users=("admin", "viewer")))
+    rendered = _render(
+        OrthancSettings(users=("admin", "viewer"), user_roles={"admin": Role.ADMINISTRATOR, "viewer": Role.READER})
+    )
     assert [secret.env_var for secret in rendered.secret_files] == [
         "ORTHANC_DB_PASSWORD",
         "ORTHANC_S3_ACCESS_KEY",

@@ -171,7 +171,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
                 "modelDeploymentEnabled": True,
                 "modelOcid": "ocid1.datasciencemodel.oc1.eu-frankfurt-1.aaaaaaaaexamplemodel000000000000000000000000000000000000",
             },
-            "orthanc": {"dicomTls": False},
+            "orthanc": {"dicomTls": False, "modalityCaBundleOcid": None},
             "oke": {
                 "orthancMaxReplicas": 6,
                 "imageVerificationKeyOcid": "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaaexamplekey00000000000000000000000000000000000000000",
@@ -191,7 +191,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "dev-alternatives": (
         "dev",
         {
-            "orthanc": {"dicomTls": False},
+            "orthanc": {"dicomTls": False, "modalityCaBundleOcid": None},
             "connectivity": {"ipsec": {"enabled": True, "routing": "STATIC", "cpeIpAddress": "203.0.113.10"}},
         },
         ("oci:Core/ipsec:Ipsec", "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer"),

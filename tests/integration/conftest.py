@@ -22,6 +22,7 @@ from dicomweb_client import DICOMwebClient
 
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import OrthancServer, PostgresServer, free_port, require_binaries
+from components.orthanc_access import Role
 from components.orthanc_config import (
     DicomModality,
     ObjectStorageEndpoint,
@@ -36,6 +37,14 @@ from components.orthanc_config import (
 MODALITY_AET = "CT_SCANNER"  # the one modality allowed in the rendered config
 ORTHANC_AET = "DICOMSTORE"
 USER = "admin"
+# One user per role (components/orthanc_access.py): the role tests call every route family as each of them.
+USER_ROLES = {
+    USER: Role.ADMINISTRATOR,
+    "viewer": Role.READER,
+    "gateway": Role.INGEST,
+    "pacs.ops": Role.OPERATOR,
+    "ai-pipeline": Role.PIPELINE,
+}
 STUDY_DATES = ("20240311", "20240312", "20240313")
 SERIES_PER_STUDY = 2
 INSTANCES_PER_SERIES = 3  # 3 studies x 2 series x 3 x 512x512x16 bit = ~9.5 MB of pixel data
@@ -57,7 +66,8 @@ def _replica(
         http_port=free_port(),
         dicom_port=free_port(),
         modalities=(DicomModality(aet=MODALITY_AET, host="127.0.0.1", port=free_port()),),
-        users=(USER, "viewer"),
+        users=tuple(USER_ROLES),
+        user_roles=USER_ROLES,
         replica_index=index,
         replica_count=2,
     )
@@ -74,6 +84,7 @@ def _replica(
             # Rendered for real, then dropped by with_local_storage: Debian has no S3 plugin.
             ObjectStorageEndpoint(namespace="testnamespace", region="eu-frankfurt-1", bucket="dicom"),
             secrets_directory=str(work_dir / "secrets"),
+            access_script_path=str(work_dir / "access-control.lua"),
         ),
         str(storage),
     )
@@ -89,8 +100,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         postgres.init()
         secret_values = {
             "ORTHANC_DB_PASSWORD": postgres.password,
-            user_password_env_var(USER): secrets.token_urlsafe(24),
-            user_password_env_var("viewer"): secrets.token_urlsafe(24),
+            **{user_password_env_var(user): secrets.token_urlsafe(24) for user in USER_ROLES},
         }
         storage = tmp_path_factory.mktemp("storage")
         for index in range(2):

@@ -51,6 +51,7 @@ def _bootstrap(
         PostgresEndpoint(host=tier.host, port=tier.port, database=tier.database, username=tier.username),
         ObjectStorageEndpoint(namespace=tier.namespace, region="eu-frankfurt-1", bucket=tier.bucket),
         secrets_directory=str(work / "secrets"),
+        access_script_path=str(work / "access-control.lua"),
     )
     bootstrap = tier.bootstrap(rendered)
     admin_file = replace(bootstrap.admin_password_file, path=str(work / "db-admin" / "db-admin-password"))
