@@ -35,6 +35,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config import DatabaseConfig
+from components.identity import iam_policy
 from components.postgres_sizing import configuration_shape, required_max_connections
 
 POSTGRES_PORT = 5432
@@ -230,7 +231,7 @@ class Database(pulumi.ComponentResource):
         copy = args.backup_copy
         if copy is None:
             return None, []
-        grant = oci.identity.Policy(
+        grant = iam_policy(
             f"{name}-backup-key-policy",
             compartment_id=args.compartment_id,
             name=f"{args.name_prefix}-postgresql-backup-copy",

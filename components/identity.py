@@ -11,10 +11,15 @@ Dynamic groups (which OCI keeps in the tenancy) name the principals that need OC
 and, with OKE, the clusters (Kubernetes secrets encryption). Each matches one resource type in one
 compartment. The policies granting them access name the Vault key and the vault, so they are created by the
 Security block once those exist (statements in `components/iam_statements.py`).
+
+Every IAM policy of the stack is created through `iam_policy`, which refuses (when the policy is built) a
+statement that grants everything or to everyone, or whose location lies outside the subtree of the compartment
+the policy is attached to (OCI rejects such a policy at `pulumi up`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -25,9 +30,39 @@ from components.iam_statements import (
     OKE_CLUSTER_PRINCIPAL,
     POSTGRESQL_PRINCIPAL,
     OrthancRuntime,
+    PolicyAttachment,
+    checked,
     orthanc_runtime_rule,
     resource_principal_rule,
 )
+
+
+def iam_policy(
+    resource_name: str,
+    *,
+    compartment_id: pulumi.Input[str],
+    name: str,
+    description: str,
+    statements: pulumi.Input[Sequence[str]],
+    opts: pulumi.ResourceOptions,
+    descendants: Sequence[pulumi.Input[str]] = (),
+) -> oci.identity.Policy:
+    """An IAM policy attached to `compartment_id` whose statements pass `iam_statements.checked`.
+
+    `descendants` are the compartments below `compartment_id` that the statements may name by OCID (a policy
+    attached to the tenancy may name any compartment).
+    """
+    guarded = pulumi.Output.all(compartment_id, statements, *descendants).apply(
+        lambda values: checked(values[1], PolicyAttachment(values[0], frozenset(values[2:])))
+    )
+    return oci.identity.Policy(
+        resource_name,
+        compartment_id=compartment_id,
+        name=name,
+        description=description,
+        statements=guarded,
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)

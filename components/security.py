@@ -52,6 +52,7 @@ from components.cloud_guard_rules import (
     responder_rules_to_enable,
 )
 from components.config import SecurityConfig
+from components.identity import iam_policy
 from components.kms import hsm_master_key
 
 BASTION_SESSION_TTL_SECONDS = 3 * 60 * 60  # admin sessions expire after three hours
@@ -305,12 +306,14 @@ class Security(pulumi.ComponentResource):
     def _policy(
         self, role: str, description: str, compartment_id: pulumi.Input[str], statements: pulumi.Input[list[str]]
     ) -> oci.identity.Policy:
-        return oci.identity.Policy(
+        """A policy of the block; below its attachment lie the stack's app and data compartments it names."""
+        return iam_policy(
             f"{self._name}-{role}-policy",
             compartment_id=compartment_id,
             name=f"{self._args.name_prefix}-{role}",
             description=description,
-            statements=pulumi.Output.from_input(statements).apply(iam_statements.checked),
+            statements=statements,
+            descendants=[self._args.app_compartment_id, self._args.data_compartment_id],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

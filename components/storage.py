@@ -43,6 +43,7 @@ import pulumi_oci as oci
 from components.bucket_lifecycle import lifecycle_rules
 from components.buckets import lifecycle_policy, private_bucket, write_log
 from components.config import StorageConfig
+from components.identity import iam_policy
 from components.kms import hsm_master_key
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
@@ -141,7 +142,7 @@ class Storage(pulumi.ComponentResource):
         replica_region = config.replication_region
         dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
         # OCI refuses a lifecycle (or replication) policy the Object Storage service is not allowed to carry out.
-        service_policy = oci.identity.Policy(
+        service_policy = iam_policy(
             f"{name}-service-policy",
             compartment_id=args.compartment_id,
             name=f"{args.name_prefix}-objectstorage-service",
@@ -194,7 +195,7 @@ class Storage(pulumi.ComponentResource):
         oci.identity.UserGroupMembership(
             f"{name}-s3-membership", group_id=group.id, user_id=user.id, opts=pulumi.ResourceOptions(parent=group)
         )
-        oci.identity.Policy(
+        iam_policy(
             f"{name}-s3-policy",
             compartment_id=args.compartment_id,
             name=user_name,
