@@ -37,6 +37,12 @@ from components.iam_statements import (
 )
 
 
+def stack_name_prefix() -> str:
+    """`<project>-<stack>`: the prefix of every name OCI keeps unique in the tenancy (compartments under one
+    parent, groups, users, dynamic groups, policies, certificate authorities, notification topics)."""
+    return f"{pulumi.get_project()}-{pulumi.get_stack()}"
+
+
 def iam_policy(
     resource_name: str,
     *,
