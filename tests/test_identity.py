@@ -130,6 +130,29 @@ def test_edge_keeps_its_tenancy_wide_statement_in_a_policy_at_the_root(prod_plan
     assert not [s for s in by_name["dicomstore-prod-edge"]["statements"] if s.endswith("in tenancy")]
 
 
+# Resource types whose `name` OCI keeps unique in the whole tenancy (compartments: among siblings, and the stack's
+# share one parent; buckets: per namespace, i.e. per tenancy; CAs: pending deletion included).
+TENANCY_UNIQUE_NAMES = (
+    "oci:Identity/compartment:Compartment",
+    "oci:Identity/dynamicGroup:DynamicGroup",
+    "oci:Identity/group:Group",
+    "oci:Identity/user:User",
+    "oci:Identity/policy:Policy",
+    "oci:CertificatesManagement/certificateAuthority:CertificateAuthority",
+    "oci:CertificatesManagement/certificate:Certificate",
+    "oci:Ons/notificationTopic:NotificationTopic",
+    "oci:ObjectStorage/bucket:Bucket",
+)
+
+
+def test_every_tenancy_unique_name_carries_the_stack_prefix(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    """Two stacks of the project in one tenancy never collide on a tenancy-unique name."""
+    for plan, stack in ((dev_plan, "dev"), (prod_plan, "prod")):
+        names = [(r.type, r.inputs["name"]) for kind in TENANCY_UNIQUE_NAMES for r in plan.of_type(kind)]
+        assert {kind for kind, _ in names} == set(TENANCY_UNIQUE_NAMES)
+        assert [name for _, name in names if not name.startswith(f"dicomstore-{stack}-")] == []
+
+
 def test_every_policy_goes_through_the_guarded_helper() -> None:
     """No component creates an `oci.identity.Policy` except `identity.iam_policy`, which runs the guard."""
     components = PROJECT_DIR / "components"
