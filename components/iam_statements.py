@@ -9,8 +9,11 @@ Pulumi runtime. Design choices:
   exception is OKE's node-pool grant on the boot-volume key, which has no dynamic-group equivalent (a node
   pool is not a resource a matching rule can name): it is allowed only in its documented form, conditioned on
   the principal type *and* the one key (`NODE_POOL_KEY_DELEGATE`).
-* Every grant names its target: `target.key.id` for the master key, `target.vault.id` for secrets,
-  `target.bucket.name` for the DICOM bucket. No statement grants `manage all-resources`.
+* Every grant names its target: `target.key.id` for the master key, `target.secret.id` for each secret a
+  principal reads (OCI "Details for the Vault Service", supported variables: `target.secret.id`, an OCID,
+  "to control access to specific secrets, secret versions and secret bundles by OCID";
+  https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm), `target.bucket.name`
+  for the DICOM bucket. No statement grants `manage all-resources`.
 * Compartments are referenced by OCID (`compartment id ocid1...`), so renaming a compartment never silently
   re-targets a policy.
 * A statement's location must lie in the subtree of the compartment its policy is attached to: a policy
@@ -96,7 +99,8 @@ class KeyGrantees:
     region: str
     """The deployment region: Object Storage's service principal is regional (`objectstorage-<region>`)."""
     postgresql_dynamic_group: str
-    """Dynamic group of the PostgreSQL DB systems (storage encryption, admin password secret)."""
+    """Dynamic group of the PostgreSQL DB systems (storage encryption; its secret is granted by the Database
+    block, next to the secret)."""
     oke_cluster_dynamic_group: str | None
     """Dynamic group of the OKE clusters (Kubernetes secrets encryption); None without OKE."""
 
@@ -109,17 +113,14 @@ def node_pool_key_statement(key_compartment_id: str, key_id: str) -> str:
     )
 
 
-def key_use_statements(grantees: KeyGrantees, data_compartment_id: str, key_id: str, vault_id: str) -> list[str]:
+def key_use_statements(grantees: KeyGrantees, data_compartment_id: str, key_id: str) -> list[str]:
     """Service grants on the master key: bucket, block/boot volumes, OKE (cluster secrets and the node pools'
-    boot volumes), PostgreSQL (and its secret)."""
-    scope = f"in compartment id {data_compartment_id}"
-    on_key = f"{scope} where target.key.id = '{key_id}'"
+    boot volumes), PostgreSQL."""
+    on_key = f"in compartment id {data_compartment_id} where target.key.id = '{key_id}'"
     statements = [
         f"Allow service objectstorage-{grantees.region} to use keys {on_key}",
         f"Allow service blockstorage to use keys {on_key}",
         f"Allow dynamic-group {grantees.postgresql_dynamic_group} to use keys {on_key}",
-        f"Allow dynamic-group {grantees.postgresql_dynamic_group} to read secret-bundles {scope} "
-        f"where target.vault.id = '{vault_id}'",
     ]
     if grantees.oke_cluster_dynamic_group is not None:
         statements += [
@@ -130,17 +131,37 @@ def key_use_statements(grantees: KeyGrantees, data_compartment_id: str, key_id: 
     return statements
 
 
-def orthanc_runtime_statements(dynamic_group: str, data_compartment_id: str, key_id: str, vault_id: str) -> list[str]:
-    """What Orthanc's runtime may do: read its secrets (decrypted with the master key) and nothing else.
+def on_secrets(secret_ids: Sequence[str]) -> str:
+    """The condition naming exactly `secret_ids` (`target.secret.id`; several in one `any {...}`)."""
+    unique = sorted(set(secret_ids))
+    if not unique:
+        raise ValueError("a secret grant needs at least one secret")
+    conditions = [f"target.secret.id = '{secret_id}'" for secret_id in unique]
+    return conditions[0] if len(conditions) == 1 else "any {" + ", ".join(conditions) + "}"
+
+
+def secret_read_statement(dynamic_group: str, compartment_id: str, secret_ids: Sequence[str]) -> str:
+    """`dynamic_group` may read the current contents of exactly these secrets (in `compartment_id`)."""
+    return (
+        f"Allow dynamic-group {dynamic_group} to read secret-bundles in compartment id {compartment_id} "
+        f"where {on_secrets(secret_ids)}"
+    )
+
+
+def orthanc_runtime_statements(
+    dynamic_group: str, data_compartment_id: str, key_id: str, secret_ids: Sequence[str]
+) -> list[str]:
+    """What Orthanc's runtime may do: read its own secrets (decrypted with the master key) and nothing else,
+    not the other secrets of the vault.
 
     Images reach the bucket through the S3 API with the customer secret key of the storage block's S3 user,
     whose group is confined to the DICOM bucket without version deletion; granting the runtime's principal
     object access as well would bypass that confinement.
     """
-    scope = f"in compartment id {data_compartment_id}"
     return [
-        f"Allow dynamic-group {dynamic_group} to read secret-bundles {scope} where target.vault.id = '{vault_id}'",
-        f"Allow dynamic-group {dynamic_group} to use keys {scope} where target.key.id = '{key_id}'",
+        secret_read_statement(dynamic_group, data_compartment_id, secret_ids),
+        f"Allow dynamic-group {dynamic_group} to use keys in compartment id {data_compartment_id} "
+        f"where target.key.id = '{key_id}'",
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 import pytest
 
@@ -181,24 +183,73 @@ def test_a_misplaced_statement_fails_the_component_that_builds_it() -> None:
         record(program)
 
 
+def _secret_ids(statement: str) -> set[str]:
+    return set(re.findall(r"target\.secret\.id = '([^']+)'", statement))
+
+
+def test_shipped_secret_grants_name_exactly_the_secrets_each_principal_reads(
+    dev_plan: Recorded, prod_plan: Recorded
+) -> None:
+    """Orthanc's runtime reads its passwords, the S3 key pair and (for the bootstrap) the DB administrator's
+    password; PostgreSQL reads only its administrator's password. Each grant names those secrets by
+    `target.secret.id` (https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm),
+    never the whole vault, and the runtime is created only after its grant."""
+    for plan, stack in ((dev_plan, "dev"), (prod_plan, "prod")):
+        secrets = {
+            r.name: created_state(r.type, r.name, r.inputs, "eu-frankfurt-1")[0]
+            for r in plan.of_type("oci:Vault/secret:Secret")
+        }
+        policies = {p.inputs["name"]: p for p in plan.of_type("oci:Identity/policy:Policy")}
+        statements = [s for p in policies.values() for s in p.inputs["statements"]]
+        assert not [s for s in statements if "target.vault.id" in s and "secret" in s]
+
+        runtime = policies[f"dicomstore-{stack}-orthanc-runtime"]
+        (read,) = [s for s in runtime.inputs["statements"] if "secret-bundles" in s]
+        assert read.startswith(f"Allow dynamic-group dicomstore-{stack}-orthanc-runtime to read secret-bundles")
+        handed = {
+            name: secret_id
+            for name, secret_id in secrets.items()
+            if name.startswith("dicomstore-orthanc-secrets-")
+            or name in {"dicomstore-storage-s3-secret-key", "dicomstore-database-admin-password"}
+        }
+        assert _secret_ids(read) == set(handed.values())
+
+        (postgresql,) = policies[f"dicomstore-{stack}-postgresql-admin-password"].inputs["statements"]
+        assert _secret_ids(postgresql) == {secrets["dicomstore-database-admin-password"]}
+
+        runtime_kinds = ("oci:ContainerEngine/containerInstance:ContainerInstance", "kubernetes:apps/v1:StatefulSet")
+        workloads = [r for kind in runtime_kinds for r in plan.of_type(kind)]
+        assert workloads and all(runtime.urn in r.dependencies for r in workloads)
+
+
 # --- statements ----------------------------------------------------------------------------------------------
 
 
 def test_key_use_statements_are_scoped_to_the_key() -> None:
-    statements = iam_statements.key_use_statements(KeyGrantees("us-ashburn-1", "pg", None), DATA, KEY, VAULT)
+    statements = iam_statements.key_use_statements(KeyGrantees("us-ashburn-1", "pg", None), DATA, KEY)
     assert statements[0] == (
         f"Allow service objectstorage-us-ashburn-1 to use keys in compartment id {DATA} where target.key.id = '{KEY}'"
     )
-    assert all(f"compartment id {DATA}" in s for s in statements)
+    assert all(s.endswith(f"in compartment id {DATA} where target.key.id = '{KEY}'") for s in statements)
     assert iam_statements.forbidden_grants(statements) == []
 
 
-def test_runtime_statements_touch_one_vault_and_one_key() -> None:
-    statements = iam_statements.orthanc_runtime_statements("rt", DATA, KEY, VAULT)
+def test_runtime_statements_name_each_secret_and_the_key() -> None:
+    """Vault's `target.secret.id` (OCI "Details for the Vault Service", supported variables:
+    https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm) confines the runtime
+    to its own secrets; `target.vault.id` would open every secret of the vault."""
+    secrets = [f"ocid1.vaultsecret.oc1.eu-frankfurt-1.{n}" for n in ("b", "a", "b")]
+    statements = iam_statements.orthanc_runtime_statements("rt", DATA, KEY, secrets)
     assert statements == [
-        f"Allow dynamic-group rt to read secret-bundles in compartment id {DATA} where target.vault.id = '{VAULT}'",
+        f"Allow dynamic-group rt to read secret-bundles in compartment id {DATA} "
+        f"where any {{target.secret.id = '{secrets[1]}', target.secret.id = '{secrets[0]}'}}",
         f"Allow dynamic-group rt to use keys in compartment id {DATA} where target.key.id = '{KEY}'",
     ]
+    assert iam_statements.secret_read_statement("pg", DATA, [secrets[0]]) == (
+        f"Allow dynamic-group pg to read secret-bundles in compartment id {DATA} where target.secret.id = '{secrets[0]}'"
+    )
+    with pytest.raises(ValueError, match="at least one secret"):
+        iam_statements.secret_read_statement("pg", DATA, [])
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,6 @@ def record_security(oke: bool = False, consumer: bool = False, private_ca: bool 
                 config=config.security, region=REGION, tenancy_id=TENANCY, parent_compartment_id=PARENT,
                 name_prefix="dicomstore-test", data_compartment_id=DATA, app_compartment_id=APP,
                 bastion_subnet_id=BASTION_SUBNET, on_prem_cidrs=ON_PREM,
-                orthanc_dynamic_group_name="dicomstore-test-orthanc-runtime",
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,
                 certificate_authority_dynamic_group_name="dicomstore-test-cas" if private_ca else None,
@@ -165,7 +164,8 @@ def test_key_grants_name_the_key_and_the_services(recorded: Recorded) -> None:
     assert any(s.startswith("Allow service blockstorage to use keys") for s in statements)
     assert any(s.startswith("Allow dynamic-group dicomstore-test-postgresql to use keys") for s in statements)
     assert not any("oke" in s for s in statements)  # no OKE in this stack
-    assert all(f"target.key.id = '{key_id}'" in s or "secret-bundles" in s for s in statements)
+    assert all(f"target.key.id = '{key_id}'" in s for s in statements)
+    assert not [s for s in statements if "secret" in s]  # secrets are granted one by one where they exist
 
 
 def test_oke_gets_key_grants_only_with_the_oke_runtime() -> None:
@@ -200,18 +200,6 @@ def test_shipped_node_pools_encrypt_with_the_key_their_grant_names(prod_plan: Re
     granted = {s.split("target.key.id = '")[1].rstrip("'}") for s in statements if "'nodepool'" in s}
     assert len(pool_keys) == 1
     assert granted == pool_keys
-
-
-def test_orthanc_runtime_is_confined_to_its_secrets_and_key(recorded: Recorded) -> None:
-    vault_id = resource_id(recorded.named("sec-vault"))
-    statements = recorded.named("sec-orthanc-runtime-policy").inputs["statements"]
-    assert statements[0] == (
-        f"Allow dynamic-group dicomstore-test-orthanc-runtime to read secret-bundles in compartment id {DATA} "
-        f"where target.vault.id = '{vault_id}'"
-    )
-    # Objects go through the S3 user only: the runtime principal has no bucket or object grant.
-    assert [s for s in statements if "bucket" in s or "objects" in s] == []
-    assert len(statements) == 2
 
 
 def test_no_policy_statement_grants_everything_or_to_everyone(dev_plan: Recorded, prod_plan: Recorded) -> None:
