@@ -18,12 +18,11 @@ from components.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
-from offline.engine import RecordingMonitor
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import Recorded, record, stack_config
+from tests.support import Recorded, record, spy_ignore_changes, stack_config
 
 NAME = "dicomstore-database"
 REGION = "eu-frankfurt-1"
@@ -163,14 +162,7 @@ def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
 
 
 def test_a_new_password_version_does_not_replace_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    ignored: dict[str, list[str]] = {}
-    register = RecordingMonitor.RegisterResource
-
-    def spy(self: RecordingMonitor, request: Any) -> Any:
-        ignored[request.name] = list(request.ignoreChanges)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
+    ignored = spy_ignore_changes(monkeypatch)
     run_database()
     assert ignored[f"{NAME}-postgresql"] == ["credentials"]
 

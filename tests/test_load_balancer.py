@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pulumi
 import pytest
@@ -25,10 +24,9 @@ from components.tls_policy import (
     cipher_suite_name,
     tls_protocols,
 )
-from offline.engine import RecordingMonitor
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, record
+from tests.support import Recorded, record, spy_ignore_changes
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
@@ -271,16 +269,9 @@ def days(duration: str) -> int:
 def test_a_new_day_does_not_reissue_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
     """The end date is computed when the program runs; only the first `pulumi up` may use it (an update of
     `certificate_config` issues a new certificate version)."""
-    ignored: dict[str, list[str]] = {}
-    register = RecordingMonitor.RegisterResource
-
-    def capture(monitor: RecordingMonitor, request: Any) -> Any:
-        ignored[request.type] = list(request.ignoreChanges)
-        return register(monitor, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", capture)
+    ignored = spy_ignore_changes(monkeypatch)
     planned(certificate_id=None)
-    assert ignored[CERT] == ["certificateConfig.validity"]
+    assert ignored["edge-certificate"] == ["certificateConfig.validity"]
 
 
 @pytest.mark.parametrize(
