@@ -196,6 +196,7 @@ class DicomStore(pulumi.ComponentResource):
                     pods_subnet_id=self.network.subnet_ids[Tier.OKE_PODS],
                     pods_nsg_id=self.network.nsg_ids[Tier.OKE_PODS],
                     kms_key_id=self.security.master_key_id,
+                    cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
                 child,
             )

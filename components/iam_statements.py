@@ -74,8 +74,25 @@ def matching_rule(kind: Literal["ALL", "ANY"], conditions: Mapping[str, str]) ->
     return f"{kind} {{" + ", ".join(f"{variable} = '{value}'" for variable, value in conditions.items()) + "}"
 
 
-def orthanc_runtime_rule(runtime: OrthancRuntime, app_compartment_id: str) -> str:
-    """The principals Orthanc runs as: its container instances, or the OKE worker nodes in the app compartment.
+@dataclass(frozen=True)
+class DefinedTag:
+    """A defined tag (namespace, key, value) as matching rules name it."""
+
+    namespace: str
+    key: str
+    value: str
+
+    @property
+    def variable(self) -> str:
+        """The matching-rule variable `tag.<namespace>.<key>.value` (OCI, "Writing Matching Rules to Define Dynamic
+        Groups": https://docs.oracle.com/iaas/Content/Identity/dynamicgroups/Writing_Matching_Rules_to_Define_Dynamic_Groups.htm)."""
+        return f"tag.{self.namespace}.{self.key}.value"
+
+
+def orthanc_runtime_rule(runtime: OrthancRuntime, app_compartment_id: str, node_tag: DefinedTag | None) -> str:
+    """The principals Orthanc runs as: its container instances, or the instances of the OKE node pool Orthanc
+    runs on (`node_tag`, carried by that pool's nodes only; a GPU node or any other instance of the app
+    compartment does not match).
 
     OKE pods reach OCI APIs with the node's instance principal here: workload identity would need an
     `any-user` statement, which this package refuses.
@@ -84,7 +101,9 @@ def orthanc_runtime_rule(runtime: OrthancRuntime, app_compartment_id: str) -> st
         return matching_rule(
             "ALL", {"resource.type": CONTAINER_INSTANCE_PRINCIPAL, "resource.compartment.id": app_compartment_id}
         )
-    return matching_rule("ALL", {"instance.compartment.id": app_compartment_id})
+    if node_tag is None:
+        raise ValueError("the OKE runtime's dynamic group needs the defined tag of Orthanc's node pool")
+    return matching_rule("ALL", {"instance.compartment.id": app_compartment_id, node_tag.variable: node_tag.value})
 
 
 def resource_principal_rule(resource_type: str, compartment_id: str) -> str:

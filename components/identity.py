@@ -19,7 +19,8 @@ the policy is attached to (OCI rejects such a policy at `pulumi up`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -29,12 +30,21 @@ from components.iam_statements import (
     CERTIFICATE_AUTHORITY_PRINCIPAL,
     OKE_CLUSTER_PRINCIPAL,
     POSTGRESQL_PRINCIPAL,
+    DefinedTag,
     OrthancRuntime,
     PolicyAttachment,
     checked,
     orthanc_runtime_rule,
     resource_principal_rule,
 )
+
+ORTHANC_NODE_TAG_KEY = "role"
+ORTHANC_NODE_TAG_VALUE = "orthanc"
+
+
+def tag_namespace_name(name_prefix: str) -> str:
+    """The stack's tag namespace: tenancy-unique like the prefix, letters and digits only (no period, no space)."""
+    return re.sub(r"[^A-Za-z0-9]", "", name_prefix)
 
 
 def stack_name_prefix() -> str:
@@ -98,6 +108,9 @@ class Identity(pulumi.ComponentResource):
     postgresql_dynamic_group_name: pulumi.Output[str]
     oke_cluster_dynamic_group_name: pulumi.Output[str] | None
     certificate_authority_dynamic_group_name: pulumi.Output[str] | None
+    orthanc_node_defined_tags: pulumi.Output[Mapping[str, str]]
+    """The defined tag Orthanc's OKE node pool puts on its nodes, which the runtime's dynamic group matches
+    (empty with Container Instances)."""
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:identity:Identity", name, None, opts)
@@ -130,10 +143,18 @@ class Identity(pulumi.ComponentResource):
                 opts=child,
             ).name
 
+        node_tag = self._orthanc_node_tag(name, args) if args.orthanc_runtime == "oke" else None
+        self.orthanc_node_defined_tags = (
+            node_tag.apply(lambda tag: {f"{tag.namespace}.{tag.key}": tag.value})
+            if node_tag
+            else pulumi.Output.from_input({})
+        )
         self.orthanc_dynamic_group_name = dynamic_group(
             "orthanc-runtime",
-            "DICOM store: Orthanc runtime principals (secrets, key, DICOM bucket)",
-            self.app_compartment_id.apply(lambda app: orthanc_runtime_rule(args.orthanc_runtime, app)),
+            "DICOM store: Orthanc runtime principals (its secrets and the key)",
+            pulumi.Output.all(self.app_compartment_id, node_tag).apply(
+                lambda v: orthanc_runtime_rule(args.orthanc_runtime, v[0], v[1])
+            ),
         )
         self.postgresql_dynamic_group_name = dynamic_group(
             "postgresql",
@@ -170,5 +191,28 @@ class Identity(pulumi.ComponentResource):
                 "postgresql_dynamic_group_name": self.postgresql_dynamic_group_name,
                 "oke_cluster_dynamic_group_name": self.oke_cluster_dynamic_group_name,
                 "certificate_authority_dynamic_group_name": self.certificate_authority_dynamic_group_name,
+                "orthanc_node_defined_tags": self.orthanc_node_defined_tags,
             }
+        )
+
+    def _orthanc_node_tag(self, name: str, args: IdentityArgs) -> pulumi.Output[DefinedTag]:
+        """The stack's tag namespace and the key Orthanc's OKE nodes carry. Both live in the app compartment with
+        the cluster: OKE needs an extra `any-user` grant only to apply tags from another compartment
+        (OKE docs, "Tagging Kubernetes Cluster-Related Resources")."""
+        namespace = oci.identity.TagNamespace(
+            f"{name}-tag-namespace",
+            compartment_id=self.app_compartment_id,
+            name=tag_namespace_name(args.name_prefix),
+            description="DICOM store: defined tags IAM matching rules rely on",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        key = oci.identity.Tag(
+            f"{name}-orthanc-node-tag",
+            tag_namespace_id=namespace.id,
+            name=ORTHANC_NODE_TAG_KEY,
+            description="DICOM store: `orthanc` on the nodes of the OKE pool Orthanc runs on (runtime dynamic group)",
+            opts=pulumi.ResourceOptions(parent=namespace),
+        )
+        return pulumi.Output.all(namespace.name, key.name).apply(
+            lambda v: DefinedTag(str(v[0]), str(v[1]), ORTHANC_NODE_TAG_VALUE)
         )

@@ -66,10 +66,35 @@ def test_oke_runtime_matches_the_workers_and_adds_the_cluster_group() -> None:
     recorded = record_identity("oke")
     groups = {g.inputs["name"]: g.inputs for g in recorded.of_type("oci:Identity/dynamicGroup:DynamicGroup")}
     app = compartment_id(recorded, "app")
-    assert groups["dicomstore-test-orthanc-runtime"]["matchingRule"] == f"ALL {{instance.compartment.id = '{app}'}}"
+    # Only the nodes of Orthanc's pool: the stack's defined tag, not every instance of the app compartment
+    # (OCI "Writing Matching Rules to Define Dynamic Groups": `tag.<tagnamespace>.<tagkey>.value = '<tagvalue>'`).
+    assert groups["dicomstore-test-orthanc-runtime"]["matchingRule"] == (
+        f"ALL {{instance.compartment.id = '{app}', tag.dicomstoretest.role.value = 'orthanc'}}"
+    )
+    namespace = recorded.named("id-tag-namespace")
+    assert namespace.inputs["compartmentId"] == app  # with the cluster: no cross-compartment tag grant needed
+    assert namespace.inputs["name"] == "dicomstoretest"
+    tag = recorded.named("id-orthanc-node-tag")
+    assert tag.inputs["name"] == "role" and tag.parent == namespace.urn
     assert groups["dicomstore-test-oke-clusters"]["matchingRule"] == (
         f"ALL {{resource.type = 'cluster', resource.compartment.id = '{app}'}}"
     )
+
+
+def test_container_instances_need_no_tag_namespace() -> None:
+    assert record_identity("container_instances").of_type("oci:Identity/tagNamespace:TagNamespace") == []
+
+
+def test_only_orthancs_node_pool_carries_the_runtime_groups_tag(prod_plan: Recorded) -> None:
+    """The runtime's dynamic group matches the tag the CPU pool (Orthanc's) puts on its nodes; the GPU pool's
+    nodes (the inference server) do not carry it, so they cannot read Orthanc's secrets."""
+    (group,) = [g for g in prod_plan.of_type("oci:Identity/dynamicGroup:DynamicGroup") if g.name.endswith("-runtime")]
+    match = re.search(r"tag\.(\w+)\.(\w+)\.value = '(\w+)'", group.inputs["matchingRule"])
+    assert match is not None
+    pools = {p.inputs["name"]: p.inputs["nodeConfigDetails"] for p in prod_plan.of_type(
+        "oci:ContainerEngine/nodePool:NodePool")}  # fmt: skip
+    assert pools["dicomstore-prod-cpu"]["definedTags"] == {f"{match[1]}.{match[2]}": match[3]}
+    assert not pools["dicomstore-prod-gpu"].get("definedTags")
 
 
 def test_shipped_stacks_name_the_runtime_group_in_their_grants(dev_plan: Recorded, prod_plan: Recorded) -> None:
@@ -145,6 +170,8 @@ TENANCY_UNIQUE_NAMES = (
     "oci:Ons/notificationTopic:NotificationTopic",
     "oci:ObjectStorage/bucket:Bucket",
 )
+# Also tenancy-unique, but letters and digits only: the prefix without its hyphen.
+TENANCY_UNIQUE_BARE_NAMES = ("oci:Identity/tagNamespace:TagNamespace",)
 
 
 def test_every_tenancy_unique_name_carries_the_stack_prefix(dev_plan: Recorded, prod_plan: Recorded) -> None:
@@ -153,6 +180,8 @@ def test_every_tenancy_unique_name_carries_the_stack_prefix(dev_plan: Recorded, 
         names = [(r.type, r.inputs["name"]) for kind in TENANCY_UNIQUE_NAMES for r in plan.of_type(kind)]
         assert {kind for kind, _ in names} == set(TENANCY_UNIQUE_NAMES)
         assert [name for _, name in names if not name.startswith(f"dicomstore-{stack}-")] == []
+        bare = [r.inputs["name"] for kind in TENANCY_UNIQUE_BARE_NAMES for r in plan.of_type(kind)]
+        assert bare == ([] if stack == "dev" else ["dicomstoreprod"])
 
 
 def test_every_policy_goes_through_the_guarded_helper() -> None:
