@@ -7,10 +7,12 @@ a `pulumi destroy` forgets them instead of deleting them, because OCI refuses to
 still holds resources and a compartment's audit trail outlives the stack.
 
 Dynamic groups (which OCI keeps in the tenancy) name the principals that need OCI APIs: the Orthanc runtime
-(its container instances, or the OKE workers), the PostgreSQL DB systems (Vault key, admin password secret)
-and, with OKE, the clusters (Kubernetes secrets encryption). Each matches one resource type in one
-compartment. The policies granting them access name the Vault key and the vault, so they are created by the
-Security block once those exist (statements in `components/iam_statements.py`).
+(its container instances, or the nodes of Orthanc's OKE pool), the PostgreSQL DB systems (Vault key, admin
+password secret) and, with OKE, the clusters (Kubernetes secrets encryption). Each matches one resource type in
+one compartment; OKE nodes are plain instances, so theirs also requires the defined tag only Orthanc's pool
+puts on its nodes (the stack's tag namespace, `<prefix without hyphens>.role = orthanc`). The policies granting
+them access name the Vault key and the secrets, so they are created once those exist (statements in
+`components/iam_statements.py`).
 
 Every IAM policy of the stack is created through `iam_policy`, which refuses (when the policy is built) a
 statement that grants everything or to everyone, or whose location lies outside the subtree of the compartment
@@ -198,7 +200,7 @@ class Identity(pulumi.ComponentResource):
     def _orthanc_node_tag(self, name: str, args: IdentityArgs) -> pulumi.Output[DefinedTag]:
         """The stack's tag namespace and the key Orthanc's OKE nodes carry. Both live in the app compartment with
         the cluster: OKE needs an extra `any-user` grant only to apply tags from another compartment
-        (OKE docs, "Tagging Kubernetes Cluster-Related Resources")."""
+        (OKE docs, "Additional IAM Policy when a Cluster and a Tag Namespace are in Different Compartments")."""
         namespace = oci.identity.TagNamespace(
             f"{name}-tag-namespace",
             compartment_id=self.app_compartment_id,
