@@ -29,8 +29,9 @@ Design choices:
 - The certificate's validity is explicit and inside the CA's issuance rule: without `validity` OCI gives a
   certificate the validity of its issuing CA (provider docs, oci_certificates_management_certificate:
   "If this is not provided when you create a certificate, the validity of the issuing CA is used"), which
-  exceeds the leaf maximum the CA allows. The renewal rule renews it `ADVANCE_RENEWAL` before it expires
-  (`certificate_lifetimes` checks the durations fit together).
+  exceeds the leaf maximum the CA allows. The renewal rule renews it `ADVANCE_RENEWAL_DAYS` before it expires
+  (`certificate_lifetimes` checks the durations fit together). The root CA gets its own explicit validity too.
+  End dates count from the day of the first `pulumi up` and are then ignored on updates.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ HEALTH_CHECK_RETRIES = 3
 IDLE_TIMEOUT_SECONDS = "300"  # STOW-RS of a large study and WADO-RS of a CT series take minutes
 LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days; long-term audit copies go to Object Storage
 # Durations in days, written as OCI wants them: ISO-8601 `P<n>D` (provider acceptance tests use P365D/P30D).
-CA_VALIDITY_DAYS = 3650  # the longest a certificate authority this CA issues may live
+CA_VALIDITY_DAYS = 3650  # the root CA's own validity, and the longest a CA it issued could live
 LEAF_CERTIFICATE_MAX_VALIDITY_DAYS = 397  # the CA's issuance rule: CA/Browser Forum ceiling for TLS servers
 CERTIFICATE_VALIDITY_DAYS = 365  # the listener's certificate: inside the CA's leaf maximum
 RENEWAL_INTERVAL_DAYS = CERTIFICATE_VALIDITY_DAYS  # renewal is due when the certificate expires...
@@ -71,7 +72,7 @@ def iso_days(days: int) -> str:
 class CertificateLifetimes:
     """How long the CA lets certificates live, how long the listener's certificate lives, when it renews."""
 
-    ca_max_validity_days: int = CA_VALIDITY_DAYS
+    ca_validity_days: int = CA_VALIDITY_DAYS
     leaf_max_validity_days: int = LEAF_CERTIFICATE_MAX_VALIDITY_DAYS
     validity_days: int = CERTIFICATE_VALIDITY_DAYS
     renewal_interval_days: int = RENEWAL_INTERVAL_DAYS
@@ -81,10 +82,10 @@ class CertificateLifetimes:
         """What OCI's rules or a gap-free renewal forbid: the leaf inside the CA's issuance rule, renewal due no
         later than expiry, and the advance period shorter than the renewal interval."""
         found = []
-        if not 0 < self.validity_days <= self.leaf_max_validity_days <= self.ca_max_validity_days:
+        if not 0 < self.validity_days <= self.leaf_max_validity_days <= self.ca_validity_days:
             found.append(
                 f"validity {self.validity_days}d must be within the CA's leaf maximum {self.leaf_max_validity_days}d"
-                f" (itself within {self.ca_max_validity_days}d)"
+                f" (itself within {self.ca_validity_days}d)"
             )
         if self.renewal_interval_days > self.validity_days:
             found.append(
@@ -97,11 +98,12 @@ class CertificateLifetimes:
             )
         return found
 
-    def not_after(self, issued: datetime) -> str:
-        """The certificate's `time_of_validity_not_after` for one issued at `issued`: RFC 3339 with milliseconds
-        (the provider's format, e.g. `2019-04-03T21:10:29.600Z`)."""
-        end = issued.astimezone(UTC) + timedelta(days=self.validity_days)
-        return end.strftime("%Y-%m-%dT%H:%M:%S.") + f"{end.microsecond // 1000:03d}Z"
+
+def not_after(issued: datetime, days: int) -> str:
+    """`time_of_validity_not_after` of a certificate (or CA) issued at `issued` and valid `days`: RFC 3339 with
+    milliseconds, the provider's format (e.g. `2019-04-03T21:10:29.600Z`)."""
+    end = issued.astimezone(UTC) + timedelta(days=days)
+    return end.strftime("%Y-%m-%dT%H:%M:%S.") + f"{end.microsecond // 1000:03d}Z"
 
 
 def certificate_lifetimes() -> CertificateLifetimes:
@@ -324,6 +326,9 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             )
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         lifetimes = certificate_lifetimes()
+        # Validities count from the day of the first `pulumi up`; renewals take over afterwards, so a later run
+        # must not re-issue because today moved (an update of the config issues a new version).
+        today = _start_of_today()
         # CA (and certificate) names are unique in the tenancy: dev and prod must not share them.
         prefix = f"{stack_name_prefix()}-lb"
         ca_key = oci.kms.Key(
@@ -345,15 +350,19 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 "config_type": "ROOT_CA_GENERATED_INTERNALLY",
                 "signing_algorithm": "SHA256_WITH_RSA",
                 "subject": {"common_name": f"{args.common_name} private CA"},
+                # A root CA has no issuer whose validity it could inherit: set its own.
+                "validity": {"time_of_validity_not_after": not_after(today, lifetimes.ca_validity_days)},
             },
             certificate_authority_rules=[
                 {
                     "rule_type": "CERTIFICATE_AUTHORITY_ISSUANCE_EXPIRY_RULE",
-                    "certificate_authority_max_validity_duration": iso_days(lifetimes.ca_max_validity_days),
+                    "certificate_authority_max_validity_duration": iso_days(lifetimes.ca_validity_days),
                     "leaf_certificate_max_validity_duration": iso_days(lifetimes.leaf_max_validity_days),
                 }
             ],
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(ignore_changes=["certificateAuthorityConfig.validity"])
+            ),
         )
         certificate = oci.certificatesmanagement.Certificate(
             f"{name}-certificate",
@@ -371,8 +380,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                     {"type": "DNS", "value": args.common_name},
                     {"type": "IP", "value": ip_address},
                 ],
-                # Counted from the day of the first `pulumi up`; renewals replace it afterwards.
-                "validity": {"time_of_validity_not_after": lifetimes.not_after(_start_of_today())},
+                "validity": {"time_of_validity_not_after": not_after(today, lifetimes.validity_days)},
             },
             certificate_rules=[
                 {
@@ -381,7 +389,6 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                     "advance_renewal_period": iso_days(lifetimes.advance_renewal_days),
                 }
             ],
-            # The end date is set at creation; a later run must not re-issue the certificate because today moved.
             opts=pulumi.ResourceOptions(parent=authority, ignore_changes=["certificateConfig.validity"]),
         )
         return certificate.id

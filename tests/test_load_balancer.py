@@ -15,6 +15,7 @@ from components.load_balancer import (
     OrthancLoadBalancerArgs,
     certificate_lifetimes,
     iso_days,
+    not_after,
 )
 from components.tls_policy import (
     TLS12_CIPHERS,
@@ -251,13 +252,16 @@ def test_certificate_validity_is_inside_the_ca_rule_and_renewed_before_it_ends()
     (rule,) = authority.inputs["certificateAuthorityRules"]
     leaf_max = rule["leafCertificateMaxValidityDuration"]
     (renewal,) = certificate.inputs["certificateRules"]
-    not_after = certificate.inputs["certificateConfig"]["validity"]["timeOfValidityNotAfter"]
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\.000Z", not_after)
-    validity = datetime.fromisoformat(not_after) - datetime.now(UTC)
+    certificate_end = certificate.inputs["certificateConfig"]["validity"]["timeOfValidityNotAfter"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\.000Z", certificate_end)
+    validity = datetime.fromisoformat(certificate_end) - datetime.now(UTC)
     assert timedelta(days=364) < validity <= timedelta(days=days(leaf_max))
     assert renewal["ruleType"] == "CERTIFICATE_RENEWAL_RULE"
     assert 0 < days(renewal["advanceRenewalPeriod"]) < days(renewal["renewalInterval"]) <= validity.days + 1
     assert days(leaf_max) <= days(rule["certificateAuthorityMaxValidityDuration"])
+    # The root CA's own end date (its issuer is itself: nothing to inherit), beyond every certificate it issues.
+    ca_end = authority.inputs["certificateAuthorityConfig"]["validity"]["timeOfValidityNotAfter"]
+    assert datetime.fromisoformat(ca_end) - datetime.fromisoformat(certificate_end) >= timedelta(days=3650 - 365)
 
 
 def days(duration: str) -> int:
@@ -272,6 +276,7 @@ def test_a_new_day_does_not_reissue_the_certificate(monkeypatch: pytest.MonkeyPa
     ignored = spy_ignore_changes(monkeypatch)
     planned(certificate_id=None)
     assert ignored["edge-certificate"] == ["certificateConfig.validity"]
+    assert ignored["edge-ca"] == ["certificateAuthorityConfig.validity"]
 
 
 @pytest.mark.parametrize(
@@ -291,7 +296,7 @@ def test_shipped_lifetimes_fit_and_end_dates_are_rfc3339() -> None:
     lifetimes = certificate_lifetimes()
     assert lifetimes.problems() == []
     issued = datetime(2026, 3, 1, 12, 30, 15, 600_000, tzinfo=UTC)
-    assert lifetimes.not_after(issued) == "2027-03-01T12:30:15.600Z"
+    assert not_after(issued, 365) == "2027-03-01T12:30:15.600Z"
     assert iso_days(365) == "P365D"
 
 
