@@ -7,12 +7,13 @@ import pulumi
 
 from components.config import load_stack_config
 from components.dicom_store import DicomStore, DicomStoreArgs
+from components.identity import stack_name_prefix
 from components.tagging import register_freeform_tags, stack_tags
 
 config = load_stack_config()
 project, stack = pulumi.get_project(), pulumi.get_stack()
 register_freeform_tags(stack_tags(config, project, stack))
-store = DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix=f"{project}-{stack}"))
+store = DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix=stack_name_prefix()))
 
 pulumi.export("vcn_id", store.network.vcn_id)
 pulumi.export("data_compartment_id", store.identity.data_compartment_id)

@@ -33,6 +33,7 @@ from pulumi_oci.datascience import (
 
 from components import ai_edge_iam, iam_statements
 from components.config import AiConfig
+from components.identity import iam_policy
 
 LOG_RETENTION_DAYS = 90
 """Retention of the AI logs (OCI Logging keeps custom logs 30-180 days, in 30-day steps)."""
@@ -115,7 +116,7 @@ class Ai(pulumi.ComponentResource):
                 opts=child,
             )
         )
-        policy = oci.identity.Policy(
+        policy = iam_policy(
             f"{name}-policy",
             compartment_id=args.policy_compartment_id,
             name=f"{args.name_prefix}-ai",
@@ -126,11 +127,8 @@ class Ai(pulumi.ComponentResource):
                 args.network_compartment_id,
                 args.bucket_name,
                 args.master_key_id,
-            ).apply(
-                lambda values: iam_statements.checked(
-                    ai_edge_iam.ai_statements(principals, ai_edge_iam.AiScope(*values))
-                )
-            ),
+            ).apply(lambda values: ai_edge_iam.ai_statements(principals, ai_edge_iam.AiScope(*values))),
+            descendants=[args.compartment_id, args.data_compartment_id, args.network_compartment_id],
             # OCI rejects a policy naming a group or dynamic group that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=identities),
         )

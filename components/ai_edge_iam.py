@@ -20,7 +20,9 @@ Edge (Roving Edge Infrastructure; docs "Policies for Managing Roving Edge Infras
 * RED operators manage `rover-family` / `rover-nodes` in the app compartment and may see the edge-transfer
   bucket to attach it as a workload when ordering a device;
 * the `rover` service reads the edge-transfer bucket (to build the device's sync manifest) and, as Oracle's
-  docs require, manages object-storage namespaces (tenancy-wide, there is no narrower form);
+  docs require, manages object-storage namespaces (tenancy-wide, there is no narrower form). That statement
+  says `in tenancy`, so it lives in its own policy attached to the tenancy: a policy attached to a child
+  compartment may only grant in that compartment's subtree (`iam_statements.misplaced_statements`);
 * devices sync with OCI as IAM users (one per device, API keys only), members of one sync group that may use
   objects of the edge-transfer bucket only: the device's data-sync tasks sign requests with credentials
   configured on the device, and a user per device can be revoked alone.
@@ -92,8 +94,13 @@ class EdgeScope:
     transfer_bucket_name: str
 
 
+# The namespace is tenancy-wide: this statement must sit in a policy attached to the tenancy (root).
+ROVER_NAMESPACE_STATEMENT = "Allow service rover to manage objectstorage-namespaces in tenancy"
+
+
 def edge_statements(scope: EdgeScope) -> list[str]:
-    """Grants of RED operators and of the Roving Edge service on the edge-transfer bucket."""
+    """Grants of RED operators and of the Roving Edge service on the edge-transfer bucket (all in the stack's
+    compartments; the tenancy-wide `ROVER_NAMESPACE_STATEMENT` goes to a policy at the root)."""
     in_app = f"in compartment id {scope.app_compartment_id}"
     in_bucket = (
         f"in compartment id {scope.data_compartment_id} where target.bucket.name = '{scope.transfer_bucket_name}'"
@@ -103,5 +110,4 @@ def edge_statements(scope: EdgeScope) -> list[str]:
         f"Allow group id {scope.operators_group_id} to manage rover-nodes {in_app}",
         f"Allow group id {scope.operators_group_id} to read buckets {in_bucket}",
         f"Allow service rover to read object-family {in_bucket}",
-        "Allow service rover to manage objectstorage-namespaces in tenancy",
     ]

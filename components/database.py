@@ -22,9 +22,10 @@ Design choices:
 * A new DB system holds only the `postgres` database. PostgreSQL databases and roles are not OCI resources,
   and Pulumi cannot reach the private endpoint, so `database.databaseName` is only exported here; the Orthanc
   runtimes create it, owned by Orthanc's own role, before Orthanc starts (components/database_bootstrap.py).
-* OCI's PostgreSQL service needs IAM permission to read the password secret and to use the master key (a
-  `postgresqldbsystem` resource principal); those statements belong to the Security block with the other
-  service-to-key grants.
+* OCI's PostgreSQL service needs IAM permission to use the master key and to read the password secret (a
+  `postgresqldbsystem` resource principal). The key grant belongs to the Security block with the other
+  service-to-key grants; the secret grant names that one secret (`target.secret.id`), so it is made here,
+  between the secret and the DB system that reads it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config import DatabaseConfig
+from components.iam_statements import secret_read_statement
+from components.identity import iam_policy
 from components.postgres_sizing import configuration_shape, required_max_connections
 
 POSTGRES_PORT = 5432
@@ -60,8 +63,6 @@ class BackupCopy:
     """The DR region (storage.replicationRegion)."""
     key_id: pulumi.Input[str]
     """The HSM key in that region encrypting the copies (the bucket replica's key)."""
-    postgresql_dynamic_group_name: pulumi.Input[str]
-    """The dynamic group of PostgreSQL DB systems, which must be allowed to use that key."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class DatabaseArgs:
     """The vault that generates and keeps the administrator's password."""
     master_key_id: pulumi.Input[str]
     """The HSM master key encrypting the storage and the secret."""
+    postgresql_dynamic_group_name: pulumi.Input[str]
+    """The dynamic group of the PostgreSQL DB systems: may read the password secret (and use the DR key)."""
     backup_copy: BackupCopy | None = None
     """Copy backups to the DR region; None: backups stay in the primary region."""
 
@@ -160,6 +163,17 @@ class Database(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # The service reads the password when it creates the DB system: the grant names this one secret.
+        secret_grant = iam_policy(
+            f"{name}-admin-password-policy",
+            compartment_id=args.compartment_id,
+            name=f"{args.name_prefix}-postgresql-admin-password",
+            description="PostgreSQL DB systems read their administrator's password secret, no other secret",
+            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, password.id).apply(
+                lambda values: [secret_read_statement(values[0], values[1], [values[2]])]
+            ),
+            opts=child,
+        )
         copy_policy, key_grant = self._backup_copy(name, args)
         db_system = oci.psql.DbSystem(
             f"{name}-postgresql",
@@ -201,7 +215,7 @@ class Database(pulumi.ComponentResource):
             ),
             # The credentials matter at creation only: a later secret version (rotation) must not replace the DB.
             opts=pulumi.ResourceOptions.merge(
-                stateful, pulumi.ResourceOptions(depends_on=key_grant, ignore_changes=["credentials"])
+                stateful, pulumi.ResourceOptions(depends_on=[secret_grant, *key_grant], ignore_changes=["credentials"])
             ),
         )
 
@@ -230,12 +244,12 @@ class Database(pulumi.ComponentResource):
         copy = args.backup_copy
         if copy is None:
             return None, []
-        grant = oci.identity.Policy(
+        grant = iam_policy(
             f"{name}-backup-key-policy",
             compartment_id=args.compartment_id,
             name=f"{args.name_prefix}-postgresql-backup-copy",
             description=f"PostgreSQL DB systems encrypt backup copies in {copy.region} with the DR key",
-            statements=pulumi.Output.all(copy.postgresql_dynamic_group_name, args.compartment_id, copy.key_id).apply(
+            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, copy.key_id).apply(
                 lambda values: backup_key_statements(values[0], values[1], values[2])
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -7,7 +7,7 @@ Edge -> AI. This is the only place that sees the whole `StackConfig`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -17,7 +17,8 @@ from components.connectivity import Connectivity, ConnectivityArgs
 from components.container_instances import ContainerInstances, ContainerInstancesArgs
 from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
-from components.identity import Identity, IdentityArgs
+from components.iam_statements import orthanc_runtime_statements
+from components.identity import Identity, IdentityArgs, iam_policy
 from components.kubernetes_manifests import DICOM_NODE_PORT, HTTP_NODE_PORT
 from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.network import Network, NetworkArgs
@@ -92,7 +93,6 @@ class DicomStore(pulumi.ComponentResource):
                 app_compartment_id=self.identity.app_compartment_id,
                 bastion_subnet_id=self.network.subnet_ids[Tier.BASTION],
                 on_prem_cidrs=config.network.on_prem_cidrs,
-                orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 oke_cluster_dynamic_group_name=self.identity.oke_cluster_dynamic_group_name,
                 certificate_authority_dynamic_group_name=self.identity.certificate_authority_dynamic_group_name,
@@ -129,11 +129,8 @@ class DicomStore(pulumi.ComponentResource):
                 nsg_id=self.network.nsg_ids[Tier.DB],
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
-                backup_copy=BackupCopy(
-                    config.storage.replication_region,
-                    self.storage.replica_key_id,
-                    self.identity.postgresql_dynamic_group_name,
-                )
+                postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
+                backup_copy=BackupCopy(config.storage.replication_region, self.storage.replica_key_id)
                 if config.storage.replication_region and self.storage.replica_key_id
                 else None,
             ),
@@ -168,6 +165,21 @@ class DicomStore(pulumi.ComponentResource):
             user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
             db_max_connections=self.database.max_connections,
         )
+        # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.
+        runtime_grant = iam_policy(
+            f"{name}-orthanc-runtime-policy",
+            compartment_id=self.identity.data_compartment_id,
+            name=f"{args.name_prefix}-orthanc-runtime",
+            description="DICOM store: the Orthanc runtime reads its own secrets (objects go through the S3 user)",
+            statements=pulumi.Output.all(
+                self.identity.orthanc_dynamic_group_name,
+                self.identity.data_compartment_id,
+                self.security.master_key_id,
+                *orthanc_data.secret_ids_by_variable().values(),
+            ).apply(lambda v: orthanc_runtime_statements(v[0], v[1], v[2], v[3:])),
+            opts=child,
+        )
+        orthanc_data = replace(orthanc_data, secret_grant_id=runtime_grant.id)
         self.oke = None
         self.kubernetes_workloads = None
         if config.orthanc.runtime == "oke":
@@ -185,6 +197,7 @@ class DicomStore(pulumi.ComponentResource):
                     pods_subnet_id=self.network.subnet_ids[Tier.OKE_PODS],
                     pods_nsg_id=self.network.nsg_ids[Tier.OKE_PODS],
                     kms_key_id=self.security.master_key_id,
+                    cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
                 child,
             )

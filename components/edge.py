@@ -33,11 +33,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components import ai_edge_iam, iam_statements
+from components import ai_edge_iam
 from components.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
 from components.buckets import access_logs, lifecycle_policy, private_bucket
 from components.config import EdgeConfig
 from components.edge_workload import InferenceWorkload, render_inference_manifest
+from components.identity import iam_policy
 from components.storage import bucket_object_policy
 
 
@@ -114,7 +115,7 @@ class Edge(pulumi.ComponentResource):
         self.sync_user_ids = [
             self._sync_user(name, args, sync_group, number) for number in range(1, config.device_count + 1)
         ]
-        oci.identity.Policy(
+        iam_policy(
             f"{name}-policy",
             compartment_id=args.policy_compartment_id,
             name=f"{args.name_prefix}-edge",
@@ -122,11 +123,21 @@ class Edge(pulumi.ComponentResource):
             statements=pulumi.Output.all(
                 operators.id, sync_group.id, args.app_compartment_id, args.data_compartment_id, bucket.name
             ).apply(
-                lambda values: iam_statements.checked(
+                lambda values: (
                     ai_edge_iam.edge_statements(ai_edge_iam.EdgeScope(values[0], values[2], values[3], values[4]))
                     + bucket_object_policy(values[1], values[3], values[4])
                 )
             ),
+            descendants=[args.app_compartment_id, args.data_compartment_id],
+            opts=child,
+        )
+        # `in tenancy` is valid only in a policy attached to the tenancy.
+        iam_policy(
+            f"{name}-rover-namespaces-policy",
+            compartment_id=args.tenancy_id,
+            name=f"{args.name_prefix}-edge-rover-namespaces",
+            description="Roving Edge: the rover service manages the tenancy's Object Storage namespace (Oracle's docs)",
+            statements=[ai_edge_iam.ROVER_NAMESPACE_STATEMENT],
             opts=child,
         )
 

@@ -21,16 +21,29 @@ Design choices:
   DICOM TLS is configured the L7 load balancer terminates TLS on a TCP listener at 4242 instead (a network
   load balancer cannot terminate TLS), so no clear-text DICOM path exists.
 - Access and error logs of the load balancer go to the stack's service log group.
+- The private CA and its certificate carry the stack's prefix (`<project>-<stack>`): CA names are unique in the
+  tenancy, CAs pending deletion included ("Deleting a Certificate Authority": CAs pending deletion "are subject
+  to restrictions on the reuse of a certificate authority display name",
+  https://docs.oracle.com/en-us/iaas/Content/certificates/deleting-certificate-authority.htm), so dev and prod
+  in one tenancy need different names.
+- The certificate's validity is explicit and inside the CA's issuance rule: without `validity` OCI gives a
+  certificate the validity of its issuing CA (provider docs, oci_certificates_management_certificate:
+  "If this is not provided when you create a certificate, the validity of the issuing CA is used"), which
+  exceeds the leaf maximum the CA allows. The renewal rule renews it `ADVANCE_RENEWAL_DAYS` before it expires
+  (`certificate_lifetimes` checks the durations fit together). The root CA gets its own explicit validity too.
+  End dates count from the day of the first `pulumi up` and are then ignored on updates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pulumi
 import pulumi_oci as oci
 
+from components.identity import stack_name_prefix
 from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
 HTTPS_PORT = 443
@@ -41,11 +54,65 @@ HEALTH_CHECK_TIMEOUT_MS = 3_000
 HEALTH_CHECK_RETRIES = 3
 IDLE_TIMEOUT_SECONDS = "300"  # STOW-RS of a large study and WADO-RS of a CT series take minutes
 LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days; long-term audit copies go to Object Storage
-LEAF_CERTIFICATE_VALIDITY = "P397D"  # CA/Browser Forum ceiling for TLS server certificates
-CA_VALIDITY = "P3650D"
-RENEWAL_INTERVAL = "P365D"
-ADVANCE_RENEWAL = "P30D"
+# Durations in days, written as OCI wants them: ISO-8601 `P<n>D` (provider acceptance tests use P365D/P30D).
+CA_VALIDITY_DAYS = 3650  # the root CA's own validity, and the longest a CA it issued could live
+LEAF_CERTIFICATE_MAX_VALIDITY_DAYS = 397  # the CA's issuance rule: CA/Browser Forum ceiling for TLS servers
+CERTIFICATE_VALIDITY_DAYS = 365  # the listener's certificate: inside the CA's leaf maximum
+RENEWAL_INTERVAL_DAYS = CERTIFICATE_VALIDITY_DAYS  # renewal is due when the certificate expires...
+ADVANCE_RENEWAL_DAYS = 30  # ...and happens this long before, so a renewed version is always in place
 CA_KEY_LENGTH_BYTES = 512  # RSA 4096 for a CA that lives ten years
+
+
+def iso_days(days: int) -> str:
+    """An ISO-8601 duration in days, the format of OCI's certificate rules (e.g. `P365D`)."""
+    return f"P{days}D"
+
+
+@dataclass(frozen=True)
+class CertificateLifetimes:
+    """How long the CA lets certificates live, how long the listener's certificate lives, when it renews."""
+
+    ca_validity_days: int = CA_VALIDITY_DAYS
+    leaf_max_validity_days: int = LEAF_CERTIFICATE_MAX_VALIDITY_DAYS
+    validity_days: int = CERTIFICATE_VALIDITY_DAYS
+    renewal_interval_days: int = RENEWAL_INTERVAL_DAYS
+    advance_renewal_days: int = ADVANCE_RENEWAL_DAYS
+
+    def problems(self) -> list[str]:
+        """What OCI's rules or a gap-free renewal forbid: the leaf inside the CA's issuance rule, renewal due no
+        later than expiry, and the advance period shorter than the renewal interval."""
+        found = []
+        if not 0 < self.validity_days <= self.leaf_max_validity_days <= self.ca_validity_days:
+            found.append(
+                f"validity {self.validity_days}d must be within the CA's leaf maximum {self.leaf_max_validity_days}d"
+                f" (itself within {self.ca_validity_days}d)"
+            )
+        if self.renewal_interval_days > self.validity_days:
+            found.append(
+                f"renewal every {self.renewal_interval_days}d would let the {self.validity_days}d certificate expire"
+            )
+        if not 0 < self.advance_renewal_days < self.renewal_interval_days:
+            found.append(
+                f"advance renewal {self.advance_renewal_days}d must be shorter than the renewal interval "
+                f"{self.renewal_interval_days}d"
+            )
+        return found
+
+
+def not_after(issued: datetime, days: int) -> str:
+    """`time_of_validity_not_after` of a certificate (or CA) issued at `issued` and valid `days`: RFC 3339 with
+    milliseconds, the provider's format (e.g. `2019-04-03T21:10:29.600Z`)."""
+    end = issued.astimezone(UTC) + timedelta(days=days)
+    return end.strftime("%Y-%m-%dT%H:%M:%S.") + f"{end.microsecond // 1000:03d}Z"
+
+
+def certificate_lifetimes() -> CertificateLifetimes:
+    """The stack's lifetimes, or ValueError naming what does not fit together."""
+    lifetimes = CertificateLifetimes()
+    problems = lifetimes.problems()
+    if problems:
+        raise ValueError(f"certificate lifetimes: {'; '.join(problems)}")
+    return lifetimes
 
 
 @dataclass(frozen=True)
@@ -274,10 +341,16 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 f"{name}: without certificate_id, vault_management_endpoint is needed to create the CA key"
             )
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        lifetimes = certificate_lifetimes()
+        # Validities count from the day of the first `pulumi up`; renewals take over afterwards, so a later run
+        # must not re-issue because today moved (an update of the config issues a new version).
+        today = _start_of_today()
+        # CA (and certificate) names are unique in the tenancy: dev and prod must not share them.
+        prefix = f"{stack_name_prefix()}-lb"
         ca_key = oci.kms.Key(
             f"{name}-ca-key",
             compartment_id=args.compartment_id,
-            display_name=f"{name}-ca-key",
+            display_name=f"{prefix}-ca-key",
             management_endpoint=args.vault_management_endpoint,
             key_shape={"algorithm": "RSA", "length": CA_KEY_LENGTH_BYTES},
             protection_mode="HSM",
@@ -286,27 +359,31 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         authority = oci.certificatesmanagement.CertificateAuthority(
             f"{name}-ca",
             compartment_id=args.compartment_id,
-            name=f"{name}-ca",
+            name=f"{prefix}-ca",
             description="Private CA of the DICOM store's load balancer certificates",
             kms_key_id=ca_key.id,
             certificate_authority_config={
                 "config_type": "ROOT_CA_GENERATED_INTERNALLY",
                 "signing_algorithm": "SHA256_WITH_RSA",
                 "subject": {"common_name": f"{args.common_name} private CA"},
+                # A root CA has no issuer whose validity it could inherit: set its own.
+                "validity": {"time_of_validity_not_after": not_after(today, lifetimes.ca_validity_days)},
             },
             certificate_authority_rules=[
                 {
                     "rule_type": "CERTIFICATE_AUTHORITY_ISSUANCE_EXPIRY_RULE",
-                    "certificate_authority_max_validity_duration": CA_VALIDITY,
-                    "leaf_certificate_max_validity_duration": LEAF_CERTIFICATE_VALIDITY,
+                    "certificate_authority_max_validity_duration": iso_days(lifetimes.ca_validity_days),
+                    "leaf_certificate_max_validity_duration": iso_days(lifetimes.leaf_max_validity_days),
                 }
             ],
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(ignore_changes=["certificateAuthorityConfig.validity"])
+            ),
         )
         certificate = oci.certificatesmanagement.Certificate(
             f"{name}-certificate",
             compartment_id=args.compartment_id,
-            name=f"{name}-https",
+            name=f"{prefix}-https",
             description="TLS server certificate of the DICOM store's private load balancer",
             certificate_config={
                 "config_type": "ISSUED_BY_INTERNAL_CA",
@@ -319,15 +396,16 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                     {"type": "DNS", "value": args.common_name},
                     {"type": "IP", "value": ip_address},
                 ],
+                "validity": {"time_of_validity_not_after": not_after(today, lifetimes.validity_days)},
             },
             certificate_rules=[
                 {
                     "rule_type": "CERTIFICATE_RENEWAL_RULE",
-                    "renewal_interval": RENEWAL_INTERVAL,
-                    "advance_renewal_period": ADVANCE_RENEWAL,
+                    "renewal_interval": iso_days(lifetimes.renewal_interval_days),
+                    "advance_renewal_period": iso_days(lifetimes.advance_renewal_days),
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=authority),
+            opts=pulumi.ResourceOptions(parent=authority, ignore_changes=["certificateConfig.validity"]),
         )
         return certificate.id
 
@@ -378,3 +456,8 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             opts=nlb_child,
         )
         return nlb.ip_addresses.apply(lambda addresses: str(addresses[0].ip_address))
+
+
+def _start_of_today() -> datetime:
+    """Midnight UTC today: the certificate's end date moves once a day, not on every run."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

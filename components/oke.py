@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -119,6 +119,8 @@ class OkeArgs:
     pods_nsg_id: pulumi.Input[str]
     kms_key_id: pulumi.Input[str]
     """Vault master key: Kubernetes secrets in etcd and the workers' boot volumes."""
+    cpu_node_defined_tags: pulumi.Input[Mapping[str, str]]
+    """Defined tags of the CPU pool's nodes (Identity): the Orthanc runtime's dynamic group matches them."""
 
 
 class Oke(pulumi.ComponentResource):
@@ -187,7 +189,9 @@ class Oke(pulumi.ComponentResource):
             ]
         )
 
-        def node_pool(role: str, shape: str, size: int, gpu: bool) -> oci.containerengine.NodePool:
+        def node_pool(
+            role: str, shape: str, size: int, gpu: bool, defined_tags: pulumi.Input[Mapping[str, str]] | None = None
+        ) -> oci.containerengine.NodePool:
             flexible = shape.endswith(".Flex")
             return oci.containerengine.NodePool(
                 f"{name}-{role}-pool",
@@ -214,6 +218,7 @@ class Oke(pulumi.ComponentResource):
                     nsg_ids=[args.workers_nsg_id],
                     is_pv_encryption_in_transit_enabled=True,
                     kms_key_id=args.kms_key_id,
+                    defined_tags=defined_tags,
                     node_pool_pod_network_option_details=(
                         oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
                             cni_type=POD_NETWORK_CNI,
@@ -235,7 +240,9 @@ class Oke(pulumi.ComponentResource):
                 opts=child,
             )
 
-        cpu_pool = node_pool("cpu", config.node_shape, config.node_count, gpu=False)
+        cpu_pool = node_pool(
+            "cpu", config.node_shape, config.node_count, gpu=False, defined_tags=args.cpu_node_defined_tags
+        )
         gpu_pool = (
             node_pool("gpu", config.gpu_shape, gpu_node_count(config), gpu=True) if config.gpu_pool_enabled else None
         )

@@ -121,6 +121,9 @@ class OrthancDataTier:
     """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
     db_max_connections: pulumi.Input[int] | None = None
     """The database's max_connections; when given, the renderer checks that every replica's connections fit."""
+    secret_grant_id: pulumi.Input[str] | None = None
+    """The IAM policy letting the runtime's principal read these secrets; when given, `resolved` waits for it,
+    so no runtime is created before it may fetch its secrets."""
 
     def check_users(self, users: Sequence[str]) -> None:
         """Every configured user has a password secret and every password secret a user."""
@@ -151,6 +154,7 @@ class OrthancDataTier:
             namespace=self.namespace,
             bucket=self.bucket_name,
             secret_ids=pulumi.Output.all(**self.secret_ids_by_variable()),
+            secret_grant=self.secret_grant_id,
         ).apply(_resolved)
 
 

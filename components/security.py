@@ -8,8 +8,10 @@ Design choices:
   `protect` + `retain_on_delete`: losing the key loses PHI.
 * The IAM policies that name the key and the vault are created here, right after them; `master_key_id` is
   only published once the services' key grant exists, so a bucket or DB system created with the key never
-  races its permission. Statements come from `components/iam_statements.py` (dynamic groups, never
-  `any-user`; no `manage all-resources`).
+  races its permission. Grants to read secrets name each secret, so they are made where the secrets exist
+  (the Database block for PostgreSQL's, the store for the Orthanc runtime's). Statements come from
+  `components/iam_statements.py` (dynamic groups; `any-user` only in OKE's documented node-pool key grant; no
+  `manage all-resources`).
 * Cloud Guard at tenancy level: the configuration and the target (root compartment) are the only resources
   in the tenancy root besides IAM policies (and the tenancy-wide audit setting, which OCI keeps there).
   Recipes are clones of Oracle's (found by invoke, so Oracle's rule updates keep flowing) with the
@@ -66,6 +68,7 @@ from components.cloud_guard_rules import (
     zone_recipe_policy_ids,
 )
 from components.config import SecurityConfig
+from components.identity import iam_policy
 from components.kms import hsm_master_key
 
 BASTION_SESSION_TTL_SECONDS = 3 * 60 * 60  # admin sessions expire after three hours
@@ -101,8 +104,6 @@ class SecurityArgs:
     """The bastion tier's subnet."""
     on_prem_cidrs: Sequence[str]
     """The hospital's networks (`network.onPremCidrs`): a Cloud Guard managed list of trusted sources."""
-    orthanc_dynamic_group_name: pulumi.Input[str]
-    """Dynamic group of the Orthanc runtime."""
     postgresql_dynamic_group_name: pulumi.Input[str]
     """Dynamic group of the PostgreSQL DB systems."""
     oke_cluster_dynamic_group_name: pulumi.Input[str] | None
@@ -257,21 +258,12 @@ class Security(pulumi.ComponentResource):
             pulumi.Output.all(
                 args.data_compartment_id,
                 key.id,
-                vault.id,
                 args.postgresql_dynamic_group_name,
                 args.oke_cluster_dynamic_group_name,
             ).apply(
                 lambda v: iam_statements.key_use_statements(
-                    iam_statements.KeyGrantees(args.region, v[3], v[4]), v[0], v[1], v[2]
+                    iam_statements.KeyGrantees(args.region, v[2], v[3]), v[0], v[1]
                 )
-            ),
-        )
-        self._policy(
-            "orthanc-runtime",
-            "DICOM store: Orthanc runtime reads its secrets (objects go through the S3 user)",
-            args.parent_compartment_id,
-            pulumi.Output.all(args.orthanc_dynamic_group_name, args.data_compartment_id, key.id, vault.id).apply(
-                lambda v: iam_statements.orthanc_runtime_statements(v[0], v[1], v[2], v[3])
             ),
         )
         self.vault_id = vault.id
@@ -357,12 +349,14 @@ class Security(pulumi.ComponentResource):
     def _policy(
         self, role: str, description: str, compartment_id: pulumi.Input[str], statements: pulumi.Input[list[str]]
     ) -> oci.identity.Policy:
-        return oci.identity.Policy(
+        """A policy of the block; below its attachment lie the stack's app and data compartments it names."""
+        return iam_policy(
             f"{self._name}-{role}-policy",
             compartment_id=compartment_id,
             name=f"{self._args.name_prefix}-{role}",
             description=description,
-            statements=pulumi.Output.from_input(statements).apply(iam_statements.checked),
+            statements=statements,
+            descendants=[self._args.app_compartment_id, self._args.data_compartment_id],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

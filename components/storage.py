@@ -46,6 +46,7 @@ import pulumi_oci as oci
 from components.bucket_lifecycle import lifecycle_rules
 from components.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.config import StorageConfig
+from components.identity import iam_policy
 from components.kms import VaultType, hsm_master_key
 
 DR_VAULT_TYPE: VaultType = "DEFAULT"
@@ -149,7 +150,7 @@ class Storage(pulumi.ComponentResource):
         replica_region = config.replication_region
         dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
         # OCI refuses a lifecycle (or replication) policy the Object Storage service is not allowed to carry out.
-        service_policy = oci.identity.Policy(
+        service_policy = iam_policy(
             f"{name}-service-policy",
             compartment_id=args.compartment_id,
             name=f"{args.name_prefix}-objectstorage-service",
@@ -202,7 +203,7 @@ class Storage(pulumi.ComponentResource):
         oci.identity.UserGroupMembership(
             f"{name}-s3-membership", group_id=group.id, user_id=user.id, opts=pulumi.ResourceOptions(parent=group)
         )
-        oci.identity.Policy(
+        iam_policy(
             f"{name}-s3-policy",
             compartment_id=args.compartment_id,
             name=user_name,

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from components.config import StackConfig, load_stack_config
-from offline.engine import record_program
+from offline.engine import RecordingMonitor, record_program
 from offline.records import ResourceRecord
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -73,3 +75,17 @@ def record(
         program, "dicomstore", "test", {"oci:region": "eu-frankfurt-1", **(config or {})}, secret_keys
     )
     return Recorded(records, outputs)
+
+
+def spy_ignore_changes(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """From now on in this test, each registered resource's `ignore_changes`, by resource name (the recorded
+    plan does not keep them)."""
+    ignored: dict[str, list[str]] = {}
+    register = RecordingMonitor.RegisterResource
+
+    def spy(monitor: RecordingMonitor, request: Any) -> Any:
+        ignored[request.name] = list(request.ignoreChanges)
+        return register(monitor, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
+    return ignored

@@ -204,7 +204,9 @@ def test_ai_statements_refuse_nothing_they_should_not() -> None:
     principals = ai_edge_iam.AiPrincipals("nb", "jobs", "deploy", "scientists")
     scope = ai_edge_iam.AiScope("ai-c", "data-c", "net-c", "bucket", "key")
     statements = ai_edge_iam.ai_statements(principals, scope)
-    assert iam_statements.checked(statements) == statements
+    # Attached to the stack's parent compartment, above the AI, data and network compartments it names.
+    attachment = iam_statements.PolicyAttachment("parent-c", frozenset({"ai-c", "data-c", "net-c"}))
+    assert iam_statements.checked(statements, attachment) == statements
     assert "Allow dynamic-group deploy to use log-content in compartment id ai-c" in statements
     assert not [s for s in statements if s.startswith("Allow dynamic-group deploy") and "bucket" in s]
 

@@ -18,12 +18,11 @@ from components.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
-from offline.engine import RecordingMonitor
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import Recorded, record, stack_config
+from tests.support import Recorded, record, spy_ignore_changes, stack_config
 
 NAME = "dicomstore-database"
 REGION = "eu-frankfurt-1"
@@ -54,6 +53,7 @@ def run_database(
                 nsg_id=DB_NSG,
                 vault_id=VAULT,
                 master_key_id=MASTER_KEY,
+                postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 backup_copy=backup_copy,
             ),
         )
@@ -116,14 +116,12 @@ def test_daily_backups_with_configured_retention(ha: Recorded, single: Recorded)
 
 def test_backups_stay_in_region_without_a_dr_region(ha: Recorded) -> None:
     assert "copyPolicy" not in ha.named(f"{NAME}-postgresql").inputs["managementPolicy"]["backupPolicy"]
-    assert not ha.of_type("oci:Identity/policy:Policy")
+    assert [p.name for p in ha.of_type("oci:Identity/policy:Policy")] == [f"{NAME}-admin-password-policy"]
 
 
 def test_backups_are_copied_to_the_dr_region_with_its_key() -> None:
     dr_key = "ocid1.key.oc1.eu-amsterdam-1.aaaaaaaadrkey0000000000000000000000000000000000000000"
-    recorded = run_database(
-        backup_copy=BackupCopy("eu-amsterdam-1", dr_key, "dicomstore-test-postgresql"), backupRetentionDays=35
-    )
+    recorded = run_database(backup_copy=BackupCopy("eu-amsterdam-1", dr_key), backupRetentionDays=35)
     db = recorded.named(f"{NAME}-postgresql")
     assert db.inputs["managementPolicy"]["backupPolicy"]["copyPolicy"] == {
         "compartmentId": DATA,
@@ -141,6 +139,20 @@ def test_backups_are_copied_to_the_dr_region_with_its_key() -> None:
     assert grant.urn in db.dependencies
 
 
+def test_postgresql_may_read_its_password_secret_and_no_other_before_the_db_system_exists(ha: Recorded) -> None:
+    """OCI Database with PostgreSQL reads a VAULT_SECRET password with its resource principal when it creates
+    the DB system; Vault's `target.secret.id` variable confines the grant to that secret (OCI "Details for the
+    Vault Service": https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm)."""
+    grant = ha.named(f"{NAME}-admin-password-policy")
+    assert grant.inputs["compartmentId"] == DATA
+    assert grant.inputs["name"] == "dicomstore-test-postgresql-admin-password"
+    assert grant.inputs["statements"] == [
+        f"Allow dynamic-group dicomstore-test-postgresql to read secret-bundles in compartment id {DATA} "
+        f"where target.secret.id = '{secret_id()}'"
+    ]
+    assert grant.urn in ha.named(f"{NAME}-postgresql").dependencies
+
+
 def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
     credentials = ha.named(f"{NAME}-postgresql").inputs["credentials"]
     assert credentials == {
@@ -150,14 +162,7 @@ def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
 
 
 def test_a_new_password_version_does_not_replace_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    ignored: dict[str, list[str]] = {}
-    register = RecordingMonitor.RegisterResource
-
-    def spy(self: RecordingMonitor, request: Any) -> Any:
-        ignored[request.name] = list(request.ignoreChanges)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
+    ignored = spy_ignore_changes(monkeypatch)
     run_database()
     assert ignored[f"{NAME}-postgresql"] == ["credentials"]
 
@@ -194,6 +199,7 @@ def test_stateful_resources_are_protected_and_retained(ha: Recorded) -> None:
     assert {child.name for child in ha.children_of(ha.named(NAME))} == {
         f"{NAME}-postgresql",
         f"{NAME}-admin-password",
+        f"{NAME}-admin-password-policy",
         f"{NAME}-configuration",
     }
 
@@ -336,7 +342,7 @@ def test_prod_max_connections_is_computed_from_its_orthanc_fleet(prod_plan: Reco
 
 def test_database_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:
     ours = {record.urn for record in prod_plan if "dicomstore:database:Database" in record.urn}
-    assert len(ours) == 5  # component, secret, configuration, DB system, DR key grant
+    assert len(ours) == 6  # component, secret, its grant, configuration, DB system, DR key grant
     assert [result for result in replay(prod_plan.records, PACKS) if result.urn in ours] == []
 
 

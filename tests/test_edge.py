@@ -108,17 +108,24 @@ def test_one_api_key_only_sync_user_per_device(edge: Recorded) -> None:
         assert membership.inputs["groupId"] == _id(edge, "edge-sync")
 
 
+def test_the_tenancy_wide_rover_grant_is_attached_to_the_tenancy(edge: Recorded) -> None:
+    """A policy attached to a child compartment cannot grant `in tenancy` (OCI IAM, "Policy Attachment":
+    https://docs.oracle.com/iaas/Content/Identity/policieshow/Policy_Attachment.htm); the one tenancy-wide grant
+    Oracle's Roving Edge docs require (to the rover service only) has its own policy at the root."""
+    root = edge.named("edge-rover-namespaces-policy")
+    assert root.inputs["compartmentId"] == TENANCY
+    assert root.inputs["statements"] == ["Allow service rover to manage objectstorage-namespaces in tenancy"]
+    assert not [s for s in edge.named("edge-policy").inputs["statements"] if " in tenancy" in s]
+
+
 def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
-    (policy,) = edge.of_type(POLICY)
+    policy = edge.named("edge-policy")
     assert policy.inputs["compartmentId"] == POLICY_COMPARTMENT
     statements: list[str] = policy.inputs["statements"]
     assert iam_statements.forbidden_grants(statements) == []
     for statement in statements:
         if DATA_COMPARTMENT in statement:
             assert f"target.bucket.name = '{BUCKET}'" in statement, statement
-        if " in tenancy" in statement:
-            # The one tenancy-wide grant Oracle's Roving Edge docs require, to the rover service only.
-            assert statement == "Allow service rover to manage objectstorage-namespaces in tenancy"
     operators_id, sync_id = (_id(edge, "edge-operators"), _id(edge, "edge-sync"))
     operators = [s for s in statements if s.startswith(f"Allow group id {operators_id} ")]
     assert operators == [
@@ -132,7 +139,6 @@ def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
     assert rover == [
         f"Allow service rover to read object-family in compartment id {DATA_COMPARTMENT} "
         f"where target.bucket.name = '{BUCKET}'",
-        "Allow service rover to manage objectstorage-namespaces in tenancy",
     ]
     # Devices use the transfer bucket's objects exactly as Orthanc's S3 user uses the DICOM bucket's.
     sync = [s for s in statements if s.startswith(f"Allow group id {sync_id} ")]
@@ -183,5 +189,5 @@ def test_prod_prepares_its_devices_and_dev_has_no_edge(prod_plan: Recorded, dev_
 
 
 def test_policy_waits_for_the_groups_it_names(edge: Recorded) -> None:
-    (policy,) = edge.of_type(POLICY)
+    policy = edge.named("edge-policy")
     assert {edge.named("edge-operators").urn, edge.named("edge-sync").urn} <= set(policy.dependencies)

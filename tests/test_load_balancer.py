@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pulumi
 import pytest
 
-from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
+from components.load_balancer import (
+    Backend,
+    CertificateLifetimes,
+    OrthancLoadBalancer,
+    OrthancLoadBalancerArgs,
+    certificate_lifetimes,
+    iso_days,
+    not_after,
+)
 from components.tls_policy import (
     TLS12_CIPHERS,
     TLS13_CIPHERS,
@@ -16,7 +27,7 @@ from components.tls_policy import (
 )
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, record
+from tests.support import Recorded, record, spy_ignore_changes
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
@@ -230,6 +241,88 @@ def test_without_a_certificate_a_private_ca_in_the_vault_issues_one() -> None:
     assert https.inputs["sslConfiguration"]["certificateIds"] == [engine_id(certificate)]
     for stateful in (key, authority):
         assert stateful.protect and stateful.retain_on_delete, stateful.urn
+
+
+def test_ca_and_certificate_names_carry_the_stack_prefix() -> None:
+    """CA names are unique in a tenancy, CAs pending deletion included (OCI Certificates, "Deleting a Certificate
+    Authority": https://docs.oracle.com/en-us/iaas/Content/certificates/deleting-certificate-authority.htm), so
+    the dev and prod stacks of one tenancy must not both call theirs after the component."""
+    plan = planned(certificate_id=None)  # project dicomstore, stack test
+    (authority,) = plan.of_type(CA)
+    (certificate,) = plan.of_type(CERT)
+    (key,) = plan.of_type(KEY)
+    assert authority.inputs["name"] == "dicomstore-test-lb-ca"
+    assert certificate.inputs["name"] == "dicomstore-test-lb-https"
+    assert key.inputs["displayName"] == "dicomstore-test-lb-ca-key"
+
+
+def test_shipped_stacks_name_their_cas_apart(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    names = {
+        stack: {r.inputs["name"] for r in plan.of_type(CA) + plan.of_type(CERT)}
+        for stack, plan in (("dev", dev_plan), ("prod", prod_plan))
+    }
+    assert names["dev"] and names["prod"]
+    assert names["dev"].isdisjoint(names["prod"])
+    assert all(name.startswith(f"dicomstore-{stack}-") for stack, found in names.items() for name in found)
+
+
+def test_certificate_validity_is_inside_the_ca_rule_and_renewed_before_it_ends() -> None:
+    """Without `validity` OCI gives the certificate its issuing CA's validity (provider docs,
+    website/docs/r/certificates_management_certificate.html.markdown), beyond the CA's leaf maximum. The end
+    date is RFC 3339 (`2019-04-03T21:10:29.600Z`); rule durations are ISO-8601 (`P365D`, `P30D` in the provider's
+    acceptance test certificates_management_certificate_test.go)."""
+    plan = planned(certificate_id=None)
+    (authority,) = plan.of_type(CA)
+    (certificate,) = plan.of_type(CERT)
+    (rule,) = authority.inputs["certificateAuthorityRules"]
+    leaf_max = rule["leafCertificateMaxValidityDuration"]
+    (renewal,) = certificate.inputs["certificateRules"]
+    certificate_end = certificate.inputs["certificateConfig"]["validity"]["timeOfValidityNotAfter"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\.000Z", certificate_end)
+    validity = datetime.fromisoformat(certificate_end) - datetime.now(UTC)
+    assert timedelta(days=364) < validity <= timedelta(days=days(leaf_max))
+    assert renewal["ruleType"] == "CERTIFICATE_RENEWAL_RULE"
+    assert 0 < days(renewal["advanceRenewalPeriod"]) < days(renewal["renewalInterval"]) <= validity.days + 1
+    assert days(leaf_max) <= days(rule["certificateAuthorityMaxValidityDuration"])
+    # The root CA's own end date (its issuer is itself: nothing to inherit), beyond every certificate it issues.
+    ca_end = authority.inputs["certificateAuthorityConfig"]["validity"]["timeOfValidityNotAfter"]
+    assert datetime.fromisoformat(ca_end) - datetime.fromisoformat(certificate_end) >= timedelta(days=3650 - 365)
+
+
+def days(duration: str) -> int:
+    match = re.fullmatch(r"P(\d+)D", duration)
+    assert match, duration
+    return int(match[1])
+
+
+def test_a_new_day_does_not_reissue_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end date is computed when the program runs; only the first `pulumi up` may use it (an update of
+    `certificate_config` issues a new certificate version)."""
+    ignored = spy_ignore_changes(monkeypatch)
+    planned(certificate_id=None)
+    assert ignored["edge-certificate"] == ["certificateConfig.validity"]
+    assert ignored["edge-ca"] == ["certificateAuthorityConfig.validity"]
+
+
+@pytest.mark.parametrize(
+    ("lifetimes", "problem"),
+    [
+        (CertificateLifetimes(validity_days=398), "within the CA's leaf maximum 397d"),
+        (CertificateLifetimes(validity_days=200, renewal_interval_days=365), "would let the 200d certificate expire"),
+        (CertificateLifetimes(advance_renewal_days=365), "shorter than the renewal interval"),
+        (CertificateLifetimes(advance_renewal_days=0), "shorter than the renewal interval"),
+    ],
+)
+def test_lifetimes_that_do_not_fit_are_refused(lifetimes: CertificateLifetimes, problem: str) -> None:
+    assert any(problem in found for found in lifetimes.problems())
+
+
+def test_shipped_lifetimes_fit_and_end_dates_are_rfc3339() -> None:
+    lifetimes = certificate_lifetimes()
+    assert lifetimes.problems() == []
+    issued = datetime(2026, 3, 1, 12, 30, 15, 600_000, tzinfo=UTC)
+    assert not_after(issued, 365) == "2027-03-01T12:30:15.600Z"
+    assert iso_days(365) == "P365D"
 
 
 def test_a_configured_certificate_creates_no_ca() -> None:

@@ -22,6 +22,7 @@ from tests.support import Recorded, record, stack_config
 REGION = "eu-frankfurt-1"
 APP = "ocid1.compartment.oc1..aaaaaaaaappcompartment000000000000000000000000000000000"
 KEY = "ocid1.key.oc1.eu-frankfurt-1.bbpyzs4eaaeug.abtheljsmasterkey00000000000000000000000000000000"
+NODE_TAGS = {"dicomstoretest.role": "orthanc"}
 SIGNING_KEY = "ocid1.key.oc1.eu-frankfurt-1.bbpyzs4eaaeug.abtheljsimagesigning000000000000000000000000000000"
 NETWORK = {
     "vcn_id": "ocid1.vcn.oc1.eu-frankfurt-1.vcn",
@@ -50,7 +51,7 @@ def _recorded(**oke: Any) -> Recorded:
 
     def program() -> None:
         cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", compartment_id=APP,
-                                       kms_key_id=KEY, **NETWORK))  # fmt: skip
+                                       kms_key_id=KEY, cpu_node_defined_tags=NODE_TAGS, **NETWORK))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)
         pulumi.export("node_ips", cluster.cpu_node_ips)
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_oci as oci
 import pytest
 
-from components import cloud_guard_rules
+from components import cloud_guard_rules, iam_statements
 from components.cloud_guard_rules import (
     EXCLUDED_ZONE_POLICIES,
     MULTI_LIST,
@@ -71,7 +71,6 @@ def record_security(
                 config=config.security, region=REGION, tenancy_id=TENANCY, parent_compartment_id=parent,
                 name_prefix="dicomstore-test", data_compartment_id=DATA, app_compartment_id=APP,
                 bastion_subnet_id=BASTION_SUBNET, on_prem_cidrs=ON_PREM,
-                orthanc_dynamic_group_name="dicomstore-test-orthanc-runtime",
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,
                 certificate_authority_dynamic_group_name="dicomstore-test-cas" if private_ca else None,
@@ -185,25 +184,42 @@ def test_key_grants_name_the_key_and_the_services(recorded: Recorded) -> None:
     assert any(s.startswith("Allow service blockstorage to use keys") for s in statements)
     assert any(s.startswith("Allow dynamic-group dicomstore-test-postgresql to use keys") for s in statements)
     assert not any("oke" in s for s in statements)  # no OKE in this stack
-    assert all(f"target.key.id = '{key_id}'" in s or "secret-bundles" in s for s in statements)
+    assert all(f"target.key.id = '{key_id}'" in s for s in statements)
+    assert not [s for s in statements if "secret" in s]  # secrets are granted one by one where they exist
 
 
 def test_oke_gets_key_grants_only_with_the_oke_runtime() -> None:
-    statements = record_security(oke=True).named("sec-key-use-policy").inputs["statements"]
+    recorded = record_security(oke=True)
+    statements = recorded.named("sec-key-use-policy").inputs["statements"]
     assert any(s.startswith("Allow service oke to use key-delegate") for s in statements)
     assert any(s.startswith("Allow dynamic-group dicomstore-test-oke-clusters to use keys") for s in statements)
 
 
-def test_orthanc_runtime_is_confined_to_its_secrets_and_key(recorded: Recorded) -> None:
-    vault_id = resource_id(recorded.named("sec-vault"))
-    statements = recorded.named("sec-orthanc-runtime-policy").inputs["statements"]
-    assert statements[0] == (
-        f"Allow dynamic-group dicomstore-test-orthanc-runtime to read secret-bundles in compartment id {DATA} "
-        f"where target.vault.id = '{vault_id}'"
-    )
-    # Objects go through the S3 user only: the runtime principal has no bucket or object grant.
-    assert [s for s in statements if "bucket" in s or "objects" in s] == []
-    assert len(statements) == 2
+def test_oke_node_pools_may_encrypt_boot_volumes_with_the_master_key_only() -> None:
+    """OKE docs, policies for user-managed encryption (https://docs.oracle.com/en-us/iaas/Content/ContEng/Concepts/
+    contengpolicyconfig.htm#contengpolicyconfig_topic_Create_Policies_for_User_Managed_Encryption): a node pool
+    whose boot volumes use a customer-managed key needs `Allow any-user to use key-delegates in compartment
+    <c> where ALL {request.principal.type='nodepool', target.key.id = '<key_OCID>'}`; without it node
+    provisioning fails. Granted on the one master key, in the key's compartment, only with OKE."""
+    recorded = record_security(oke=True)
+    key_id = resource_id(recorded.named("sec-key"))
+    statements = recorded.named("sec-key-use-policy").inputs["statements"]
+    assert [s for s in statements if "any-user" in s] == [
+        f"Allow any-user to use key-delegates in compartment id {DATA} "
+        f"where ALL {{request.principal.type = 'nodepool', target.key.id = '{key_id}'}}"
+    ]
+    without_oke = record_security().named("sec-key-use-policy").inputs["statements"]
+    assert [s for s in without_oke if "nodepool" in s] == []
+
+
+def test_shipped_node_pools_encrypt_with_the_key_their_grant_names(prod_plan: Recorded) -> None:
+    """The key the prod node pools put on their boot volumes is the key the node-pool grant names."""
+    pool_keys = {pool.inputs["nodeConfigDetails"]["kmsKeyId"] for pool in prod_plan.of_type(
+        "oci:ContainerEngine/nodePool:NodePool")}  # fmt: skip
+    statements = [s for p in prod_plan.of_type("oci:Identity/policy:Policy") for s in p.inputs["statements"]]
+    granted = {s.split("target.key.id = '")[1].rstrip("'}") for s in statements if "'nodepool'" in s}
+    assert len(pool_keys) == 1
+    assert granted == pool_keys
 
 
 def test_no_policy_statement_grants_everything_or_to_everyone(dev_plan: Recorded, prod_plan: Recorded) -> None:
@@ -213,7 +229,7 @@ def test_no_policy_statement_grants_everything_or_to_everyone(dev_plan: Recorded
         for statement in statements:
             lowered = " ".join(statement.lower().split())
             assert "manage all-resources" not in lowered, statement
-            assert "any-user" not in lowered, statement
+            assert "any-user" not in lowered or iam_statements.NODE_POOL_KEY_DELEGATE.fullmatch(statement), statement
 
 
 # --- Cloud Guard ---------------------------------------------------------------------------------------------
