@@ -66,7 +66,41 @@ POSTGRES_PORT = 5432
 HTTPS_PORT = 443
 INSTANCE_METADATA_CIDR = "169.254.169.254/32"  # IMDS: the node's instance principal certificates and tokens
 INSTANCE_METADATA_PORT = 80
-RUN_AS_USER = 1000  # non-root uid of orthancteam/orthanc, the OCI CLI image and Triton
+# One high, non-root uid/gid for every container: none of the images needs its own. orthancteam/orthanc's user
+# `orthanc` (uid 999) only owns the paths its entrypoint writes (orthanc-builder docker/orthanc/Dockerfile at
+# tag 25.1.1, lines 369-381); here each of those paths is an emptyDir (ORTHANC_WRITABLE_PATHS), writable through
+# fsGroup whatever the uid. The OCI CLI image installs the CLI system-wide (oracle/docker-images
+# OracleCloudInfrastructure/oci-cli/Dockerfile) and only needs a writable $HOME; psql and Triton run as any uid.
+RUN_AS_USER = 10001
+ORTHANC_WRITABLE_PATHS: Mapping[str, str] = {
+    # generateConfiguration.py lines 85-87 writes the merged configuration to /tmp/orthanc.json (the image's CMD,
+    # Dockerfile line 353); Orthanc's temporary files go to the system temp directory.
+    "/tmp": "256Mi",
+    # configurator.py lines 171-184 (mergeConfigFromDefaults, moveSoFiles=True): each enabled plugin's .so is
+    # hard-linked, or copied across devices, from /usr/share/orthanc/plugins-available into /run/orthanc/plugins
+    # when that directory exists, else into /usr/share/orthanc/plugins on the (read-only) root file system.
+    # orthanc-defaults.json lists /run/orthanc/plugins first in "Plugins".
+    "/run/orthanc/plugins": "512Mi",
+    # orthanc-defaults.json: "StorageDirectory": "/var/lib/orthanc/db" (DICOM files go to Object Storage through
+    # the S3 plugin; Orthanc still opens the directory).
+    "/var/lib/orthanc/db": "1Gi",
+}
+"""Every path the orthancteam/orthanc image writes at start or at run time (orthanc-server/orthanc-builder, tag
+25.1.1, docker/orthanc/), each an emptyDir of this size limit in the Orthanc container. /etc/hostid is the one
+file it writes outside them (docker-entrypoint.sh lines 17-26): see ORTHANC_IMAGE_ENV."""
+HOST_ID_FILE = "/etc/hostid"
+ORTHANC_IMAGE_ENV = {"GENERATE_HOST_ID_IF_MISSING": "false", "PYTHONDONTWRITEBYTECODE": "1"}
+"""Environment that keeps the image's start-up off the read-only root file system.
+
+docker-entrypoint.sh lines 17-26 rewrites /etc/hostid (the image ships it holding `not-generated`, Dockerfile line
+380) unless GENERATE_HOST_ID_IF_MISSING is false and FORCE_HOST_ID unset: on a read-only root file system that
+write fails and `set -o errexit` stops the container. The pod writes a random host id per pod in an init container
+instead and mounts it read-only at /etc/hostid: DCMTK puts gethostid() into every UID Orthanc generates, next to
+the pid and the time, so replicas sharing the image's constant could generate the same UIDs.
+PYTHONDONTWRITEBYTECODE: the configurator (python3 in /startup) does not try to write bytecode next to itself."""
+# The entrypoint's own generator (docker-entrypoint.sh line 22), run by an init container into HOST_ID_DIRECTORY.
+HOST_ID_DIRECTORY = "/hostid"
+HOST_ID_SCRIPT = f"printf '%x\\n' \"$(shuf -i 268435456-4294967295 -n 1)\" > {HOST_ID_DIRECTORY}/hostid"
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,11 @@ def _pod_security() -> dict[str, Any]:
     }
 
 
+def _volume_name(path: str) -> str:
+    """`/run/orthanc/plugins` -> `run-orthanc-plugins`."""
+    return path.strip("/").replace("/", "-")
+
+
 def _resources(cpu: str, memory: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
     # Requests equal limits: Guaranteed QoS, so Orthanc is the last to be evicted under node pressure.
     amounts = {"cpu": cpu, "memory": memory, **(extra or {})}
@@ -235,6 +274,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                 },
                 "spec": {
                     "serviceAccountName": ORTHANC,
+                    "automountServiceAccountToken": False,
                     "securityContext": _pod_security(),
                     "terminationGracePeriodSeconds": 60,
                     "topologySpreadConstraints": _spread(ORTHANC),
@@ -249,7 +289,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "volumeMounts": [
                                 secrets_volume,
                                 admin_volume,
-                                {"name": "tmp", "mountPath": "/tmp"},
+                                {"name": _volume_name("/tmp"), "mountPath": "/tmp"},
                             ],
                         },
                         {
@@ -264,6 +304,14 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                                 {"name": "db-bootstrap", "mountPath": spec.bootstrap_directory},
                             ],
                         },
+                        {
+                            "name": "host-id",
+                            "image": spec.orthanc_image,  # has the entrypoint's shuf; already pulled for Orthanc
+                            "command": ["/bin/sh", "-c", HOST_ID_SCRIPT],
+                            "resources": _resources("50m", "16Mi"),
+                            "securityContext": _container_security(),
+                            "volumeMounts": [{"name": "host-id", "mountPath": HOST_ID_DIRECTORY}],
+                        },
                     ],
                     "containers": [
                         {
@@ -272,6 +320,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "command": list(spec.command),
                             "env": [
                                 {"name": SERVER_ID_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                                *({"name": name, "value": value} for name, value in ORTHANC_IMAGE_ENV.items()),
                             ],
                             "ports": [
                                 {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
@@ -296,8 +345,8 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "volumeMounts": [
                                 {"name": "config", "mountPath": "/etc/orthanc", "readOnly": True},
                                 {**secrets_volume, "readOnly": True},
-                                {"name": "tmp", "mountPath": "/tmp"},
-                                {"name": "scratch", "mountPath": "/var/lib/orthanc/db"},
+                                {"name": "host-id", "mountPath": HOST_ID_FILE, "subPath": "hostid", "readOnly": True},
+                                *({"name": _volume_name(path), "mountPath": path} for path in ORTHANC_WRITABLE_PATHS),
                             ],
                         }
                     ],
@@ -307,8 +356,11 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                         {"name": "secrets", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                         {"name": "db-admin", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                         {"name": "db-bootstrap", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                        {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}},
+                        {"name": "host-id", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                        *(
+                            {"name": _volume_name(path), "emptyDir": {"sizeLimit": size}}
+                            for path, size in ORTHANC_WRITABLE_PATHS.items()
+                        ),
                     ],
                 },
             },

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -17,7 +21,12 @@ from components.config import StackConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.kubernetes_manifests import (
     DICOM_NODE_PORT,
+    HOST_ID_DIRECTORY,
+    HOST_ID_FILE,
     HTTP_NODE_PORT,
+    ORTHANC_IMAGE_ENV,
+    ORTHANC_WRITABLE_PATHS,
+    RUN_AS_USER,
     SERVER_ID_ENV,
     SERVER_ID_REFERENCE,
     Manifest,
@@ -269,7 +278,7 @@ def test_network_policies_deny_by_default_and_admit_only_the_load_balancer_path(
 def test_secrets_come_from_vault_by_ocid_only() -> None:
     manifests = _manifests()
     assert not [m for m in manifests.values() if m["kind"] == "Secret"]
-    fetcher, bootstrap = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap, _host_id = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
     assert sorted(secret_ids.values()) == sorted(SECRET_IDS.values())
@@ -301,7 +310,7 @@ def test_fetch_script_fails_on_an_empty_secret() -> None:
 
 def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_orthanc() -> None:
     pod = _manifests()["orthanc"]["spec"]["template"]["spec"]
-    assert [c["name"] for c in pod["initContainers"]] == ["fetch-secrets", "db-bootstrap"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-secrets", "db-bootstrap", "host-id"]
     bootstrap = pod["initContainers"][1]
     assert bootstrap["image"] == RESOLVED.bootstrap_image
     script = bootstrap["command"][2]
@@ -325,7 +334,7 @@ def test_orthanc_connects_as_its_own_role_with_its_own_password() -> None:
     manifests = _manifests()
     config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
     assert (config["PostgreSQL"]["Username"], config["PostgreSQL"]["Database"]) == ("orthanc", "orthanc")
-    (fetcher, _) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    fetcher, _bootstrap, _host_id = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     assert env["ORTHANC_DB_PASSWORD_SECRET_OCID"] == SECRET_IDS["ORTHANC_DB_PASSWORD"]
     assert env["DB_ADMIN_PASSWORD_SECRET_OCID"] == SECRET_IDS["DB_ADMIN_PASSWORD"]
@@ -411,7 +420,7 @@ def test_prod_kubernetes_resources_hold_no_secret(prod_plan: Recorded) -> None:
             assert _secrets_in(resource.inputs) == [], resource.urn
             assert resource.inputs["kind"] != "Secret"
     statefulset = prod_plan.named("dicomstore-orthanc-orthanc").inputs
-    fetcher, bootstrap = statefulset["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap, _host_id = statefulset["spec"]["template"]["spec"]["initContainers"]
     vault_secrets = {
         created_state(r.type, r.name, r.inputs, "eu-frankfurt-1")[0]
         for r in prod_plan.of_type("oci:Vault/secret:Secret")
@@ -464,3 +473,95 @@ def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
     assert "Deployment" not in kinds and "HorizontalPodAutoscaler" not in kinds
     assert plan.named("dicomstore-orthanc-orthanc").inputs["spec"]["replicas"] == 2
     assert not plan.of_type("oci:ContainerEngine/containerInstance:ContainerInstance")
+
+
+# --- the orthancteam/orthanc image on a read-only root file system -------------------------------------------
+
+# orthanc-server/orthanc-builder, tag 25.1.1, docker/orthanc/docker-entrypoint.sh lines 17-26, verbatim but for
+# the file name, which the test substitutes (the image runs this under `set -o errexit`, line 2).
+ENTRYPOINT_HOST_ID_BLOCK = """set -o errexit
+if [[ ! -z $FORCE_HOST_ID ]];then
+	echo "Forcing hostid in /etc/hostid: $FORCE_HOST_ID"
+	echo $FORCE_HOST_ID > /etc/hostid
+elif [[ ! $GENERATE_HOST_ID_IF_MISSING || $GENERATE_HOST_ID_IF_MISSING == true ]]; then
+	if [[ ! -f /etc/hostid || $(< /etc/hostid) = 'not-generated' ]]; then
+		host_id=$(printf '%x' $(shuf -i 268435456-4294967295 -n 1))
+		echo "Generating random hostid in /etc/hostid: $host_id"
+		echo $host_id > /etc/hostid
+	fi
+fi
+"""
+
+
+def _orthanc_pod() -> dict[str, Any]:
+    pod: dict[str, Any] = _manifests()["orthanc"]["spec"]["template"]["spec"]
+    return pod
+
+
+def _run_entrypoint_host_id_block(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # /dev/full refuses every write (ENOSPC), as a read-only root file system refuses the write to /etc/hostid,
+    # even for root (the test may run as root, which file modes would not stop).
+    script = ENTRYPOINT_HOST_ID_BLOCK.replace("/etc/hostid", "/dev/full")
+    environment = {"PATH": "/usr/bin:/bin", **env}
+    return subprocess.run(["bash", "-c", script], check=False, env=environment, capture_output=True, text=True)
+
+
+def test_every_path_the_orthanc_image_writes_is_an_emptydir_mount() -> None:
+    """orthanc-builder 25.1.1: generateConfiguration.py writes /tmp/orthanc.json (lines 85-87), configurator.py
+    copies the enabled plugins into /run/orthanc/plugins (lines 171-184), orthanc-defaults.json sets
+    StorageDirectory /var/lib/orthanc/db. With readOnlyRootFilesystem each must be a writable emptyDir, or the
+    configurator fails ("failed to install ... file") and the pod crash-loops."""
+    pod = _orthanc_pod()
+    (orthanc,) = pod["containers"]
+    assert orthanc["securityContext"]["readOnlyRootFilesystem"] is True
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    writable = {
+        mount["mountPath"]: volumes[mount["name"]]
+        for mount in orthanc["volumeMounts"]
+        if not mount.get("readOnly") and "emptyDir" in volumes[mount["name"]]
+    }
+    assert set(writable) == set(ORTHANC_WRITABLE_PATHS) == {"/tmp", "/run/orthanc/plugins", "/var/lib/orthanc/db"}
+    for path, size in ORTHANC_WRITABLE_PATHS.items():
+        assert writable[path]["emptyDir"] == {"sizeLimit": size}, path
+
+
+def test_the_entrypoints_host_id_write_is_skipped_and_each_pod_gets_its_own_host_id() -> None:
+    """docker-entrypoint.sh lines 17-26 (orthanc-builder 25.1.1) rewrites /etc/hostid, which the image ships as
+    `not-generated` (Dockerfile line 380): on a read-only root file system that write kills the container. The
+    pod's environment makes the block skip it, and an init container writes a per-pod host id that is mounted
+    read-only over /etc/hostid."""
+    pod = _orthanc_pod()
+    (orthanc,) = pod["containers"]
+    env = {item["name"]: item["value"] for item in orthanc["env"] if "value" in item}
+    assert env.items() >= ORTHANC_IMAGE_ENV.items() and "FORCE_HOST_ID" not in env
+    # The image's own entrypoint block: fails without the pod's environment, passes with it.
+    failing = _run_entrypoint_host_id_block({})
+    assert failing.returncode != 0 and "No space left on device" in failing.stderr
+    assert _run_entrypoint_host_id_block(dict(ORTHANC_IMAGE_ENV)).returncode == 0
+
+    (mount,) = [m for m in orthanc["volumeMounts"] if m["mountPath"] == HOST_ID_FILE]
+    assert mount == {"name": "host-id", "mountPath": "/etc/hostid", "subPath": "hostid", "readOnly": True}
+    *_, host_id = pod["initContainers"]
+    assert host_id["image"] == orthanc["image"]
+    assert host_id["volumeMounts"] == [{"name": "host-id", "mountPath": HOST_ID_DIRECTORY}]
+    # The init container's script writes one id in the entrypoint's range, different from pod to pod.
+    with tempfile.TemporaryDirectory() as directory:
+        script = host_id["command"][2].replace(f"> {HOST_ID_DIRECTORY}/", f"> {directory}/")
+        ids = set()
+        for _ in range(3):
+            subprocess.run([*host_id["command"][:2], script], check=True)
+            ids.add(Path(directory, "hostid").read_text())
+    assert all(re.fullmatch(r"[0-9a-f]{8}\n", value) for value in ids) and len(ids) == 3
+
+
+def test_pods_run_as_a_high_uid_with_no_service_account_token_in_the_pod_spec() -> None:
+    """Checkov CKV_K8S_40 / kube-score: uid >= 10000 keeps a container escape away from the node's own users;
+    no image here needs its own uid (RUN_AS_USER's comment cites each image's source)."""
+    for role, pod in _pod_specs(_manifests()):
+        assert pod["automountServiceAccountToken"] is False, role
+        context = pod["securityContext"]
+        assert context["runAsUser"] == context["runAsGroup"] == context["fsGroup"] == RUN_AS_USER >= 10000, role
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            assert container["resources"]["requests"] and container["resources"]["limits"], container["name"]
+        for container in pod["containers"]:
+            assert "readinessProbe" in container and "livenessProbe" in container, container["name"]
