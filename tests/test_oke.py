@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from components.config import ConfigError, OkeConfig
-from components.oke import GPU_TAINT, NoNodeImageError, Oke, OkeArgs, node_user_data, select_node_image
+from components.oke import GPU_TAINT, GROWFS_COMMAND, NoNodeImageError, Oke, OkeArgs, node_user_data, select_node_image
 from offline.oke_catalog import node_pool_option
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
@@ -96,6 +96,21 @@ def test_no_image_for_an_unoffered_version_names_the_key() -> None:
                            ("Oracle-Linux-8.10-2024.11.30-0", "y")], "v1.31.1", gpu=False)  # fmt: skip
 
 
+def test_node_user_data_grows_the_root_file_system_before_the_oke_bootstrap() -> None:
+    """OKE "Using Custom Cloud-init Initialization Scripts to Set Up Managed Nodes" (contengusingcustomcloudinitscripts)
+    and OCI Utilities Reference (oci-growfs): a boot volume of 50 GB or more is not used entirely until
+    `/usr/libexec/oci-growfs -y` extends the root partition. The grow runs before the bootstrap, so the kubelet and
+    the first image pulls see the grown file system; the bootstrap itself is the documented metadata fetch."""
+    for taints in ([], [GPU_TAINT]):
+        lines = base64.b64decode(node_user_data(taints)).decode().splitlines()
+        assert lines[:2] == ["#!/bin/bash", "/usr/libexec/oci-growfs -y"] and lines[1] == GROWFS_COMMAND
+        assert lines[2] == (
+            'curl --fail -H "Authorization: Bearer Oracle" -L0 '
+            "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode > /var/run/oke-init.sh"
+        )
+        assert lines[3].startswith("bash /var/run/oke-init.sh") and len(lines) == 4
+
+
 def test_node_user_data_bootstraps_oke_with_the_taints() -> None:
     script = base64.b64decode(node_user_data([GPU_TAINT])).decode()
     assert script.startswith("#!/bin/bash\n")
@@ -161,7 +176,10 @@ def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_onl
         "bootVolumeSizeInGbs": "100",
     }
     assert pool.inputs["initialNodeLabels"] == [{"key": "dicomstore/pool", "value": "cpu"}]
-    assert "nodeMetadata" not in pool.inputs
+    # No taint on the CPU pool: the plain bootstrap, after growing the root file system.
+    script = base64.b64decode(pool.inputs["nodeMetadata"]["user_data"]).decode()
+    assert script.splitlines()[-1] == "bash /var/run/oke-init.sh"
+    assert GROWFS_COMMAND in script and "taints" not in script
     assert pool.inputs["nodePoolCyclingDetails"] == {
         "isNodeCyclingEnabled": True, "maximumSurge": "1", "maximumUnavailable": "0"
     }  # fmt: skip
