@@ -29,6 +29,7 @@ from components.network_rules import (
     ALL_SERVICES_NAME,
     FlowInputs,
     RouteTarget,
+    drg_destinations,
     flows,
     is_all_services,
     nsg_rules,
@@ -156,6 +157,7 @@ class Network(pulumi.ComponentResource):
                 bastion_cidr=config.subnets.bastion,
                 modalities=args.modalities,
                 orthanc_node_ports=args.orthanc_node_ports,
+                deployer_cidrs=config.deployer_cidrs,
             )
         )
         for rule in nsg_rules(table):
@@ -184,7 +186,10 @@ class Network(pulumi.ComponentResource):
                 vcn_id=vcn.id,
                 display_name=f"{name}-{tier.value}-routes",
                 route_rules=route_rules(
-                    route_targets(tier, config.public_load_balancer), config.on_prem_cidrs, gateway_ids, services_cidr
+                    route_targets(tier, config.public_load_balancer),
+                    drg_destinations(tier, config.on_prem_cidrs, config.deployer_cidrs),
+                    gateway_ids,
+                    services_cidr,
                 ),  # type: ignore[arg-type]
                 # A route to the DRG is only valid once the DRG is attached to this VCN.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[drg_attachment]),

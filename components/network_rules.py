@@ -13,7 +13,8 @@ Design choices:
   service's private endpoint cannot join an NSG, so targets admit the bastion subnet's CIDR.
 * Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer; Orthanc 8042/4242
   (or its Kubernetes NodePorts on the OKE workers) from the load balancer; PostgreSQL 5432 from Orthanc
-  (Container Instances, OKE pods and workers) and the bastion; DICOM from Orthanc to each configured
+  (Container Instances, OKE pods and workers) and the bastion; the Kubernetes API (6443) from the bastion and from
+  the deployers' hospital networks (`pulumi up`, kubectl); DICOM from Orthanc to each configured
   modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for Cluster Creation
   and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No SSH/RDP rule
   exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
@@ -139,6 +140,9 @@ class FlowInputs:
     `orthanc.allowedModalities`."""
     orthanc_node_ports: Sequence[int] = ()
     """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, the load balancer's backends on the workers."""
+    deployer_cidrs: Sequence[str] = ()
+    """Hospital networks where `pulumi up` and kubectl run (config `network.deployerCidrs`): allowed to the
+    private Kubernetes API endpoint."""
 
 
 def peer_label(peer: Peer) -> str:
@@ -218,6 +222,17 @@ def flows(inputs: FlowInputs) -> list[Flow]:
         # Administrators: OCI Bastion port-forwarding sessions only, never SSH/RDP.
         Flow(bastion, db, tcp(POSTGRES_PORT), "Bastion port-forwarding session to PostgreSQL (DBA access)"),
         Flow(bastion, api, tcp(KUBE_API_PORT), "Bastion port-forwarding session to the Kubernetes API (kubectl)"),
+        # `pulumi up` creates Orthanc's Kubernetes objects from the hospital, over FastConnect/IPSec.
+        *(
+            flow
+            for cidr in inputs.deployer_cidrs
+            for flow in (
+                Flow(
+                    Cidr(cidr), api, tcp(KUBE_API_PORT), "pulumi up and kubectl from the hospital to the Kubernetes API"
+                ),
+                Flow(Cidr(cidr), api, PATH_MTU, "Path MTU discovery from the deployers (FastConnect/IPSec MTU)"),
+            )
+        ),
         # Orthanc on Container Instances: bucket, Vault secrets, logging through the service gateway; the image
         # from its registry through the NAT gateway.
         Flow(
@@ -332,7 +347,8 @@ ROUTE_TARGETS: Mapping[Tier, frozenset[RouteTarget]] = {
     Tier.BASTION: frozenset(),
     # The managed database talks to its clients inside the VCN only.
     Tier.DB: frozenset(),
-    Tier.OKE_API: frozenset({RouteTarget.SERVICE_GATEWAY}),
+    # Replies to `pulumi up` and kubectl in the hospital (the deployers' networks only, see drg_destinations).
+    Tier.OKE_API: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
     Tier.OKE_WORKERS: frozenset({RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
     # Orthanc pods: C-STORE to the hospital's modalities, bucket and Vault; no internet.
     Tier.OKE_PODS: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
@@ -347,6 +363,12 @@ def route_targets(tier: Tier, public_load_balancer: bool) -> frozenset[RouteTarg
     if tier is Tier.LB and public_load_balancer:
         return targets | {RouteTarget.INTERNET_GATEWAY}
     return targets
+
+
+def drg_destinations(tier: Tier, hospital_cidrs: Sequence[str], deployer_cidrs: Sequence[str]) -> Sequence[str]:
+    """The networks `tier` routes to the DRG: the Kubernetes API endpoint answers only the deployers' networks
+    (config `network.deployerCidrs`); every other tier reaches the hospital's networks."""
+    return deployer_cidrs if tier is Tier.OKE_API else hospital_cidrs
 
 
 ALL_SERVICES_NAME = r"All .+ Services In Oracle Services Network"

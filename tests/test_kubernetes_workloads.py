@@ -47,6 +47,7 @@ SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
 KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {KUBECONFIG_TOKEN}\n"
 NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
+DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
     "DB_ADMIN_PASSWORD": SECRET.format("dbadmin"),
@@ -103,6 +104,7 @@ def _config(gpu: bool = True, max_replicas: int | None = 6) -> StackConfig:
             ],
         },
         oke={"gpuPoolEnabled": gpu, "orthancMaxReplicas": max_replicas},
+        network={"deployerCidrs": [DEPLOYERS]},
     )
 
 
@@ -464,7 +466,7 @@ def test_prod_workloads_wait_for_the_node_pools(prod_plan: Recorded) -> None:
 
 
 def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
-    config = stack_config(orthanc={"runtime": "oke", "replicas": 2})
+    config = stack_config(orthanc={"runtime": "oke", "replicas": 2}, network={"deployerCidrs": [DEPLOYERS]})
     plan = record(lambda: DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix="dicomstore-test")))
     assert [pool.inputs["name"] for pool in plan.of_type("oci:ContainerEngine/nodePool:NodePool")] == [
         "dicomstore-test-cpu"
