@@ -27,13 +27,16 @@ Design choices:
 - Namespace enforces Pod Security "restricted": non-root, no privilege escalation, all capabilities dropped,
   RuntimeDefault seccomp, read-only root file systems with emptyDir scratch space.
 - Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the load balancer
-  tier and the workers (NodePort traffic arrives from the nodes), and egresses only to DNS, PostgreSQL, the
-  instance metadata service (instance principal), HTTPS (Vault, Object Storage via the service gateway) and
-  the modalities.
+  tier and the workers (the network load balancer's traffic arrives from the nodes), and egresses only to DNS,
+  PostgreSQL, the instance metadata service (instance principal), HTTPS (Vault, Object Storage via the service
+  gateway) and the modalities.
   OCI's VCN-native CNI itself does not enforce NetworkPolicy: the pods NSG is the enforced boundary, these
   policies are defence in depth that a policy engine (e.g. Calico policy-only) enforces when installed.
-- Orthanc is exposed as a NodePort Service with fixed node ports; the private OCI load balancer created by
-  Pulumi (visible to the policy pack: private, NSGs, TLS 1.2+) sends its backend sets to those ports.
+- Orthanc is a Service of type LoadBalancer: OKE's cloud controller manager makes it an internal OCI network
+  load balancer in the workers tier (its NSG, no security rule of its own) and keeps its backends equal to the
+  cluster's nodes whenever nodes are cycled, repaired or scaled. The private OCI load balancer created by Pulumi
+  (visible to the policy pack: private, NSGs, TLS 1.2+, the certificate, access logs) terminates TLS and sends
+  to that network load balancer's one stable address.
 - Availability: zone spread (one replica per availability domain before a second in any), host spread,
   a PodDisruptionBudget of one pod at a time, readiness that checks Orthanc answers an authenticated request,
   liveness on the TCP port only (a slow database must not restart every pod), a preStop pause so the load
@@ -57,8 +60,20 @@ INFERENCE = "inference"
 POD_SECURITY_VERSION = "v1.31"  # pin the restricted profile's rules to a known Kubernetes release
 SERVER_ID_ENV = "POD_NAME"  # the StatefulSet pod name, unique and stable per replica
 SERVER_ID_REFERENCE = "${" + SERVER_ID_ENV + "}"  # substituted by Orthanc when it reads its configuration
-HTTP_NODE_PORT = 30842  # fixed so the load balancer's backend sets can name it
-DICOM_NODE_PORT = 30424
+# OKE's cloud controller manager turns the Orthanc Service (type LoadBalancer) into an internal OCI network load
+# balancer in the workers tier and keeps its backends equal to the cluster's nodes as they are cycled, repaired or
+# scaled. Annotations: oracle/oci-cloud-controller-manager pkg/cloudprovider/providers/oci/load_balancer_spec.go,
+# documented in "Summary of Annotations for Load Balancers and Network Load Balancers"
+# (https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengcreatingloadbalancer_topic-Summaryofannotations.htm).
+NLB_TYPE_ANNOTATION = "oci.oraclecloud.com/load-balancer-type"
+NLB_INTERNAL_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/internal"
+NLB_SUBNET_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/subnet"
+NLB_NSG_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/oci-network-security-groups"
+# "None": the controller adds no security rule anywhere; the flow table (components/network_rules.py) owns them all.
+NLB_SECURITY_RULE_ANNOTATIONS = (
+    "oci.oraclecloud.com/security-rule-management-mode",
+    "oci-network-load-balancer.oraclecloud.com/security-list-management-mode",
+)
 INFERENCE_HTTP_PORT = 8000  # Triton's HTTP/REST port (KServe v2 protocol)
 INFERENCE_GRPC_PORT = 8001
 DNS_PORT = 53
@@ -101,6 +116,26 @@ PYTHONDONTWRITEBYTECODE: the configurator (python3 in /startup) does not try to 
 # The entrypoint's own generator (docker-entrypoint.sh line 22), run by an init container into HOST_ID_DIRECTORY.
 HOST_ID_DIRECTORY = "/hostid"
 HOST_ID_SCRIPT = f"printf '%x\\n' \"$(shuf -i 268435456-4294967295 -n 1)\" > {HOST_ID_DIRECTORY}/hostid"
+
+
+@dataclass(frozen=True)
+class BalancerPlacement:
+    """Where the cloud controller puts Orthanc's internal network load balancer: the workers tier."""
+
+    subnet_id: str
+    nsg_id: str
+
+
+def balancer_annotations(placement: BalancerPlacement) -> dict[str, str]:
+    """The Orthanc Service's annotations: an internal network load balancer in `placement`, its security rules
+    left to the stack's NSGs."""
+    return {
+        NLB_TYPE_ANNOTATION: "nlb",
+        NLB_INTERNAL_ANNOTATION: "true",
+        NLB_SUBNET_ANNOTATION: placement.subnet_id,
+        NLB_NSG_ANNOTATION: placement.nsg_id,
+        **dict.fromkeys(NLB_SECURITY_RULE_ANNOTATIONS, "None"),
+    }
 
 
 @dataclass(frozen=True)
@@ -149,6 +184,8 @@ class WorkloadSpec:
     modality_cidrs: tuple[str, ...]
     """Networks of the modalities Orthanc sends C-MOVE results to."""
     modality_ports: tuple[int, ...]
+    balancer: BalancerPlacement
+    """The internal network load balancer the cloud controller creates for the Orthanc Service."""
     max_replicas: int | None = None
     """Set: a CPU HorizontalPodAutoscaler between `replicas` and this."""
     inference: InferenceSpec | None = None
@@ -555,28 +592,16 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
         "orthanc-service": {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(ORTHANC, spec),
+            "metadata": {**_metadata(ORTHANC, spec), "annotations": balancer_annotations(spec.balancer)},
             "spec": {
-                "type": "NodePort",
-                # Any node forwards to a ready pod: the load balancer's health check on a node stays green while
-                # the node is healthy, whichever node the pods run on.
+                "type": "LoadBalancer",
+                # Any node forwards to a ready pod: the balancer's health check on a node stays green while the
+                # node is healthy, whichever node the pods run on.
                 "externalTrafficPolicy": "Cluster",
                 "selector": _labels(ORTHANC),
                 "ports": [
-                    {
-                        "name": "http",
-                        "port": HTTP_PORT,
-                        "targetPort": "http",
-                        "nodePort": HTTP_NODE_PORT,
-                        "protocol": "TCP",
-                    },
-                    {
-                        "name": "dicom",
-                        "port": DICOM_PORT,
-                        "targetPort": "dicom",
-                        "nodePort": DICOM_NODE_PORT,
-                        "protocol": "TCP",
-                    },
+                    {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
+                    {"name": "dicom", "port": DICOM_PORT, "targetPort": "dicom", "protocol": "TCP"},
                 ],
             },
         },

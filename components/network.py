@@ -47,8 +47,9 @@ class NetworkArgs:
     """The network compartment."""
     modalities: tuple[Modality, ...] = ()
     """`orthanc.allowedModalities`: Orthanc may open DICOM associations to these (C-STORE for C-MOVE)."""
-    orthanc_node_ports: tuple[int, ...] = ()
-    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, where the load balancer reaches the workers."""
+    oke_balancer_ports: tuple[int, ...] = ()
+    """OKE runtime: the ports of Orthanc's internal network load balancer in the workers tier (the Service of
+    type LoadBalancer), where the private load balancer sends."""
 
 
 def _slug(tier: Tier) -> str:
@@ -156,7 +157,7 @@ class Network(pulumi.ComponentResource):
                 hospital_cidrs=config.on_prem_cidrs,
                 bastion_cidr=config.subnets.bastion,
                 modalities=args.modalities,
-                orthanc_node_ports=args.orthanc_node_ports,
+                oke_balancer_ports=args.oke_balancer_ports,
                 deployer_cidrs=config.deployer_cidrs,
             )
         )

@@ -12,12 +12,12 @@ Design choices:
 * Peers inside the VCN are named by NSG, never by CIDR. The one exception is the bastion tier: the OCI Bastion
   service's private endpoint cannot join an NSG, so targets admit the bastion subnet's CIDR.
 * Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer; Orthanc 8042/4242
-  (or its Kubernetes NodePorts on the OKE workers) from the load balancer; PostgreSQL 5432 from Orthanc
-  (Container Instances, OKE pods and workers) and the bastion; the Kubernetes API (6443) from the bastion and from
-  the deployers' hospital networks (`pulumi up`, kubectl); DICOM from Orthanc to each configured
-  modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for Cluster Creation
-  and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No SSH/RDP rule
-  exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
+  (on OKE: the cluster's internal network load balancer in the workers tier) from the load balancer; PostgreSQL
+  5432 from Orthanc (Container Instances, OKE pods and workers) and the bastion; the Kubernetes API (6443) from
+  the bastion and from the deployers' hospital networks (`pulumi up`, kubectl); DICOM from Orthanc to each
+  configured modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for
+  Cluster Creation and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No
+  SSH/RDP rule exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
 """
 
 from __future__ import annotations
@@ -138,8 +138,9 @@ class FlowInputs:
     modalities: Sequence[Modality] = ()
     """The DICOM peers Orthanc sends to (C-STORE as the destination of a C-MOVE), config
     `orthanc.allowedModalities`."""
-    orthanc_node_ports: Sequence[int] = ()
-    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, the load balancer's backends on the workers."""
+    oke_balancer_ports: Sequence[int] = ()
+    """OKE runtime: the ports of Orthanc's internal network load balancer, which OKE's cloud controller places in
+    the workers tier (workers NSG) and keeps pointed at the current nodes: the load balancer's backend."""
     deployer_cidrs: Sequence[str] = ()
     """Hospital networks where `pulumi up` and kubectl run (config `network.deployerCidrs`): allowed to the
     private Kubernetes API endpoint."""
@@ -213,8 +214,8 @@ def flows(inputs: FlowInputs) -> list[Flow]:
             Flow(lb, Nsg(host), tcp(DICOM_PORT), "Load balancer to Orthanc's DICOM port"),
         ]
     table += [
-        Flow(lb, workers, tcp(port), "Load balancer to Orthanc's Kubernetes NodePort on the workers")
-        for port in inputs.orthanc_node_ports
+        Flow(lb, workers, tcp(port), "Load balancer to Orthanc's internal network load balancer (OKE workers tier)")
+        for port in inputs.oke_balancer_ports
     ]
     for client in POSTGRES_CLIENTS:
         table.append(Flow(Nsg(client), db, tcp(POSTGRES_PORT), "Orthanc to its PostgreSQL index"))

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
 import pulumi
 import pulumi_oci as oci
@@ -107,10 +106,6 @@ def node_user_data(taints: Iterable[str] = ()) -> str:
     return base64.b64encode(_OKE_INIT.format(kubelet_args=kubelet_args).encode()).decode()
 
 
-def _node_ip(index: int, nodes: Sequence[oci.containerengine.outputs.NodePoolNode]) -> str:
-    return str(nodes[index].private_ip)
-
-
 @dataclass(frozen=True)
 class OkeArgs:
     config: OkeConfig
@@ -141,8 +136,6 @@ class Oke(pulumi.ComponentResource):
     """Secret."""
     cpu_node_pool_id: pulumi.Output[str]
     gpu_node_pool_id: pulumi.Output[str] | None
-    cpu_node_ips: list[pulumi.Output[str]]
-    """Private IPs of the CPU workers, one per configured node (load balancer backends on the node ports)."""
 
     def __init__(self, name: str, args: OkeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:oke:Oke", name, None, opts)
@@ -274,13 +267,11 @@ class Oke(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(kubeconfig, *ready).apply(lambda values: values[0]))
         self.cpu_node_pool_id = cpu_pool.id
         self.gpu_node_pool_id = gpu_pool.id if gpu_pool else None
-        self.cpu_node_ips = [cpu_pool.nodes.apply(partial(_node_ip, index)) for index in range(config.node_count)]
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
                 "kubeconfig": self.kubeconfig,
                 "cpu_node_pool_id": self.cpu_node_pool_id,
                 "gpu_node_pool_id": self.gpu_node_pool_id,
-                "cpu_node_ips": self.cpu_node_ips,
             }
         )

@@ -1,4 +1,5 @@
-"""Offline answers for OKE: node pool options (node images), the cluster's kubeconfig, and node pool nodes.
+"""Offline answers for OKE: node pool options (node images), the cluster's kubeconfig, node pool nodes, and the
+address of a Service of type LoadBalancer.
 
 Shaped like OCI's responses: node image names follow Oracle's OKE image naming
 (`Oracle-Linux-8.10[-Gen2-GPU|-aarch64]-<build date>-0-OKE-<Kubernetes version>-<build>`), several builds and
@@ -93,6 +94,14 @@ current-context: "context-{suffix}"
         "tokenVersion": args.get("tokenVersion", "2.0.0"),
         "content": content,
     }
+
+
+def service_status(name: str, inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    """A created Service's `status`: a Service of type LoadBalancer gets the address of the balancer the cloud
+    controller made for it (Kubernetes API LoadBalancerIngress: `ip`), as Pulumi's provider waits for it."""
+    if (inputs.get("spec") or {}).get("type") != "LoadBalancer":
+        return {}
+    return {"status": {"loadBalancer": {"ingress": [{"ip": placeholder_ip(f"service/{name}")}]}}}
 
 
 def node_pool_nodes(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:

@@ -20,15 +20,14 @@ import pytest
 from components.config import StackConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.kubernetes_manifests import (
-    DICOM_NODE_PORT,
     HOST_ID_DIRECTORY,
     HOST_ID_FILE,
-    HTTP_NODE_PORT,
     ORTHANC_IMAGE_ENV,
     ORTHANC_WRITABLE_PATHS,
     RUN_AS_USER,
     SERVER_ID_ENV,
     SERVER_ID_REFERENCE,
+    BalancerPlacement,
     Manifest,
     fetch_secrets_script,
     workload_manifests,
@@ -38,7 +37,7 @@ from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkl
 from components.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc_config import OrthancConfigError
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier
-from offline.oke_catalog import node_pool_nodes
+from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from tests.support import Recorded, record, stack_config
@@ -46,7 +45,9 @@ from tests.support import Recorded, record, stack_config
 SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000000000000000000"
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
 KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {KUBECONFIG_TOKEN}\n"
-NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
+WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
+WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
+PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
 DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
@@ -116,7 +117,8 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "hospital_cidrs": [*config.network.on_prem_cidrs, *config.network.peered_cidrs],
         "region": config.region,
         "kubeconfig": KUBECONFIG,
-        "node_ips": NODE_IPS,
+        "workers_subnet_id": WORKERS_SUBNET,
+        "workers_nsg_id": WORKERS_NSG,
         "compartment_id": "ocid1.compartment.oc1..aaaaaaaaapp000000000000000000000000000000000000000000",
         "lb_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.lb",
         "lb_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb",
@@ -129,7 +131,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
 
 def _manifests(gpu: bool = True, max_replicas: int | None = 6) -> dict[str, Manifest]:
     config = _config(gpu, max_replicas)
-    return workload_manifests(workload_spec(_args(config), RESOLVED))
+    return workload_manifests(workload_spec(_args(config), RESOLVED, PLACEMENT))
 
 
 def _pod_specs(manifests: dict[str, Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -211,8 +213,8 @@ def test_each_replica_gets_its_own_database_server_identifier() -> None:
 def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
     config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
     with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
-        workload_spec(_args(config), replace(RESOLVED, max_connections=100))
-    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100))
+        workload_spec(_args(config), replace(RESOLVED, max_connections=100), PLACEMENT)
+    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100), PLACEMENT)
 
 
 def test_orthanc_pods_spread_over_zones_and_hosts() -> None:
@@ -300,7 +302,7 @@ def test_secrets_come_from_vault_by_ocid_only() -> None:
 
 
 def test_fetch_script_fails_on_an_empty_secret() -> None:
-    spec = workload_spec(_args(_config()), RESOLVED)
+    spec = workload_spec(_args(_config()), RESOLVED, PLACEMENT)
     lines = fetch_secrets_script(spec.secret_files).splitlines()
     assert lines[:2] == ["set -eu", "umask 0377"]
     # Orthanc's own secret files (the administrator's password is the bootstrap's, checked in its own test).
@@ -373,18 +375,44 @@ def test_no_secret_value_in_any_recorded_kubernetes_resource(recorded: Recorded)
         assert _secrets_in(resource.inputs) == [], resource.urn
 
 
-def test_private_load_balancer_sends_to_the_workers_node_ports(recorded: Recorded) -> None:
+def test_orthanc_service_is_an_internal_network_load_balancer_in_the_workers_tier() -> None:
+    """OKE cloud controller manager annotations (oracle/oci-cloud-controller-manager load_balancer_spec.go; OKE
+    "Summary of Annotations for Load Balancers and Network Load Balancers"): `load-balancer-type: nlb` makes a
+    network load balancer, `internal: "true"` keeps it private, subnet and NSG place it in the workers tier, and
+    management mode None leaves every security rule to the stack's NSGs. The controller keeps its backends equal
+    to the cluster's nodes, so node cycling, repair and scaling need no `pulumi up`."""
+    service = _manifests()["orthanc-service"]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == {
+        "oci.oraclecloud.com/load-balancer-type": "nlb",
+        "oci-network-load-balancer.oraclecloud.com/internal": "true",
+        "oci-network-load-balancer.oraclecloud.com/subnet": WORKERS_SUBNET,
+        "oci-network-load-balancer.oraclecloud.com/oci-network-security-groups": WORKERS_NSG,
+        "oci.oraclecloud.com/security-rule-management-mode": "None",
+        "oci-network-load-balancer.oraclecloud.com/security-list-management-mode": "None",
+    }
+    # No fixed node port: nothing outside the cluster names a node any more.
+    assert [(port["port"], port["targetPort"]) for port in service["spec"]["ports"]] == [
+        (8042, "http"),
+        (4242, "dicom"),
+    ]
+    assert all("nodePort" not in port for port in service["spec"]["ports"])
+
+
+def test_private_load_balancer_sends_to_the_clusters_network_load_balancer(recorded: Recorded) -> None:
+    """The Pulumi-owned private load balancer (TLS, certificate, logs, NSG: what the policy packs check) has one
+    backend per backend set: the address Kubernetes reports for the Orthanc Service, not node addresses that go
+    stale when nodes are replaced."""
     (balancer,) = recorded.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
     assert balancer.inputs["isPrivate"] is True
     assert balancer.inputs["networkSecurityGroupIds"] == ["ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb"]
+    service = recorded.named("t-k8s-orthanc-service")
+    (address,) = [entry["ip"] for entry in service_status(service.name, service.inputs, "eu-frankfurt-1")["status"]
+                  ["loadBalancer"]["ingress"]]  # fmt: skip
     http = recorded.of_type("oci:LoadBalancer/backend:Backend")
-    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in http) == [(ip, HTTP_NODE_PORT) for ip in NODE_IPS]
+    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in http] == [(address, 8042)]
     dicom = recorded.of_type("oci:NetworkLoadBalancer/backend:Backend")
-    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in dicom) == [
-        (ip, DICOM_NODE_PORT) for ip in NODE_IPS
-    ]
-    service = recorded.named("t-k8s-orthanc-service").inputs["spec"]
-    assert {port["nodePort"] for port in service["ports"]} == {HTTP_NODE_PORT, DICOM_NODE_PORT}
+    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in dicom] == [(address, 4242)]
 
 
 def test_users_without_password_secrets_are_refused() -> None:
@@ -444,13 +472,18 @@ def test_prod_orthanc_replicas_spread_and_served_by_the_private_load_balancer(pr
     )
     (balancer,) = prod_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
     assert balancer.inputs["isPrivate"] is True
-    backends = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == HTTP_NODE_PORT]
-    # Pulumi.prod.yaml turns DICOM TLS on: the load balancer terminates it on 4242 towards the DICOM node port.
-    dicom = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == DICOM_NODE_PORT]
-    assert len(backends) == len(dicom) == 3
-    pool = prod_plan.named("dicomstore-oke-cpu-pool")
-    workers = {node["privateIp"] for node in node_pool_nodes(pool.name, pool.inputs, "eu-frankfurt-1")["nodes"]}
-    assert {b.inputs["ipAddress"] for b in backends} == workers and len(workers) == 3
+    backends = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == 8042]
+    # Pulumi.prod.yaml turns DICOM TLS on: the load balancer terminates it on 4242 towards the cluster's balancer.
+    dicom = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == 4242]
+    service = prod_plan.named("dicomstore-orthanc-orthanc-service")
+    (ingress,) = service_status(service.name, service.inputs, "eu-frankfurt-1")["status"]["loadBalancer"]["ingress"]
+    assert {b.inputs["ipAddress"] for b in backends + dicom} == {ingress["ip"]} and len(backends) == len(dicom) == 1
+    annotations = service.inputs["metadata"]["annotations"]
+    (subnet,) = [r for r in prod_plan if r.name == "dicomstore-network-oke-workers"]
+    assert (
+        annotations["oci-network-load-balancer.oraclecloud.com/subnet"]
+        == created_state(subnet.type, subnet.name, subnet.inputs, "eu-frankfurt-1")[0]
+    )
     assert prod_plan.outputs["dicomweb_url"].startswith("https://") and prod_plan.outputs["dicomweb_url"].endswith(
         "/dicom-web/"
     )

@@ -52,7 +52,6 @@ def _recorded(**oke: Any) -> Recorded:
         cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", compartment_id=APP,
                                        kms_key_id=KEY, **NETWORK))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)
-        pulumi.export("node_ips", cluster.cpu_node_ips)
 
     return record(program)
 
@@ -217,12 +216,6 @@ def test_kubeconfig_is_a_secret_for_the_private_endpoint_without_static_credenti
     assert f'"{cluster_id}"' in content and '"generate-token"' in content
     assert 'server: "https://10.' in content
     assert "token:" not in content and "client-key-data" not in content
-
-
-def test_one_node_ip_per_cpu_worker(cpu_only: Recorded) -> None:
-    ips = cpu_only.outputs["node_ips"]
-    assert len(ips) == 3 and len(set(ips)) == 3
-    assert all(ip.startswith("10.") for ip in ips)
 
 
 def test_cluster_and_node_pools_pass_the_policy_pack(with_gpu: Recorded) -> None:
