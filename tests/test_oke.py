@@ -71,16 +71,17 @@ def cpu_only() -> Recorded:
 
 def test_node_image_is_the_newest_x86_build_for_the_kubernetes_version() -> None:
     assert select_node_image(_sources(), "v1.31.1", gpu=False) == _image_id(
-        "Oracle-Linux-8.10-2024.11.30-0-OKE-1.31.1-754"
+        "Oracle-Linux-8.10-2025.05.19-0-OKE-1.31.1-764"
     )
-    assert select_node_image(_sources(), "v1.30.10", gpu=False) == _image_id(
-        "Oracle-Linux-8.10-2024.11.30-0-OKE-1.30.10-754"
+    # 1.29.1 has no 2025 build: its newest is the November 2024 one.
+    assert select_node_image(_sources(), "v1.29.1", gpu=False) == _image_id(
+        "Oracle-Linux-8.10-2024.11.30-0-OKE-1.29.1-754"
     )
 
 
 def test_gpu_pool_gets_the_gpu_build() -> None:
     assert select_node_image(_sources(), "v1.31.1", gpu=True) == _image_id(
-        "Oracle-Linux-8.10-Gen2-GPU-2024.11.30-0-OKE-1.31.1-754"
+        "Oracle-Linux-8.10-Gen2-GPU-2025.05.19-0-OKE-1.31.1-764"
     )
 
 
@@ -171,7 +172,7 @@ def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_onl
     assert pool.inputs["nodeShapeConfig"] == {"ocpus": 2, "memoryInGbs": 32}
     assert pool.inputs["nodeSourceDetails"] == {
         "sourceType": "IMAGE",
-        "imageId": _image_id("Oracle-Linux-8.10-2024.11.30-0-OKE-1.31.1-754"),
+        "imageId": _image_id("Oracle-Linux-8.10-2025.05.19-0-OKE-1.31.1-764"),
         "bootVolumeSizeInGbs": "100",
     }
     assert pool.inputs["initialNodeLabels"] == [{"key": "dicomstore/pool", "value": "cpu"}]
@@ -203,7 +204,7 @@ def test_gpu_pool_is_tainted_labelled_and_runs_the_gpu_image(with_gpu: Recorded)
     script = base64.b64decode(gpu.inputs["nodeMetadata"]["user_data"]).decode()
     assert "--register-with-taints=nvidia.com/gpu=present:NoSchedule" in script
     assert gpu.inputs["nodeSourceDetails"]["imageId"] == _image_id(
-        "Oracle-Linux-8.10-Gen2-GPU-2024.11.30-0-OKE-1.31.1-754"
+        "Oracle-Linux-8.10-Gen2-GPU-2025.05.19-0-OKE-1.31.1-764"
     )
 
 
