@@ -17,6 +17,7 @@ import kubernetes_validate
 import pulumi
 import pytest
 
+from components import edge_workload
 from components.config import StackConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.kubernetes_manifests import (
@@ -600,3 +601,26 @@ def test_pods_run_as_a_high_uid_with_no_service_account_token_in_the_pod_spec() 
             assert container["resources"]["requests"] and container["resources"]["limits"], container["name"]
         for container in pod["containers"]:
             assert "readinessProbe" in container and "livenessProbe" in container, container["name"]
+
+
+def test_edge_inference_manifests_are_valid_restricted_and_isolated() -> None:
+    """The Roving Edge Device's workload meets the same bar as the cluster's: valid for Kubernetes 1.31, a high
+    non-root uid, read-only root file system, no service account token, CPU and memory requests and limits,
+    both probes, and a NetworkPolicy in its namespace."""
+    workload = edge_workload.InferenceWorkload(image="nvcr.io/nvidia/tritonserver:24.08-py3", bucket_name="b", gpus=1)
+    manifests = edge_workload.inference_manifests(workload)
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, "1.31.1", strict=True)
+    kinds = {manifest["kind"]: manifest for manifest in manifests}
+    assert kinds["NetworkPolicy"]["metadata"]["namespace"] == kinds["Namespace"]["metadata"]["name"]
+    pod = kinds["Deployment"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] >= 10000
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) <= set(container["resources"]["limits"])
+    assert "readinessProbe" in container and "livenessProbe" in container
+    assert all("hostPath" not in volume for volume in pod["volumes"])
