@@ -87,6 +87,10 @@ INSTANCE_METADATA_PORT = 80
 # fsGroup whatever the uid. The OCI CLI image installs the CLI system-wide (oracle/docker-images
 # OracleCloudInfrastructure/oci-cli/Dockerfile) and only needs a writable $HOME; psql and Triton run as any uid.
 RUN_AS_USER = 10001
+ORTHANC_PLUGIN_COPIES = "/run/orthanc/plugins"
+ORTHANC_PLUGIN_DIRECTORIES = (ORTHANC_PLUGIN_COPIES, "/usr/share/orthanc/plugins")
+"""The image's own "Plugins" (orthanc-defaults.json): Orthanc must load the plugins from where the configurator
+copied them on a read-only root file system, so the OKE configuration names the same directories."""
 ORTHANC_WRITABLE_PATHS: Mapping[str, str] = {
     # generateConfiguration.py lines 85-87 writes the merged configuration to /tmp/orthanc.json (the image's CMD,
     # Dockerfile line 353); Orthanc's temporary files go to the system temp directory.
@@ -95,7 +99,7 @@ ORTHANC_WRITABLE_PATHS: Mapping[str, str] = {
     # hard-linked, or copied across devices, from /usr/share/orthanc/plugins-available into /run/orthanc/plugins
     # when that directory exists, else into /usr/share/orthanc/plugins on the (read-only) root file system.
     # orthanc-defaults.json lists /run/orthanc/plugins first in "Plugins".
-    "/run/orthanc/plugins": "512Mi",
+    ORTHANC_PLUGIN_COPIES: "512Mi",
     # orthanc-defaults.json: "StorageDirectory": "/var/lib/orthanc/db" (DICOM files go to Object Storage through
     # the S3 plugin; Orthanc still opens the directory).
     "/var/lib/orthanc/db": "1Gi",

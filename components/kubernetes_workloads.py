@@ -38,6 +38,7 @@ from components.config import OkeConfig, OrthancConfig, SubnetCidrs
 from components.container_instances import IMAGE_COMMAND
 from components.database_bootstrap import render_bootstrap_script
 from components.kubernetes_manifests import (
+    ORTHANC_PLUGIN_DIRECTORIES,
     SERVER_ID_REFERENCE,
     BalancerPlacement,
     InferenceSpec,
@@ -47,7 +48,7 @@ from components.kubernetes_manifests import (
 )
 from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.network_rules import modality_cidrs
-from components.orthanc_config import DICOM_PORT, HTTP_PORT, to_json
+from components.orthanc_config import DICOM_PORT, HTTP_PORT, JsonObject, to_json
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 
 NAMESPACE = "dicomstore"
@@ -117,7 +118,12 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balance
     orthanc, oke = args.orthanc, args.oke
     most_replicas = max(orthanc.replicas, oke.orthanc_max_replicas or 0)
     rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=most_replicas), args.region)
-    config = {**rendered.config, "DatabaseServerIdentifier": SERVER_ID_REFERENCE}
+    # Plugins: where the image's configurator copies them when the root file system is read-only.
+    config: JsonObject = {
+        **rendered.config,
+        "DatabaseServerIdentifier": SERVER_ID_REFERENCE,
+        "Plugins": list(ORTHANC_PLUGIN_DIRECTORIES),
+    }
     bootstrap = data.bootstrap(rendered)
     return WorkloadSpec(
         namespace=NAMESPACE,

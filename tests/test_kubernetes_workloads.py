@@ -561,6 +561,16 @@ def test_every_path_the_orthanc_image_writes_is_an_emptydir_mount() -> None:
         assert writable[path]["emptyDir"] == {"sizeLimit": size}, path
 
 
+def test_orthanc_loads_the_plugins_from_where_the_configurator_copied_them() -> None:
+    """configurator.py lines 171-184 (orthanc-builder 25.1.1) copies each enabled plugin into /run/orthanc/plugins
+    when that directory exists (the emptyDir here), and only orthanc-defaults.json's "Plugins" lists it: a
+    configuration naming /usr/share/orthanc/plugins alone would start Orthanc without its PostgreSQL, S3 and
+    DICOMweb plugins."""
+    config = json.loads(_manifests()["orthanc-config"]["data"]["dicomstore.json"])
+    assert config["Plugins"] == ["/run/orthanc/plugins", "/usr/share/orthanc/plugins"]
+    assert config["Plugins"][0] in ORTHANC_WRITABLE_PATHS
+
+
 def test_the_entrypoints_host_id_write_is_skipped_and_each_pod_gets_its_own_host_id() -> None:
     """docker-entrypoint.sh lines 17-26 (orthanc-builder 25.1.1) rewrites /etc/hostid, which the image ships as
     `not-generated` (Dockerfile line 380): on a read-only root file system that write kills the container. The
