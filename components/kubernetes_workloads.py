@@ -98,6 +98,7 @@ class KubernetesWorkloadsArgs:
     workers_subnet_id: pulumi.Input[str]
     """oke_workers tier: where the cloud controller puts Orthanc's internal network load balancer."""
     workers_nsg_id: pulumi.Input[str]
+    """oke_workers NSG: the network load balancer joins it (the flow table admits the load balancer tier there)."""
     compartment_id: pulumi.Input[str]
     """The app compartment (load balancers)."""
     lb_subnet_id: pulumi.Input[str]
