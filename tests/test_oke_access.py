@@ -141,3 +141,26 @@ def test_prod_api_tier_routes_the_deployers_through_the_drg(prod_plan: Recorded)
     ]
     to_drg = [rule for rule in table.inputs["routeRules"] if rule["networkEntityId"] == _engine_id(drg)]
     assert [(rule["destination"], rule["destinationType"]) for rule in to_drg] == [(PROD_DEPLOYERS, "CIDR_BLOCK")]
+
+
+def test_prod_hospital_side_routes_reach_the_api_subnet(prod_plan: Recorded) -> None:
+    """The other half of the return path (OCI "Dynamic Routing Gateways": a DRG route table that imports a VCN
+    attachment's routes learns the VCN's CIDRs and advertises them over the circuit's BGP session). The
+    FastConnect attachment's DRG route table imports exactly the VCN attachment type, and the VCN attachment keeps
+    the default DRG route table for VCN attachments (which imports the circuit's and tunnels' routes)."""
+    (circuit_attachment,) = [r for r in prod_plan if r.name == "dicomstore-connectivity-fastconnect-attachment"]
+    (table,) = [
+        r
+        for r in prod_plan.of_type("oci:Core/drgRouteTable:DrgRouteTable")
+        if _engine_id(r) == circuit_attachment.inputs["drgRouteTableId"]
+    ]
+    statements = [
+        r.inputs
+        for r in prod_plan.of_type("oci:Core/drgRouteDistributionStatement:DrgRouteDistributionStatement")
+        if r.inputs["drgRouteDistributionId"] == table.inputs["importDrgRouteDistributionId"]
+    ]
+    assert [(s["action"], s["matchCriteria"]) for s in statements] == [
+        ("ACCEPT", {"matchType": "DRG_ATTACHMENT_TYPE", "attachmentType": "VCN"})
+    ]
+    (vcn_attachment,) = prod_plan.of_type("oci:Core/drgAttachment:DrgAttachment")
+    assert "drgRouteTableId" not in vcn_attachment.inputs
