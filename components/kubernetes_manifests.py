@@ -183,7 +183,8 @@ class WorkloadSpec:
     memory: str
     """Memory request and limit."""
     ingress_cidrs: tuple[str, ...]
-    """Sources allowed to reach Orthanc: the load balancer tier and the workers (node ports)."""
+    """Sources allowed to reach Orthanc: the load balancer tier and the workers (the cluster's network load
+    balancer forwards through the nodes)."""
     database_cidr: str
     modality_cidrs: tuple[str, ...]
     """Networks of the modalities Orthanc sends C-MOVE results to."""

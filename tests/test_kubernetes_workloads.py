@@ -1,5 +1,6 @@
 """Kubernetes workloads: every manifest valid for the cluster's version, restricted pods, no secret values,
-one DatabaseServerIdentifier per replica, and the private load balancer in front of the node ports."""
+one DatabaseServerIdentifier per replica, and the private load balancer in front of the cluster's network load
+balancer."""
 
 from __future__ import annotations
 
