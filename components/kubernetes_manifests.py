@@ -26,8 +26,8 @@ Design choices:
   and serialised in the database, so no Job and no ordering between pods is needed.
 - Namespace enforces Pod Security "restricted": non-root, no privilege escalation, all capabilities dropped,
   RuntimeDefault seccomp, read-only root file systems with emptyDir scratch space.
-- Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the load balancer
-  tier and the workers (the network load balancer's traffic arrives from the nodes), and egresses only to DNS,
+- Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the workers (the
+  network load balancer's traffic arrives from the nodes) and the inference server, and egresses only to DNS,
   PostgreSQL, the instance metadata service (instance principal), HTTPS (Vault, Object Storage via the service
   gateway) and the modalities.
   OCI's VCN-native CNI itself does not enforce NetworkPolicy: the pods NSG is the enforced boundary, these
@@ -183,8 +183,8 @@ class WorkloadSpec:
     memory: str
     """Memory request and limit."""
     ingress_cidrs: tuple[str, ...]
-    """Sources allowed to reach Orthanc: the load balancer tier and the workers (the cluster's network load
-    balancer forwards through the nodes)."""
+    """Sources allowed to reach Orthanc: the workers (the cluster's network load balancer forwards through the
+    nodes)."""
     database_cidr: str
     modality_cidrs: tuple[str, ...]
     """Networks of the modalities Orthanc sends C-MOVE results to."""

@@ -142,7 +142,9 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balance
         probe_user=orthanc.users[0],
         cpu=str(orthanc.ocpus * VCPUS_PER_OCPU),
         memory=f"{orthanc.memory_gb}Gi",
-        ingress_cidrs=(args.subnets.lb, args.subnets.oke_workers),
+        # The private load balancer reaches Orthanc only through the cluster's network load balancer, whose
+        # traffic kube-proxy forwards from a node (externalTrafficPolicy Cluster masquerades to the node's address).
+        ingress_cidrs=(args.subnets.oke_workers,),
         database_cidr=args.subnets.db,
         modality_cidrs=tuple(
             dict.fromkeys(
