@@ -233,6 +233,10 @@ class NetworkConfig(Section):
     """A CIDR per tier, each inside a VCN CIDR, none overlapping."""
     on_prem_cidrs: list[HospitalCidr] = Field(default_factory=list)
     """The hospital's networks reached over FastConnect/IPSec: routed to the DRG, allowed to the load balancer."""
+    deployer_cidrs: list[HospitalCidr] = Field(default_factory=list)
+    """Hospital networks where engineers run `pulumi up` and kubectl: admitted to the private OKE API endpoint on
+    TCP 6443 and routed back through the DRG. Each must lie inside network.onPremCidrs; required with the OKE
+    runtime (Pulumi creates the Kubernetes objects through that endpoint)."""
     public_load_balancer: bool = False
     """Expose the load balancer tier to the internet. Off: the DICOM store is reachable only privately."""
     flow_log_retention_days: Annotated[int, Field(ge=30, le=180), AfterValidator(_log_retention)] = 90
@@ -873,6 +877,37 @@ def gpu_node_count(oke: OkeConfig) -> int:
     return math.ceil(oke.inference_replicas * INFERENCE_GPUS_PER_POD / gpus_per_node(oke.gpu_shape))
 
 
+def _inside_any(cidr: str, blocks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    network = ipaddress.ip_network(cidr)
+    return any(block.version == network.version and network.subnet_of(block) for block in blocks)  # type: ignore[arg-type]
+
+
+def deployer_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The deployers' networks: inside the hospital's (the DRG carries them), and present with the OKE runtime."""
+    network = config.network
+    hospital = _networks(network.on_prem_cidrs)
+    problems = [
+        ConfigProblem(
+            f"network.deployerCidrs[{index}]", cidr,
+            f"lies outside every hospital network {network.on_prem_cidrs} (the OKE API endpoint is reached over "
+            "FastConnect/IPSec only)",
+            "use a network inside network.onPremCidrs, or add the deployers' network there",
+        )
+        for index, cidr in enumerate(network.deployer_cidrs)
+        if not _inside_any(cidr, hospital)
+    ]  # fmt: skip
+    if config.orthanc.runtime == "oke" and not network.deployer_cidrs:
+        problems.append(
+            ConfigProblem(
+                "network.deployerCidrs", [],
+                "is empty, but `pulumi up` creates Orthanc's Kubernetes objects through the private OKE API endpoint",
+                "list the hospital networks the engineers run `pulumi up` from (inside network.onPremCidrs), e.g. "
+                "[10.0.8.0/24]",
+            )
+        )  # fmt: skip
+    return problems
+
+
 def orthanc_peak_replicas(config: StackConfig) -> int:
     """The most Orthanc replicas that can run at once: the configured count, or the OKE autoscaler's bound."""
     return max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
@@ -1207,6 +1242,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + reachability_problems(config)
         + section_problems(config)
         + oke_problems(config)
+        + deployer_problems(config)
         + database_problems(config)
         + ai_edge_problems(config)
         + orthanc_problems(config)

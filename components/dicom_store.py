@@ -19,10 +19,10 @@ from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.iam_statements import orthanc_runtime_statements
 from components.identity import Identity, IdentityArgs, iam_policy
-from components.kubernetes_manifests import DICOM_NODE_PORT, HTTP_NODE_PORT
 from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.network import Network, NetworkArgs
 from components.oke import Oke, OkeArgs
+from components.orthanc_config import DICOM_PORT, HTTP_PORT
 from components.orthanc_runtime import OrthancDataTier
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.security import Security, SecurityArgs
@@ -76,7 +76,7 @@ class DicomStore(pulumi.ComponentResource):
                 config=config.network,
                 compartment_id=self.identity.network_compartment_id,
                 modalities=tuple(config.orthanc.allowed_modalities),
-                orthanc_node_ports=(HTTP_NODE_PORT, DICOM_NODE_PORT) if config.orthanc.runtime == "oke" else (),
+                oke_balancer_ports=(HTTP_PORT, DICOM_PORT) if config.orthanc.runtime == "oke" else (),
                 ai_internet_egress=config.ai.enabled and config.ai.internet_egress,
             ),
             child,
@@ -210,7 +210,8 @@ class DicomStore(pulumi.ComponentResource):
                     hospital_cidrs=list(config.network.on_prem_cidrs),
                     region=config.region,
                     kubeconfig=self.oke.kubeconfig,
-                    node_ips=self.oke.cpu_node_ips,
+                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
+                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
                     compartment_id=self.identity.app_compartment_id,
                     lb_subnet_id=self.network.subnet_ids[Tier.LB],
                     lb_nsg_id=self.network.nsg_ids[Tier.LB],

@@ -25,7 +25,7 @@ HTTP_PORT = 8000  # Triton HTTP/REST (KServe v2 protocol), also serves the healt
 GRPC_PORT = 8001  # Triton gRPC
 CREDENTIALS_SECRET = "red-object-storage"
 """Created by the operator on the device: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RED_OBJECT_ENDPOINT."""
-RUN_AS_USER = 1000  # the non-root `triton-server` user of NVIDIA's images
+RUN_AS_USER = 10001  # high non-root uid: Triton runs as any uid, and it writes only to the /tmp emptyDir
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _labels() -> dict[str, str]:
 
 
 def _container(workload: InferenceWorkload) -> dict[str, Any]:
-    limits: dict[str, Any] = {"memory": "16Gi"}
+    limits: dict[str, Any] = {"cpu": "4", "memory": "16Gi"}
     if workload.gpus:
         limits["nvidia.com/gpu"] = workload.gpus
     health = {"httpGet": {"path": "/v2/health/ready", "port": HTTP_PORT}, "periodSeconds": 10}
@@ -77,6 +77,8 @@ def _container(workload: InferenceWorkload) -> dict[str, Any]:
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_USER,
+            "runAsGroup": RUN_AS_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
@@ -102,9 +104,15 @@ def inference_manifests(workload: InferenceWorkload) -> list[dict[str, Any]]:
                     "metadata": {"labels": labels},
                     "spec": {
                         "automountServiceAccountToken": False,
-                        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                        "securityContext": {
+                            "runAsNonRoot": True,
+                            "runAsUser": RUN_AS_USER,
+                            "runAsGroup": RUN_AS_USER,
+                            "fsGroup": RUN_AS_USER,
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        },
                         "containers": [_container(workload)],
-                        "volumes": [{"name": "scratch", "emptyDir": {}}],
+                        "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}],
                     },
                 },
             },

@@ -26,14 +26,17 @@ Design choices:
   and serialised in the database, so no Job and no ordering between pods is needed.
 - Namespace enforces Pod Security "restricted": non-root, no privilege escalation, all capabilities dropped,
   RuntimeDefault seccomp, read-only root file systems with emptyDir scratch space.
-- Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the load balancer
-  tier and the workers (NodePort traffic arrives from the nodes), and egresses only to DNS, PostgreSQL, the
-  instance metadata service (instance principal), HTTPS (Vault, Object Storage via the service gateway) and
-  the modalities.
+- Network: the namespace denies all traffic by default; Orthanc admits 8042/4242 only from the workers (the
+  network load balancer's traffic arrives from the nodes) and the inference server, and egresses only to DNS,
+  PostgreSQL, the instance metadata service (instance principal), HTTPS (Vault, Object Storage via the service
+  gateway) and the modalities.
   OCI's VCN-native CNI itself does not enforce NetworkPolicy: the pods NSG is the enforced boundary, these
   policies are defence in depth that a policy engine (e.g. Calico policy-only) enforces when installed.
-- Orthanc is exposed as a NodePort Service with fixed node ports; the private OCI load balancer created by
-  Pulumi (visible to the policy pack: private, NSGs, TLS 1.2+) sends its backend sets to those ports.
+- Orthanc is a Service of type LoadBalancer: OKE's cloud controller manager makes it an internal OCI network
+  load balancer in the workers tier (its NSG, no security rule of its own) and keeps its backends equal to the
+  cluster's nodes whenever nodes are cycled, repaired or scaled. The private OCI load balancer created by Pulumi
+  (visible to the policy pack: private, NSGs, TLS 1.2+, the certificate, access logs) terminates TLS and sends
+  to that network load balancer's one stable address.
 - Availability: zone spread (one replica per availability domain before a second in any), host spread,
   a PodDisruptionBudget of one pod at a time, readiness that checks Orthanc answers an authenticated request,
   liveness on the TCP port only (a slow database must not restart every pod), a preStop pause so the load
@@ -66,8 +69,20 @@ INFERENCE = "inference"
 POD_SECURITY_VERSION = "v1.31"  # pin the restricted profile's rules to a known Kubernetes release
 SERVER_ID_ENV = "POD_NAME"  # the StatefulSet pod name, unique and stable per replica
 SERVER_ID_REFERENCE = "${" + SERVER_ID_ENV + "}"  # substituted by Orthanc when it reads its configuration
-HTTP_NODE_PORT = 30842  # fixed so the load balancer's backend sets can name it
-DICOM_NODE_PORT = 30424
+# OKE's cloud controller manager turns the Orthanc Service (type LoadBalancer) into an internal OCI network load
+# balancer in the workers tier and keeps its backends equal to the cluster's nodes as they are cycled, repaired or
+# scaled. Annotations: oracle/oci-cloud-controller-manager pkg/cloudprovider/providers/oci/load_balancer_spec.go,
+# documented in "Summary of Annotations for Load Balancers and Network Load Balancers"
+# (https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengcreatingloadbalancer_topic-Summaryofannotations.htm).
+NLB_TYPE_ANNOTATION = "oci.oraclecloud.com/load-balancer-type"
+NLB_INTERNAL_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/internal"
+NLB_SUBNET_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/subnet"
+NLB_NSG_ANNOTATION = "oci-network-load-balancer.oraclecloud.com/oci-network-security-groups"
+# "None": the controller adds no security rule anywhere; the flow table (components/network_rules.py) owns them all.
+NLB_SECURITY_RULE_ANNOTATIONS = (
+    "oci.oraclecloud.com/security-rule-management-mode",
+    "oci-network-load-balancer.oraclecloud.com/security-list-management-mode",
+)
 INFERENCE_HTTP_PORT = 8000  # Triton's HTTP/REST port (KServe v2 protocol)
 INFERENCE_GRPC_PORT = 8001
 DNS_PORT = 53
@@ -75,7 +90,65 @@ POSTGRES_PORT = 5432
 HTTPS_PORT = 443
 INSTANCE_METADATA_CIDR = "169.254.169.254/32"  # IMDS: the node's instance principal certificates and tokens
 INSTANCE_METADATA_PORT = 80
-RUN_AS_USER = 1000  # non-root uid of orthancteam/orthanc, the OCI CLI image and Triton
+# One high, non-root uid/gid for every container: none of the images needs its own. orthancteam/orthanc's user
+# `orthanc` (uid 999) only owns the paths its entrypoint writes (orthanc-builder docker/orthanc/Dockerfile at
+# tag 25.1.1, lines 369-381); here each of those paths is an emptyDir (ORTHANC_WRITABLE_PATHS), writable through
+# fsGroup whatever the uid. The OCI CLI image installs the CLI system-wide (oracle/docker-images
+# OracleCloudInfrastructure/oci-cli/Dockerfile) and only needs a writable $HOME; psql and Triton run as any uid.
+RUN_AS_USER = 10001
+ORTHANC_PLUGIN_COPIES = "/run/orthanc/plugins"
+ORTHANC_PLUGIN_DIRECTORIES = (ORTHANC_PLUGIN_COPIES, "/usr/share/orthanc/plugins")
+"""The image's own "Plugins" (orthanc-defaults.json): Orthanc must load the plugins from where the configurator
+copied them on a read-only root file system, so the OKE configuration names the same directories."""
+ORTHANC_WRITABLE_PATHS: Mapping[str, str] = {
+    # generateConfiguration.py lines 85-87 writes the merged configuration to /tmp/orthanc.json (the image's CMD,
+    # Dockerfile line 353); Orthanc's temporary files go to the system temp directory.
+    "/tmp": "256Mi",
+    # configurator.py lines 171-184 (mergeConfigFromDefaults, moveSoFiles=True): each enabled plugin's .so is
+    # hard-linked, or copied across devices, from /usr/share/orthanc/plugins-available into /run/orthanc/plugins
+    # when that directory exists, else into /usr/share/orthanc/plugins on the (read-only) root file system.
+    # orthanc-defaults.json lists /run/orthanc/plugins first in "Plugins".
+    ORTHANC_PLUGIN_COPIES: "512Mi",
+    # orthanc-defaults.json: "StorageDirectory": "/var/lib/orthanc/db" (DICOM files go to Object Storage through
+    # the S3 plugin; Orthanc still opens the directory).
+    "/var/lib/orthanc/db": "1Gi",
+}
+"""Every path the orthancteam/orthanc image writes at start or at run time (orthanc-server/orthanc-builder, tag
+25.1.1, docker/orthanc/), each an emptyDir of this size limit in the Orthanc container. /etc/hostid is the one
+file it writes outside them (docker-entrypoint.sh lines 17-26): see ORTHANC_IMAGE_ENV."""
+HOST_ID_FILE = "/etc/hostid"
+ORTHANC_IMAGE_ENV = {"GENERATE_HOST_ID_IF_MISSING": "false", "PYTHONDONTWRITEBYTECODE": "1"}
+"""Environment that keeps the image's start-up off the read-only root file system.
+
+docker-entrypoint.sh lines 17-26 rewrites /etc/hostid (the image ships it holding `not-generated`, Dockerfile line
+380) unless GENERATE_HOST_ID_IF_MISSING is false and FORCE_HOST_ID unset: on a read-only root file system that
+write fails and `set -o errexit` stops the container. The pod writes a random host id per pod in an init container
+instead and mounts it read-only at /etc/hostid: DCMTK puts gethostid() into every UID Orthanc generates, next to
+the pid and the time, so replicas sharing the image's constant could generate the same UIDs.
+PYTHONDONTWRITEBYTECODE: the configurator (python3 in /startup) does not try to write bytecode next to itself."""
+# The entrypoint's own generator (docker-entrypoint.sh line 22), run by an init container into HOST_ID_DIRECTORY.
+HOST_ID_DIRECTORY = "/hostid"
+HOST_ID_SCRIPT = f"printf '%x\\n' \"$(shuf -i 268435456-4294967295 -n 1)\" > {HOST_ID_DIRECTORY}/hostid"
+
+
+@dataclass(frozen=True)
+class BalancerPlacement:
+    """Where the cloud controller puts Orthanc's internal network load balancer: the workers tier."""
+
+    subnet_id: str
+    nsg_id: str
+
+
+def balancer_annotations(placement: BalancerPlacement) -> dict[str, str]:
+    """The Orthanc Service's annotations: an internal network load balancer in `placement`, its security rules
+    left to the stack's NSGs."""
+    return {
+        NLB_TYPE_ANNOTATION: "nlb",
+        NLB_INTERNAL_ANNOTATION: "true",
+        NLB_SUBNET_ANNOTATION: placement.subnet_id,
+        NLB_NSG_ANNOTATION: placement.nsg_id,
+        **dict.fromkeys(NLB_SECURITY_RULE_ANNOTATIONS, "None"),
+    }
 
 
 @dataclass(frozen=True)
@@ -121,11 +194,14 @@ class WorkloadSpec:
     memory: str
     """Memory request and limit."""
     ingress_cidrs: tuple[str, ...]
-    """Sources allowed to reach Orthanc: the load balancer tier and the workers (node ports)."""
+    """Sources allowed to reach Orthanc: the workers (the cluster's network load balancer forwards through the
+    nodes)."""
     database_cidr: str
     modality_cidrs: tuple[str, ...]
     """Networks of the modalities Orthanc sends C-MOVE results to."""
     modality_ports: tuple[int, ...]
+    balancer: BalancerPlacement
+    """The internal network load balancer the cloud controller creates for the Orthanc Service."""
     max_replicas: int | None = None
     """Set: a CPU HorizontalPodAutoscaler between `replicas` and this."""
     inference: InferenceSpec | None = None
@@ -161,6 +237,11 @@ def _pod_security() -> dict[str, Any]:
         "fsGroup": RUN_AS_USER,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
+
+
+def _volume_name(path: str) -> str:
+    """`/run/orthanc/plugins` -> `run-orthanc-plugins`."""
+    return path.strip("/").replace("/", "-")
 
 
 def _resources(cpu: str, memory: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -246,6 +327,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                 },
                 "spec": {
                     "serviceAccountName": ORTHANC,
+                    "automountServiceAccountToken": False,
                     "securityContext": _pod_security(),
                     "terminationGracePeriodSeconds": 60,
                     "topologySpreadConstraints": _spread(ORTHANC),
@@ -260,7 +342,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "volumeMounts": [
                                 secrets_volume,
                                 admin_volume,
-                                {"name": "tmp", "mountPath": "/tmp"},
+                                {"name": _volume_name("/tmp"), "mountPath": "/tmp"},
                             ],
                         },
                         {
@@ -275,6 +357,14 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                                 {"name": "db-bootstrap", "mountPath": spec.bootstrap_directory},
                             ],
                         },
+                        {
+                            "name": "host-id",
+                            "image": spec.orthanc_image,  # has the entrypoint's shuf; already pulled for Orthanc
+                            "command": ["/bin/sh", "-c", HOST_ID_SCRIPT],
+                            "resources": _resources("50m", "16Mi"),
+                            "securityContext": _container_security(),
+                            "volumeMounts": [{"name": "host-id", "mountPath": HOST_ID_DIRECTORY}],
+                        },
                     ],
                     "containers": [
                         {
@@ -283,6 +373,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "command": list(spec.command),
                             "env": [
                                 {"name": SERVER_ID_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                                *({"name": name, "value": value} for name, value in ORTHANC_IMAGE_ENV.items()),
                             ],
                             "ports": [
                                 {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
@@ -307,8 +398,8 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                             "volumeMounts": [
                                 {"name": "config", "mountPath": posixpath.dirname(CONFIG_PATH), "readOnly": True},
                                 {**secrets_volume, "readOnly": True},
-                                {"name": "tmp", "mountPath": "/tmp"},
-                                {"name": "scratch", "mountPath": "/var/lib/orthanc/db"},
+                                {"name": "host-id", "mountPath": HOST_ID_FILE, "subPath": "hostid", "readOnly": True},
+                                *({"name": _volume_name(path), "mountPath": path} for path in ORTHANC_WRITABLE_PATHS),
                             ],
                         }
                     ],
@@ -318,8 +409,11 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                         {"name": "secrets", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                         {"name": "db-admin", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
                         {"name": "db-bootstrap", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                        {"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}},
+                        {"name": "host-id", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                        *(
+                            {"name": _volume_name(path), "emptyDir": {"sizeLimit": size}}
+                            for path, size in ORTHANC_WRITABLE_PATHS.items()
+                        ),
                     ],
                 },
             },
@@ -517,28 +611,16 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
         "orthanc-service": {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _metadata(ORTHANC, spec),
+            "metadata": {**_metadata(ORTHANC, spec), "annotations": balancer_annotations(spec.balancer)},
             "spec": {
-                "type": "NodePort",
-                # Any node forwards to a ready pod: the load balancer's health check on a node stays green while
-                # the node is healthy, whichever node the pods run on.
+                "type": "LoadBalancer",
+                # Any node forwards to a ready pod: the balancer's health check on a node stays green while the
+                # node is healthy, whichever node the pods run on.
                 "externalTrafficPolicy": "Cluster",
                 "selector": _labels(ORTHANC),
                 "ports": [
-                    {
-                        "name": "http",
-                        "port": HTTP_PORT,
-                        "targetPort": "http",
-                        "nodePort": HTTP_NODE_PORT,
-                        "protocol": "TCP",
-                    },
-                    {
-                        "name": "dicom",
-                        "port": DICOM_PORT,
-                        "targetPort": "dicom",
-                        "nodePort": DICOM_NODE_PORT,
-                        "protocol": "TCP",
-                    },
+                    {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
+                    {"name": "dicom", "port": DICOM_PORT, "targetPort": "dicom", "protocol": "TCP"},
                 ],
             },
         },

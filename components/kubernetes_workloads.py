@@ -6,13 +6,17 @@ endpoints, secret OCIDs) and registers one typed pulumi_kubernetes resource per 
 explicit Kubernetes provider built from the cluster's kubeconfig (never the ambient ~/.kube/config).
 
 Design choices:
-- Load balancing stays in OCI resources Pulumi owns: the private load balancer (HTTPS, TLS 1.2+) and the
-  network load balancer or TLS listener for DICOM are the same `OrthancLoadBalancer` the Container Instances
-  runtime uses, with the CPU workers' addresses and Orthanc's node ports as backends. The policy pack therefore
-  sees and checks them (private, NSGs, cipher suite, logs). A `type: LoadBalancer` Service would have the
-  cloud controller create them out of Pulumi's and the policies' sight. The cost: workers replaced outside
-  `pulumi up` (node cycling, manual scaling) are picked up at the next `pulumi up`; the health checks take a
-  missing node out of rotation meanwhile.
+- Two balancers, each doing what it is good at. Node addresses change outside `pulumi up` (node cycling, repair,
+  autoscaling), so Pulumi cannot own a backend list of nodes. OKE's cloud controller manager can: the Orthanc
+  Service (type LoadBalancer) becomes an internal network load balancer in the workers tier whose backends the
+  controller keeps equal to the cluster's nodes (kubernetes_manifests.balancer_annotations). Everything the
+  hospital talks to stays an OCI resource Pulumi owns and the policy pack checks: the private HTTPS load balancer
+  (TLS 1.2+, the stack's certificate, cipher suite, access and error logs, NSG) and the DICOM listener are the
+  same `OrthancLoadBalancer` the Container Instances runtime uses, with one backend: the network load balancer's
+  address, read from the Service's status, which stays the same for the Service's life. The controller-made
+  balancer has no TLS, no certificate and no public side to check: it is internal to the workers tier, carries
+  traffic the private load balancer has already admitted, adds no security rule (mode None), and its
+  annotations are inputs of a Kubernetes resource the policies see.
 - One rendered Orthanc configuration for all replicas: `DatabaseServerIdentifier` is `${POD_NAME}` (the
   StatefulSet pod's name), rendered for the largest replica count the autoscaler may reach, so the database
   connection budget is checked against it.
@@ -25,7 +29,7 @@ import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -34,9 +38,9 @@ from components.config import INFERENCE_GPUS_PER_POD, OkeConfig, OrthancConfig, 
 from components.container_instances import IMAGE_COMMAND
 from components.database_bootstrap import render_bootstrap_script
 from components.kubernetes_manifests import (
-    DICOM_NODE_PORT,
-    HTTP_NODE_PORT,
+    ORTHANC_PLUGIN_DIRECTORIES,
     SERVER_ID_REFERENCE,
+    BalancerPlacement,
     InferenceSpec,
     WorkloadSpec,
     workload_manifests,
@@ -44,7 +48,7 @@ from components.kubernetes_manifests import (
 )
 from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.network_rules import modality_cidrs
-from components.orthanc_config import to_json
+from components.orthanc_config import DICOM_PORT, HTTP_PORT, JsonObject, to_json
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 
 NAMESPACE = "dicomstore"
@@ -69,6 +73,14 @@ def _field(role: str, field: str, manifests: Mapping[str, Mapping[str, Any]]) ->
     return manifests[role][field]
 
 
+def _balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
+    """The address the cloud controller gave the Orthanc Service's network load balancer."""
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress or not ingress[0].ip:
+        raise ValueError("the Orthanc Service has no load balancer address: check the cloud controller's events")
+    return ingress[0].ip
+
+
 @dataclass(frozen=True)
 class KubernetesWorkloadsArgs:
     orthanc: OrthancConfig
@@ -83,8 +95,10 @@ class KubernetesWorkloadsArgs:
     """OCI region id (the S3-compatible endpoint's region)."""
     kubeconfig: pulumi.Input[str]
     """The cluster's kubeconfig (Oke block), a secret."""
-    node_ips: Sequence[pulumi.Input[str]]
-    """CPU workers' private IPs (Oke block): the load balancer's backends."""
+    workers_subnet_id: pulumi.Input[str]
+    """oke_workers tier: where the cloud controller puts Orthanc's internal network load balancer."""
+    workers_nsg_id: pulumi.Input[str]
+    """oke_workers NSG: the network load balancer joins it (the flow table admits the load balancer tier there)."""
     compartment_id: pulumi.Input[str]
     """The app compartment (load balancers)."""
     lb_subnet_id: pulumi.Input[str]
@@ -100,12 +114,17 @@ class KubernetesWorkloadsArgs:
     """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
 
 
-def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> WorkloadSpec:
+def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balancer: BalancerPlacement) -> WorkloadSpec:
     """The manifests' inputs from the config and the resolved data tier (runs inside an apply; creates nothing)."""
     orthanc, oke = args.orthanc, args.oke
     most_replicas = max(orthanc.replicas, oke.orthanc_max_replicas or 0)
     rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=most_replicas), args.region)
-    config = {**rendered.config, "DatabaseServerIdentifier": SERVER_ID_REFERENCE}
+    # Plugins: where the image's configurator copies them when the root file system is read-only.
+    config: JsonObject = {
+        **rendered.config,
+        "DatabaseServerIdentifier": SERVER_ID_REFERENCE,
+        "Plugins": list(ORTHANC_PLUGIN_DIRECTORIES),
+    }
     bootstrap = data.bootstrap(rendered)
     return WorkloadSpec(
         namespace=NAMESPACE,
@@ -124,7 +143,9 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
         probe_user=orthanc.users[0],
         cpu=str(orthanc.ocpus * VCPUS_PER_OCPU),
         memory=f"{orthanc.memory_gb}Gi",
-        ingress_cidrs=(args.subnets.lb, args.subnets.oke_workers),
+        # The private load balancer reaches Orthanc only through the cluster's network load balancer, whose
+        # traffic kube-proxy forwards from a node (externalTrafficPolicy Cluster masquerades to the node's address).
+        ingress_cidrs=(args.subnets.oke_workers,),
         database_cidr=args.subnets.db,
         modality_cidrs=tuple(
             dict.fromkeys(
@@ -134,6 +155,7 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier) -> Work
             )
         ),
         modality_ports=tuple(modality.port for modality in orthanc.allowed_modalities),
+        balancer=balancer,
         max_replicas=oke.orthanc_max_replicas,
         inference=InferenceSpec(
             image=oke.inference_image, replicas=oke.inference_replicas, gpus_per_pod=INFERENCE_GPUS_PER_POD
@@ -163,13 +185,16 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             namespace=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        manifests = args.data.resolved().apply(lambda data: workload_manifests(workload_spec(args, data)))
+        manifests = pulumi.Output.all(args.data.resolved(), args.workers_subnet_id, args.workers_nsg_id).apply(
+            lambda values: workload_manifests(workload_spec(args, values[0], BalancerPlacement(values[1], values[2])))
+        )
 
         roles = workload_roles(autoscaling=oke.orthanc_max_replicas is not None, inference=oke.gpu_pool_enabled)
         namespace: pulumi.CustomResource | None = None
+        registered: dict[str, pulumi.CustomResource] = {}
         for role, kind in roles.items():
             resource_class, fields = _KINDS[kind]
-            resource = resource_class(
+            resource = registered[role] = resource_class(
                 f"{name}-{role}",
                 **{
                     _ARGUMENT_NAMES.get(field, field): manifests.apply(partial(_field, role, field)) for field in fields
@@ -183,15 +208,17 @@ class KubernetesWorkloads(pulumi.ComponentResource):
             )
             namespace = namespace or resource
 
+        # The cloud controller's network load balancer: Pulumi's Kubernetes provider waits for the Service's
+        # address before it reports the Service created.
+        orthanc_service = cast(k8s.core.v1.Service, registered["orthanc-service"])
+        balancer_ip = orthanc_service.status.apply(_balancer_address)
         load_balancer = OrthancLoadBalancer(
             f"{name}-lb",
             OrthancLoadBalancerArgs(
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,
                 nsg_id=args.lb_nsg_id,
-                backends=[
-                    Backend(ip_address=ip, http_port=HTTP_NODE_PORT, dicom_port=DICOM_NODE_PORT) for ip in args.node_ips
-                ],
+                backends=[Backend(ip_address=balancer_ip, http_port=HTTP_PORT, dicom_port=DICOM_PORT)],
                 tls_min_version=orthanc.tls_min_version,
                 dicom_tls=orthanc.dicom_tls,
                 modality_ca_bundle_id=orthanc.modality_ca_bundle_ocid,

@@ -1,7 +1,7 @@
 """Load balancing in front of Orthanc: HTTPS (DICOMweb, REST) and DICOM (DIMSE) on port 4242.
 
 Reusable by both runtimes: the backends are plain IP addresses and ports (container instances' VNIC addresses,
-or OKE worker addresses with node ports).
+or, on OKE, the address of the cluster's internal network load balancer).
 
 Design choices:
 - A flexible-shape *private* load balancer in the lb subnet with the lb NSG: the hospital reaches it over

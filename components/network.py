@@ -33,6 +33,7 @@ from components.network_rules import (
     NSG_LESS_TIERS,
     FlowInputs,
     RouteTarget,
+    drg_destinations,
     flows,
     is_all_services,
     nsg_rules,
@@ -52,8 +53,9 @@ class NetworkArgs:
     """The network compartment."""
     modalities: tuple[Modality, ...] = ()
     """`orthanc.allowedModalities`: Orthanc may open DICOM associations to these (C-STORE for C-MOVE)."""
-    orthanc_node_ports: tuple[int, ...] = ()
-    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, where the load balancer reaches the workers."""
+    oke_balancer_ports: tuple[int, ...] = ()
+    """OKE runtime: the ports of Orthanc's internal network load balancer in the workers tier (the Service of
+    type LoadBalancer), where the private load balancer sends."""
     ai_internet_egress: bool = False
     """`ai.internetEgress` (with AI on): the AI subnet routes to the NAT gateway and may open HTTPS to the
     internet."""
@@ -164,7 +166,8 @@ class Network(pulumi.ComponentResource):
                 hospital_cidrs=config.on_prem_cidrs,
                 bastion_cidr=config.subnets.bastion,
                 modalities=args.modalities,
-                orthanc_node_ports=args.orthanc_node_ports,
+                oke_balancer_ports=args.oke_balancer_ports,
+                deployer_cidrs=config.deployer_cidrs,
             )
         )
         for rule in nsg_rules(table):
@@ -210,7 +213,7 @@ class Network(pulumi.ComponentResource):
                 display_name=f"{name}-{tier.value}-routes",
                 route_rules=route_rules(
                     route_targets(tier, config.public_load_balancer, args.ai_internet_egress),
-                    config.on_prem_cidrs,
+                    drg_destinations(tier, config.on_prem_cidrs, config.deployer_cidrs),
                     gateway_ids,
                     services_cidr,
                 ),  # type: ignore[arg-type]

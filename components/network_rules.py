@@ -15,11 +15,12 @@ Design choices:
   model deployment instances) get their rules from their subnet's own security list (`security_list_rules`):
   stateful egress to exactly the peers they use, and path MTU discovery back.
 * Only documented ports: HTTPS 443 and DICOM 4242 from the hospital to the load balancer; Orthanc 8042/4242
-  (or its Kubernetes NodePorts on the OKE workers) from the load balancer; PostgreSQL 5432 from Orthanc
-  (Container Instances, OKE pods and workers) and the bastion; DICOM from Orthanc to each configured
-  modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for Cluster Creation
-  and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No SSH/RDP rule
-  exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
+  (on OKE: the cluster's internal network load balancer in the workers tier) from the load balancer; PostgreSQL
+  5432 from Orthanc (Container Instances, OKE pods and workers) and the bastion; the Kubernetes API (6443) from
+  the bastion and from the deployers' hospital networks (`pulumi up`, kubectl); DICOM from Orthanc to each
+  configured modality's own port (C-MOVE); the OKE ports of Oracle's "Network Resource Configuration for
+  Cluster Creation and Deployment" (VCN-native pod networking); ICMP type 3 code 4 for path MTU discovery. No
+  SSH/RDP rule exists at all, and ingress from 0.0.0.0/0 or ::/0 is refused by the builder.
 """
 
 from __future__ import annotations
@@ -140,8 +141,12 @@ class FlowInputs:
     modalities: Sequence[Modality] = ()
     """The DICOM peers Orthanc sends to (C-STORE as the destination of a C-MOVE), config
     `orthanc.allowedModalities`."""
-    orthanc_node_ports: Sequence[int] = ()
-    """OKE runtime: the NodePorts of Orthanc's Kubernetes Service, the load balancer's backends on the workers."""
+    oke_balancer_ports: Sequence[int] = ()
+    """OKE runtime: the ports of Orthanc's internal network load balancer, which OKE's cloud controller places in
+    the workers tier (workers NSG) and keeps pointed at the current nodes: the load balancer's backend."""
+    deployer_cidrs: Sequence[str] = ()
+    """Hospital networks where `pulumi up` and kubectl run (config `network.deployerCidrs`): allowed to the
+    private Kubernetes API endpoint."""
 
 
 def peer_label(peer: Peer) -> str:
@@ -212,8 +217,8 @@ def flows(inputs: FlowInputs) -> list[Flow]:
             Flow(lb, Nsg(host), tcp(DICOM_PORT), "Load balancer to Orthanc's DICOM port"),
         ]
     table += [
-        Flow(lb, workers, tcp(port), "Load balancer to Orthanc's Kubernetes NodePort on the workers")
-        for port in inputs.orthanc_node_ports
+        Flow(lb, workers, tcp(port), "Load balancer to Orthanc's internal network load balancer (OKE workers tier)")
+        for port in inputs.oke_balancer_ports
     ]
     for client in POSTGRES_CLIENTS:
         table.append(Flow(Nsg(client), db, tcp(POSTGRES_PORT), "Orthanc to its PostgreSQL index"))
@@ -221,6 +226,17 @@ def flows(inputs: FlowInputs) -> list[Flow]:
         # Administrators: OCI Bastion port-forwarding sessions only, never SSH/RDP.
         Flow(bastion, db, tcp(POSTGRES_PORT), "Bastion port-forwarding session to PostgreSQL (DBA access)"),
         Flow(bastion, api, tcp(KUBE_API_PORT), "Bastion port-forwarding session to the Kubernetes API (kubectl)"),
+        # `pulumi up` creates Orthanc's Kubernetes objects from the hospital, over FastConnect/IPSec.
+        *(
+            flow
+            for cidr in inputs.deployer_cidrs
+            for flow in (
+                Flow(
+                    Cidr(cidr), api, tcp(KUBE_API_PORT), "pulumi up and kubectl from the hospital to the Kubernetes API"
+                ),
+                Flow(Cidr(cidr), api, PATH_MTU, "Path MTU discovery from the deployers (FastConnect/IPSec MTU)"),
+            )
+        ),
         # Orthanc on Container Instances: bucket, Vault secrets, logging through the service gateway; the image
         # from its registry through the NAT gateway.
         Flow(
@@ -433,7 +449,8 @@ ROUTE_TARGETS: Mapping[Tier, frozenset[RouteTarget]] = {
     Tier.BASTION: frozenset(),
     # The managed database talks to its clients inside the VCN only.
     Tier.DB: frozenset(),
-    Tier.OKE_API: frozenset({RouteTarget.SERVICE_GATEWAY}),
+    # Replies to `pulumi up` and kubectl in the hospital (the deployers' networks only, see drg_destinations).
+    Tier.OKE_API: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
     Tier.OKE_WORKERS: frozenset({RouteTarget.SERVICE_GATEWAY, RouteTarget.NAT_GATEWAY}),
     # Orthanc pods: C-STORE to the hospital's modalities, bucket and Vault; no internet.
     Tier.OKE_PODS: frozenset({RouteTarget.DRG, RouteTarget.SERVICE_GATEWAY}),
@@ -452,6 +469,12 @@ def route_targets(tier: Tier, public_load_balancer: bool, ai_internet_egress: bo
     if tier is Tier.AI and ai_internet_egress:
         return targets | {RouteTarget.NAT_GATEWAY}
     return targets
+
+
+def drg_destinations(tier: Tier, hospital_cidrs: Sequence[str], deployer_cidrs: Sequence[str]) -> Sequence[str]:
+    """The networks `tier` routes to the DRG: the Kubernetes API endpoint answers only the deployers' networks
+    (config `network.deployerCidrs`); every other tier reaches the hospital's networks."""
+    return deployer_cidrs if tier is Tier.OKE_API else hospital_cidrs
 
 
 ALL_SERVICES_NAME = r"All .+ Services In Oracle Services Network"

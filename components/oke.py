@@ -13,6 +13,8 @@ Design choices:
   oke_pods NSG, so network rules name pods the same way they name every other VNIC.
 - One CPU pool spread over every availability domain of the region (regional workers subnet, one placement
   per AD); node replacement is rolling (surge one node, none unavailable) with a drain grace period.
+- Every node's cloud-init grows the root file system to the configured boot volume (`oke.nodeBootVolumeGb`)
+  before OKE's bootstrap runs; otherwise the extra space stays unpartitioned and large images fill the disk.
 - The GPU pool, when on, is tainted `nvidia.com/gpu=present:NoSchedule` at kubelet registration (OKE's
   cloud-init hook), so only pods that tolerate it (the inference server) land on the expensive nodes.
 - Node images come from `getNodePoolOption`: the newest OKE image built for the cluster's Kubernetes version
@@ -26,9 +28,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
 
 import pulumi
 import pulumi_oci as oci
@@ -40,13 +41,22 @@ POD_NETWORK_CNI = "OCI_VCN_IP_NATIVE"
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"  # the inference Deployment tolerates exactly this
 POOL_LABEL = "dicomstore/pool"  # node label the workloads select pools by
 KUBECONFIG_TOKEN_VERSION = "2.0.0"  # exec-plugin kubeconfig: short-lived tokens from `oci ce cluster generate-token`
-# OKE's node bootstrap, as documented for custom cloud-init: fetch the init script from the instance metadata
-# service and pass extra kubelet arguments to it.
+# Custom cloud-init of every node ("Using Custom Cloud-init Initialization Scripts to Set Up Managed Nodes",
+# https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengusingcustomcloudinitscripts.htm):
+# 1. grow the root file system to the whole boot volume: "a Linux-based instance doesn't automatically use the
+#    entire boot volume if the boot volume is 50 GB or larger"; `oci-growfs` extends the root partition ("OCI
+#    Utilities Reference", https://docs.oracle.com/en-us/iaas/oracle-linux/oci/oci-utilities-reference.htm).
+#    It runs before the bootstrap so that the kubelet starts, and the first (large: Triton, Orthanc) image pulls
+#    land, on the grown file system;
+# 2. OKE's own bootstrap, fetched from the instance metadata service, as the page documents it, with extra
+#    kubelet arguments when the pool has any.
+GROWFS_COMMAND = "/usr/libexec/oci-growfs -y"
 _OKE_INIT = (
     "#!/bin/bash\n"
+    f"{GROWFS_COMMAND}\n"
     'curl --fail -H "Authorization: Bearer Oracle" -L0 '
     "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode > /var/run/oke-init.sh\n"
-    'bash /var/run/oke-init.sh --kubelet-extra-args "{kubelet_args}"\n'
+    "bash /var/run/oke-init.sh{kubelet_args}\n"
 )
 # Oracle-Linux-8.10[-Gen2-GPU|-aarch64]-2024.11.30-0-OKE-1.31.1-754
 _OKE_IMAGE = re.compile(
@@ -89,14 +99,11 @@ def cluster_addons(autoscaling: bool) -> tuple[str, ...]:
     return ("CertManager", "KubernetesMetricsServer") if autoscaling else ()
 
 
-def node_user_data(taints: Iterable[str]) -> str:
-    """Base64 cloud-init that bootstraps an OKE node registering with `taints`."""
-    kubelet_args = " ".join(f"--register-with-taints={taint}" for taint in taints)
+def node_user_data(taints: Iterable[str] = ()) -> str:
+    """Base64 cloud-init that grows the root file system, then bootstraps an OKE node registering with `taints`."""
+    flags = " ".join(f"--register-with-taints={taint}" for taint in taints)
+    kubelet_args = f' --kubelet-extra-args "{flags}"' if flags else ""
     return base64.b64encode(_OKE_INIT.format(kubelet_args=kubelet_args).encode()).decode()
-
-
-def _node_ip(index: int, nodes: Sequence[oci.containerengine.outputs.NodePoolNode]) -> str:
-    return str(nodes[index].private_ip)
 
 
 @dataclass(frozen=True)
@@ -131,8 +138,6 @@ class Oke(pulumi.ComponentResource):
     """Secret."""
     cpu_node_pool_id: pulumi.Output[str]
     gpu_node_pool_id: pulumi.Output[str] | None
-    cpu_node_ips: list[pulumi.Output[str]]
-    """Private IPs of the CPU workers, one per configured node (load balancer backends on the node ports)."""
 
     def __init__(self, name: str, args: OkeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:oke:Oke", name, None, opts)
@@ -229,7 +234,7 @@ class Oke(pulumi.ComponentResource):
                     ),
                 ),
                 initial_node_labels=[oci.containerengine.NodePoolInitialNodeLabelArgs(key=POOL_LABEL, value=role)],
-                node_metadata={"user_data": node_user_data([GPU_TAINT])} if gpu else None,
+                node_metadata={"user_data": node_user_data([GPU_TAINT] if gpu else [])},
                 node_eviction_node_pool_settings=oci.containerengine.NodePoolNodeEvictionNodePoolSettingsArgs(
                     eviction_grace_duration="PT30M", is_force_delete_after_grace_duration=False
                 ),
@@ -269,13 +274,11 @@ class Oke(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(kubeconfig, *ready).apply(lambda values: values[0]))
         self.cpu_node_pool_id = cpu_pool.id
         self.gpu_node_pool_id = gpu_pool.id if gpu_pool else None
-        self.cpu_node_ips = [cpu_pool.nodes.apply(partial(_node_ip, index)) for index in range(config.node_count)]
         self.register_outputs(
             {
                 "cluster_id": self.cluster_id,
                 "kubeconfig": self.kubeconfig,
                 "cpu_node_pool_id": self.cpu_node_pool_id,
                 "gpu_node_pool_id": self.gpu_node_pool_id,
-                "cpu_node_ips": self.cpu_node_ips,
             }
         )

@@ -1,8 +1,13 @@
-"""Offline answers for OKE: node pool options (node images), the cluster's kubeconfig, and node pool nodes.
+"""Offline answers for OKE: node pool options (node images), the cluster's kubeconfig, node pool nodes, and the
+address of a Service of type LoadBalancer.
 
-Shaped like OCI's responses: node image names follow Oracle's OKE image naming
-(`Oracle-Linux-8.10[-Gen2-GPU|-aarch64]-<build date>-0-OKE-<Kubernetes version>-<build>`), several builds and
-Kubernetes versions side by side, plain platform images without the OKE suffix mixed in, as the real list has.
+Shaped like OCI's responses (NodePoolOptions: `kubernetesVersions`, `shapes`, the deprecated `images`, and
+`sources` of `{sourceType: "IMAGE", sourceName, imageId}`, as oracle/terraform-provider-oci documents the
+oci_containerengine_node_pool_option data source). Node image names are real OKE worker images listed under
+https://docs.oracle.com/en-us/iaas/images/oke-worker-node-oracle-linux-8x/ (e.g.
+oracle-linux-8.10-2024.09.30-0-oke-1.31.1-747.htm): `Oracle-Linux-8.10[-Gen2-GPU|-aarch64]-<build date>-0-OKE-
+<Kubernetes version>-<build>`, several builds and Kubernetes versions side by side, with plain platform images
+(no OKE suffix) mixed in, as the real list has.
 The kubeconfig is the exec-plugin (token version 2.0.0) form OKE generates: no static credential in it.
 """
 
@@ -16,8 +21,13 @@ from typing import Any
 from offline.addresses import placeholder_ip
 from offline.ocids import fake_ocid
 
-_KUBERNETES_VERSIONS = ("1.29.10", "1.30.1", "1.30.10", "1.31.1", "1.31.10")
-_BUILDS = (("2024.09.30", 747), ("2024.10.31", 750), ("2024.11.30", 754))
+# (build date, build number, Kubernetes versions built): the OKE image releases seen in OKE's image list.
+_RELEASES = (
+    ("2024.09.30", 747, ("1.29.1", "1.30.1", "1.31.1")),
+    ("2024.11.30", 754, ("1.29.1", "1.30.1", "1.31.1")),
+    ("2025.05.19", 764, ("1.30.1", "1.31.1")),
+)
+_KUBERNETES_VERSIONS = ("1.29.1", "1.30.1", "1.31.1")
 _VARIANTS = ("", "-Gen2-GPU", "-aarch64")
 _SHAPES = ("VM.Standard.E4.Flex", "VM.Standard.E5.Flex", "VM.Standard.A1.Flex", "VM.GPU.A10.1", "VM.GPU.A10.2",
            "BM.GPU.A10.4", "VM.GPU3.1")  # fmt: skip
@@ -31,11 +41,11 @@ def node_pool_option(args: Mapping[str, Any], region: str) -> dict[str, Any]:
     """`oci ce node-pool-options get --node-pool-option-id all`."""
     names = [
         f"Oracle-Linux-8.10{variant}-{date}-0-OKE-{version}-{build}"
-        for version in _KUBERNETES_VERSIONS
-        for date, build in _BUILDS
+        for date, build, versions in _RELEASES
+        for version in versions
         for variant in _VARIANTS
     ]
-    names += [f"Oracle-Linux-8.10-{date}-0" for date, _ in _BUILDS]  # platform images: not for OKE nodes
+    names += [f"Oracle-Linux-8.10-{date}-0" for date, _, _ in _RELEASES]  # platform images: not for OKE nodes
     return {
         "id": str(args.get("nodePoolOptionId", "all")),
         "nodePoolOptionId": str(args.get("nodePoolOptionId", "all")),
@@ -93,6 +103,14 @@ current-context: "context-{suffix}"
         "tokenVersion": args.get("tokenVersion", "2.0.0"),
         "content": content,
     }
+
+
+def service_status(name: str, inputs: Mapping[str, Any], _region: str) -> dict[str, Any]:
+    """A created Service's `status`: a Service of type LoadBalancer gets the address of the balancer the cloud
+    controller made for it (Kubernetes API LoadBalancerIngress: `ip`), as Pulumi's provider waits for it."""
+    if (inputs.get("spec") or {}).get("type") != "LoadBalancer":
+        return {}
+    return {"status": {"loadBalancer": {"ingress": [{"ip": placeholder_ip(f"service/{name}")}]}}}
 
 
 def node_pool_nodes(name: str, inputs: Mapping[str, Any], region: str) -> dict[str, Any]:

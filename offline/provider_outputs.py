@@ -14,7 +14,7 @@ from typing import Any
 
 from offline.addresses import placeholder_ip
 from offline.ocids import fake_ocid
-from offline.oke_catalog import node_pool_nodes
+from offline.oke_catalog import node_pool_nodes, service_status
 
 ComputedOutputs = Callable[[str, Mapping[str, Any], str], dict[str, Any]]
 """(resource name, inputs, region) -> provider-computed properties (engine representation)."""
@@ -95,6 +95,7 @@ COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "oci:Core/vcn:Vcn": _vcn,
     "oci:Kms/vault:Vault": _vault,
     "oci:ContainerEngine/nodePool:NodePool": node_pool_nodes,
+    "kubernetes:core/v1:Service": service_status,
     "oci:ObjectStorage/bucket:Bucket": _bucket,
     "oci:Identity/customerSecretKey:CustomerSecretKey": _customer_secret_key,
     "oci:Vault/secret:Secret": _vault_secret,

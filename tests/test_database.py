@@ -348,9 +348,10 @@ def test_database_passes_every_policy_of_the_pack(prod_plan: Recorded) -> None:
 
 def test_the_oke_autoscaler_bound_counts_for_the_database() -> None:
     fleet = {"runtime": "oke", "replicas": 3, "indexConnections": 20}
+    deployers = {"deployerCidrs": ["10.0.8.0/24"]}  # the OKE runtime's `pulumi up` reaches the API from there
     with pytest.raises(ConfigError) as error:
-        stack_config(orthanc=fleet, oke={"orthancMaxReplicas": 30}, database={"memoryGb": 16})
+        stack_config(orthanc=fleet, oke={"orthancMaxReplicas": 30}, database={"memoryGb": 16}, network=deployers)
     (problem,) = error.value.problems
     assert (problem.key, problem.value) == ("oke.orthancMaxReplicas", 30)
     assert "lower oke.orthancMaxReplicas" in problem.fix
-    stack_config(orthanc=fleet, database={"memoryGb": 16})  # 3 replicas alone fit
+    stack_config(orthanc=fleet, database={"memoryGb": 16}, network=deployers)  # 3 replicas alone fit

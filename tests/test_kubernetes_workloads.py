@@ -1,25 +1,35 @@
 """Kubernetes workloads: every manifest valid for the cluster's version, restricted pods, no secret values,
-one DatabaseServerIdentifier per replica, and the private load balancer in front of the node ports."""
+one DatabaseServerIdentifier per replica, and the private load balancer in front of the cluster's network load
+balancer."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pulumi
 import pytest
 
+from components import edge_workload
 from components.config import StackConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.kubernetes_manifests import (
-    DICOM_NODE_PORT,
-    HTTP_NODE_PORT,
+    HOST_ID_DIRECTORY,
+    HOST_ID_FILE,
+    ORTHANC_IMAGE_ENV,
+    ORTHANC_WRITABLE_PATHS,
+    RUN_AS_USER,
     SERVER_ID_ENV,
     SERVER_ID_REFERENCE,
+    BalancerPlacement,
     Manifest,
     config_checksum,
     fetch_secrets_script,
@@ -30,7 +40,7 @@ from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkl
 from components.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc_config import OrthancConfigError
 from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier
-from offline.oke_catalog import node_pool_nodes
+from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from tests.support import Recorded, record, stack_config
@@ -38,7 +48,10 @@ from tests.support import Recorded, record, stack_config
 SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000000000000000000"
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
 KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: {KUBECONFIG_TOKEN}\n"
-NODE_IPS = ("10.30.8.10", "10.30.8.11", "10.30.8.12")
+WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
+WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
+PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
+DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
     "DB_ADMIN_PASSWORD": SECRET.format("dbadmin"),
@@ -96,6 +109,7 @@ def _config(gpu: bool = True, max_replicas: int | None = 6) -> StackConfig:
             ],
         },
         oke={"gpuPoolEnabled": gpu, "orthancMaxReplicas": max_replicas},
+        network={"deployerCidrs": [DEPLOYERS]},
     )
 
 
@@ -107,7 +121,8 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,
         "kubeconfig": KUBECONFIG,
-        "node_ips": NODE_IPS,
+        "workers_subnet_id": WORKERS_SUBNET,
+        "workers_nsg_id": WORKERS_NSG,
         "compartment_id": "ocid1.compartment.oc1..aaaaaaaaapp000000000000000000000000000000000000000000",
         "lb_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.lb",
         "lb_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb",
@@ -120,7 +135,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
 
 def _manifests(gpu: bool = True, max_replicas: int | None = 6) -> dict[str, Manifest]:
     config = _config(gpu, max_replicas)
-    return workload_manifests(workload_spec(_args(config), RESOLVED))
+    return workload_manifests(workload_spec(_args(config), RESOLVED, PLACEMENT))
 
 
 def _pod_specs(manifests: dict[str, Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -202,8 +217,8 @@ def test_each_replica_gets_its_own_database_server_identifier() -> None:
 def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
     config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
     with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
-        workload_spec(_args(config), replace(RESOLVED, max_connections=100))
-    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100))
+        workload_spec(_args(config), replace(RESOLVED, max_connections=100), PLACEMENT)
+    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100), PLACEMENT)
 
 
 def test_orthanc_pods_spread_over_zones_and_hosts() -> None:
@@ -251,7 +266,9 @@ def test_network_policies_deny_by_default_and_admit_only_the_load_balancer_path(
     orthanc = manifests["orthanc-network"]["spec"]
     subnets = _config().network.subnets
     from_lb = orthanc["ingress"][0]
-    assert [peer["ipBlock"]["cidr"] for peer in from_lb["from"]] == [subnets.lb, subnets.oke_workers]
+    # Only the nodes: the private load balancer's traffic comes through the cluster's network load balancer and
+    # kube-proxy, which masquerades it to the node's address.
+    assert [peer["ipBlock"]["cidr"] for peer in from_lb["from"]] == [subnets.oke_workers]
     assert {port["port"] for port in from_lb["ports"]} == {8042, 4242}
     # Egress anywhere exactly once, on HTTPS only (Vault and Object Storage through the service gateway);
     # PostgreSQL only to the database tier.
@@ -271,7 +288,7 @@ def test_network_policies_deny_by_default_and_admit_only_the_load_balancer_path(
 def test_secrets_come_from_vault_by_ocid_only() -> None:
     manifests = _manifests()
     assert not [m for m in manifests.values() if m["kind"] == "Secret"]
-    fetcher, bootstrap = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap, _host_id = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
     assert sorted(secret_ids.values()) == sorted(SECRET_IDS.values())
@@ -291,7 +308,7 @@ def test_secrets_come_from_vault_by_ocid_only() -> None:
 
 
 def test_fetch_script_fails_on_an_empty_secret() -> None:
-    spec = workload_spec(_args(_config()), RESOLVED)
+    spec = workload_spec(_args(_config()), RESOLVED, PLACEMENT)
     lines = fetch_secrets_script(spec.secret_files).splitlines()
     assert lines[:2] == ["set -eu", "umask 0377"]
     # Orthanc's own secret files (the administrator's password is the bootstrap's, checked in its own test).
@@ -303,7 +320,7 @@ def test_fetch_script_fails_on_an_empty_secret() -> None:
 
 def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_orthanc() -> None:
     pod = _manifests()["orthanc"]["spec"]["template"]["spec"]
-    assert [c["name"] for c in pod["initContainers"]] == ["fetch-secrets", "db-bootstrap"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-secrets", "db-bootstrap", "host-id"]
     bootstrap = pod["initContainers"][1]
     assert bootstrap["image"] == RESOLVED.bootstrap_image
     script = bootstrap["command"][2]
@@ -327,7 +344,7 @@ def test_orthanc_connects_as_its_own_role_with_its_own_password() -> None:
     manifests = _manifests()
     config = json.loads(manifests["orthanc-config"]["data"]["dicomstore.json"])
     assert (config["PostgreSQL"]["Username"], config["PostgreSQL"]["Database"]) == ("orthanc", "orthanc")
-    (fetcher, _) = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
+    fetcher, _bootstrap, _host_id = manifests["orthanc"]["spec"]["template"]["spec"]["initContainers"]
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     assert env["ORTHANC_DB_PASSWORD_SECRET_OCID"] == SECRET_IDS["ORTHANC_DB_PASSWORD"]
     assert env["DB_ADMIN_PASSWORD_SECRET_OCID"] == SECRET_IDS["DB_ADMIN_PASSWORD"]
@@ -364,18 +381,44 @@ def test_no_secret_value_in_any_recorded_kubernetes_resource(recorded: Recorded)
         assert _secrets_in(resource.inputs) == [], resource.urn
 
 
-def test_private_load_balancer_sends_to_the_workers_node_ports(recorded: Recorded) -> None:
+def test_orthanc_service_is_an_internal_network_load_balancer_in_the_workers_tier() -> None:
+    """OKE cloud controller manager annotations (oracle/oci-cloud-controller-manager load_balancer_spec.go; OKE
+    "Summary of Annotations for Load Balancers and Network Load Balancers"): `load-balancer-type: nlb` makes a
+    network load balancer, `internal: "true"` keeps it private, subnet and NSG place it in the workers tier, and
+    management mode None leaves every security rule to the stack's NSGs. The controller keeps its backends equal
+    to the cluster's nodes, so node cycling, repair and scaling need no `pulumi up`."""
+    service = _manifests()["orthanc-service"]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == {
+        "oci.oraclecloud.com/load-balancer-type": "nlb",
+        "oci-network-load-balancer.oraclecloud.com/internal": "true",
+        "oci-network-load-balancer.oraclecloud.com/subnet": WORKERS_SUBNET,
+        "oci-network-load-balancer.oraclecloud.com/oci-network-security-groups": WORKERS_NSG,
+        "oci.oraclecloud.com/security-rule-management-mode": "None",
+        "oci-network-load-balancer.oraclecloud.com/security-list-management-mode": "None",
+    }
+    # No fixed node port: nothing outside the cluster names a node any more.
+    assert [(port["port"], port["targetPort"]) for port in service["spec"]["ports"]] == [
+        (8042, "http"),
+        (4242, "dicom"),
+    ]
+    assert all("nodePort" not in port for port in service["spec"]["ports"])
+
+
+def test_private_load_balancer_sends_to_the_clusters_network_load_balancer(recorded: Recorded) -> None:
+    """The Pulumi-owned private load balancer (TLS, certificate, logs, NSG: what the policy packs check) has one
+    backend per backend set: the address Kubernetes reports for the Orthanc Service, not node addresses that go
+    stale when nodes are replaced."""
     (balancer,) = recorded.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
     assert balancer.inputs["isPrivate"] is True
     assert balancer.inputs["networkSecurityGroupIds"] == ["ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb"]
+    service = recorded.named("t-k8s-orthanc-service")
+    (address,) = [entry["ip"] for entry in service_status(service.name, service.inputs, "eu-frankfurt-1")["status"]
+                  ["loadBalancer"]["ingress"]]  # fmt: skip
     http = recorded.of_type("oci:LoadBalancer/backend:Backend")
-    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in http) == [(ip, HTTP_NODE_PORT) for ip in NODE_IPS]
+    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in http] == [(address, 8042)]
     dicom = recorded.of_type("oci:NetworkLoadBalancer/backend:Backend")
-    assert sorted((b.inputs["ipAddress"], b.inputs["port"]) for b in dicom) == [
-        (ip, DICOM_NODE_PORT) for ip in NODE_IPS
-    ]
-    service = recorded.named("t-k8s-orthanc-service").inputs["spec"]
-    assert {port["nodePort"] for port in service["ports"]} == {HTTP_NODE_PORT, DICOM_NODE_PORT}
+    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in dicom] == [(address, 4242)]
 
 
 def test_users_without_password_secrets_are_refused() -> None:
@@ -413,7 +456,7 @@ def test_prod_kubernetes_resources_hold_no_secret(prod_plan: Recorded) -> None:
             assert _secrets_in(resource.inputs) == [], resource.urn
             assert resource.inputs["kind"] != "Secret"
     statefulset = prod_plan.named("dicomstore-orthanc-orthanc").inputs
-    fetcher, bootstrap = statefulset["spec"]["template"]["spec"]["initContainers"]
+    fetcher, bootstrap, _host_id = statefulset["spec"]["template"]["spec"]["initContainers"]
     vault_secrets = {
         created_state(r.type, r.name, r.inputs, "eu-frankfurt-1")[0]
         for r in prod_plan.of_type("oci:Vault/secret:Secret")
@@ -435,13 +478,18 @@ def test_prod_orthanc_replicas_spread_and_served_by_the_private_load_balancer(pr
     )
     (balancer,) = prod_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
     assert balancer.inputs["isPrivate"] is True
-    backends = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == HTTP_NODE_PORT]
-    # Pulumi.prod.yaml turns DICOM TLS on: the load balancer terminates it on 4242 towards the DICOM node port.
-    dicom = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == DICOM_NODE_PORT]
-    assert len(backends) == len(dicom) == 3
-    pool = prod_plan.named("dicomstore-oke-cpu-pool")
-    workers = {node["privateIp"] for node in node_pool_nodes(pool.name, pool.inputs, "eu-frankfurt-1")["nodes"]}
-    assert {b.inputs["ipAddress"] for b in backends} == workers and len(workers) == 3
+    backends = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == 8042]
+    # Pulumi.prod.yaml turns DICOM TLS on: the load balancer terminates it on 4242 towards the cluster's balancer.
+    dicom = [b for b in prod_plan.of_type("oci:LoadBalancer/backend:Backend") if b.inputs["port"] == 4242]
+    service = prod_plan.named("dicomstore-orthanc-orthanc-service")
+    (ingress,) = service_status(service.name, service.inputs, "eu-frankfurt-1")["status"]["loadBalancer"]["ingress"]
+    assert {b.inputs["ipAddress"] for b in backends + dicom} == {ingress["ip"]} and len(backends) == len(dicom) == 1
+    annotations = service.inputs["metadata"]["annotations"]
+    (subnet,) = [r for r in prod_plan if r.name == "dicomstore-network-oke-workers"]
+    assert (
+        annotations["oci-network-load-balancer.oraclecloud.com/subnet"]
+        == created_state(subnet.type, subnet.name, subnet.inputs, "eu-frankfurt-1")[0]
+    )
     assert prod_plan.outputs["dicomweb_url"].startswith("https://") and prod_plan.outputs["dicomweb_url"].endswith(
         "/dicom-web/"
     )
@@ -457,7 +505,7 @@ def test_prod_workloads_wait_for_the_node_pools(prod_plan: Recorded) -> None:
 
 
 def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
-    config = stack_config(orthanc={"runtime": "oke", "replicas": 2})
+    config = stack_config(orthanc={"runtime": "oke", "replicas": 2}, network={"deployerCidrs": [DEPLOYERS]})
     plan = record(lambda: DicomStore("dicomstore", DicomStoreArgs(config=config, name_prefix="dicomstore-test")))
     assert [pool.inputs["name"] for pool in plan.of_type("oci:ContainerEngine/nodePool:NodePool")] == [
         "dicomstore-test-cpu"
@@ -471,7 +519,7 @@ def test_oke_runtime_without_gpu_pool_runs_no_inference_server() -> None:
 def test_inference_deployment_runs_the_configured_replicas_one_gpu_each() -> None:
     base = _config()
     config = base.model_copy(update={"oke": base.oke.model_copy(update={"inference_replicas": 2})})
-    inference = workload_manifests(workload_spec(_args(config), RESOLVED))["inference"]
+    inference = workload_manifests(workload_spec(_args(config), RESOLVED, PLACEMENT))["inference"]
     assert inference["spec"]["replicas"] == 2
     (container,) = inference["spec"]["template"]["spec"]["containers"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
@@ -490,3 +538,128 @@ def test_the_role_filter_is_mounted_beside_the_config_and_rolls_the_pods() -> No
     assert {"name": "config", "mountPath": "/etc/orthanc", "readOnly": True} in orthanc["volumeMounts"]
     annotation = template["metadata"]["annotations"]["dicomstore/config-sha256"]
     assert annotation == config_checksum(data["dicomstore.json"] + data["access-control.lua"])
+
+
+# --- the orthancteam/orthanc image on a read-only root file system -------------------------------------------
+
+# orthanc-server/orthanc-builder, tag 25.1.1, docker/orthanc/docker-entrypoint.sh lines 17-26, verbatim but for
+# the file name, which the test substitutes (the image runs this under `set -o errexit`, line 2).
+ENTRYPOINT_HOST_ID_BLOCK = """set -o errexit
+if [[ ! -z $FORCE_HOST_ID ]];then
+	echo "Forcing hostid in /etc/hostid: $FORCE_HOST_ID"
+	echo $FORCE_HOST_ID > /etc/hostid
+elif [[ ! $GENERATE_HOST_ID_IF_MISSING || $GENERATE_HOST_ID_IF_MISSING == true ]]; then
+	if [[ ! -f /etc/hostid || $(< /etc/hostid) = 'not-generated' ]]; then
+		host_id=$(printf '%x' $(shuf -i 268435456-4294967295 -n 1))
+		echo "Generating random hostid in /etc/hostid: $host_id"
+		echo $host_id > /etc/hostid
+	fi
+fi
+"""
+
+
+def _orthanc_pod() -> dict[str, Any]:
+    pod: dict[str, Any] = _manifests()["orthanc"]["spec"]["template"]["spec"]
+    return pod
+
+
+def _run_entrypoint_host_id_block(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # /dev/full refuses every write (ENOSPC), as a read-only root file system refuses the write to /etc/hostid,
+    # even for root (the test may run as root, which file modes would not stop).
+    script = ENTRYPOINT_HOST_ID_BLOCK.replace("/etc/hostid", "/dev/full")
+    environment = {"PATH": "/usr/bin:/bin", **env}
+    return subprocess.run(["bash", "-c", script], check=False, env=environment, capture_output=True, text=True)
+
+
+def test_every_path_the_orthanc_image_writes_is_an_emptydir_mount() -> None:
+    """orthanc-builder 25.1.1: generateConfiguration.py writes /tmp/orthanc.json (lines 85-87), configurator.py
+    copies the enabled plugins into /run/orthanc/plugins (lines 171-184), orthanc-defaults.json sets
+    StorageDirectory /var/lib/orthanc/db. With readOnlyRootFilesystem each must be a writable emptyDir, or the
+    configurator fails ("failed to install ... file") and the pod crash-loops."""
+    pod = _orthanc_pod()
+    (orthanc,) = pod["containers"]
+    assert orthanc["securityContext"]["readOnlyRootFilesystem"] is True
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    writable = {
+        mount["mountPath"]: volumes[mount["name"]]
+        for mount in orthanc["volumeMounts"]
+        if not mount.get("readOnly") and "emptyDir" in volumes[mount["name"]]
+    }
+    assert set(writable) == set(ORTHANC_WRITABLE_PATHS) == {"/tmp", "/run/orthanc/plugins", "/var/lib/orthanc/db"}
+    for path, size in ORTHANC_WRITABLE_PATHS.items():
+        assert writable[path]["emptyDir"] == {"sizeLimit": size}, path
+
+
+def test_orthanc_loads_the_plugins_from_where_the_configurator_copied_them() -> None:
+    """configurator.py lines 171-184 (orthanc-builder 25.1.1) copies each enabled plugin into /run/orthanc/plugins
+    when that directory exists (the emptyDir here), and only orthanc-defaults.json's "Plugins" lists it: a
+    configuration naming /usr/share/orthanc/plugins alone would start Orthanc without its PostgreSQL, S3 and
+    DICOMweb plugins."""
+    config = json.loads(_manifests()["orthanc-config"]["data"]["dicomstore.json"])
+    assert config["Plugins"] == ["/run/orthanc/plugins", "/usr/share/orthanc/plugins"]
+    assert config["Plugins"][0] in ORTHANC_WRITABLE_PATHS
+
+
+def test_the_entrypoints_host_id_write_is_skipped_and_each_pod_gets_its_own_host_id() -> None:
+    """docker-entrypoint.sh lines 17-26 (orthanc-builder 25.1.1) rewrites /etc/hostid, which the image ships as
+    `not-generated` (Dockerfile line 380): on a read-only root file system that write kills the container. The
+    pod's environment makes the block skip it, and an init container writes a per-pod host id that is mounted
+    read-only over /etc/hostid."""
+    pod = _orthanc_pod()
+    (orthanc,) = pod["containers"]
+    env = {item["name"]: item["value"] for item in orthanc["env"] if "value" in item}
+    assert env.items() >= ORTHANC_IMAGE_ENV.items() and "FORCE_HOST_ID" not in env
+    # The image's own entrypoint block: fails without the pod's environment, passes with it.
+    failing = _run_entrypoint_host_id_block({})
+    assert failing.returncode != 0 and "No space left on device" in failing.stderr
+    assert _run_entrypoint_host_id_block(dict(ORTHANC_IMAGE_ENV)).returncode == 0
+
+    (mount,) = [m for m in orthanc["volumeMounts"] if m["mountPath"] == HOST_ID_FILE]
+    assert mount == {"name": "host-id", "mountPath": "/etc/hostid", "subPath": "hostid", "readOnly": True}
+    *_, host_id = pod["initContainers"]
+    assert host_id["image"] == orthanc["image"]
+    assert host_id["volumeMounts"] == [{"name": "host-id", "mountPath": HOST_ID_DIRECTORY}]
+    # The init container's script writes one id in the entrypoint's range, different from pod to pod.
+    with tempfile.TemporaryDirectory() as directory:
+        script = host_id["command"][2].replace(f"> {HOST_ID_DIRECTORY}/", f"> {directory}/")
+        ids = set()
+        for _ in range(3):
+            subprocess.run([*host_id["command"][:2], script], check=True)
+            ids.add(Path(directory, "hostid").read_text())
+    assert all(re.fullmatch(r"[0-9a-f]{8}\n", value) for value in ids) and len(ids) == 3
+
+
+def test_pods_run_as_a_high_uid_with_no_service_account_token_in_the_pod_spec() -> None:
+    """Checkov CKV_K8S_40 / kube-score: uid >= 10000 keeps a container escape away from the node's own users;
+    no image here needs its own uid (RUN_AS_USER's comment cites each image's source)."""
+    for role, pod in _pod_specs(_manifests()):
+        assert pod["automountServiceAccountToken"] is False, role
+        context = pod["securityContext"]
+        assert context["runAsUser"] == context["runAsGroup"] == context["fsGroup"] == RUN_AS_USER >= 10000, role
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            assert container["resources"]["requests"] and container["resources"]["limits"], container["name"]
+        for container in pod["containers"]:
+            assert "readinessProbe" in container and "livenessProbe" in container, container["name"]
+
+
+def test_edge_inference_manifests_are_valid_restricted_and_isolated() -> None:
+    """The Roving Edge Device's workload meets the same bar as the cluster's: valid for Kubernetes 1.31, a high
+    non-root uid, read-only root file system, no service account token, CPU and memory requests and limits,
+    both probes, and a NetworkPolicy in its namespace."""
+    workload = edge_workload.InferenceWorkload(image="nvcr.io/nvidia/tritonserver:24.08-py3", bucket_name="b", gpus=1)
+    manifests = edge_workload.inference_manifests(workload)
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, "1.31.1", strict=True)
+    kinds = {manifest["kind"]: manifest for manifest in manifests}
+    assert kinds["NetworkPolicy"]["metadata"]["namespace"] == kinds["Namespace"]["metadata"]["name"]
+    pod = kinds["Deployment"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] >= 10000
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) <= set(container["resources"]["limits"])
+    assert "readinessProbe" in container and "livenessProbe" in container
+    assert all("hostPath" not in volume for volume in pod["volumes"])

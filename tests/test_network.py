@@ -73,11 +73,11 @@ def public() -> Recorded:
     return planned_network(publicLoadBalancer=True)
 
 
-NODE_PORTS = (30842, 30424)
+BALANCER_PORTS = (8042, 4242)  # Orthanc's internal network load balancer (OKE runtime)
 
 
 def table() -> list[NsgRule]:
-    inputs = FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR, orthanc_node_ports=NODE_PORTS)
+    inputs = FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR, oke_balancer_ports=BALANCER_PORTS)
     return nsg_rules(flows(inputs))
 
 
@@ -147,14 +147,15 @@ def test_database_admits_orthanc_and_the_bastion_on_5432_only() -> None:
 def test_load_balancer_admits_the_hospital_and_reaches_orthanc_only() -> None:
     hospital = {("INGRESS", Cidr(cidr), label) for cidr in HOSPITAL for label in ("tcp-443", "tcp-4242", "icmp-3-4")}
     orthanc = {("EGRESS", Nsg(tier), label) for tier in (Tier.APP, Tier.OKE_PODS) for label in ("tcp-8042", "tcp-4242")}
-    node_ports = {("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-30842"), ("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-30424")}
-    assert rule_set(table(), Tier.LB) == hospital | orthanc | node_ports
+    # OKE: the cluster's internal network load balancer sits in the workers tier (workers NSG).
+    balancer = {("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-8042"), ("EGRESS", Nsg(Tier.OKE_WORKERS), "tcp-4242")}
+    assert rule_set(table(), Tier.LB) == hospital | orthanc | balancer
 
 
-def test_workers_admit_the_load_balancer_on_orthancs_node_ports_only() -> None:
+def test_workers_admit_the_load_balancer_on_orthancs_balancer_ports_only() -> None:
     from_lb = {(rule.direction, rule.traffic.label) for rule in table() if rule.tier is Tier.OKE_WORKERS
                and rule.peer == Nsg(Tier.LB)}  # fmt: skip
-    assert from_lb == {("INGRESS", "tcp-30842"), ("INGRESS", "tcp-30424")}
+    assert from_lb == {("INGRESS", "tcp-8042"), ("INGRESS", "tcp-4242")}
     without_oke = nsg_rules(flows(FlowInputs(hospital_cidrs=HOSPITAL, bastion_cidr=BASTION_CIDR)))
     assert not [rule for rule in without_oke if rule.tier is Tier.OKE_WORKERS and rule.peer == Nsg(Tier.LB)]
 
@@ -193,7 +194,7 @@ def test_ai_reads_images_through_the_service_gateway_and_never_reaches_the_datab
 
 
 def test_the_table_opens_only_documented_ports_never_ssh_or_rdp() -> None:
-    documented = {443, 4242, 8042, 5432, 6443, 12250, 10250, *NODE_PORTS, None}
+    documented = {443, 4242, 8042, 5432, 6443, 12250, 10250, *BALANCER_PORTS, None}
     rules = table()
     assert {rule.traffic.port for rule in rules} <= documented
     assert not any(rule.traffic.port in (22, 3389) for rule in rules)
