@@ -607,12 +607,24 @@ def pod_and_containers(resource_type: str, props: Mapping[str, Any]) -> tuple[Ma
     return {}, []
 
 
+IMAGE_ENTRYPOINT = "/docker-entrypoint.sh"  # orthanc-builder docker/orthanc/Dockerfile ENTRYPOINT
+
+
+def runs_image_entrypoint(container: Mapping[str, Any]) -> bool:
+    """The container starts the image's entrypoint: no command of its own (Kubernetes `command`, container
+    instances' `commands`), or one that hands over to it (the secret-loading wrapper does)."""
+    command = [*as_list(container.get("command")), *as_list(container.get("commands")), *as_list(container.get("args"))]
+    return not command or any(IMAGE_ENTRYPOINT in str(part) for part in command)
+
+
 def validate_orthanc_writable_paths(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     pod, containers = pod_and_containers(args.resource_type, args.props)
     for container in containers:
         image = str(container.get("image", ""))
         if image_repository(image) not in (ORTHANC_IMAGE, f"docker.io/{ORTHANC_IMAGE}"):
             continue
+        if not runs_image_entrypoint(container):
+            continue  # e.g. an init container that only uses the image's shell
         for problem in orthanc_write_problems(pod, container):
             report_violation(
                 f"{describe(args)} container '{container.get('name')}' runs {image}, whose entrypoint writes "
@@ -646,12 +658,13 @@ ocisvc_orthanc_writable_paths = _policy(
 TENANCY_UNIQUE_NAMES_URL = (
     "https://docs.oracle.com/en-us/iaas/tools/terraform-provider-oci/latest/docs/r/identity_policy.html"
 )
+TAG_NAMESPACE = "oci:Identity/tagNamespace:TagNamespace"
 TENANCY_UNIQUE_TYPES = (
     "oci:Identity/group:Group",
     "oci:Identity/dynamicGroup:DynamicGroup",
     "oci:Identity/user:User",
     IAM_POLICY,
-    "oci:Identity/tagNamespace:TagNamespace",
+    TAG_NAMESPACE,
     "oci:CertificatesManagement/certificateAuthority:CertificateAuthority",
 )
 
@@ -669,6 +682,17 @@ def validate_tenancy_unique_names(args: ResourceValidationArgs, report_violation
         return
     prefix = stack_prefix(args.urn)
     name = known(args.props, "name")
+    if prefix and args.resource_type == TAG_NAMESPACE:
+        # Tag namespaces go into matching rules as `tag.<namespace>.<key>.value`: letters and digits only, so
+        # the prefix is written without its separators (components/identity.py tag_namespace_name).
+        prefix = re.sub(r"[^A-Za-z0-9]", "", prefix)
+        if isinstance(name, str) and not name.startswith(prefix):
+            report_violation(
+                f"{describe(args)} is named {name!r}; tag namespace names are unique in the tenancy. Fix: name it "
+                f"'{prefix}' (the stack's prefix without separators).",
+                None,
+            )
+        return
     if prefix and isinstance(name, str) and not name.startswith(prefix + "-"):
         report_violation(
             f"{describe(args)} is named {name!r}; names of this type are unique in the tenancy, so a second "

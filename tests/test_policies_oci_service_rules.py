@@ -295,6 +295,18 @@ def test_read_only_orthanc_without_writable_paths_is_flagged() -> None:
         assert path in messages
 
 
+def test_a_container_that_does_not_run_the_entrypoint_is_not_judged_by_it() -> None:
+    """Only `/docker-entrypoint.sh` (the image's ENTRYPOINT) writes these paths: an init container that runs its
+    own shell command from the same image writes none of them; the wrapped entrypoint still counts."""
+    own_command = {**READ_ONLY, "command": ["/bin/sh", "-c", "echo 1a2b3c4d > /host-id/hostid"]}
+    assert run_policy(svc.ocisvc_orthanc_writable_paths, [_orthanc(own_command)]) == []
+    wrapped = {
+        **READ_ONLY,
+        "command": ["/bin/sh", "-c", 'exec "$@"', "wrapper", "/docker-entrypoint.sh", "/tmp/o.json"],
+    }
+    assert len(run_policy(svc.ocisvc_orthanc_writable_paths, [_orthanc(wrapped)])) == 3
+
+
 def test_config_map_mounts_are_not_writable() -> None:
     mounts = [{"name": "config", "mountPath": "/tmp"}, {"name": "plugins", "mountPath": "/run/orthanc/plugins"}]
     container = {
@@ -383,7 +395,7 @@ def test_image_repository(image: str, repository: str) -> None:
 # --- 7 -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resource_type", svc.TENANCY_UNIQUE_TYPES)
+@pytest.mark.parametrize("resource_type", [t for t in svc.TENANCY_UNIQUE_TYPES if t != svc.TAG_NAMESPACE])
 def test_tenancy_unique_name_without_stack_prefix_is_flagged(resource_type: str) -> None:
     """deleting-certificate-authority.htm: CA names stay taken while pending deletion; IAM names are unique
     in the tenancy. The test URNs are stack `test` of project `dicomstore`."""
@@ -392,6 +404,16 @@ def test_tenancy_unique_name_without_stack_prefix_is_flagged(resource_type: str)
     results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
     assert [r.urn for r in results] == [bare.urn]
     assert_flags(results, "bare", "'dicomstore-test-<role>'")
+
+
+def test_tag_namespace_carries_the_prefix_without_separators() -> None:
+    """Tag namespaces are tenancy-unique too; they take letters and digits only (matching rules name them as
+    `tag.<namespace>.<key>.value`), so the prefix `dicomstore-test` is written `dicomstoretest`."""
+    bare = record(svc.TAG_NAMESPACE, "bare", {"name": "dicomstore"})
+    prefixed = record(svc.TAG_NAMESPACE, "prefixed", {"name": "dicomstoretest"})
+    results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
+    assert [r.urn for r in results] == [bare.urn]
+    assert_flags(results, "bare", "'dicomstoretest'")
 
 
 def test_stack_prefix_comes_from_the_urn() -> None:
