@@ -8,8 +8,13 @@ HIPAA names outcomes, not settings; each policy states the setting that delivers
 * (b) audit controls: audit retention >= 365 days (configurable) and access logs on every load balancer;
 * (c)(1) integrity: image storage keeps versions or is under a retention rule;
 * (e)(1) transmission security: every HTTP listener terminates TLS 1.2+ only; plain TCP (DICOM) listeners
-  are flagged (advisory) unless DICOM TLS is configured on them;
+  are flagged unless DICOM TLS is configured on them;
 * 164.308(a)(7) contingency plan: database backups are on and kept long enough (configurable).
+
+Enforcement: every HIPAA policy is MANDATORY, including the "addressable" specifications ((a)(2)(iv),
+(e)(2)(ii)): for a store of PHI this design has decided encryption is reasonable and appropriate, which is
+what 164.306(d)(3) asks an entity to decide and document. A stack can re-level a policy in
+`dicomstore:policies.enforcementLevels`, which documents the decision where the reviewer reads it.
 
 OCI Database with PostgreSQL has no public-endpoint option (it is reachable only through its subnet), so
 (a)(1) covers it through its subnet being private.
@@ -159,7 +164,7 @@ hipaa_dicom_tls = ResourceValidationPolicy(
     description="DICOM (TCP) listeners of load balancers and network load balancers terminate TLS; without "
     "it DICOM travels in clear text from the modalities to Orthanc.",
     validate=validate_tcp_listener_tls,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=HIPAA.control(
         "164.312(e)(2)(ii)",
@@ -233,7 +238,7 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
     name="hipaa-164-312-b-audit-and-access-logs",
     description="The audit configuration is managed by the stack and every load balancer writes access logs.",
     validate=validate_audit_and_access_logs,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=HIPAA.control(
         "164.312(b)",

@@ -28,6 +28,9 @@ SSH_FROM_ANYWHERE = {
     "sourceType": "CIDR_BLOCK",
     "tcpOptions": {"destinationPortRange": {"min": 22, "max": 22}},
 }
+CLOUD_GUARD = "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration"
+AUDIT = "oci:Audit/configuration:Configuration"
+TENANCY = "ocid1.tenancy.oc1..aaaaaaaatenancy"
 PUBLIC_BUCKET = {"accessType": "ObjectRead", "versioning": "Disabled", "compartmentId": "ocid1.compartment.oc1..x"}
 
 
@@ -176,6 +179,9 @@ def test_check_of_a_compliant_stack_export_exits_0(tmp_path: Path) -> None:
                 [
                     _exported(BUCKET, "dicom", bucket, protect=True, retainOnDelete=True),
                     _exported("oci:CloudGuard/securityZone:SecurityZone", "zone", {"compartmentId": data}),
+                    # Tenancy-wide controls that are now MANDATORY (CIS 4.14 Level 1, HIPAA 164.312(b)).
+                    _exported(CLOUD_GUARD, "cloud-guard", {"compartmentId": TENANCY, "status": "ENABLED"}),
+                    _exported(AUDIT, "audit", {"compartmentId": TENANCY, "retentionPeriodDays": 365}),
                 ]
             )
         )
@@ -199,6 +205,9 @@ def test_policy_config_file_overrides_levels(tmp_path: Path, capsys: pytest.Capt
             {
                 "cis-2-3-2-4-nsgs-no-admin-ports-from-anywhere": "advisory",
                 "ckv-oci-22-nsg-no-ssh-from-anywhere": {"enforcementLevel": "disabled"},
+                # A one-resource export has no tenancy-wide resources: the stack-wide controls are out of scope.
+                "cis-4-14-cloud-guard-enabled-in-root": "disabled",
+                "hipaa-164-312-b-audit-and-access-logs": "disabled",
             }
         )
     )

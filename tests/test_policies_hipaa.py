@@ -81,7 +81,7 @@ def test_listener_tls_policy() -> None:
     assert_flags(results, "weak-https", "protocols=['TLSv1.2', 'TLSv1.3']")
 
 
-def test_plain_dicom_listener_is_advisory() -> None:
+def test_plain_dicom_listener_is_mandatory() -> None:
     plain = record(LISTENER, "dicom", {"protocol": "TCP", "port": 4242})
     passthrough = record(NLB_LISTENER, "dicom-nlb", {"protocol": "TCP", "port": 4242})
     tls = record(
@@ -91,7 +91,8 @@ def test_plain_dicom_listener_is_advisory() -> None:
         hipaa.hipaa_dicom_tls, [plain, passthrough, tls, record(LISTENER, "https", https(["TLSv1.2"]))]
     )
     assert [r.urn for r in results] == [plain.urn, passthrough.urn]
-    assert {r.enforcement for r in results} == {"advisory"}
+    # Every HIPAA control is MANDATORY by default, the addressable (e)(2)(ii) included (issue 17).
+    assert {r.enforcement for r in results} == {"mandatory"}
     assert_flags(results[:1], "dicom", "port 4242", "dicomTls=true")
     assert_flags(results[1:], "dicom-nlb", "port 4242", "dicomTls=true")
 
