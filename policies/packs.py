@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import Policy
 
-from policies import checkov_oci, cis_oci, hipaa, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, kubernetes, reference_architecture
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ COMPLIANCE_PACK = PackSpec(
         *checkov_oci.POLICIES,
         *hipaa.POLICIES,
         *reference_architecture.POLICIES,
+        *kubernetes.POLICIES,
     ),
 )
 
