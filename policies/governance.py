@@ -32,6 +32,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from components.config import ConfigError, ConfigProblem, PoliciesConfig, PolicyWaiver
 from policies._framework import GOVERNANCE
@@ -67,6 +68,8 @@ class WaiverBook:
     today: date
     matched: set[int] = field(default_factory=set)
     waived: list[WaivedFinding] = field(default_factory=list)
+    undecided: set[tuple[str, str]] = field(default_factory=set)
+    """(policy, urn) pairs a validator could not decide: a value unknown during `pulumi preview`."""
 
     def _match(self, policy: str, urn: str) -> int | None:
         for index, waiver in enumerate(self.waivers):
@@ -100,8 +103,9 @@ class WaiverBook:
     def validate_unmatched(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         urns = {resource.urn for resource in args.resources}
         names = {logical_name(urn) for urn in urns}
+        undecided = {(policy, name) for policy, urn in self.undecided for name in (urn, logical_name(urn))}
         for index, waiver in enumerate(self.waivers):
-            if index in self.matched:
+            if index in self.matched or (waiver.policy, waiver.resource) in undecided:
                 continue
             why = (
                 "the resource does not violate the policy"
@@ -134,7 +138,12 @@ def _governed(policy: Policy, book: WaiverBook) -> Policy:
         resource_policy = policy
 
         def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> Any:
-            return resource_policy.validate(args, book.reporter(resource_policy.name, report_violation, args.urn))
+            try:
+                return resource_policy.validate(args, book.reporter(resource_policy.name, report_violation, args.urn))
+            except UnknownValueError:
+                # The engine turns this into "can't run during preview"; the waiver is neither used nor stale.
+                book.undecided.add((resource_policy.name, args.urn))
+                raise
 
         return ResourceValidationPolicy(validate=validate_resource, **metadata)
     if isinstance(policy, StackValidationPolicy):

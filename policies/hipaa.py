@@ -482,17 +482,19 @@ def validate_machine_identities(args: StackValidationArgs, report_violation: Rep
                 )
 
 
+PERSON_OR_ENTITY_AUTHENTICATION = HIPAA.control(
+    "164.312(d)",
+    "Person or entity authentication: verify that a person or entity seeking access to electronic protected "
+    "health information is the one claimed.",
+)
+
 hipaa_orthanc_authentication = ResourceValidationPolicy(
     name="hipaa-164-312-d-orthanc-authentication",
     description="Orthanc authenticates HTTP users and accepts DICOM only from registered modalities.",
     validate=validate_orthanc_authentication,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
-    framework=HIPAA.control(
-        "164.312(d)",
-        "Person or entity authentication: verify that a person or entity seeking access to electronic protected "
-        "health information is the one claimed.",
-    ),
+    framework=PERSON_OR_ENTITY_AUTHENTICATION,
     remediation_steps="Keep AuthenticationEnabled true (components/orthanc_config.py) and every "
     "DicomAlwaysAllow* false; register each modality (AET, host, port) in the stack config.",
     tags=["identity", "phi"],
@@ -505,11 +507,7 @@ hipaa_machine_identities = StackValidationPolicy(
     validate=validate_machine_identities,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    framework=HIPAA.control(
-        "164.312(d)",
-        "Person or entity authentication: verify that a person or entity seeking access to electronic protected "
-        "health information is the one claimed.",
-    ),
+    framework=PERSON_OR_ENTITY_AUTHENTICATION,
     remediation_steps="Manage each service user's capabilities with oci.identity.UserCapabilitiesManagement, "
     "enabling only the credential kind it uses (customer secret keys for S3, API keys for device sync).",
     tags=["identity"],
