@@ -131,11 +131,6 @@ def policy_gate(
     waived = governed.book.waived
     levels = effective_levels(packs, config)
     section["results"] = [result.to_json() for result in results]
-    section["waived"] = [
-        {"policy": finding.policy, "urn": finding.urn, "message": finding.message,
-         "reason": finding.waiver.reason, "expires": finding.waiver.expires.isoformat()}
-        for finding in waived
-    ]  # fmt: skip
     print(f"\n{render_text(packs, results, levels=levels, waived=waived)}")
     if args.markdown:
         markdown = render_markdown(packs, results, project=project, stack=stack, levels=levels, waived=waived)
