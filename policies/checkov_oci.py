@@ -62,6 +62,14 @@ def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: 
     return validate
 
 
+def _cmk_rule(resource_type: str) -> Any:
+    """A validator flagging a `resource_type` encrypted with an Oracle-managed key (no kmsKeyId)."""
+    return _attribute_rule(
+        resource_type, lambda props: not props.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
+        "set kms_key_id to the Vault master key",
+    )  # fmt: skip
+
+
 def _checkov_policy(
     control: PolicyComplianceFramework, description: str, validate: Any, fix: str, severity: Severity, *tags: str
 ) -> Policy:
@@ -278,8 +286,7 @@ ckv_oci_2_volume_backup = StackValidationPolicy(
 ckv_oci_3_volume_cmk = _checkov_policy(
     CHECKOV_OCI.control("CKV_OCI_3", "OCI Block Storage Block Volumes are encrypted with a Customer Managed Key (CMK)"),
     "Block volumes are encrypted with a customer-managed Vault key.",
-    _attribute_rule(VOLUME, lambda p: not p.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
-                    "set kms_key_id to the Vault master key"),
+    _cmk_rule(VOLUME),
     "Set kms_key_id on the volume.",
     Severity.HIGH,
     "block-volume-encrypted-with-cmk", "storage", "encryption",
@@ -325,8 +332,7 @@ ckv_oci_6_instance_monitoring = _checkov_policy(
 ckv_oci_15_file_system_cmk = _checkov_policy(
     CHECKOV_OCI.control("CKV_OCI_15", "Ensure OCI File System is Encrypted with a customer Managed Key"),
     "File Storage file systems are encrypted with a customer-managed Vault key.",
-    _attribute_rule(FILE_SYSTEM, lambda p: not p.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
-                    "set kms_key_id to the Vault master key"),
+    _cmk_rule(FILE_SYSTEM),
     "Set kms_key_id on the file system.",
     Severity.HIGH,
     "file-system-encrypted-with-cmk", "storage", "encryption",
