@@ -4,8 +4,8 @@ The rules are those of the Kubernetes Pod Security Standards "restricted" profil
 (https://kubernetes.io/docs/concepts/security/pod-security-standards/) plus the supply-chain and
 availability rules a PHI workload needs: images pinned by digest (a tag can be re-pushed), no
 service-account token in pods that do not call the Kubernetes API, a non-root high UID (>= 10000, so a
-container escape does not land on a host account; the NSA/CISA Kubernetes Hardening Guide, section "Non-root
-containers"), a read-only root filesystem, requests and limits, liveness and readiness probes, no
+container escape does not land on a host account's UID; Checkov CKV_K8S_40 draws the same line), a read-only
+root filesystem, requests and limits, liveness and readiness probes, no
 privileged container or host namespace or hostPath volume, and a NetworkPolicy in every namespace that runs
 pods.
 
@@ -60,8 +60,8 @@ MIN_UID = 10000
 IMAGE_UID_EXCEPTIONS: Mapping[str, tuple[int, str]] = {
     "orthancteam/orthanc": (
         999,
-        "the image's files and writable paths (/var/lib/orthanc, /tmp) belong to its own 'orthanc' user, uid "
-        "999; another UID cannot start the entrypoint",
+        "the image runs as its own user, uid 999, which owns its entrypoint and writable paths (the Orthanc pod "
+        "spec of issue 17); re-check against orthanc-team/orthanc-builder's Dockerfile when bumping the tag",
     ),
 }
 
