@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -520,6 +521,40 @@ class CostConfig(Section):
     """TB a month leaving OCI over the internet (IPSec, partners); FastConnect transfer is not billed."""
 
 
+# CrossGuard's enforcement levels, as `--policy-pack-config` spells them.
+POLICY_ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+def _enforcement_level(value: str) -> str:
+    if value not in POLICY_ENFORCEMENT_LEVELS:
+        raise _problem("is not a CrossGuard enforcement level", f"use one of {', '.join(POLICY_ENFORCEMENT_LEVELS)}")
+    return value
+
+
+class PolicyWaiver(Section):
+    """One accepted violation of one policy by one resource, for a limited time."""
+
+    policy: Annotated[str, Field(min_length=1)]
+    """Name of the waived policy, as in policies/README.md (e.g. `cis-4-17-bucket-write-logs`)."""
+    resource: Annotated[str, Field(min_length=1)]
+    """The resource: its logical name (`dicomstore-storage-bucket`) or its full URN."""
+    reason: Annotated[str, Field(min_length=10)]
+    """Why the violation is accepted (shown in the compliance report and as the SARIF justification)."""
+    expires: date
+    """Last day the waiver holds (YYYY-MM-DD); from the next day the violation counts again."""
+
+
+class PoliciesConfig(Section):
+    """Per-stack settings of the policy pack, read by `pulumi preview --policy-pack policies` and the offline
+    plan alike."""
+
+    enforcement_levels: dict[str, Annotated[str, AfterValidator(_enforcement_level)]] = Field(default_factory=dict)
+    """Enforcement level per policy name (advisory, mandatory, remediate, disabled), over the pack's defaults."""
+    waivers: tuple[PolicyWaiver, ...] = ()
+    """Per-resource waivers: `{policy, resource, reason, expires}` each; a waiver that matches no violation
+    is an error."""
+
+
 class StackConfig(Section):
     """The whole `dicomstore:` namespace of a stack."""
 
@@ -553,6 +588,8 @@ class StackConfig(Section):
     """Roving Edge Devices."""
     cost: CostConfig = Field(default_factory=CostConfig)
     """Usage assumptions of the cost estimate (volumes a plan cannot know)."""
+    policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
+    """Policy pack: enforcement levels and per-resource waivers."""
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> StackConfig:
@@ -628,14 +665,15 @@ RETIRED_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
+def _problems_from_validation(error: ValidationError, section: tuple[str, ...] = ()) -> list[ConfigProblem]:
     problems = []
     for detail in error.errors(include_url=False):
         context = detail.get("ctx") or {}
+        key = _key((*section, *detail["loc"]))
         if detail["type"] == "dicomstore":
             problem, fix = context["problem"], context["fix"]
-        elif detail["type"] == "extra_forbidden" and _key(detail["loc"]) in RETIRED_KEYS:
-            problem, fix = RETIRED_KEYS[_key(detail["loc"])]
+        elif detail["type"] == "extra_forbidden" and key in RETIRED_KEYS:
+            problem, fix = RETIRED_KEYS[key]
         elif detail["type"] == "extra_forbidden":
             problem, fix = "is not a known key", "check its spelling against the README's config reference"
         elif detail["type"] == "missing":
@@ -644,7 +682,7 @@ def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
             problem, fix = detail["msg"].rstrip("."), RANGE_FIXES[detail["type"]].format(**context)
         else:
             problem, fix = detail["msg"].rstrip("."), "set a value that satisfies this"
-        problems.append(ConfigProblem(_key(detail["loc"]), detail.get("input"), problem, fix))
+        problems.append(ConfigProblem(key, detail.get("input"), problem, fix))
     return problems
 
 
@@ -1282,6 +1320,16 @@ def load_stack_config(values: Mapping[str, Any] | None = None) -> StackConfig:
         return StackConfig.model_validate(pulumi_stack_values() if values is None else dict(values))
     except ValidationError as error:
         raise ConfigError(_problems_from_validation(error)) from error
+
+
+def load_policies_config(values: Mapping[str, Any] | None = None) -> PoliciesConfig:
+    """Only the `policies` section (default: the running stack's). The policy pack runs in its own process and
+    reads the stack config the engine hands it (PULUMI_CONFIG); the program validates everything else."""
+    raw = (pulumi_stack_values() if values is None else values).get("policies", {})
+    try:
+        return PoliciesConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_problems_from_validation(error, ("policies",))) from error
 
 
 class Tier(StrEnum):

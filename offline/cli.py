@@ -1,8 +1,9 @@
 """Command line of the offline plan.
 
     python -m offline plan --stack dev [--json FILE] [--project-dir DIR] [--markdown FILE] [--sarif FILE]
-                                       [--diagram FILE]
-    python -m offline check FILE [--markdown FILE] [--sarif FILE]   (a JSON plan or a `pulumi stack export`)
+                                       [--diagram FILE] [--tfplan FILE] [--policy-config FILE] [--as-of DATE]
+    python -m offline check FILE [--stack-file Pulumi.<stack>.yaml] [--markdown FILE] [--sarif FILE]
+                                 (FILE: a JSON plan or a `pulumi stack export`)
 
 Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
 value and fix).
@@ -22,6 +23,7 @@ from offline.diagram import mermaid
 from offline.engine import StackFileError, run_program
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
 from offline.report import plan_document, render_tree
+from offline.tfplan import terraform_plan
 
 EXIT_OK = 0
 EXIT_POLICY_VIOLATION = 1
@@ -37,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--project-dir", type=Path, default=Path.cwd(), help="folder holding Pulumi.yaml")
     plan.add_argument("--json", type=Path, help="write the JSON plan (secrets redacted) to this file")
     plan.add_argument("--diagram", type=Path, help="write the block diagram (Mermaid) derived from the plan")
+    plan.add_argument(
+        "--tfplan", type=Path, help="write the resources as Terraform plan JSON (for Checkov, KICS, conftest)"
+    )
     add_report_options(plan)
     add_check_command(commands)
     return parser
@@ -67,6 +72,10 @@ def plan_command(args: argparse.Namespace) -> int:
     if args.diagram:
         args.diagram.write_text(mermaid(run.records) + "\n")
         print(f"Diagram written to {args.diagram}")
+    if args.tfplan:
+        tfplan = terraform_plan(run.records, region=settings.config.get("oci:region", ""))
+        args.tfplan.write_text(json.dumps(tfplan, indent=2) + "\n")
+        print(f"Terraform plan JSON written to {args.tfplan}")
     return exit_code
 
 

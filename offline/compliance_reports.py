@@ -8,19 +8,25 @@ All three list every control of every pack, not only the failing ones, because a
 * SARIF: one rule per policy (id = policy name), one result per finding. A resource has no source line
   (it comes from the program plus `Pulumi.<stack>.yaml`), so each result's physical location is the stack's
   config file and its logical location is the resource URN.
+
+Each control shows the enforcement level it ran with (the policy's own, or the stack's / policy config's
+override). Violations waived in `dicomstore:policies.waivers` are listed with their reason and expiry
+(Markdown) and become SARIF results with an accepted external suppression, so code scanning shows them as
+dismissed rather than losing them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
 
 from offline.policy_replay import PolicyResult
+from policies.governance import WaivedFinding
 from policies.packs import PackSpec
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -37,6 +43,9 @@ class Control:
     pack: str
     policy: Policy
     results: tuple[PolicyResult, ...]
+    level: str
+    """The enforcement level the policy ran with."""
+    waived: tuple[WaivedFinding, ...] = ()
 
     @property
     def framework(self) -> str:
@@ -49,7 +58,7 @@ class Control:
 
     @property
     def enforcement(self) -> str:
-        return (self.policy.enforcement_level or EnforcementLevel.ADVISORY).value
+        return self.level
 
     @property
     def severity(self) -> str:
@@ -57,16 +66,37 @@ class Control:
 
     @property
     def status(self) -> str:
-        return "FAIL" if self.results else "PASS"
+        if self.results:
+            return "FAIL"
+        if self.level == EnforcementLevel.DISABLED.value:
+            return "DISABLED"
+        return "WAIVED" if self.waived else "PASS"
 
 
-def controls(packs: Sequence[PackSpec], results: Sequence[PolicyResult]) -> list[Control]:
-    """Every policy of `packs` with its findings, in pack order."""
+def controls(
+    packs: Sequence[PackSpec],
+    results: Sequence[PolicyResult],
+    levels: Mapping[str, str] | None = None,
+    waived: Sequence[WaivedFinding] = (),
+) -> list[Control]:
+    """Every policy of `packs` with its findings, waived findings and level, in pack order."""
     found: dict[tuple[str, str], list[PolicyResult]] = defaultdict(list)
     for result in results:
         found[(result.pack, result.policy)].append(result)
+    waived_by_policy: dict[str, list[WaivedFinding]] = defaultdict(list)
+    for finding in waived:
+        waived_by_policy[finding.policy].append(finding)
+    levels = levels or {}
     return [
-        Control(pack.name, policy, tuple(found[(pack.name, policy.name)])) for pack in packs for policy in pack.policies
+        Control(
+            pack.name,
+            policy,
+            tuple(found[(pack.name, policy.name)]),
+            levels.get(policy.name, (policy.enforcement_level or EnforcementLevel.ADVISORY).value),
+            tuple(waived_by_policy[policy.name]),
+        )
+        for pack in packs
+        for policy in pack.policies
     ]
 
 
@@ -88,10 +118,16 @@ def _counts(items: Sequence[Control]) -> str:
     return f"{len(items) - len(failed)}/{len(items)} passed, {len(failed)} failed ({blocking} mandatory)"
 
 
-def render_text(packs: Sequence[PackSpec], results: Sequence[PolicyResult]) -> str:
+def render_text(
+    packs: Sequence[PackSpec],
+    results: Sequence[PolicyResult],
+    *,
+    levels: Mapping[str, str] | None = None,
+    waived: Sequence[WaivedFinding] = (),
+) -> str:
     """The console policy report, grouped by framework."""
     lines = [f"Policy report ({', '.join(pack.name for pack in packs)})"]
-    for framework, items in by_framework(controls(packs, results)).items():
+    for framework, items in by_framework(controls(packs, results, levels, waived)).items():
         lines.append(f"\n{framework}: {_counts(items)}")
         for control in items:
             if not control.results:
@@ -99,10 +135,15 @@ def render_text(packs: Sequence[PackSpec], results: Sequence[PolicyResult]) -> s
             lines.append(f"  FAIL {control.policy.name} [{control.reference}]")
             for result in control.results:
                 lines.append(f"    {result.enforcement.upper():<9} {resource_label(result.urn)}: {result.message}")
+    for finding in waived:
+        lines.append(
+            f"  WAIVED {finding.policy} on {resource_label(finding.urn)} until {finding.waiver.expires.isoformat()}: "
+            f"{finding.waiver.reason}"
+        )
     blocking = sum(1 for result in results if result.mandatory)
     verdict = f"{blocking} mandatory violation(s): deployment blocked" if blocking else "no mandatory violation"
     advisory = len(results) - blocking
-    lines.append(f"\nPolicies: {verdict}; {advisory} advisory finding(s).")
+    lines.append(f"\nPolicies: {verdict}; {advisory} advisory finding(s); {len(waived)} waived.")
     return "\n".join(lines)
 
 
@@ -111,9 +152,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(packs: Sequence[PackSpec], results: Sequence[PolicyResult], *, project: str, stack: str) -> str:
-    """The compliance report a reviewer reads: one row per control, then the findings."""
-    items = controls(packs, results)
+def render_markdown(
+    packs: Sequence[PackSpec],
+    results: Sequence[PolicyResult],
+    *,
+    project: str,
+    stack: str,
+    levels: Mapping[str, str] | None = None,
+    waived: Sequence[WaivedFinding] = (),
+) -> str:
+    """The compliance report a reviewer reads: one row per control, then the findings and the waivers."""
+    items = controls(packs, results, levels, waived)
     grouped = by_framework(items)
     lines = [
         f"# Compliance report: {project}/{stack}",
@@ -153,6 +202,16 @@ def render_markdown(packs: Sequence[PackSpec], results: Sequence[PolicyResult], 
         if control.policy.remediation_steps:
             lines += ["", f"Remediation: {control.policy.remediation_steps}"]
         lines.append("")
+    lines += ["", "## Waived findings", ""]
+    if not waived:
+        lines.append("None: no violation is waived.")
+    else:
+        lines += ["| Policy | Resource | Reason | Expires | Finding |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{finding.policy}` | {_cell(resource_label(finding.urn))} | {_cell(finding.waiver.reason)} "
+            f"| {finding.waiver.expires.isoformat()} | {_cell(finding.message)} |"
+            for finding in waived
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -185,38 +244,62 @@ def _rule(control: Control) -> dict[str, Any]:
     }
 
 
+def _sarif_result(
+    control: Control, rule_index: int, urn: str, message: str, *, level: str, config_file: str
+) -> dict[str, Any]:
+    logical = {"name": resource_label(urn), "kind": "resource"}
+    if urn:
+        logical["fullyQualifiedName"] = urn
+    fingerprint = hashlib.sha256(f"{control.policy.name}|{urn}|{message}".encode()).hexdigest()
+    return {
+        "ruleId": control.policy.name,
+        "ruleIndex": rule_index,
+        "level": _sarif_level(level),
+        "message": {"text": message},
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": config_file}, "region": {"startLine": 1}},
+                "logicalLocations": [logical],
+            }
+        ],
+        "partialFingerprints": {"dicomstorePolicyFinding/v1": fingerprint},
+        "properties": {"pack": control.pack, "framework": control.framework, "severity": control.severity},
+    }
+
+
 def render_sarif(
-    packs: Sequence[PackSpec], results: Sequence[PolicyResult], *, stack: str, config_file: str
+    packs: Sequence[PackSpec],
+    results: Sequence[PolicyResult],
+    *,
+    stack: str,
+    config_file: str,
+    levels: Mapping[str, str] | None = None,
+    waived: Sequence[WaivedFinding] = (),
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log: rules are the policies, results the findings, located at the stack's config file
-    (physical) and the resource URN (logical)."""
-    items = controls(packs, results)
+    (physical) and the resource URN (logical); a waived finding carries an accepted external suppression
+    (SARIF 2.1.0 section 3.35) whose justification is the waiver's reason and expiry."""
+    items = controls(packs, results, levels, waived)
     index = {control.policy.name: position for position, control in enumerate(items)}
     sarif_results = []
-    for result in results:
-        logical = {"name": resource_label(result.urn), "kind": "resource"}
-        if result.urn:
-            logical["fullyQualifiedName"] = result.urn
-        fingerprint = hashlib.sha256(f"{result.policy}|{result.urn}|{result.message}".encode()).hexdigest()
-        sarif_results.append(
-            {
-                "ruleId": result.policy,
-                "ruleIndex": index[result.policy],
-                "level": _sarif_level(result.enforcement),
-                "message": {"text": result.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": config_file},
-                            "region": {"startLine": 1},
-                        },
-                        "logicalLocations": [logical],
-                    }
-                ],
-                "partialFingerprints": {"dicomstorePolicyFinding/v1": fingerprint},
-                "properties": {"pack": result.pack, "framework": result.framework, "severity": result.severity},
-            }
-        )
+    for control in items:
+        position = index[control.policy.name]
+        sarif_results += [
+            _sarif_result(control, position, r.urn, r.message, level=r.enforcement, config_file=config_file)
+            for r in control.results
+        ]
+        for finding in control.waived:
+            suppressed = _sarif_result(
+                control, position, finding.urn, finding.message, level=control.level, config_file=config_file
+            )
+            suppressed["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{finding.waiver.reason} (waiver expires {finding.waiver.expires.isoformat()})",
+                }
+            ]
+            sarif_results.append(suppressed)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import datetime
 import json
 import runpy
 import sys
@@ -74,8 +75,15 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
 
 
 def pulumi_json(value: Any) -> str:
-    """Structured config as the engine hands it to a program: compact JSON."""
-    return json.dumps(value, separators=(",", ":"))
+    """Structured config as the engine hands it to a program: compact JSON. The Pulumi CLI reads stack files
+    with a YAML parser that keeps `2027-01-31` a string; PyYAML makes it a date, written back as that string."""
+    return json.dumps(value, separators=(",", ":"), default=_yaml_scalar)
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a stack config value")
 
 
 def _plain_numbers(value: Any) -> Any:

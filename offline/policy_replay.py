@@ -97,6 +97,17 @@ def stack_resources(records: Sequence[ResourceRecord]) -> list[PolicyResource]:
     return list(by_urn.values())
 
 
+def merge_policy_configs(*configs: Mapping[str, Any]) -> dict[str, Any]:
+    """Policy-pack configs merged per policy, later ones winning key by key (as the engine layers the pack's
+    initial config, then `--policy-pack-config`); a bare level `"mandatory"` is `{"enforcementLevel": ...}`."""
+    merged: dict[str, dict[str, Any]] = {}
+    for config in configs:
+        for name, entry in config.items():
+            values = dict(entry) if isinstance(entry, Mapping) else {"enforcementLevel": entry}
+            merged.setdefault(name, {}).update(values)
+    return dict(merged)
+
+
 def policy_settings(policy: Policy, config: Mapping[str, Any] | None) -> tuple[EnforcementLevel, dict[str, Any]]:
     """The enforcement level and settings a policy runs with: schema defaults, then the config file."""
     config = config or {}
@@ -116,6 +127,11 @@ def policy_settings(policy: Policy, config: Mapping[str, Any] | None) -> tuple[E
             if key == policy.name:
                 settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
     return level, settings
+
+
+def effective_levels(packs: Sequence[PackSpec], config: Mapping[str, Any] | None) -> dict[str, str]:
+    """The enforcement level each policy runs with under `config` (what the reports show)."""
+    return {policy.name: policy_settings(policy, config)[0].value for pack in packs for policy in pack.policies}
 
 
 def _violations(validate: Any, args: Any) -> list[tuple[str, str | None, EnforcementLevel | None]]:

@@ -39,6 +39,8 @@ CIS_OCI = Framework(name="CIS Oracle Cloud Infrastructure Foundations Benchmark"
 CHECKOV_OCI = Framework(name="Checkov OCI checks", version="3.2")
 HIPAA = Framework(name="HIPAA Security Rule", version="45 CFR Part 164 Subpart C")
 REFERENCE_ARCHITECTURE = Framework(name="DICOM store reference architecture", version="1.0")
+KUBERNETES = Framework(name="Kubernetes workload hardening (Pod Security Standards restricted)", version="1.0")
+GOVERNANCE = Framework(name="DICOM store policy governance", version="1.0")
 
 
 def describe(resource: ResourceValidationArgs | PolicyResource) -> str:

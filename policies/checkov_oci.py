@@ -11,13 +11,18 @@ Enforcement follows the same line as the CIS module: MANDATORY where PHI would b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
+    PolicyComplianceFramework,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidationArgs,
     StackValidationPolicy,
 )
 
@@ -33,10 +38,53 @@ from policies._checks import (
     validate_security_list_no_ssh,
 )
 from policies._framework import CHECKOV_OCI, describe
-from policies._props import as_bool, as_list, lookup
+from policies._props import as_bool, as_int, as_list, lookup
+from policies._stack import linked, resources_of
 
 CLUSTER = "oci:ContainerEngine/cluster:Cluster"
 NODE_POOL = "oci:ContainerEngine/nodePool:NodePool"
+VOLUME = "oci:Core/volume:Volume"
+VOLUME_BACKUP_ASSIGNMENT = "oci:Core/volumeBackupPolicyAssignment:VolumeBackupPolicyAssignment"
+INSTANCE = "oci:Core/instance:Instance"
+FILE_SYSTEM = "oci:FileStorage/fileSystem:FileSystem"
+NFS_EXPORT = "oci:FileStorage/export:Export"
+DATA_CATALOG = "oci:DataCatalog/catalog:Catalog"
+NOBODY_ID = 65534  # the conventional nobody/nogroup id Checkov expects root to be squashed to
+
+
+def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: str, fix: str) -> Any:
+    """A validator flagging a `resource_type` whose props `is_bad` says fail: "<resource> <problem>. Fix: <fix>"."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type == resource_type and is_bad(args.props):
+            report_violation(f"{describe(args)} {problem}. Fix: {fix}.", None)
+
+    return validate
+
+
+def _cmk_rule(resource_type: str) -> Any:
+    """A validator flagging a `resource_type` encrypted with an Oracle-managed key (no kmsKeyId)."""
+    return _attribute_rule(
+        resource_type, lambda props: not props.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
+        "set kms_key_id to the Vault master key",
+    )  # fmt: skip
+
+
+def _checkov_policy(
+    control: PolicyComplianceFramework, description: str, validate: Any, fix: str, severity: Severity, *tags: str
+) -> Policy:
+    """A MANDATORY resource policy for one Checkov check (`control`: its id and title), named
+    `ckv-oci-<n>-<tags[0]>`; tags[1:] are its tags."""
+    return ResourceValidationPolicy(
+        name=f"{str(control.reference).lower().replace('_', '-')}-{tags[0]}",
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=severity,
+        framework=control,
+        remediation_steps=fix,
+        tags=list(tags[1:]),
+    )
 
 
 def validate_bucket_object_events(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -211,7 +259,124 @@ ckv2_oci_5_node_pool_in_transit = ResourceValidationPolicy(
     tags=["kubernetes", "encryption", "phi"],
 )
 
+
+def validate_volume_backups(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    assignments = resources_of(args, VOLUME_BACKUP_ASSIGNMENT)
+    for volume in resources_of(args, VOLUME):
+        # backup_policy_id is deprecated on the volume; the assignment resource is OCI's current way.
+        if not volume.props.get("backupPolicyId") and not any(linked(a, volume) for a in assignments):
+            report_violation(
+                f"{describe(volume)} has no backup policy. Fix: add oci.core.VolumeBackupPolicyAssignment("
+                "asset_id=volume.id, policy_id=<gold/silver/bronze or custom policy OCID>).",
+                volume.urn,
+            )
+
+
+ckv_oci_2_volume_backup = StackValidationPolicy(
+    name="ckv-oci-2-block-volume-backup",
+    description="Block volumes have a backup policy.",
+    validate=validate_volume_backups,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    framework=CHECKOV_OCI.control("CKV_OCI_2", "Ensure OCI Block Storage Block Volume has backup enabled"),
+    remediation_steps="Assign a volume backup policy with oci.core.VolumeBackupPolicyAssignment.",
+    tags=["storage", "backup"],
+)
+
+ckv_oci_3_volume_cmk = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_3", "OCI Block Storage Block Volumes are encrypted with a Customer Managed Key (CMK)"),
+    "Block volumes are encrypted with a customer-managed Vault key.",
+    _cmk_rule(VOLUME),
+    "Set kms_key_id on the volume.",
+    Severity.HIGH,
+    "block-volume-encrypted-with-cmk", "storage", "encryption",
+)  # fmt: skip
+
+ckv_oci_4_instance_in_transit = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_4", "Ensure OCI Compute Instance boot volume has in-transit data encryption enabled"),
+    "Compute instances encrypt boot and block volume traffic in transit.",
+    _attribute_rule(
+        INSTANCE, lambda p: as_bool(lookup(p, "launchOptions.isPvEncryptionInTransitEnabled")) is not True,
+        "sends boot volume traffic unencrypted", "set launch_options.is_pv_encryption_in_transit_enabled=True",
+    ),
+    "Set launch_options.is_pv_encryption_in_transit_enabled=True.",
+    Severity.HIGH,
+    "instance-in-transit-encryption", "compute", "encryption",
+)  # fmt: skip
+
+ckv_oci_5_instance_legacy_imds = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_5", "Ensure OCI Compute Instance has Legacy MetaData service endpoint disabled"),
+    "Compute instances serve only the v2 (header-protected) instance metadata endpoint.",
+    _attribute_rule(
+        INSTANCE, lambda p: as_bool(lookup(p, "instanceOptions.areLegacyImdsEndpointsDisabled")) is not True,
+        "serves the legacy (v1) instance metadata endpoint, which SSRF can reach without a header",
+        "set instance_options.are_legacy_imds_endpoints_disabled=True",
+    ),
+    "Set instance_options.are_legacy_imds_endpoints_disabled=True.",
+    Severity.HIGH,
+    "instance-legacy-imds-disabled", "compute",
+)  # fmt: skip
+
+ckv_oci_6_instance_monitoring = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_6", "Ensure OCI Compute Instance has monitoring enabled"),
+    "Compute instances keep the Oracle Cloud Agent monitoring plugin on.",
+    _attribute_rule(
+        INSTANCE, lambda p: as_bool(lookup(p, "agentConfig.isMonitoringDisabled")) is True,
+        "has the Oracle Cloud Agent monitoring plugin disabled", "set agent_config.is_monitoring_disabled=False",
+    ),
+    "Leave agent_config.is_monitoring_disabled unset or False.",
+    Severity.LOW,
+    "instance-monitoring", "compute", "monitoring",
+)  # fmt: skip
+
+ckv_oci_15_file_system_cmk = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_15", "Ensure OCI File System is Encrypted with a customer Managed Key"),
+    "File Storage file systems are encrypted with a customer-managed Vault key.",
+    _cmk_rule(FILE_SYSTEM),
+    "Set kms_key_id on the file system.",
+    Severity.HIGH,
+    "file-system-encrypted-with-cmk", "storage", "encryption",
+)  # fmt: skip
+
+ckv_oci_23_data_catalog_private = _checkov_policy(
+    CHECKOV_OCI.control("CKV_OCI_23", "Ensure OCI Data Catalog is configured without overly permissive network access"),
+    "Data Catalog instances are reached through a private endpoint.",
+    _attribute_rule(
+        DATA_CATALOG, lambda p: not as_list(p.get("attachedCatalogPrivateEndpoints")),
+        "is reachable over the public endpoint only", "attach a catalog private endpoint",
+    ),
+    "Create an oci.datacatalog.CatalogPrivateEndpoint and list it in attached_catalog_private_endpoints.",
+    Severity.MEDIUM,
+    "data-catalog-private-endpoint", "network",
+)  # fmt: skip
+
+
+def _root_not_squashed(props: Any) -> bool:
+    """CKV2_OCI_4, stricter than Checkov: some export option squashes root to nobody (65534:65534). Checkov also
+    passes an export with no ROOT option at all, i.e. identity_squash NONE, where root stays root."""
+    options = [o for o in as_list(props.get("exportOptions")) if str(o.get("identitySquash", "")).upper() == "ROOT"]
+    squashed = [
+        o for o in options if as_int(o.get("anonymousUid")) == NOBODY_ID and as_int(o.get("anonymousGid")) == NOBODY_ID
+    ]
+    return not squashed
+
+
+ckv2_oci_4_nfs_root_squash = _checkov_policy(
+    CHECKOV_OCI.control("CKV2_OCI_4", "Ensure File Storage File System access is restricted to root users"),
+    "NFS exports squash the client's root user to nobody (65534:65534).",
+    _attribute_rule(NFS_EXPORT, _root_not_squashed, "lets NFS clients act as root on the file system",
+                    f"squash root: identity_squash='ROOT', anonymous_uid={NOBODY_ID}, anonymous_gid={NOBODY_ID}"),
+    "Squash root on every export (identity_squash ROOT to 65534:65534).",
+    Severity.HIGH,
+    "nfs-export-root-squash", "storage",
+)  # fmt: skip
+
 POLICIES: list[Policy] = [
+    ckv_oci_2_volume_backup,
+    ckv_oci_3_volume_cmk,
+    ckv_oci_4_instance_in_transit,
+    ckv_oci_5_instance_legacy_imds,
+    ckv_oci_6_instance_monitoring,
     ckv_oci_7_bucket_object_events,
     ckv_oci_8_bucket_versioning,
     ckv_oci_9_bucket_cmk,
@@ -219,8 +384,11 @@ POLICIES: list[Policy] = [
     ckv_oci_16_security_list_ingress,
     ckv_oci_19_security_list_ssh,
     ckv_oci_20_security_list_rdp,
+    ckv_oci_15_file_system_cmk,
     ckv_oci_22_nsg_ssh,
+    ckv_oci_23_data_catalog_private,
     ckv2_oci_2_nsg_rdp,
     ckv2_oci_3_cluster_nsgs,
+    ckv2_oci_4_nfs_root_squash,
     ckv2_oci_5_node_pool_in_transit,
 ]

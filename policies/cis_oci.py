@@ -4,10 +4,11 @@ Only controls that a Pulumi program can break are here (networking 2.1-2.5, logg
 4.14, 4.16, 4.17, object storage 5.1.1-5.1.3, asset management 6.2); tenancy-level IAM controls (MFA,
 password policy, API key age) are properties of the tenancy, not of this stack.
 
-Enforcement: MANDATORY where a violation exposes PHI or loses it (open admin ports, default security list,
-public or unversioned or Oracle-key buckets, workload in the root compartment); ADVISORY for detective
-controls (flow logs, write logs, Cloud Guard, key rotation), which a stack can lack for a while without
-exposing anything.
+Enforcement follows the benchmark's own profile levels: every Level 1 control is MANDATORY (admin ports,
+default security list, Cloud Guard 4.14, key rotation 4.16, public buckets 5.1.1, root compartment 6.2);
+the Level 2 detective controls (flow logs 4.13, bucket write logs 4.17) are ADVISORY. The Level 2 bucket
+controls 5.1.2 (CMK) and 5.1.3 (versioning) stay MANDATORY: for a PHI store they are also HIPAA
+164.312(a)(2)(iv) and (c)(1). A stack can re-level any of them (`dicomstore:policies.enforcementLevels`).
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ cis_4_14_cloud_guard = StackValidationPolicy(
     name="cis-4-14-cloud-guard-enabled-in-root",
     description="Cloud Guard is enabled in the root compartment of the tenancy.",
     validate=validate_cloud_guard_enabled,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     framework=CIS_OCI.control("4.14", "Ensure Cloud Guard is enabled in the root compartment of the tenancy."),
     remediation_steps="Enable Cloud Guard at tenancy level with a reporting region and a target on the root "
@@ -254,7 +255,7 @@ cis_4_16_key_rotation = StackValidationPolicy(
     description="Customer-managed Vault master encryption keys (AES) rotate without a person at least once a year: "
     "automatic rotation, or a current scheduled key version.",
     validate=validate_key_rotation,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=CIS_OCI.control(
         "4.16", "Ensure customer created Customer Managed Key (CMK) is rotated at least annually."

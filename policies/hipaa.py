@@ -8,8 +8,16 @@ HIPAA names outcomes, not settings; each policy states the setting that delivers
 * (b) audit controls: audit retention >= 365 days (configurable) and access logs on every load balancer;
 * (c)(1) integrity: image storage keeps versions or is under a retention rule;
 * (e)(1) transmission security: every HTTP listener terminates TLS 1.2+ only; plain TCP (DICOM) listeners
-  are flagged (advisory) unless DICOM TLS is configured on them;
+  are flagged unless DICOM TLS is configured on them;
+* (d) person or entity authentication: Orthanc requires authentication on HTTP and accepts DICOM only from
+  registered modalities; every IAM user the stack creates is a machine identity with no console password,
+  auth token or SMTP credential (only the one credential kind its job needs);
 * 164.308(a)(7) contingency plan: database backups are on and kept long enough (configurable).
+
+Enforcement: every HIPAA policy is MANDATORY, including the "addressable" specifications ((a)(2)(iv),
+(e)(2)(ii)): for a store of PHI this design has decided encryption is reasonable and appropriate, which is
+what 164.306(d)(3) asks an entity to decide and document. A stack can re-level a policy in
+`dicomstore:policies.enforcementLevels`, which documents the decision where the reviewer reads it.
 
 OCI Database with PostgreSQL has no public-endpoint option (it is reachable only through its subnet), so
 (a)(1) covers it through its subnet being private.
@@ -17,7 +25,10 @@ OCI Database with PostgreSQL has no public-endpoint option (it is reachable only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -159,7 +170,7 @@ hipaa_dicom_tls = ResourceValidationPolicy(
     description="DICOM (TCP) listeners of load balancers and network load balancers terminate TLS; without "
     "it DICOM travels in clear text from the modalities to Orthanc.",
     validate=validate_tcp_listener_tls,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=HIPAA.control(
         "164.312(e)(2)(ii)",
@@ -243,7 +254,7 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
     name="hipaa-164-312-b-audit-and-access-logs",
     description="The audit configuration is managed by the stack; every load balancer and bucket logs reads.",
     validate=validate_audit_and_access_logs,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     framework=HIPAA.control(
         "164.312(b)",
@@ -401,6 +412,117 @@ hipaa_no_public_endpoints = ResourceValidationPolicy(
     tags=["network", "phi"],
 )
 
+ORTHANC_CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+USER = "oci:Identity/user:User"
+USER_CAPABILITIES = "oci:Identity/userCapabilitiesManagement:UserCapabilitiesManagement"
+# Orthanc's switches that let an unregistered DICOM peer (any AET, any host) run a command.
+DICOM_ALWAYS_ALLOW = (
+    "DicomAlwaysAllowEcho", "DicomAlwaysAllowFind", "DicomAlwaysAllowFindWorklist", "DicomAlwaysAllowGet",
+    "DicomAlwaysAllowMove", "DicomAlwaysAllowStore",
+)  # fmt: skip
+# Sign-in kinds a machine identity never needs: console password, auth tokens (Swift, OCIR), SMTP.
+HUMAN_CREDENTIALS = ("canUseConsolePassword", "canUseAuthTokens", "canUseSmtpCredentials")
+
+
+def _json_object(text: Any) -> Mapping[str, Any] | None:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def orthanc_configs(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(file name, Orthanc configuration) of every Orthanc JSON file a ConfigMap or a container instance's
+    CONFIGFILE volume (base64 `data`) carries; an Orthanc file is a JSON object with `AuthenticationEnabled`
+    or `RegisteredUsers`, which every configuration this stack renders sets."""
+    files: list[tuple[str, Any]] = []
+    if resource_type == ORTHANC_CONFIG_MAP:
+        data = props.get("data") or {}
+        files = [(str(name), text) for name, text in data.items()] if isinstance(data, Mapping) else []
+    elif resource_type == CONTAINER_INSTANCE:
+        for volume in as_list(props.get("volumes")):
+            for config in as_list(lookup(volume, "configs")):
+                try:
+                    text = base64.b64decode(str(config.get("data", "")), validate=True).decode()
+                except (binascii.Error, UnicodeDecodeError):
+                    continue
+                files.append((str(config.get("fileName")), text))
+    for name, text in files:
+        config = _json_object(text)
+        if config is not None and ("AuthenticationEnabled" in config or "RegisteredUsers" in config):
+            yield name, config
+
+
+def validate_orthanc_authentication(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for name, config in orthanc_configs(args.resource_type, args.props):
+        if config.get("AuthenticationEnabled") is not True:
+            report_violation(
+                f"{describe(args)} configures Orthanc ({name}) without HTTP authentication. Fix: set "
+                "AuthenticationEnabled true with RegisteredUsers whose passwords come from Vault.",
+                None,
+            )
+        for key in DICOM_ALWAYS_ALLOW:
+            if config.get(key) is True:
+                report_violation(
+                    f"{describe(args)} lets any DICOM peer use {key.removeprefix('DicomAlwaysAllow')} ({name}: "
+                    f"{key} true). Fix: set {key} false and register the modalities in DicomModalities.",
+                    None,
+                )
+
+
+def validate_machine_identities(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    capabilities = resources_of(args, USER_CAPABILITIES)
+    for user in resources_of(args, USER):
+        linked_capabilities = [c for c in capabilities if linked(c, user)]
+        if not linked_capabilities:
+            report_violation(
+                f"{describe(user)} keeps OCI's default capabilities (console password, API keys, auth tokens, "
+                "SMTP and customer secret keys). Fix: add oci.identity.UserCapabilitiesManagement(user_id=user.id) "
+                "enabling only the credential its job needs.",
+                user.urn,
+            )
+        for capability in linked_capabilities:
+            allowed = [key for key in HUMAN_CREDENTIALS if as_bool(capability.props.get(key)) is not False]
+            if allowed:
+                report_violation(
+                    f"{describe(capability)} lets the machine user sign in with {', '.join(allowed)}. Fix: set "
+                    f"{', '.join(f'{key}=False' for key in allowed)}.",
+                    capability.urn,
+                )
+
+
+PERSON_OR_ENTITY_AUTHENTICATION = HIPAA.control(
+    "164.312(d)",
+    "Person or entity authentication: verify that a person or entity seeking access to electronic protected "
+    "health information is the one claimed.",
+)
+
+hipaa_orthanc_authentication = ResourceValidationPolicy(
+    name="hipaa-164-312-d-orthanc-authentication",
+    description="Orthanc authenticates HTTP users and accepts DICOM only from registered modalities.",
+    validate=validate_orthanc_authentication,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+    framework=PERSON_OR_ENTITY_AUTHENTICATION,
+    remediation_steps="Keep AuthenticationEnabled true (components/orthanc_config.py) and every "
+    "DicomAlwaysAllow* false; register each modality (AET, host, port) in the stack config.",
+    tags=["identity", "phi"],
+)
+
+hipaa_machine_identities = StackValidationPolicy(
+    name="hipaa-164-312-d-machine-identities",
+    description="Every IAM user the stack creates has its capabilities managed: no console password, auth token "
+    "or SMTP credential.",
+    validate=validate_machine_identities,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    framework=PERSON_OR_ENTITY_AUTHENTICATION,
+    remediation_steps="Manage each service user's capabilities with oci.identity.UserCapabilitiesManagement, "
+    "enabling only the credential kind it uses (customer secret keys for S3, API keys for device sync).",
+    tags=["identity"],
+)
+
 POLICIES: list[Policy] = [
     hipaa_no_public_endpoints,
     hipaa_encryption_at_rest,
@@ -410,4 +532,6 @@ POLICIES: list[Policy] = [
     hipaa_tls_listeners,
     hipaa_dicom_tls,
     hipaa_database_backups,
+    hipaa_orthanc_authentication,
+    hipaa_machine_identities,
 ]

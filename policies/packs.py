@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import Policy
 
-from policies import checkov_oci, cis_oci, hipaa, oci_service_rules, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, kubernetes, oci_service_rules, reference_architecture
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ COMPLIANCE_PACK = PackSpec(
         *hipaa.POLICIES,
         *reference_architecture.POLICIES,
         *oci_service_rules.POLICIES,
+        *kubernetes.POLICIES,
     ),
 )
 

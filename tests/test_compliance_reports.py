@@ -186,7 +186,7 @@ def test_text_report_groups_by_framework_and_gives_the_verdict() -> None:
     assert "HIPAA Security Rule 45 CFR Part 164 Subpart C: " in text
     assert "  FAIL cis-5-1-1-bucket-not-public [5.1.1]" in text
     assert "mandatory violation(s): deployment blocked" in text
-    assert "Policies: no mandatory violation; 0 advisory finding(s)." in render_text(PACKS, [])
+    assert "Policies: no mandatory violation; 0 advisory finding(s); 0 waived." in render_text(PACKS, [])
 
 
 def test_resource_label() -> None:

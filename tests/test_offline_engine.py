@@ -141,3 +141,13 @@ def test_missing_stack_file_exits_2(project_copy: Path) -> None:
     result = _offline("plan", "--stack", "nosuch", "--project-dir", str(project_copy), cwd=PROJECT_DIR)
     assert result.returncode == 2
     assert "Pulumi.nosuch.yaml" in result.stderr
+
+
+def test_unquoted_dates_in_a_stack_file_reach_the_program_as_the_cli_passes_them() -> None:
+    """A waiver's `expires: 2027-01-31` is a string to the Pulumi CLI's YAML reader; PyYAML makes it a date,
+    which must become the same string, not a traceback."""
+    import datetime
+
+    from offline.engine import pulumi_json
+
+    assert pulumi_json({"expires": datetime.date(2027, 1, 31)}) == '{"expires":"2027-01-31"}'

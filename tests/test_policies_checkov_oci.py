@@ -3,11 +3,14 @@ compliant one, including the IPv6 `::/0` case Checkov itself misses."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pulumi_policy import Policy
 
 from policies import checkov_oci
 from tests.policy_cases import assert_flags, record, run_policy
+from tests.support import PROJECT_DIR
 
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
 SECURITY_LIST = "oci:Core/securityList:SecurityList"
@@ -40,12 +43,28 @@ def test_bucket_checks(policy: Policy, bad_inputs: dict[str, object], fix: str) 
     assert_flags(results, "bad-bucket", fix)
 
 
+# Every OCI check of Checkov (bridgecrewio/checkov at 03d5fdad8d: checkov/terraform/checks/resource/oci/*.py,
+# graph_checks/oci/*.yaml and the provider check provider/oci/credentials.py).
+CHECKOV_OCI_IDS = [f"CKV_OCI_{n}" for n in range(1, 24)] + [f"CKV2_OCI_{n}" for n in range(1, 7)]
+
+
 def test_checkov_ids_are_the_framework_references() -> None:
     references = [policy.framework.reference for policy in checkov_oci.POLICIES if policy.framework]
-    assert references == [
-        "CKV_OCI_7", "CKV_OCI_8", "CKV_OCI_9", "CKV_OCI_10", "CKV_OCI_16", "CKV_OCI_19", "CKV_OCI_20",
-        "CKV_OCI_22", "CKV2_OCI_2", "CKV2_OCI_3", "CKV2_OCI_5",
-    ]  # fmt: skip
+    assert len(references) == len(set(references))
+    assert set(references) <= set(CHECKOV_OCI_IDS)
+
+
+def test_every_checkov_oci_check_is_implemented_or_its_omission_explained_in_the_readme() -> None:
+    implemented = {policy.framework.reference for policy in checkov_oci.POLICIES if policy.framework}
+    table = (PROJECT_DIR / "policies" / "README.md").read_text().split("## Checkov parity", 1)[1]
+    rows = {line.split("|")[1].strip(" `"): line for line in table.splitlines() if line.startswith("| `CKV")}
+    assert sorted(rows) == sorted(CHECKOV_OCI_IDS)
+    for check_id, row in rows.items():
+        cells = [cell.strip() for cell in row.split("|")]
+        if check_id in implemented:
+            assert cells[3].startswith("`ckv"), row  # the policy that implements it
+        else:
+            assert cells[3] == "not followed" and len(cells[4]) > 40, row  # and why, on the same line
 
 
 def test_security_list_without_ingress_rules_is_flagged() -> None:
@@ -117,3 +136,50 @@ def test_node_pool_needs_in_transit_encryption() -> None:
     results = run_policy(checkov_oci.ckv2_oci_5_node_pool_in_transit, [plain, encrypted])
     assert [r.urn for r in results] == [plain.urn]
     assert_flags(results, "plain", "is_pv_encryption_in_transit_enabled=True")
+
+
+INSTANCE = "oci:Core/instance:Instance"
+HARDENED_INSTANCE = {
+    "launchOptions": {"isPvEncryptionInTransitEnabled": True},
+    "instanceOptions": {"areLegacyImdsEndpointsDisabled": True},
+    "agentConfig": {"isMonitoringDisabled": False},
+}
+ATTRIBUTE_CASES = [
+    (checkov_oci.ckv_oci_3_volume_cmk, "oci:Core/volume:Volume", {"kmsKeyId": "ocid1.key"}, {}, "kms_key_id"),
+    (checkov_oci.ckv_oci_4_instance_in_transit, INSTANCE, HARDENED_INSTANCE,
+     {**HARDENED_INSTANCE, "launchOptions": {}}, "is_pv_encryption_in_transit_enabled=True"),
+    (checkov_oci.ckv_oci_5_instance_legacy_imds, INSTANCE, HARDENED_INSTANCE,
+     {**HARDENED_INSTANCE, "instanceOptions": {"areLegacyImdsEndpointsDisabled": False}},
+     "are_legacy_imds_endpoints_disabled=True"),
+    (checkov_oci.ckv_oci_6_instance_monitoring, INSTANCE, HARDENED_INSTANCE,
+     {**HARDENED_INSTANCE, "agentConfig": {"isMonitoringDisabled": True}}, "is_monitoring_disabled=False"),
+    (checkov_oci.ckv_oci_15_file_system_cmk, "oci:FileStorage/fileSystem:FileSystem", {"kmsKeyId": "ocid1.key"}, {},
+     "kms_key_id"),
+    (checkov_oci.ckv_oci_23_data_catalog_private, "oci:DataCatalog/catalog:Catalog",
+     {"attachedCatalogPrivateEndpoints": ["ocid1.pe"]}, {"attachedCatalogPrivateEndpoints": []}, "private endpoint"),
+    (checkov_oci.ckv2_oci_4_nfs_root_squash, "oci:FileStorage/export:Export",
+     {"exportOptions": [{"source": "10.0.0.0/24", "identitySquash": "ROOT", "anonymousUid": "65534",
+                         "anonymousGid": "65534"}]},
+     {"exportOptions": [{"source": "10.0.0.0/24", "identitySquash": "NONE"}]}, "identity_squash='ROOT'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "resource_type", "good", "bad", "fix"), ATTRIBUTE_CASES,
+                         ids=[case[0].name for case in ATTRIBUTE_CASES])  # fmt: skip
+def test_checkov_attribute_checks_fail_the_bad_resource_and_pass_the_good(
+    policy: Any, resource_type: str, good: dict[str, Any], bad: dict[str, Any], fix: str
+) -> None:
+    assert run_policy(policy, [record(resource_type, "good", good)]) == []
+    results = run_policy(policy, [record(resource_type, "bad", bad)])
+    assert_flags(results, "bad", fix)
+    assert policy.framework is not None and policy.name.startswith(policy.framework.reference.lower().replace("_", "-"))
+
+
+def test_ckv_oci_2_block_volume_needs_a_backup_policy_assignment() -> None:
+    volume = record("oci:Core/volume:Volume", "data-volume", {"kmsKeyId": "ocid1.key"})
+    assignment = record(checkov_oci.VOLUME_BACKUP_ASSIGNMENT, "backup", {"policyId": "ocid1.gold"},
+                        dependencies=[volume.urn])  # fmt: skip
+    assert run_policy(checkov_oci.ckv_oci_2_volume_backup, [volume, assignment]) == []
+    assert_flags(
+        run_policy(checkov_oci.ckv_oci_2_volume_backup, [volume]), "data-volume", "VolumeBackupPolicyAssignment"
+    )

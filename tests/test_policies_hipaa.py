@@ -3,6 +3,8 @@ compliant one; the TLS, backup and exposure predicates are tested directly."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -81,7 +83,7 @@ def test_listener_tls_policy() -> None:
     assert_flags(results, "weak-https", "protocols=['TLSv1.2', 'TLSv1.3']")
 
 
-def test_plain_dicom_listener_is_advisory() -> None:
+def test_plain_dicom_listener_is_mandatory() -> None:
     plain = record(LISTENER, "dicom", {"protocol": "TCP", "port": 4242})
     passthrough = record(NLB_LISTENER, "dicom-nlb", {"protocol": "TCP", "port": 4242})
     tls = record(
@@ -91,7 +93,8 @@ def test_plain_dicom_listener_is_advisory() -> None:
         hipaa.hipaa_dicom_tls, [plain, passthrough, tls, record(LISTENER, "https", https(["TLSv1.2"]))]
     )
     assert [r.urn for r in results] == [plain.urn, passthrough.urn]
-    assert {r.enforcement for r in results} == {"advisory"}
+    # Every HIPAA control is MANDATORY by default, the addressable (e)(2)(ii) included (issue 17).
+    assert {r.enforcement for r in results} == {"mandatory"}
     assert_flags(results[:1], "dicom", "port 4242", "dicomTls=true")
     assert_flags(results[1:], "dicom-nlb", "port 4242", "dicomTls=true")
 
@@ -245,3 +248,61 @@ def test_every_bucket_needs_a_read_log() -> None:
     results = run_policy(hipaa.hipaa_audit_and_access_logs, [audit, by_name, by_dependency, write_only, *logs])
     assert [result.urn for result in results] == [write_only.urn]
     assert_flags(results, "write-only", "category: 'read'")
+
+
+ORTHANC_SECURE = {"AuthenticationEnabled": True, "RegisteredUsers": {"admin": "${PW}"}, "DicomAlwaysAllowStore": False}
+
+
+def _config_map(config: dict[str, Any]) -> Any:
+    return record("kubernetes:core/v1:ConfigMap", "orthanc-config", {"data": {"dicomstore.json": json.dumps(config)}})
+
+
+def _container_instance(config: dict[str, Any]) -> Any:
+    data = base64.b64encode(json.dumps(config).encode()).decode()
+    volume = {"volumeType": "CONFIGFILE", "configs": [{"fileName": "dicomstore.json", "data": data}]}
+    return record("oci:ContainerEngine/containerInstance:ContainerInstance", "orthanc-ci", {"volumes": [volume]})
+
+
+@pytest.mark.parametrize(("make", "name"), [(_config_map, "orthanc-config"), (_container_instance, "orthanc-ci")])
+def test_orthanc_must_authenticate_users_and_dicom_peers(make: Any, name: str) -> None:
+    policy = hipaa.hipaa_orthanc_authentication
+    assert run_policy(policy, [make(ORTHANC_SECURE)]) == []
+    open_http = run_policy(policy, [make({**ORTHANC_SECURE, "AuthenticationEnabled": False})])
+    assert_flags(open_http, name, "without HTTP authentication", "AuthenticationEnabled true")
+    any_peer = run_policy(policy, [make({**ORTHANC_SECURE, "DicomAlwaysAllowStore": True})])
+    assert_flags(any_peer, name, "any DICOM peer use Store", "DicomAlwaysAllowStore false")
+    assert {r.enforcement for r in open_http + any_peer} == {"mandatory"}
+
+
+def test_a_config_map_without_an_orthanc_file_is_ignored() -> None:
+    other = record("kubernetes:core/v1:ConfigMap", "other", {"data": {"a.json": '{"AuthenticationEnabled_": 1}'}})
+    assert run_policy(hipaa.hipaa_orthanc_authentication, [other]) == []
+
+
+USER = "oci:Identity/user:User"
+CAPABILITIES = "oci:Identity/userCapabilitiesManagement:UserCapabilitiesManagement"
+MACHINE_ONLY = {"canUseConsolePassword": False, "canUseAuthTokens": False, "canUseSmtpCredentials": False,
+                "canUseApiKeys": False, "canUseCustomerSecretKeys": True}  # fmt: skip
+
+
+def test_every_stack_user_is_a_machine_identity_without_human_credentials() -> None:
+    policy = hipaa.hipaa_machine_identities
+    user = record(USER, "s3-user", {"name": "orthanc-s3"})
+    managed = record(CAPABILITIES, "s3-caps", MACHINE_ONLY, dependencies=[user.urn])
+    assert run_policy(policy, [user, managed]) == []
+    assert_flags(run_policy(policy, [user]), "s3-user", "UserCapabilitiesManagement")
+    console = record(CAPABILITIES, "s3-caps", {**MACHINE_ONLY, "canUseConsolePassword": True}, dependencies=[user.urn])
+    results = run_policy(policy, [user, console])
+    assert_flags(results, "s3-caps", "canUseConsolePassword=False")
+    assert [r.urn for r in results] == [console.urn]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_shipped_orthanc_configuration_is_found_and_authenticates(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    # The policy must see the rendered file, or passing it would prove nothing.
+    plan = request.getfixturevalue(f"{stack}_plan")
+    found = [config for r in plan.records for _, config in hipaa.orthanc_configs(r.type, r.inputs)]
+    assert found
+    assert {config["AuthenticationEnabled"] for config in found} == {True}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel, Policy
 
-from policies import checkov_oci, cis_oci, hipaa, oci_service_rules, reference_architecture
+from policies import checkov_oci, cis_oci, hipaa, kubernetes, oci_service_rules, reference_architecture
 from policies.packs import COMPLIANCE_PACK, PACKS
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -21,6 +21,7 @@ MODULE_PREFIXES = [
     (hipaa, "hipaa-"),
     (reference_architecture, "refarch-"),
     (oci_service_rules, "ocisvc-"),
+    (kubernetes, "k8s-"),
 ]
 
 
@@ -63,6 +64,13 @@ def test_thresholds_are_configurable_with_safe_defaults() -> None:
         "hipaa-164-308-a-7-database-backups": {"minBackupRetentionDays": 7},
         "refarch-vcn-cidr-no-onprem-overlap": {"onPremCidrs": []},
         "ocisvc-nsg-rule-limit": {"maxRulesPerNsg": 120},
+        "k8s-no-service-account-token": {"podsNeedingApiAccess": []},
+        "k8s-non-root-high-uid": {
+            "imageUidExceptions": {
+                image: {"uid": uid, "reason": reason}
+                for image, (uid, reason) in kubernetes.IMAGE_UID_EXCEPTIONS.items()
+            }
+        },
     }
 
 
@@ -98,7 +106,7 @@ def test_policy_pack_project_file() -> None:
 
 
 def test_pack_readme_lists_every_policy_with_its_level() -> None:
-    table = (POLICIES_DIR / "README.md").read_text().split("## Policies", 1)[1]
+    table = (POLICIES_DIR / "README.md").read_text().split("## Policies", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|") for line in table.splitlines() if line.startswith("| `")]
     documented = [(cells[1].strip(" `"), cells[3].strip()) for cells in rows]
     assert documented == [

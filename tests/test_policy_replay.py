@@ -3,9 +3,12 @@ served over gRPC by `policies/__main__.py` (the process `pulumi preview --policy
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import grpc  # type: ignore[import-untyped]  # grpcio ships no type stubs
@@ -22,9 +25,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from components.config import PoliciesConfig
 from offline.policy_replay import engine_props, has_mandatory_violation, policy_settings, replay, stack_resources
 from offline.records import ResourceRecord
 from policies._framework import RecordedResourceOptions
+from policies.governance import govern
 from policies.packs import COMPLIANCE_PACK, PACKS
 from tests.policy_cases import TENANCY, record, run_policy
 from tests.support import Recorded
@@ -127,12 +132,12 @@ def test_every_policy_of_the_pack_is_replayed_once() -> None:
 # --- parity with the pack served by policies/__main__.py -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+def _serve(env: dict[str, str] | None = None) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The policy pack process, as the engine starts it; it prints its port and serves until stopped."""
     process = subprocess.Popen(
-        [sys.executable, "__main__.py"], cwd=POLICIES_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+        [sys.executable, "__main__.py"], cwd=POLICIES_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline().decode().strip())
@@ -141,6 +146,34 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    yield from _serve()
+
+
+# The stack's dicomstore:policies section as the engine hands it to the pack process (PULUMI_CONFIG: a JSON
+# object of fully qualified keys to JSON-encoded values). Waiver 0 holds, waiver 1 has expired.
+ENGINE_POLICIES = {
+    "enforcementLevels": {"cis-4-17-bucket-write-logs": "mandatory"},
+    "waivers": [
+        {"policy": "cis-5-1-1-bucket-not-public", "resource": "public", "reason": "public test fixture bucket",
+         "expires": "2999-12-31"},
+        {"policy": "ckv-oci-22-nsg-no-ssh-from-anywhere", "resource": "ssh", "reason": "temporary SSH for a demo",
+         "expires": "2000-01-01"},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def governed_analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    for stub in _serve({"PULUMI_CONFIG": json.dumps({"dicomstore:policies": json.dumps(ENGINE_POLICIES)})}):
+        # What the engine does with the pack's initial config (pulumi/pulumi#4233): reconcile it with the
+        # policy defaults and --policy-pack-config (none here), then send it back in Configure.
+        initial = stub.GetAnalyzerInfo(empty_pb2.Empty()).initialConfig
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=dict(initial)))
+        yield stub
 
 
 def _struct(inputs: dict[str, object]) -> struct_pb2.Struct:
@@ -183,7 +216,8 @@ def test_pack_metadata_served_to_the_engine(analyzer: analyzer_pb2_grpc.Analyzer
             p.framework.name if p.framework else "",
             p.framework.reference if p.framework else "",
         )
-        for p in COMPLIANCE_PACK.policies
+        # The served pack is the governed one: the stack's waivers end with the waiver-match check.
+        for p in govern(COMPLIANCE_PACK, PoliciesConfig(), date.today()).pack.policies
     }
     assert served == expected
 
@@ -250,3 +284,25 @@ def test_retain_on_delete_is_checked_offline_only(analyzer: analyzer_pb2_grpc.An
     assert "refarch-stateful-protected-retained" in offline
     assert "refarch-stateful-protected-retained" not in engine
     assert {"cis-5-1-2-bucket-encrypted-with-cmk", "ckv-oci-9-bucket-encrypted-with-cmk"} <= engine & offline
+
+
+def test_the_served_pack_applies_the_stack_waivers_and_levels_like_the_replay(
+    governed_analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    """`pulumi preview --policy-pack policies` path: the pack reads dicomstore:policies from PULUMI_CONFIG and
+    the engine's diagnostics equal the offline replay of the same governed pack."""
+    governed = govern(COMPLIANCE_PACK, PoliciesConfig.model_validate(ENGINE_POLICIES), date.today())
+    descriptions = {p.name: p.description for p in governed.pack.policies}
+    offline = {
+        (r.policy, r.urn, r.enforcement, f"{descriptions[r.policy]}\n{r.message}")
+        for r in replay(SCENARIO, [governed.pack], governed.initial_config)
+    }
+    engine = _engine_findings(governed_analyzer, SCENARIO)
+    assert engine == offline
+    public, ssh = SCENARIO[0].urn, SCENARIO[1].urn
+    assert not any(policy == "cis-5-1-1-bucket-not-public" and urn == public for policy, urn, *_ in engine)
+    assert next(f for f in engine if f[0] == "ckv-oci-22-nsg-no-ssh-from-anywhere" and f[1] == ssh)[3].endswith(
+        "expired on 2000-01-01: fix the resource or renew the waiver with a new reason and expiry]"
+    )
+    # The stack's level is the pack's initial config: the advisory Level 2 control now blocks.
+    assert ("cis-4-17-bucket-write-logs", public, "mandatory") in {f[:3] for f in engine}
