@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import inspect
 import datetime
+import inspect
 import json
 import runpy
 import sys
