@@ -21,6 +21,8 @@ Design choices:
   DICOM TLS is configured the L7 load balancer terminates TLS on a TCP listener at 4242 instead (a network
   load balancer cannot terminate TLS), so no clear-text DICOM path exists.
 - Access and error logs of the load balancer go to the stack's service log group.
+- CORS (only with `orthanc.corsAllowedOrigins`): a rule set on the HTTPS listener adds the CORS response headers
+  and answers preflights itself; its items come from components/cors_rules.py, which says what OCI allows.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
+from components.cors_rules import cors_rule_items
 from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, tls_protocols
 
 HTTPS_PORT = 443
@@ -85,6 +88,8 @@ class OrthancLoadBalancerArgs:
     """`network.publicLoadBalancer`: a public HTTPS load balancer (DICOM stays on the private NLB)."""
     min_bandwidth_mbps: int = 10
     max_bandwidth_mbps: int = 100
+    cors_allowed_origins: Sequence[str] = ()
+    """`orthanc.corsAllowedOrigins`: the web app origin the HTTPS listener's CORS rule set admits (none: no rule set)."""
 
 
 class OrthancLoadBalancer(pulumi.ComponentResource):
@@ -156,12 +161,27 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             server_order_preference="ENABLED",
             verify_peer_certificate=False,
         )
+        cors_items = cors_rule_items(tuple(args.cors_allowed_origins))
+        cors_rule_set_names = (
+            [
+                oci.loadbalancer.RuleSet(
+                    f"{name}-cors",
+                    load_balancer_id=lb.id,
+                    name="cors_headers",  # unique per load balancer, immutable
+                    items=[item.as_input() for item in cors_items],
+                    opts=lb_child,
+                ).name
+            ]
+            if cors_items
+            else []
+        )
         self._serve(
             f"{name}-https",
             lb,
             ssl_configuration,
             args.backends,
             listener=("https", HTTPS_PORT, "HTTP"),
+            rule_set_names=cors_rule_set_names,
             health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(
                 protocol="HTTP",
                 url_path=HEALTH_CHECK_PATH,
@@ -211,8 +231,10 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         listener: tuple[str, int, str],
         health_checker: oci.loadbalancer.BackendSetHealthCheckerArgs,
         backend_port: Callable[[Backend], int],
+        rule_set_names: Sequence[pulumi.Input[str]] = (),
     ) -> None:
-        """A TLS listener (name, port, protocol), its health-checked backend set and the backends.
+        """A TLS listener (name, port, protocol) applying `rule_set_names`, its health-checked backend set and the
+        backends.
 
         No session persistence configuration: any replica serves any request.
         """
@@ -241,6 +263,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             port=port,
             protocol=protocol,
             default_backend_set_name=backend_set.name,
+            rule_set_names=list(rule_set_names) or None,
             ssl_configuration=ssl_configuration,
             connection_configuration=oci.loadbalancer.ListenerConnectionConfigurationArgs(
                 idle_timeout_in_seconds=IDLE_TIMEOUT_SECONDS
