@@ -47,14 +47,6 @@ class RuleItem:
     allowed_methods: tuple[str, ...] = ()
     status_code: int | None = None
 
-    def as_input(self) -> dict[str, str | int | list[str]]:
-        """The item as a `RuleSet.items` entry: only the fields its action uses."""
-        if self.action == "CONTROL_ACCESS_USING_HTTP_METHODS":
-            assert self.status_code is not None
-            return {"action": self.action, "allowed_methods": list(self.allowed_methods), "status_code": self.status_code}
-        assert self.header is not None and self.value is not None
-        return {"action": self.action, "header": self.header, "value": self.value}
-
 
 def origin_problem(origin: str) -> tuple[str, str] | None:
     """(problem, fix) when `origin` is not one https origin, else None."""

@@ -89,7 +89,7 @@ class OrthancLoadBalancerArgs:
     min_bandwidth_mbps: int = 10
     max_bandwidth_mbps: int = 100
     cors_allowed_origins: Sequence[str] = ()
-    """`orthanc.corsAllowedOrigins`: the web app origin the HTTPS listener's CORS rule set admits (none: no rule set)."""
+    """`orthanc.corsAllowedOrigins`: the web app origin the HTTPS listener's CORS rule set admits (none: no set)."""
 
 
 class OrthancLoadBalancer(pulumi.ComponentResource):
@@ -168,7 +168,16 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                     f"{name}-cors",
                     load_balancer_id=lb.id,
                     name="cors_headers",  # unique per load balancer, immutable
-                    items=[item.as_input() for item in cors_items],
+                    items=[
+                        oci.loadbalancer.RuleSetItemArgs(
+                            action=item.action,
+                            header=item.header,
+                            value=item.value,
+                            allowed_methods=list(item.allowed_methods) or None,
+                            status_code=item.status_code,
+                        )
+                        for item in cors_items
+                    ],
                     opts=lb_child,
                 ).name
             ]
