@@ -11,12 +11,14 @@ oracle/terraform-provider-oci):
 - `ADD_HTTP_RESPONSE_HEADER` adds a header with a fixed value to every response of the listener. Header rules
   take no condition (only ALLOW and REDIRECT rules have `conditions`), so no header can depend on the request's
   `Origin`: the listener cannot echo one of several origins, and browsers refuse a multi-valued
-  `Access-Control-Allow-Origin`. Hence one allowed origin at most.
+  `Access-Control-Allow-Origin`. Hence one allowed origin at most. `EXTEND_HTTP_RESPONSE_HEADER_VALUE` only
+  wraps the backend's own value in a fixed prefix and suffix, so it cannot echo an origin either.
 - `CONTROL_ACCESS_USING_HTTP_METHODS` answers a method outside `allowed_methods` with `status_code` itself and
   does not forward it; with a code other than 405 it adds no `Allow` header. A CORS preflight is an `OPTIONS`
   without credentials; Orthanc answers it 401 (measured on Orthanc 1.10.1, authentication comes first) and a
   browser needs a 2xx, so `OPTIONS` stays out of `allowed_methods` and the listener answers it with 204 plus the
-  added headers. OCI's examples only show 4xx codes here; README "Viewer and CORS" says how to check a 204 on
+  added headers (so does any other method Orthanc does not serve, e.g. PATCH, instead of a 405). OCI's
+  examples only show 4xx codes here; README "Viewer and CORS" says how to check a 204 on
   the first deployment.
 - At most 20 rules per rule set; these are six.
 """

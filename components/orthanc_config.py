@@ -451,7 +451,8 @@ def render_viewer_config() -> JsonObject:
 
     OE2's settings are global, not per user: the buttons that change the store (upload, delete, modify,
     anonymize, labels, send) are hidden because readers, the viewers' users, may not use them (the role filter
-    refuses them anyway); administrators keep the REST API. Shares need the authorization plugin's tokens,
+    refuses them anyway); administrators keep the REST API. No link to the legacy explorer either: it shows the
+    same actions, which readers would see refused. Shares need the authorization plugin's tokens,
     which this stack does not run. Keys from orthanc-explorer-2 Plugin/DefaultConfiguration.json, the Stone Web
     Viewer's configuration.json and the OHIF plugin's documented options.
     """
