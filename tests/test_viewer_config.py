@@ -96,7 +96,8 @@ def test_a_reader_may_open_each_rendered_viewer_root(path: str) -> None:
     assert any("GET" in r.methods and re.match(r.pattern.replace("%-", "-"), path) for r in routes), path
 
 
-def _environment_after_entrypoint(rendered: RenderedOrthancConfig, tmp_path: Path) -> dict[str, str]:
+def _environment_after_entrypoint(rendered: RenderedOrthancConfig) -> dict[str, str]:
+    """The environment the image's own entrypoint would start with (secret files filled with dummies)."""
     for secret in rendered.secret_files:
         Path(secret.path).parent.mkdir(parents=True, exist_ok=True)
         Path(secret.path).write_text("not-a-real-secret\n")
@@ -111,6 +112,6 @@ def test_the_entrypoint_switches_stone_and_ohif_on_before_the_image_configurator
     rendered = _rendered(str(tmp_path / "secrets"))
     if local:
         rendered = with_local_storage(rendered, str(tmp_path / "storage"))
-    environment = _environment_after_entrypoint(rendered, tmp_path)
+    environment = _environment_after_entrypoint(rendered)
     assert environment["STONE_WEB_VIEWER_PLUGIN_ENABLED"] == "true"
     assert environment["OHIF_PLUGIN_ENABLED"] == "true"
