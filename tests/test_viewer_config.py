@@ -3,7 +3,10 @@
 What enables what comes from orthanc-builder docker/orthanc/plugins-def.json and configurator.py: OE2 is
 `enabledByDefault`; StoneWebViewer is `enablingEnvVarIsRequired` (only STONE_WEB_VIEWER_PLUGIN_ENABLED loads it);
 the OHIF plugin is defined as `Ohif` while its configuration section is `OHIF`, so only OHIF_PLUGIN_ENABLED loads
-it. Debian's Orthanc has none of these plugins, so the browser tests use its explorer and Web viewer instead.
+it. Checked once against that configurator (orthanc-builder 0a4394c, `OrthancConfigurator.getEnabledPlugins()` fed
+the rendered file): without the two variables it enables DicomWeb, PostgreSQL, AwsS3Storage, Gdcm and
+OrthancExplorer2 only; with them, StoneWebViewer and Ohif too. Debian's Orthanc has none of these plugins, so the
+browser tests use its explorer and Web viewer instead.
 """
 
 from __future__ import annotations
