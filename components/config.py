@@ -32,6 +32,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components import connectivity_rules
+from components.cors_rules import origin_problem
 from components.orthanc_access import Role
 from components.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
@@ -171,6 +172,23 @@ def _no_latest_tag(value: str) -> str:
         raise _problem(
             "is not pinned to a version",
             "pin the image to a release tag or digest, e.g. orthancteam/orthanc:25.1.1",
+        )
+    return value
+
+
+def _cors_origin(value: str) -> str:
+    problem = origin_problem(value)
+    if problem is not None:
+        raise _problem(*problem)
+    return value
+
+
+def _one_cors_origin(value: list[str]) -> list[str]:
+    if len(value) > 1:
+        raise _problem(
+            "lists more than one origin, but an OCI load balancer header rule has one fixed value (it cannot echo "
+            "the request's Origin)",
+            "keep only the origin of the web app that calls the API",
         )
     return value
 
@@ -367,6 +385,12 @@ class OrthancConfig(Section):
     """OCI Certificates CA bundle (or CA) that issues the modalities' client certificates. Required with
     dicomTls: the DICOM listener then refuses any modality without a certificate from it (mutual TLS), so an AE
     title alone no longer lets anyone on the hospital network store or query."""
+    cors_allowed_origins: Annotated[
+        list[Annotated[str, AfterValidator(_cors_origin)]], AfterValidator(_one_cors_origin)
+    ] = Field(default_factory=list)
+    """The https origin (at most one, e.g. `https://portal.hospital.example`) of a web app on another site that
+    may call the API with a user's credentials; the HTTPS listener's rule set adds the CORS headers and answers
+    preflights. Empty (default): no CORS, the viewers are served from the load balancer's own origin."""
 
 
 class FastConnectConfig(Section):

@@ -188,6 +188,7 @@ class ContainerInstances(pulumi.ComponentResource):
                 vault_management_endpoint=args.vault_management_endpoint,
                 dicom_port=DICOM_PORT,
                 internet_facing=args.public_load_balancer,
+                cors_allowed_origins=config.cors_allowed_origins,
             ),
             pulumi.ResourceOptions(parent=self),
         )

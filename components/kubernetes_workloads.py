@@ -226,6 +226,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                 certificate_id=orthanc.certificate_ocid,
                 vault_management_endpoint=args.vault_management_endpoint,
                 internet_facing=args.public_load_balancer,
+                cors_allowed_origins=orthanc.cors_allowed_origins,
             ),
             pulumi.ResourceOptions(parent=self),
         )

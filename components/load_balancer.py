@@ -32,6 +32,8 @@ Design choices:
   exceeds the leaf maximum the CA allows. The renewal rule renews it `ADVANCE_RENEWAL_DAYS` before it expires
   (`certificate_lifetimes` checks the durations fit together). The root CA gets its own explicit validity too.
   End dates count from the day of the first `pulumi up` and are then ignored on updates.
+- CORS (only with `orthanc.corsAllowedOrigins`): a rule set on the HTTPS listener adds the CORS response headers
+  and answers preflights itself; its items come from components/cors_rules.py, which says what OCI allows.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 import pulumi
 import pulumi_oci as oci
 
+from components.cors_rules import cors_rule_items
 from components.identity import stack_name_prefix
 from components.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
@@ -155,6 +158,8 @@ class OrthancLoadBalancerArgs:
     """`network.publicLoadBalancer`: a public HTTPS load balancer (DICOM stays on the private NLB)."""
     min_bandwidth_mbps: int = 10
     max_bandwidth_mbps: int = 100
+    cors_allowed_origins: Sequence[str] = ()
+    """`orthanc.corsAllowedOrigins`: the web app origin the HTTPS listener's CORS rule set admits (none: no set)."""
 
 
 class OrthancLoadBalancer(pulumi.ComponentResource):
@@ -235,12 +240,36 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 trusted_certificate_authority_ids=[trusted] if verify_client and trusted is not None else None,
             )
 
+        cors_items = cors_rule_items(tuple(args.cors_allowed_origins))
+        cors_rule_set_names = (
+            [
+                oci.loadbalancer.RuleSet(
+                    f"{name}-cors",
+                    load_balancer_id=lb.id,
+                    name="cors_headers",  # unique per load balancer, immutable
+                    items=[
+                        oci.loadbalancer.RuleSetItemArgs(
+                            action=item.action,
+                            header=item.header,
+                            value=item.value,
+                            allowed_methods=list(item.allowed_methods) or None,
+                            status_code=item.status_code,
+                        )
+                        for item in cors_items
+                    ],
+                    opts=lb_child,
+                ).name
+            ]
+            if cors_items
+            else []
+        )
         self._serve(
             f"{name}-https",
             lb,
             ssl_configuration(verify_client=False),
             args.backends,
             listener=("https", HTTPS_PORT, "HTTP"),
+            rule_set_names=cors_rule_set_names,
             health_checker=oci.loadbalancer.BackendSetHealthCheckerArgs(
                 protocol="HTTP",
                 url_path=HEALTH_CHECK_PATH,
@@ -294,8 +323,10 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         listener: tuple[str, int, str],
         health_checker: oci.loadbalancer.BackendSetHealthCheckerArgs,
         backend_port: Callable[[Backend], int],
+        rule_set_names: Sequence[pulumi.Input[str]] = (),
     ) -> None:
-        """A TLS listener (name, port, protocol), its health-checked backend set and the backends.
+        """A TLS listener (name, port, protocol) applying `rule_set_names`, its health-checked backend set and the
+        backends.
 
         No session persistence configuration: any replica serves any request.
         """
@@ -324,6 +355,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
             port=port,
             protocol=protocol,
             default_backend_set_name=backend_set.name,
+            rule_set_names=list(rule_set_names) or None,
             ssl_configuration=ssl_configuration,
             connection_configuration=oci.loadbalancer.ListenerConnectionConfigurationArgs(
                 idle_timeout_in_seconds=IDLE_TIMEOUT_SECONDS

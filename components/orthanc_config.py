@@ -26,6 +26,12 @@ Design choices:
   orthancteam/orthanc image) so parallel uploads do not abort each other. Older plugins ignore that key and
   run SERIALIZABLE: there (Debian's plugin 4.0) one index connection ingests faster than five, as
   `bench/ingest.py` measures (`pg-1conn` against `pg-rendered`).
+- Viewers: Orthanc Explorer 2 (the default UI at `/ui/app/`), the Stone Web Viewer and OHIF, as the
+  orthancteam/orthanc image enables them (orthanc-builder docker/orthanc/plugins-def.json): OE2 is on by
+  default, while Stone and OHIF load only when their `*_PLUGIN_ENABLED` variable is set (Stone is
+  `enablingEnvVarIsRequired`; OHIF's section is `OHIF` but the configurator looks for `Ohif`), so the
+  entrypoint exports those variables before the image's configurator runs. They are served by Orthanc itself,
+  so they sit behind the same load balancer, TLS listener, authentication and role filter as the API.
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ CONFIG_PATH = "/etc/orthanc/dicomstore.json"  # orthancteam/orthanc merges every
 ACCESS_SCRIPT_PATH = "/etc/orthanc/access-control.lua"
 DICOM_PORT = 4242  # Orthanc's default DIMSE port, also the load balancer's DICOM listener
 HTTP_PORT = 8042  # Orthanc's default REST/DICOMweb port behind the load balancer
+OE2_ROOT = "/ui/"  # Orthanc Explorer 2's default root: the app is at /ui/app/, the role filter admits /ui
+OHIF_ROOT = "/ohif/"  # the OHIF plugin's default RouterBasename
+# orthancteam/orthanc's configurator installs these plugins only when their variable is set (plugins-def.json).
+VIEWER_PLUGIN_SWITCHES = {"STONE_WEB_VIEWER_PLUGIN_ENABLED": "true", "OHIF_PLUGIN_ENABLED": "true"}
 
 _AET = re.compile(r"^[A-Za-z0-9_\-. ]{1,16}$")
 _USER = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
@@ -295,6 +305,7 @@ def render_entrypoint(secret_files: tuple[SecretFile, ...]) -> str:
         "}",
     ]
     lines += [f"load_secret {secret.env_var} {secret.path}" for secret in secret_files]
+    lines += [f"export {name}={value}" for name, value in VIEWER_PLUGIN_SWITCHES.items()]
     lines += ["unset value", 'exec "$@"', ""]
     return "\n".join(lines)
 
@@ -423,6 +434,7 @@ def render_orthanc_config(
         "SaveJobs": settings.replica_count == 1,
         # Patient data must not end up in the log pipeline.
         "DeidentifyLogs": True,
+        **render_viewer_config(),
     }
     secret_files = (db_password, s3_access_key, s3_secret_key, *user_passwords)
     return RenderedOrthancConfig(
@@ -432,6 +444,46 @@ def render_orthanc_config(
         access_script=render_access_script(settings.user_roles),
         access_script_path=access_script_path,
     )
+
+
+def render_viewer_config() -> JsonObject:
+    """The viewer plugins' sections (orthancteam/orthanc; Debian's Orthanc has none of them and ignores them).
+
+    OE2's settings are global, not per user: the buttons that change the store (upload, delete, modify,
+    anonymize, labels, send) are hidden because readers, the viewers' users, may not use them (the role filter
+    refuses them anyway); administrators keep the REST API. No link to the legacy explorer either: it shows the
+    same actions, which readers would see refused. Shares need the authorization plugin's tokens,
+    which this stack does not run. Keys from orthanc-explorer-2 Plugin/DefaultConfiguration.json, the Stone Web
+    Viewer's configuration.json and the OHIF plugin's documented options.
+    """
+    return {
+        "OrthancExplorer2": {
+            "Enable": True,
+            "IsDefaultOrthancUI": True,
+            "Root": OE2_ROOT,
+            "UiOptions": {
+                "EnableUpload": False,
+                "EnableDeleteResources": False,
+                "EnableModification": False,
+                "EnableAnonymization": False,
+                "EnableEditLabels": False,
+                "EnableSendTo": False,
+                "EnableDicomModalities": False,
+                "EnableShares": False,
+                "EnableLinkToLegacyUi": False,
+                "EnableViewerQuickButton": True,
+                "EnableOpenInOhifViewer3": True,
+                "OhifViewer3PublicRoot": OHIF_ROOT,
+                "ViewersOrdering": ["stone-webviewer", "ohif"],
+            },
+        },
+        "StoneWebViewer": {
+            "DateFormat": "YYYY-MM-DD",
+            # No "ExpectedMessageOrigin": no other page may drive the viewer through window.postMessage().
+        },
+        # DICOMweb data source: same origin as OE2 and the API, so the browser's Basic credentials apply.
+        "OHIF": {"DataSource": "dicom-web", "RouterBasename": OHIF_ROOT},
+    }
 
 
 def with_local_storage(rendered: RenderedOrthancConfig, storage_directory: str) -> RenderedOrthancConfig:
