@@ -110,6 +110,7 @@ def _planned(origins: tuple[str, ...], dicom_tls: bool = True) -> Recorded:
                 log_group_id=LOG_GROUP,
                 certificate_id=CERTIFICATE,
                 cors_allowed_origins=origins,
+                modality_ca_bundle_id="ocid1.cabundle.oc1.eu-frankfurt-1.aaaaaaaamodalitycabundle0000000000000000000",
             ),
         )
         pulumi.export("done", True)
