@@ -463,7 +463,7 @@ class OpsConfig(Section):
     )
     """E-mail addresses of the operations topic (alarms, database backups, budget); empty: the addresses of
     security.notificationEmails."""
-    lb_5xx_per_minute: int = Field(default=10, ge=1)
+    lb_server_errors_per_minute: int = Field(default=10, ge=1)
     """Alarm when the load balancer answers more 5xx responses than this in one minute."""
     postgres_cpu_percent: int = Field(default=80, ge=1, le=100)
     """Alarm when the PostgreSQL primary's CPU utilisation stays above this for five minutes."""

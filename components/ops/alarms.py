@@ -93,6 +93,7 @@ def connection_threshold(max_connections: int, percent: int) -> int:
 def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
     """Every alarm of the stack, from the thresholds in `ops.*` and what the stack deploys."""
     db = {"resourceId": targets.db_system_id}
+    server_errors = config.lb_server_errors_per_minute
     specs = [
         AlarmSpec(
             "lb-unhealthy-backends", "oci_lbaas", mql("UnHealthyBackendServers", "1m", "max", "> 0"), Scope.APP,
@@ -100,8 +101,8 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
             "check the Orthanc replica's container/pod logs and restarts; the LB keeps serving from healthy replicas",
         ),
         AlarmSpec(
-            "lb-5xx", "oci_lbaas", mql("HttpResponses5xx", "1m", "sum", f"> {config.lb_5xx_per_minute}"), Scope.APP,
-            Severity.ERROR, f"More than {config.lb_5xx_per_minute} HTTP 5xx per minute from the load balancer",
+            "lb-5xx", "oci_lbaas", mql("HttpResponses5xx", "1m", "sum", f"> {server_errors}"), Scope.APP,
+            Severity.ERROR, f"More than {server_errors} HTTP 5xx per minute from the load balancer",
             "read Orthanc's log for PostgreSQL or S3 errors; check the database and bucket alarms",
         ),
         AlarmSpec(
