@@ -63,7 +63,7 @@ def test_every_query_is_mql_on_a_published_metric_with_a_runbook() -> None:
 
 
 def test_thresholds_come_from_config() -> None:
-    config = OpsConfig(lbServerErrorsPerMinute=42, postgresCpuPercent=65, postgresConnectionsPercent=50)
+    config = OpsConfig(lb_server_errors_per_minute=42, postgres_cpu_percent=65, postgres_connections_percent=50)
     queries = {spec.role: spec.query for spec in alarm_specs(config, _targets(db_max_connections=40))}
     assert queries["lb-5xx"] == "HttpResponses5xx[1m].sum() > 42"
     assert queries["postgres-cpu"].endswith(".mean() > 65")
@@ -115,7 +115,7 @@ def test_connection_alarm_uses_the_configured_max_connections(dev_plan: Recorded
 
 def test_prod_watches_fastconnect_and_ipsec_and_not_container_instances(prod_plan: Recorded) -> None:
     alarms = _alarms(prod_plan)
-    assert alarms["fastconnect-down"]["query"].startswith("ConnectionState[1m]{resourceId = ")  # type: ignore[union-attr]
+    assert str(alarms["fastconnect-down"]["query"]).startswith("ConnectionState[1m]{resourceId = ")
     assert alarms["fastconnect-down"]["severity"] == "CRITICAL"
     assert alarms["fastconnect-down"]["repeatNotificationDuration"] == "PT4H"
     assert alarms["ipsec-tunnel-down"]["query"] == "TunnelState[1m].mean() == 0"
