@@ -19,10 +19,12 @@ from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.identity import Identity, IdentityArgs
 from components.kubernetes_manifests import DICOM_NODE_PORT, HTTP_NODE_PORT
+from components.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
 from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.network import Network, NetworkArgs
 from components.oke import Oke, OkeArgs
 from components.ops.alarms import Scope
+from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
 from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
 from components.orthanc_runtime import OrthancDataTier
@@ -55,6 +57,7 @@ class DicomStore(pulumi.ComponentResource):
     edge: Edge | None
     ai: Ai | None
     restored_database: RestoredDatabase | None
+    container_logs: OkeContainerLogs | None
     operations: Operations
 
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -231,6 +234,24 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 child,
             )
+        # Container Instances cannot ship container output to OCI Logging (components/ops/logs.py).
+        self.container_logs = (
+            OkeContainerLogs(
+                f"{name}-container-logs",
+                OkeContainerLogsArgs(
+                    name_prefix=args.name_prefix,
+                    tenancy_id=config.tenancy_ocid,
+                    parent_compartment_id=config.parent_compartment_ocid,
+                    workers_compartment_id=self.identity.app_compartment_id,
+                    log_group_id=self.security.log_group_id,
+                    log_compartment_id=self.identity.data_compartment_id,
+                    kubernetes_namespace=KUBERNETES_NAMESPACE,
+                ),
+                child,
+            )
+            if self.oke is not None
+            else None
+        )
         self.container_instances = None
         if config.orthanc.runtime == "container_instances":
             self.container_instances = ContainerInstances(

@@ -181,3 +181,27 @@ def test_restore_creates_a_db_system_from_the_backup_and_repoints_orthanc() -> N
     (instance,) = plan.of_type("oci:ContainerEngine/containerInstance:ContainerInstance")
     assert restored.urn in instance.dependencies and original.urn not in instance.dependencies
     assert plan.named("dicomstore-ops-postgres-cpu").dependencies.count(restored.urn) == 1
+
+
+def test_oke_workers_ship_the_namespace_container_logs(prod_plan: Recorded) -> None:
+    agent = prod_plan.named("dicomstore-container-logs-agent")
+    (source,) = agent.inputs["serviceConfiguration"]["sources"]
+    assert source["sourceType"] == "LOG_TAIL" and source["paths"] == ["/var/log/containers/*_dicomstore_*.log"]
+    assert agent.inputs["serviceConfiguration"]["configurationType"] == "LOGGING"
+    log = prod_plan.named("dicomstore-container-logs-log")
+    assert log.inputs["logType"] == "CUSTOM" and log.inputs["retentionDuration"] % 30 == 0
+    workers = prod_plan.named("dicomstore-container-logs-workers")
+    (load_balancer,) = prod_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
+    assert (
+        workers.inputs["matchingRule"] == f"ALL {{instance.compartment.id = '{load_balancer.inputs['compartmentId']}'}}"
+    )
+    grant = prod_plan.named("dicomstore-container-logs-policy")
+    assert grant.inputs["statements"] == [
+        f"Allow dynamic-group dicomstore-prod-oke-log-agents to use log-content in compartment id "
+        f"{prod_plan.named('dicomstore-database-postgresql').inputs['compartmentId']}"
+    ]
+    assert grant.urn in agent.dependencies
+
+
+def test_container_instances_have_no_log_agent(dev_plan: Recorded) -> None:
+    assert not dev_plan.of_type("oci:Logging/unifiedAgentConfiguration:UnifiedAgentConfiguration")
