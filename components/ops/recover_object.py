@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--access-key-file", type=Path)
     parser.add_argument("--secret-key-file", type=Path)
     parser.add_argument("--dry-run", action="store_true", help="show what would be restored, change nothing")
+    parser.add_argument("--save", type=Path, help="also write the recovered bytes here (to re-import into Orthanc)")
     args = parser.parse_args(argv)
     try:
         client = s3_client(
@@ -143,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _credential(args.secret_key_file, DEFAULT_SECRETS / "orthanc-s3-secret-key", "AWS_SECRET_ACCESS_KEY"),
         )
         recovery = recover(client, args.bucket, args.key, args.version_id, args.dry_run)
+        if args.save is not None:
+            body = client.get_object(Bucket=args.bucket, Key=args.key, VersionId=recovery.restored_from)["Body"]
+            args.save.write_bytes(body.read())
     except RecoveryError as error:
         print(f"recover_object: {error}", file=sys.stderr)
         return 1

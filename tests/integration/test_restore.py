@@ -210,9 +210,10 @@ def test_deleted_and_overwritten_images_are_recovered_from_previous_versions(
             common = ["--endpoint", endpoint, "--region", REGION, "--bucket", bucket, "--key", key,
                       "--access-key-file", str(access_file), "--secret-key-file", str(secret_file)]  # fmt: skip
             assert recover_object.main([*common, "--dry-run"]) == 0
-            assert recover_object.main(common) == 0
+            saved = tmp_path / f"{instance_id}.dcm"
+            assert recover_object.main([*common, "--save", str(saved)]) == 0
             recovered = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-            assert recovered == original_file, instance_id  # byte-identical to what Orthanc stored
+            assert recovered == original_file == saved.read_bytes(), instance_id  # byte-identical to Orthanc's
             # A real Orthanc that lost the instance reads the recovered object: same instance, same pixels.
             requests.delete(f"{orthanc.url}/instances/{instance_id}", auth=orthanc.auth, timeout=30).raise_for_status()
             answer = requests.post(f"{orthanc.url}/instances", data=recovered, auth=orthanc.auth, timeout=30)
