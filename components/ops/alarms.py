@@ -13,11 +13,10 @@ OCI Monitoring Query Language, `Metric[interval]{dimension = "value"}.statistic(
   5xx count; an Object Storage outage surfaces as Orthanc 5xx on the load balancer.
 * oci_computecontainerinstance — docs.oracle.com/iaas/Content/container-instances/container-instance-metrics.htm:
   MemoryUtilization (percent) per container instance.
-* oci_fastconnect — docs.oracle.com/iaas/Content/Network/Reference/fastconnectmetrics.htm: ConnectionState
-  (1 up, 0 down), resourceId = the virtual circuit. oci_vpn — docs.oracle.com/iaas/Content/Network/Reference/
-  ipsecmetrics.htm: TunnelState (1 up, 0 down) per tunnel; the network compartment holds only this stack's
-  tunnels. Both queries are the ones in Oracle's landing-zone alarm set (oracle-quickstart
-  terraform-oci-cis-landing-zone-quickstart, `fast-connect-status-alarm`, `vpn-status-alarm`).
+* oci_fastconnect: ConnectionState (1 up, 0 down), resourceId = the virtual circuit (OCI docs "FastConnect
+  Metrics"); oci_vpn: TunnelState (1 up, 0 down) per tunnel (OCI docs "IPSec Metrics"); the network
+  compartment holds only this stack's tunnels. Both queries are the ones of Oracle's landing-zone alarm set
+  (oracle-quickstart CIS landing zone: `fast-connect-status-alarm`, `vpn-status-alarm`).
 
 OKE publishes no pod-restart metric in `oci_oke` (its metrics are API server and node-level): on OKE the load
 balancer's unhealthy-backend alarm is Orthanc's health signal (the backends are the node ports of the pods).
