@@ -33,59 +33,10 @@ from moto.server import ThreadedMotoServer
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import PG_BIN, OrthancServer, PostgresServer, free_port, require_binaries
 from components.ops import recover_object
-from components.orthanc_config import (
-    ObjectStorageEndpoint,
-    OrthancSettings,
-    PostgresEndpoint,
-    render_orthanc_config,
-    user_password_env_var,
-    with_local_storage,
-)
+from components.orthanc_config import user_password_env_var
+from tests.integration.ops_support import REGION, USER, orthanc_on, pixel_digests, upload
 
 pytestmark = pytest.mark.integration
-
-USER = "admin"
-REGION = "eu-frankfurt-1"
-
-
-def _orthanc(postgres: PostgresServer, storage: Path, work_dir: Path, secret_values: dict[str, str]) -> OrthancServer:
-    """One Orthanc on `postgres` (the DB system it is pointed at) and `storage` (the bucket's stand-in)."""
-    settings = OrthancSettings(
-        aet="DICOMSTORE", http_port=free_port(), dicom_port=free_port(), modalities=(), users=(USER,),
-        replica_index=0, replica_count=1,
-    )  # fmt: skip
-    rendered = with_local_storage(
-        render_orthanc_config(
-            settings,
-            PostgresEndpoint("127.0.0.1", postgres.port, postgres.database, postgres.username, max_connections=100),
-            ObjectStorageEndpoint(namespace="testnamespace", region=REGION, bucket="dicom"),
-            secrets_directory=str(work_dir / "secrets"),
-        ),
-        str(storage),
-    )
-    return OrthancServer(rendered, work_dir, secret_values, USER)
-
-
-def _upload(server: OrthancServer, datasets: list[pydicom.Dataset]) -> list[str]:
-    """POST each instance to Orthanc's REST API; its Orthanc instance ids."""
-    ids = []
-    for ds in datasets:
-        buffer = io.BytesIO()
-        ds.save_as(buffer, enforce_file_format=True)
-        answer = requests.post(f"{server.url}/instances", data=buffer.getvalue(), auth=server.auth, timeout=30)
-        answer.raise_for_status()
-        ids.append(answer.json()["ID"])
-    return ids
-
-
-def _pixels(server: OrthancServer) -> dict[str, str]:
-    """SOP Instance UID -> SHA-256 of the PixelData of every instance Orthanc serves."""
-    served = {}
-    for instance_id in requests.get(f"{server.url}/instances", auth=server.auth, timeout=30).json():
-        file = requests.get(f"{server.url}/instances/{instance_id}/file", auth=server.auth, timeout=30).content
-        ds = pydicom.dcmread(io.BytesIO(file))
-        served[str(ds.SOPInstanceUID)] = hashlib.sha256(ds.PixelData).hexdigest()
-    return served
 
 
 def _studies(server: OrthancServer) -> set[str]:
@@ -115,13 +66,13 @@ def test_index_restored_from_a_backup_serves_the_same_studies(
     servers: list[OrthancServer] = []
     try:
         original.init()
-        orthanc = _orthanc(
+        orthanc = orthanc_on(
             original, storage, tmp_path / "orthanc", {**secret_values, "ORTHANC_DB_PASSWORD": original.password}
         )
         servers.append(orthanc)
         orthanc.start()
-        _upload(orthanc, stored_studies)
-        studies_before, pixels_before = _studies(orthanc), _pixels(orthanc)
+        upload(orthanc, stored_studies)
+        studies_before, pixels_before = _studies(orthanc), pixel_digests(orthanc)
         assert len(studies_before) == 2 and len(pixels_before) == len(stored_studies)
         # Runbook step 1: the backup (OCI: the DB system's backup; here a logical dump of Orthanc's database).
         _pg_tool("pg_dump", original, "--format=custom", f"--file={backup}", original.database)
@@ -135,7 +86,7 @@ def test_index_restored_from_a_backup_serves_the_same_studies(
             "pg_restore", restored, "--clean", "--if-exists", "--no-owner", f"--dbname={restored.database}", str(backup)
         )
         # Runbook step 3: Orthanc pointed at the restored server (its host and port), same storage.
-        repointed = _orthanc(
+        repointed = orthanc_on(
             restored,
             storage,
             tmp_path / "orthanc-restored",
@@ -144,7 +95,7 @@ def test_index_restored_from_a_backup_serves_the_same_studies(
         servers.append(repointed)
         repointed.start()
         assert _studies(repointed) == studies_before
-        assert _pixels(repointed) == pixels_before
+        assert pixel_digests(repointed) == pixels_before
         expected = {str(ds.SOPInstanceUID): hashlib.sha256(ds.PixelData).hexdigest() for ds in stored_studies}
         assert pixels_before == expected  # and both equal what was sent
     finally:
@@ -182,14 +133,14 @@ def test_deleted_and_overwritten_images_are_recovered_from_previous_versions(
     orthanc: OrthancServer | None = None
     try:
         postgres.init()
-        orthanc = _orthanc(
+        orthanc = orthanc_on(
             postgres,
             tmp_path / "storage",
             tmp_path / "orthanc",
             {**secret_values, "ORTHANC_DB_PASSWORD": postgres.password},
         )
         orthanc.start()
-        overwritten_id, deleted_id = _upload(orthanc, stored_studies[:2])
+        overwritten_id, deleted_id = upload(orthanc, stored_studies[:2])
         stored: dict[str, tuple[str, bytes]] = {}
         for instance_id in (overwritten_id, deleted_id):
             uuid = requests.get(
