@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pydicom
@@ -11,6 +12,7 @@ import requests
 
 from bench.local_stack import OrthancServer, PostgresServer, free_port
 from components.orthanc_config import (
+    JsonObject,
     ObjectStorageEndpoint,
     OrthancSettings,
     PostgresEndpoint,
@@ -45,7 +47,10 @@ def orthanc_on(
         ),
         str(storage),
     )
-    return OrthancServer(rendered, work_dir, secret_values, USER)
+    # Debian's Web Viewer plugin (loaded from the plugin directory) caches in SQLite under the storage directory;
+    # two replicas on one directory lock each other out. Each replica gets its own cache, as each pod has its disk.
+    config: JsonObject = {**rendered.config, "WebViewer": {"CachePath": str(work_dir / "webviewer-cache")}}
+    return OrthancServer(replace(rendered, config=config), work_dir, secret_values, USER)
 
 
 def dicom_bytes(ds: pydicom.Dataset) -> bytes:
