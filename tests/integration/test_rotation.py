@@ -4,8 +4,9 @@ Two real Orthanc replicas share a real PostgreSQL 15 behind a stand-in for the l
 only sends to replicas in rotation, as the load balancer only sends to backends passing their health check).
 A bounded client loop keeps storing and querying while the README's procedure runs:
 
-1. the new password becomes the role's password (`ALTER ROLE`); PostgreSQL checks passwords only when a
-   connection is opened, so the replicas' open index connections keep working;
+1. the new password becomes the role's password (`ALTER ROLE`, what the first restarted replica's database
+   bootstrap does from the new Vault secret version); PostgreSQL checks passwords only when a connection is
+   opened, so the replicas' open index connections keep working;
 2. replica by replica: out of rotation, restart with the new secret (on OCI: the new Vault secret version, read
    at start by the secret fetcher), back in rotation once healthy.
 
