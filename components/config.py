@@ -579,6 +579,35 @@ class PoliciesConfig(Section):
     is an error."""
 
 
+class OpsConfig(Section):
+    """Day-2 operations: alarm thresholds, the budget, and the index restore switch (components/ops/)."""
+
+    notification_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
+        default_factory=list
+    )
+    """E-mail addresses of the operations topic (alarms, database backups, budget); empty: the addresses of
+    security.notificationEmails."""
+    lb_server_errors_per_minute: int = Field(default=10, ge=1)
+    """Alarm when the load balancer answers more 5xx responses than this in one minute."""
+    postgres_cpu_percent: int = Field(default=80, ge=1, le=100)
+    """Alarm when the PostgreSQL primary's CPU utilisation stays above this for five minutes."""
+    postgres_storage_used_gb: int = Field(default=200, ge=1)
+    """Alarm when PostgreSQL uses more storage than this (GB; OCI-optimised storage grows on its own and is
+    billed per GB)."""
+    postgres_connections_percent: int = Field(default=80, ge=1, le=100)
+    """Alarm when open PostgreSQL connections exceed this share of max_connections."""
+    bucket_client_errors_per_five_minutes: int = Field(default=100, ge=1)
+    """Alarm when the DICOM bucket answers more 4xx (including 429 throttling) than this in five minutes."""
+    container_memory_percent: int = Field(default=90, ge=1, le=100)
+    """Container Instances runtime: alarm when an Orthanc instance's memory utilisation exceeds this."""
+    monthly_budget_usd: int = Field(default=5000, ge=1)
+    """Monthly budget of the stack's compartments in USD. Set it to the plan's estimated monthly cost
+    (`python -m offline plan`) plus headroom; the default fits a small (dev) stack."""
+    restore_from_backup_ocid: Annotated[str, AfterValidator(ocid_of("postgresqlbackup"))] | None = None
+    """Index restore: create a new DB system from this OCI PostgreSQL backup and point Orthanc at it (the
+    original DB system is kept). See the README's restore runbook."""
+
+
 class StackConfig(Section):
     """The whole `dicomstore:` namespace of a stack."""
 
@@ -614,6 +643,8 @@ class StackConfig(Section):
     """Usage assumptions of the cost estimate (volumes a plan cannot know)."""
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     """Policy pack: enforcement levels and per-resource waivers."""
+    ops: OpsConfig = Field(default_factory=OpsConfig)
+    """Alarms, budget and restore."""
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> StackConfig:

@@ -112,6 +112,7 @@ class Database(pulumi.ComponentResource):
     """OCI Database with PostgreSQL for Orthanc's index, with its Vault-generated admin password."""
 
     db_system_id: pulumi.Output[str]
+    configuration_id: pulumi.Output[str]
     host: pulumi.Output[str]
     port: int
     database_name: pulumi.Output[str]
@@ -220,6 +221,7 @@ class Database(pulumi.ComponentResource):
         )
 
         self.db_system_id = db_system.id
+        self.configuration_id = configuration.id
         self.host = db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
         self.port = POSTGRES_PORT
         self.database_name = pulumi.Output.from_input(config.database_name)
@@ -228,6 +230,7 @@ class Database(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "db_system_id": self.db_system_id,
+                "configuration_id": self.configuration_id,
                 "host": self.host,
                 "port": self.port,
                 "database_name": self.database_name,

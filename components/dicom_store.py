@@ -19,9 +19,14 @@ from components.database import BackupCopy, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.iam_statements import orthanc_runtime_statements
 from components.identity import Identity, IdentityArgs, iam_policy
+from components.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
 from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.network import Network, NetworkArgs
 from components.oke import Oke, OkeArgs
+from components.ops.alarms import Scope
+from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
+from components.ops.operations import Operations, OperationsArgs
+from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
 from components.orthanc_config import DICOM_PORT, HTTP_PORT
 from components.orthanc_runtime import OrthancDataTier
 from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
@@ -52,6 +57,9 @@ class DicomStore(pulumi.ComponentResource):
     connectivity: Connectivity
     edge: Edge | None
     ai: Ai | None
+    restored_database: RestoredDatabase | None
+    container_logs: OkeContainerLogs | None
+    operations: Operations
 
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
@@ -136,6 +144,25 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        self.restored_database = (
+            RestoredDatabase(
+                f"{name}-restored-database",
+                RestoredDatabaseArgs(
+                    config=config.database,
+                    backup_id=config.ops.restore_from_backup_ocid,
+                    compartment_id=self.identity.data_compartment_id,
+                    subnet_id=self.network.subnet_ids[Tier.DB],
+                    nsg_id=self.network.nsg_ids[Tier.DB],
+                    kms_key_id=self.security.master_key_id,
+                    configuration_id=self.database.configuration_id,
+                ),
+                child,
+            )
+            if config.ops.restore_from_backup_ocid
+            else None
+        )
+        # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
+        index = self.restored_database or self.database
         self.orthanc_secrets = OrthancSecrets(
             f"{name}-orthanc-secrets",
             OrthancSecretsArgs(
@@ -154,7 +181,7 @@ class DicomStore(pulumi.ComponentResource):
             bucket_name=self.storage.bucket_name,
             s3_access_key_secret_id=self.orthanc_secrets.s3_access_key_secret_id,
             s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
-            db_host=self.database.host,
+            db_host=index.host,
             db_port=self.database.port,
             database_name=self.database.database_name,
             db_username=config.database.orthanc_username,
@@ -222,6 +249,24 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 child,
             )
+        # Container Instances cannot ship container output to OCI Logging (components/ops/logs.py).
+        self.container_logs = (
+            OkeContainerLogs(
+                f"{name}-container-logs",
+                OkeContainerLogsArgs(
+                    name_prefix=args.name_prefix,
+                    tenancy_id=config.tenancy_ocid,
+                    parent_compartment_id=config.parent_compartment_ocid,
+                    workers_compartment_id=self.identity.app_compartment_id,
+                    log_group_id=self.security.log_group_id,
+                    log_compartment_id=self.identity.data_compartment_id,
+                    kubernetes_namespace=KUBERNETES_NAMESPACE,
+                ),
+                child,
+            )
+            if self.oke is not None
+            else None
+        )
         self.container_instances = None
         if config.orthanc.runtime == "container_instances":
             self.container_instances = ContainerInstances(
@@ -290,6 +335,34 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 child,
             )
+        self.operations = Operations(
+            f"{name}-ops",
+            OperationsArgs(
+                config=config.ops,
+                name_prefix=args.name_prefix,
+                tenancy_id=config.tenancy_ocid,
+                parent_compartment_id=config.parent_compartment_ocid,
+                emails=config.ops.notification_emails or config.security.notification_emails,
+                compartment_ids={
+                    Scope.APP: self.identity.app_compartment_id,
+                    Scope.DATA: self.identity.data_compartment_id,
+                    Scope.NETWORK: self.identity.network_compartment_id,
+                },
+                budget_compartment_ids=[
+                    self.identity.network_compartment_id,
+                    self.identity.app_compartment_id,
+                    self.identity.data_compartment_id,
+                    *([self.identity.ai_compartment_id] if self.identity.ai_compartment_id is not None else []),
+                ],
+                db_system_id=index.db_system_id,
+                db_max_connections=self.database.max_connections,
+                bucket_id=self.storage.bucket_id,
+                container_instances=self.container_instances is not None,
+                virtual_circuit_id=self.connectivity.virtual_circuit_id,
+                ipsec=self.connectivity.ipsec_connection_id is not None,
+            ),
+            child,
+        )
         runtime = self.container_instances or self.kubernetes_workloads
         self.register_outputs(
             {
@@ -314,5 +387,6 @@ class DicomStore(pulumi.ComponentResource):
                 "ipsec_connection_id": self.connectivity.ipsec_connection_id,
                 "edge_transfer_bucket": self.edge.transfer_bucket_name if self.edge else None,
                 "ai_project_id": self.ai.project_id if self.ai else None,
+                "operations_topic_id": self.operations.topic_id,
             }
         )

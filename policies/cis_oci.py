@@ -337,6 +337,7 @@ ROOT_ALLOWED_TYPE_PREFIXES: Sequence[str] = (
     "oci:CloudGuard/managedList:",
     "oci:Audit/configuration:",
     "oci:Events/rule:",  # Cloud Guard problem events are matched by a rule in the target's (root) compartment
+    "oci:Budget/budget:",  # budgets live in the root compartment (terraform-provider-oci budget_budget example)
 )
 
 

@@ -20,6 +20,7 @@ TENANCY_WIDE_TYPES = {
     "oci:Ons/notificationTopic:NotificationTopic",
     "oci:Ons/subscription:Subscription",
     "oci:Events/rule:Rule",
+    "oci:Budget/budget:Budget",  # budgets are created in the root compartment
 }
 
 
