@@ -282,19 +282,25 @@ def fetch_secrets_script(secret_files: tuple[SecretFile, ...]) -> str:
     return "\n".join([*lines, ""])
 
 
-def readiness_command(spec: WorkloadSpec) -> list[str]:
-    """An authenticated GET /system (Orthanc answers 401 without credentials) with the probe user's password."""
-    wanted = user_password_env_var(spec.probe_user)
-    password_file = next(secret.path for secret in spec.secret_files if secret.env_var == wanted)
-    script = (
+def readiness_script(user: str, password_file: str, port: int = HTTP_PORT) -> str:
+    """Python for the readiness probe: an authenticated GET /system. Orthanc answers 401 without credentials
+    whatever its state, but 503 with them while its PostgreSQL index is unreachable, so a replica that cannot
+    store leaves the Service's endpoints (and so the load balancer) until its database is back."""
+    return (
         "import base64, urllib.request\n"
         f"password = open({password_file!r}).read()\n"
-        f"token = base64.b64encode(({spec.probe_user!r} + ':' + password).encode()).decode()\n"
-        f"request = urllib.request.Request('http://127.0.0.1:{HTTP_PORT}/system', "
+        f"token = base64.b64encode(({user!r} + ':' + password).encode()).decode()\n"
+        f"request = urllib.request.Request('http://127.0.0.1:{port}/system', "
         "headers={'Authorization': 'Basic ' + token})\n"
         "urllib.request.urlopen(request, timeout=4).read()\n"
     )
-    return ["python3", "-c", script]
+
+
+def readiness_command(spec: WorkloadSpec) -> list[str]:
+    """The readiness probe's command, with the probe user's password file."""
+    wanted = user_password_env_var(spec.probe_user)
+    password_file = next(secret.path for secret in spec.secret_files if secret.env_var == wanted)
+    return ["python3", "-c", readiness_script(spec.probe_user, password_file)]
 
 
 def config_checksum(config_json: str) -> str:
