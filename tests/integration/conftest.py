@@ -179,3 +179,43 @@ def stow_responses(primary: OrthancServer, studies: list[list[pydicom.Dataset]])
     """STOW-RS every study through replica 0 (dicomweb-client), one request per study."""
     client = _dicomweb(primary)
     return [client.store_instances(datasets=study) for study in studies]
+
+
+STORE_USER = "admin"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OrthancServer, PostgresServer]]:
+    """One Orthanc on a PostgreSQL of its own, for tests that stop the database (the shared cluster must not
+    see that)."""
+    require_binaries()
+    postgres = PostgresServer()
+    work = tmp_path_factory.mktemp("silent-loss")
+    orthanc: OrthancServer | None = None
+    try:
+        postgres.init()
+        rendered = render_orthanc_config(
+            OrthancSettings(
+                http_port=free_port(),
+                dicom_port=free_port(),
+                users=(STORE_USER,),
+                user_roles={STORE_USER: Role.ADMINISTRATOR},
+            ),
+            PostgresEndpoint(
+                host="127.0.0.1", port=postgres.port, database=postgres.database, username=postgres.username
+            ),
+            ObjectStorageEndpoint(namespace="testnamespace", region="eu-frankfurt-1", bucket="dicom"),
+            secrets_directory=str(work / "secrets"),
+            access_script_path=str(work / "access-control.lua"),
+        )
+        values = {
+            "ORTHANC_DB_PASSWORD": postgres.password,
+            user_password_env_var(STORE_USER): secrets.token_urlsafe(24),
+        }
+        orthanc = OrthancServer(with_local_storage(rendered, str(work / "storage")), work, values, STORE_USER)
+        orthanc.start()
+        yield orthanc, postgres
+    finally:
+        if orthanc is not None:
+            orthanc.stop()
+        postgres.destroy()

@@ -11,7 +11,6 @@ i.e. nothing stored and nothing reported. Two safeguards, both tested here:
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 import time
@@ -24,48 +23,12 @@ import requests
 from pydicom.uid import generate_uid
 
 from bench.dicom_factory import ct_instance, make_study, to_part10
-from bench.local_stack import OrthancServer, PostgresServer, free_port, require_binaries
+from bench.local_stack import OrthancServer, PostgresServer
 from components.kubernetes_manifests import readiness_script
-from components.orthanc_config import (
-    ObjectStorageEndpoint,
-    OrthancSettings,
-    PostgresEndpoint,
-    render_orthanc_config,
-    user_password_env_var,
-    with_local_storage,
-)
+from tests.integration.conftest import STORE_USER
 from tools import stow
 
 pytestmark = pytest.mark.integration
-
-USER = "admin"
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OrthancServer, PostgresServer]]:
-    require_binaries()
-    postgres = PostgresServer()
-    work = tmp_path_factory.mktemp("silent-loss")
-    orthanc: OrthancServer | None = None
-    try:
-        postgres.init()
-        rendered = render_orthanc_config(
-            OrthancSettings(http_port=free_port(), dicom_port=free_port()),
-            PostgresEndpoint(
-                host="127.0.0.1", port=postgres.port, database=postgres.database, username=postgres.username
-            ),
-            ObjectStorageEndpoint(namespace="testnamespace", region="eu-frankfurt-1", bucket="dicom"),
-            secrets_directory=str(work / "secrets"),
-            access_script_path=str(work / "access-control.lua"),
-        )
-        values = {"ORTHANC_DB_PASSWORD": postgres.password, user_password_env_var(USER): secrets.token_urlsafe(24)}
-        orthanc = OrthancServer(with_local_storage(rendered, str(work / "storage")), work, values, USER)
-        orthanc.start()
-        yield orthanc, postgres
-    finally:
-        if orthanc is not None:
-            orthanc.stop()
-        postgres.destroy()
 
 
 @pytest.fixture
@@ -137,7 +100,7 @@ def test_the_stow_command_fails_naming_every_instance_it_could_not_confirm(
     path.write_bytes(to_part10(ds))
     password = tmp_path / "password"
     password.write_text(orthanc.auth[1])
-    command = [sys.executable, "-m", "tools.stow", "--url", orthanc.url + "/dicom-web", "--user", USER,
+    command = [sys.executable, "-m", "tools.stow", "--url", orthanc.url + "/dicom-web", "--user", STORE_USER,
                "--password-file", str(password), "--attempts", "2", str(path)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
@@ -148,7 +111,7 @@ def test_the_stow_command_fails_naming_every_instance_it_could_not_confirm(
 def _probe(orthanc: OrthancServer, tmp_path: Path) -> int:
     password = tmp_path / "probe-password"
     password.write_text(orthanc.auth[1])
-    script = readiness_script(USER, str(password), orthanc.http_port)
+    script = readiness_script(STORE_USER, str(password), orthanc.http_port)
     return subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30, check=False).returncode
 
 
