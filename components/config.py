@@ -29,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components import connectivity_rules
+from components import config_messages, connectivity_rules
 from components.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     minimum_memory_gb,
@@ -534,31 +534,21 @@ def _key(location: tuple[int | str, ...]) -> str:
     return key
 
 
-# pydantic's range errors (Field(ge=..., le=...)): the fix names the bound.
-RANGE_FIXES = {
-    "less_than_equal": "use {le} or less",
-    "greater_than_equal": "use {ge} or more",
-    "less_than": "use less than {lt}",
-    "greater_than": "use more than {gt}",
-}
+def _qualified(location: tuple[int | str, ...]) -> str:
+    """A key as the user writes it in Pulumi.<stack>.yaml, e.g. `dicomstore:orthanc.replicas`, `oci:region`."""
+    key = _key(location)
+    return key if ":" in key else f"{NAMESPACE}:{key}"
+
+
+def _as_problem(message: config_messages.Message) -> ConfigProblem:
+    return ConfigProblem(_key(message.loc), message.value, message.problem, message.fix)
 
 
 def _problems_from_validation(error: ValidationError) -> list[ConfigProblem]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        context = detail.get("ctx") or {}
-        if detail["type"] == "dicomstore":
-            problem, fix = context["problem"], context["fix"]
-        elif detail["type"] == "extra_forbidden":
-            problem, fix = "is not a known key", "check its spelling against the README's config reference"
-        elif detail["type"] == "missing":
-            problem, fix = "is required", "set it in Pulumi.<stack>.yaml (see the README's config reference)"
-        elif detail["type"] in RANGE_FIXES:
-            problem, fix = detail["msg"].rstrip("."), RANGE_FIXES[detail["type"]].format(**context)
-        else:
-            problem, fix = detail["msg"].rstrip("."), "set a value that satisfies this"
-        problems.append(ConfigProblem(_key(detail["loc"]), detail.get("input"), problem, fix))
-    return problems
+    return [
+        _as_problem(config_messages.message(StackConfig, detail, _qualified))
+        for detail in error.errors(include_url=False)
+    ]
 
 
 # --- cross-field rules ---------------------------------------------------------------------------------------
@@ -1075,11 +1065,55 @@ def pulumi_stack_values() -> dict[str, Any]:
 
 def load_stack_config(values: Mapping[str, Any] | None = None) -> StackConfig:
     """Parse and validate the whole namespace (default: the running stack's); raise ConfigError listing every
-    problem."""
+    problem: bad values, repeated list items and, as far as the valid values allow, the cross-field rules."""
+    raw = pulumi_stack_values() if values is None else dict(values)
+    repeated = [_as_problem(message) for message in config_messages.duplicates(raw, _qualified)]
     try:
-        return StackConfig.model_validate(pulumi_stack_values() if values is None else dict(values))
+        config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_problems_from_validation(error)) from error
+        problems = _problems_from_validation(error)
+        raise ConfigError(problems + repeated + _cross_field_problems_despite(raw, error)) from error
+    except ConfigError as error:
+        raise ConfigError(repeated + list(error.problems)) from error
+    if repeated:
+        raise ConfigError(repeated)
+    return config
+
+
+def _cross_field_problems_despite(raw: Mapping[str, Any], error: ValidationError) -> list[ConfigProblem]:
+    """The cross-field problems of the valid part of a config that has bad values.
+
+    Each bad value is dropped (a bad list item drops its whole list, so no index shifts), letting its default
+    stand in; the rules then run on the rest, and any problem that names a dropped key is left out, since the
+    rule saw the default rather than what the user wrote. A missing top-level key cannot be stood in for: then
+    only the field problems are reported.
+    """
+    repaired = json.loads(json.dumps(raw))
+    dropped: list[str] = []
+    for detail in error.errors(include_url=False):
+        location = tuple(detail["loc"])
+        if detail["type"] == "missing":
+            location = location[:-1]
+        location = next((location[:index] for index, part in enumerate(location) if isinstance(part, int)), location)
+        if not location:
+            return []
+        parent = repaired
+        for part in location[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(location[-1], None)
+        dropped.append(_key(location))
+    try:
+        StackConfig.model_validate(repaired)
+    except ValidationError:
+        return []
+    except ConfigError as cross_field:
+        return [
+            problem
+            for problem in cross_field.problems
+            if not any(problem.key.startswith(key) or key in f"{problem.problem} {problem.fix}" for key in dropped)
+        ]
+    return []
 
 
 class Tier(StrEnum):
