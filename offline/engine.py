@@ -33,6 +33,7 @@ from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import mark_secret
+from offline.sdk_modules import use_only_needed_sdk_modules
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -264,6 +265,7 @@ def record_program(
 def run_program(project_dir: Path, stack: str) -> PlanRun:
     """Run the project's program for `stack` under mocks and return every registered resource."""
     settings = read_stack_settings(project_dir, stack)
+    use_only_needed_sdk_modules()
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     records, outputs = record_program(
