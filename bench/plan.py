@@ -36,7 +36,7 @@ PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "offline", "policie
 
 def scaled_dev_config(scale: int) -> dict[str, Any]:
     """Pulumi.dev.yaml with `scale` x the Orthanc replicas and modalities (new AE titles and addresses)."""
-    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    stack: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     orthanc = copy.deepcopy(stack["config"]["dicomstore:orthanc"])
     orthanc["replicas"] = orthanc.get("replicas", 1) * scale
     modalities = orthanc.get("allowedModalities", [])

@@ -3,6 +3,7 @@
     python -m offline plan --stack dev [--json FILE] [--project-dir DIR] [--markdown FILE] [--sarif FILE]
                                        [--diagram FILE]
     python -m offline check FILE [--markdown FILE] [--sarif FILE]   (a JSON plan or a `pulumi stack export`)
+    python -m offline diff OLD.json NEW.json [--markdown FILE]      (plans or exports; secrets redacted)
 
 Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
 value and fix).
@@ -19,6 +20,7 @@ from pathlib import Path
 from components.config import ConfigError
 from offline.cost import estimate, render_cost
 from offline.diagram import mermaid
+from offline.diff import add_diff_command, diff_command
 from offline.engine import StackFileError, run_program
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
 from offline.report import plan_document, render_tree
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--diagram", type=Path, help="write the block diagram (Mermaid) derived from the plan")
     add_report_options(plan)
     add_check_command(commands)
+    add_diff_command(commands)
     return parser
 
 
@@ -72,4 +75,6 @@ def plan_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        return diff_command(args)
     return check_command(args) if args.command == "check" else plan_command(args)
