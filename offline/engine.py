@@ -60,6 +60,12 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
     if not isinstance(project_file, dict) or not isinstance(project_file.get("name"), str):
         raise StackFileError("Pulumi.yaml has no `name:`. Fix: add `name: dicomstore` as its first line")
     project = project_file["name"]
+    if not (project_dir / f"Pulumi.{stack}.yaml").is_file():
+        stacks = sorted(path.name.split(".")[1] for path in project_dir.glob("Pulumi.*.yaml"))
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml does not exist in {project_dir}. Fix: pass --stack with one of "
+            f"{', '.join(stacks) or 'no stack yet'}, or copy Pulumi.dev.yaml to Pulumi.{stack}.yaml"
+        )
     stack_file = _read_yaml(project_dir / f"Pulumi.{stack}.yaml")
     if stack_file is None:
         raise StackFileError(

@@ -360,3 +360,15 @@ def test_a_broken_stack_file_is_one_line_with_file_line_column_and_fix(
     error = capsys.readouterr().err
     assert len(error.strip().splitlines()) == 1 and "Traceback" not in error
     assert re.search(line, error), error
+
+
+def test_an_unknown_stack_names_the_stacks_there(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.cli import EXIT_BAD_CONFIG, main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: dicomstore\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert main(["plan", "--stack", "staging", "--project-dir", str(tmp_path)]) == EXIT_BAD_CONFIG
+    assert capsys.readouterr().err == (
+        f"error: Pulumi.staging.yaml does not exist in {tmp_path}. Fix: pass --stack with one of dev, or copy "
+        "Pulumi.dev.yaml to Pulumi.staging.yaml\n"
+    )
