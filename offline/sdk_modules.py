@@ -44,9 +44,14 @@ _GENERATED_INIT_LINE = re.compile(
 
 @functools.cache
 def is_generated_package(directory: Path) -> bool:
-    """True when the folder's `__init__.py` holds only what the SDK generator writes (see above)."""
-    lines = (directory / "__init__.py").read_text(encoding="utf-8").splitlines()
-    return all(_GENERATED_INIT_LINE.fullmatch(line) for line in lines if line.strip() and not line.startswith("#"))
+    """True when the folder's `__init__.py` holds only what the SDK generator writes (see above) and every
+    module it star-imports declares `__all__` (without one, a star import exports every public name, which the
+    index would not see: pulumi_kubernetes.helm.v3's hand-written `helm.py`)."""
+    init = (directory / "__init__.py").read_text(encoding="utf-8")
+    lines = [line for line in init.splitlines() if line.strip() and not line.startswith("#")]
+    return all(_GENERATED_INIT_LINE.fullmatch(line) for line in lines) and all(
+        exports(directory / f"{module}.py") for module in _STAR_IMPORT.findall(init)
+    )
 
 
 @functools.cache
