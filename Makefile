@@ -44,9 +44,10 @@ bench: $(VENV)/.installed system-packages-test
 	$(BIN)/python -m bench.ingest
 
 ## bench-plan: wall time of `make plan`'s work (dev, prod, and a 16x fleet) with hyperfine -> bench/PLAN.md
+## (BENCH_PLAN_ARGS="--baseline <commit>" adds a before/after row)
 bench-plan: $(VENV)/.installed
 	scripts/system-packages bench-plan
-	$(BIN)/python -m bench.plan
+	$(BIN)/python -m bench.plan $(BENCH_PLAN_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache plan-*.json

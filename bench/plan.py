@@ -6,7 +6,8 @@ the program), to show the plan grows with the resources, not with a per-resource
 run by hyperfine (Debian package) after a warm-up run, so the numbers are what a user sees once `.venv` and
 Python's bytecode caches exist. The table goes to bench/PLAN.md and the README.
 
-Targets (issue 18): dev median ≤ 2.0 s; dev-x16 ≤ 2 x dev.
+`--baseline GIT_REF` also times the dev plan of an earlier commit (extracted with `git archive`), for a
+before/after row. Targets (issue 18): dev median ≤ 2.0 s; dev-x16 ≤ 2 x dev.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def hyperfine(commands: dict[str, str], runs: int, export: Path) -> dict[str, An
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs per stack (default: 10)")
+    parser.add_argument("--baseline", metavar="GIT_REF", help="also time the dev plan of this commit (before/after)")
     args = parser.parse_args(argv)
     plan = f"{sys.executable} -m offline plan"
     with tempfile.TemporaryDirectory(prefix="dicomstore-bench-plan-") as work:
@@ -79,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"dev-x{SCALE}": f"{plan} --stack dev-x{SCALE} --project-dir {scaled}",
             "prod": f"{plan} --stack prod",
         }
+        if args.baseline:
+            baseline = Path(work) / "baseline"
+            baseline.mkdir()
+            archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", args.baseline], capture_output=True,
+                                     check=True).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+            commands[f"dev @ {args.baseline}"] = f"cd {baseline} && {plan} --stack dev"
         results = hyperfine(commands, args.runs, Path(work) / "hyperfine.json")["results"]
     rows, median = [], {}
     for result in results:
