@@ -18,7 +18,7 @@ plan: $(VENV)/.installed
 
 ## test: lint, type check, unit tests and integration tests (real Orthanc + PostgreSQL); installs the Debian
 ## packages the integration tests need when they are missing (as root or with sudo; else prints the command)
-test: lint typecheck system-packages-test
+test: system-packages-test lint typecheck
 	$(BIN)/pytest
 
 system-packages-test:
