@@ -381,6 +381,7 @@ def publish_tables(ingest: Sequence[IngestResult], queries: Sequence[QueryResult
         f"STOW-RS ingest of 512x512 16-bit CT instances:\n\n{ingest_table}\n\n" + "\n".join(ratio_lines)
         + f"\n\nQIDO-RS study searches:\n\n{query_table}",
         context,
+        command="make bench",
     )  # fmt: skip
 
 

@@ -109,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "columns are means. On a shared machine, wall time includes waiting for a core: compare the load "
         "average and the CPU columns."
     )
-    path = publish("plan", "Offline plan benchmark (`python -m offline plan`)", table, context, notes)
+    title = "Offline plan benchmark (`python -m offline plan`)"
+    path = publish("plan", title, table, context, command="make bench-plan", notes=notes)
     print(f"\n{table}\n\n{verdict}\nwritten to {path.relative_to(PROJECT_DIR)} and README.md")
     return 0
 

@@ -53,12 +53,15 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def publish(name: str, title: str, table: str, context: Mapping[str, str], notes: str = "") -> Path:
-    """Write bench/<NAME>.md and refresh the README block of this benchmark; return the file written."""
+def publish(
+    name: str, title: str, table: str, context: Mapping[str, str], *, command: str, notes: str = ""
+) -> Path:
+    """Write bench/<NAME>.md (made by `command`) and refresh the README block of this benchmark; return the file
+    written."""
     about = "\n".join(f"- {key}: {value}" for key, value in context.items())
     body = f"{table}\n\n{about}\n" + (f"\n{notes}\n" if notes else "")
     path = BENCH_DIR / f"{name.upper()}.md"
-    path.write_text(f"# {title}\n\nWritten by `make {name if name != 'ingest' else 'bench'}`.\n\n{body}")
+    path.write_text(f"# {title}\n\nWritten by `{command}`.\n\n{body}")
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     readme = README.read_text()
     block = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)

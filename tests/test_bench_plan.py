@@ -27,7 +27,8 @@ def test_publish_writes_the_file_and_replaces_only_its_readme_block(
     monkeypatch.setattr(bench.publish, "BENCH_DIR", tmp_path)
     monkeypatch.setattr(bench.publish, "README", readme)
     table = bench.publish.markdown_table(["stack", "median s"], [["`dev`", "1.50"]])
-    path = bench.publish.publish("plan", "Plan", table, {"python": "3.11.7"})
+    path = bench.publish.publish("plan", "Plan", table, {"python": "3.11.7"}, command="make bench-plan")
     body = "| stack | median s |\n|---|---|\n| `dev` | 1.50 |\n\n- python: 3.11.7\n"
     assert readme.read_text() == f"intro\n<!-- bench:plan:start -->\n{body}<!-- bench:plan:end -->\noutro\n"
-    assert path == tmp_path / "PLAN.md" and path.read_text().endswith(body)
+    assert path == tmp_path / "PLAN.md"
+    assert path.read_text() == f"# Plan\n\nWritten by `make bench-plan`.\n\n{body}"
