@@ -53,9 +53,7 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def publish(
-    name: str, title: str, table: str, context: Mapping[str, str], *, command: str, notes: str = ""
-) -> Path:
+def publish(name: str, title: str, table: str, context: Mapping[str, str], *, command: str, notes: str = "") -> Path:
     """Write bench/<NAME>.md (made by `command`) and refresh the README block of this benchmark; return the file
     written."""
     about = "\n".join(f"- {key}: {value}" for key, value in context.items())
