@@ -116,9 +116,25 @@ def _not_loaded(module: object) -> bool:
     return type(module).__name__ == "_LazyModule"
 
 
+def _subpackage_loaded(top: str) -> bool:
+    """True when a module inside one of the SDK's subpackages has run: it may hold the lazy module objects
+    (`from .. import meta`), and replacing them in sys.modules would break its next lazy load."""
+    root = Path(importlib.import_module(top).__path__[0])
+    for fullname, module in list(sys.modules.items()):
+        parts = fullname.split(".")
+        if parts[0] != top or len(parts) < 2 or isinstance(module, SdkPackage) or _not_loaded(module):
+            continue
+        if len(parts) > 2 or (root / parts[1] / "__init__.py").is_file():
+            return True
+    return False
+
+
 def use_only_needed_sdk_modules() -> None:
-    """Replace every not yet loaded SDK subpackage by an `SdkPackage` (idempotent)."""
+    """Replace every not yet loaded subpackage of each SDK by an `SdkPackage`, unless the process has already
+    loaded part of that SDK the usual way (as a test session does): then that SDK is left as it is."""
     for top in SDK_PACKAGES:
+        if _subpackage_loaded(top):
+            continue
         root = importlib.import_module(top)
         for fullname, module in list(sys.modules.items()):
             if fullname.startswith(f"{top}.") and fullname.count(".") == 1 and _not_loaded(module):

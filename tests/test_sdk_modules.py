@@ -85,3 +85,18 @@ print(all(a is b for a, b in zip(picked, expected)), loaded, missing,
     same, loaded_before, missing, loaded_after = result.stdout.split()
     assert (same, missing) == ("True", "AttributeError")
     assert int(loaded_before) <= 5 and int(loaded_after) > 200
+
+
+def test_an_sdk_already_partly_loaded_is_left_as_it_is() -> None:
+    """Its loaded modules may hold the lazy subpackages; replacing those would break their next load."""
+    script = """
+import sys
+import pulumi_kubernetes.meta.v1
+from offline.sdk_modules import SdkPackage, use_only_needed_sdk_modules
+use_only_needed_sdk_modules()
+import pulumi_kubernetes as k8s, pulumi_oci as oci
+print(isinstance(sys.modules["pulumi_kubernetes.core"], SdkPackage), isinstance(oci.identity, SdkPackage),
+      k8s.core.v1.Namespace.__module__)
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True", "pulumi_kubernetes.core.v1.Namespace"]
