@@ -433,11 +433,10 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
     [
         ({"cloudGuardReportingRegion": None}, "dicomstore:security.cloudGuardReportingRegion = None: is required "
          "when Cloud Guard is enabled. Fix: set it to the tenancy's home region"),
-        ({"keyRotationDays": 400}, "dicomstore:security.keyRotationDays = 400: Input should be less than or equal "
-         "to 365. Fix: use 365 or less"),
+        ({"keyRotationDays": 400}, "dicomstore:security.keyRotationDays = 400: is more than 365. Fix: use 365 or less"),
         ({"adminCidrs": ["10.0.8.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
-        ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a known key"),
+        ({"vaultType": "DEFAULT"}, "dicomstore:security.vaultType = 'DEFAULT': is not a key of dicomstore:security"),
     ],
 )  # fmt: skip
 def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[str, Any], expected: str) -> None:
