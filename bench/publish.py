@@ -40,7 +40,7 @@ def machine(extra_versions: Mapping[str, str]) -> dict[str, str]:
         "date (UTC)": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
         "commit": _commit(),
         "machine": f"{_cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-        "load average at start (1 min)": f"{os.getloadavg()[0]:.2f}",
+        "load average (1 min)": f"{os.getloadavg()[0]:.2f}",
         "python": platform.python_version(),
         **packages,
         **extra_versions,
