@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: plan test lint typecheck unit integration bench clean
+.PHONY: plan test lint typecheck unit integration bench bench-plan system-packages-test clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 plan: $(VENV)/.installed
 	$(BIN)/python -m offline plan --stack $(STACK) --json plan-$(STACK).json
 
-## test: lint, type check, unit tests and integration tests (real Orthanc + PostgreSQL)
-test: lint typecheck
+## test: lint, type check, unit tests and integration tests (real Orthanc + PostgreSQL); installs the Debian
+## packages the integration tests need when they are missing (as root or with sudo; else prints the command)
+test: system-packages-test lint typecheck
 	$(BIN)/pytest
+
+system-packages-test:
+	scripts/system-packages test
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -32,12 +36,18 @@ unit: $(VENV)/.installed
 	$(BIN)/pytest -m "not integration"
 
 ## integration: integration tests only
-integration: $(VENV)/.installed
+integration: $(VENV)/.installed system-packages-test
 	$(BIN)/pytest -m integration
 
 ## bench: ingest and query benchmarks (real Orthanc + PostgreSQL vs SQLite)
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed system-packages-test
 	$(BIN)/python -m bench.ingest
+
+## bench-plan: wall time of `make plan`'s work (dev, prod, and a 16x fleet) with hyperfine -> bench/PLAN.md
+## (BENCH_PLAN_ARGS="--baseline <commit>" adds a before/after row)
+bench-plan: $(VENV)/.installed
+	scripts/system-packages bench-plan
+	$(BIN)/python -m bench.plan $(BENCH_PLAN_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache plan-*.json

@@ -10,7 +10,8 @@
 - QIDO-RS study searches (PatientID, AccessionNumber, StudyDate, PatientName prefix) once `pg-rendered` and
   `sqlite` hold `--instances` instances (10 000 by default; filler instances are small, since a search only
   depends on the index).
-A table is printed and JSON written under bench/results/ (gitignored).
+A table is printed and written to bench/INGEST.md (committed, shown in the README) with the machine, versions
+and date; the full JSON goes under bench/results/ (gitignored).
 
 Durability is never traded for speed: fsync, full_page_writes and synchronous_commit stay on, and the
 benchmark refuses settings that turn them off.
@@ -55,6 +56,7 @@ from bench.local_stack import (
     free_port,
     require_binaries,
 )
+from bench.publish import machine, markdown_table, publish
 from components.orthanc_access import Role, render_access_script
 from components.orthanc_config import (
     JsonObject,
@@ -367,6 +369,37 @@ def print_table(ingest: Sequence[IngestResult], queries: Sequence[QueryResult]) 
         )
 
 
+def publish_tables(ingest: Sequence[IngestResult], queries: Sequence[QueryResult], args: argparse.Namespace) -> Path:
+    """The printed tables as Markdown in bench/INGEST.md and the README."""
+    ingest_table = markdown_table(
+        ["backend", "clients", "instances", "inst/s", "p50 ms", "p95 ms", "Orthanc CPU ms/inst",
+         "PostgreSQL CPU ms/inst"],
+        [[row.backend, row.clients, row.instances, f"{row.instances_per_s:.1f}", f"{row.p50_ms:.1f}",
+          f"{row.p95_ms:.1f}", f"{row.orthanc_cpu_ms_per_instance:.2f}", f"{row.postgres_cpu_ms_per_instance:.2f}"]
+         for row in ingest],
+    )  # fmt: skip
+    query_table = markdown_table(
+        ["backend", "instances in store", "queries", "p50 ms", "p95 ms", "p95 ms by kind"],
+        [[query.backend, query.instances_in_store, query.queries, f"{query.p50_ms:.1f}", f"{query.p95_ms:.1f}",
+          ", ".join(f"{kind} {value:.1f}" for kind, value in query.p95_ms_by_kind.items())] for query in queries],
+    )  # fmt: skip
+    ratio_lines = [
+        f"- {backend}/sqlite instances/s: "
+        + ", ".join(f"{clients} client(s) {ratio:.2f}" for clients, ratio in by_clients.items())
+        for backend, by_clients in ratios(ingest).items()
+    ]  # fmt: skip
+    orthanc = subprocess.run([ORTHANC_BIN, "--version"], capture_output=True, text=True, check=True).stdout
+    context = machine({"orthanc": orthanc.splitlines()[0], "run": f"--per-round {args.per_round} --instances "
+                       f"{args.instances} --clients {args.clients}"})  # fmt: skip
+    return publish(
+        "ingest", "Ingest and query benchmark (`python -m bench.ingest`)",
+        f"STOW-RS ingest of 512x512 16-bit CT instances:\n\n{ingest_table}\n\n" + "\n".join(ratio_lines)
+        + f"\n\nQIDO-RS study searches:\n\n{query_table}",
+        context,
+        command="make bench",
+    )  # fmt: skip
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=10_000, help="store size for the QIDO run (0: no QIDO)")
@@ -453,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         path = args.json or RESULTS_DIR / f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
         path.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nresults written to {path}")
+        print(f"\nresults written to {path} and {publish_tables(ingest, queries, args)}")
         return 0
     finally:
         for backend in backends:

@@ -29,9 +29,9 @@ from typing import Annotated, Any, Literal
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from components import connectivity_rules
+from components import config_messages, connectivity_rules
 from components.cors_rules import origin_problem
 from components.orthanc_access import Role
 from components.postgres_sizing import (
@@ -693,13 +693,14 @@ def _key(location: tuple[int | str, ...]) -> str:
     return key
 
 
-# pydantic's range errors (Field(ge=..., le=...)): the fix names the bound.
-RANGE_FIXES = {
-    "less_than_equal": "use {le} or less",
-    "greater_than_equal": "use {ge} or more",
-    "less_than": "use less than {lt}",
-    "greater_than": "use more than {gt}",
-}
+def _qualified(location: tuple[int | str, ...]) -> str:
+    """A key as the user writes it in Pulumi.<stack>.yaml, e.g. `dicomstore:orthanc.replicas`, `oci:region`."""
+    key = _key(location)
+    return key if ":" in key else f"{NAMESPACE}:{key}"
+
+
+def _as_problem(message: config_messages.Message) -> ConfigProblem:
+    return ConfigProblem(_key(message.loc), message.value, message.problem, message.fix)
 
 
 # Keys earlier versions accepted, with why they are gone and what to write instead.
@@ -721,23 +722,15 @@ RETIRED_KEYS: dict[str, tuple[str, str]] = {
 
 
 def _problems_from_validation(error: ValidationError, section: tuple[str, ...] = ()) -> list[ConfigProblem]:
+    """One problem per error detail; `section` prefixes the locations of a section validated on its own."""
     problems = []
     for detail in error.errors(include_url=False):
-        context = detail.get("ctx") or {}
-        key = _key((*section, *detail["loc"]))
-        if detail["type"] == "dicomstore":
-            problem, fix = context["problem"], context["fix"]
-        elif detail["type"] == "extra_forbidden" and key in RETIRED_KEYS:
-            problem, fix = RETIRED_KEYS[key]
-        elif detail["type"] == "extra_forbidden":
-            problem, fix = "is not a known key", "check its spelling against the README's config reference"
-        elif detail["type"] == "missing":
-            problem, fix = "is required", "set it in Pulumi.<stack>.yaml (see the README's config reference)"
-        elif detail["type"] in RANGE_FIXES:
-            problem, fix = detail["msg"].rstrip("."), RANGE_FIXES[detail["type"]].format(**context)
+        located: ErrorDetails = {**detail, "loc": (*section, *detail["loc"])}
+        key = _key(located["loc"])
+        if located["type"] == "extra_forbidden" and key in RETIRED_KEYS:
+            problems.append(ConfigProblem(key, located.get("input"), *RETIRED_KEYS[key]))
         else:
-            problem, fix = detail["msg"].rstrip("."), "set a value that satisfies this"
-        problems.append(ConfigProblem(key, detail.get("input"), problem, fix))
+            problems.append(_as_problem(config_messages.message(StackConfig, located, _qualified)))
     return problems
 
 
@@ -1281,7 +1274,7 @@ def modality_tls_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
     if orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is None:
         return [
             ConfigProblem(
-                "orthanc.modalityCaBundleOcid", None,
+                "orthanc.modalityCaBundleOcid", config_messages.NOT_SET,
                 "is missing: with orthanc.dicomTls the DICOM listener requires modality client certificates",
                 "upload the CA that issues your modalities' certificates as an OCI Certificates CA bundle and set "
                 "its OCID (ocid1.cabundle.oc1..<unique id>); README: 'Modality enrolment'",
@@ -1302,7 +1295,7 @@ def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
     """Every user has exactly one role, every role is for a user, and someone can administer the store."""
     problems = [
         ConfigProblem(
-            f"orthanc.userRoles.{user}", None, f"is missing: user {user!r} has no role",
+            f"orthanc.userRoles.{user}", config_messages.NOT_SET, f"is missing: user {user!r} has no role",
             f"add `{user}: <role>` under orthanc.userRoles, one of: {', '.join(Role)}",
         )
         for user in orthanc.users
@@ -1370,11 +1363,55 @@ def pulumi_stack_values() -> dict[str, Any]:
 
 def load_stack_config(values: Mapping[str, Any] | None = None) -> StackConfig:
     """Parse and validate the whole namespace (default: the running stack's); raise ConfigError listing every
-    problem."""
+    problem: bad values, repeated list items and, as far as the valid values allow, the cross-field rules."""
+    raw = pulumi_stack_values() if values is None else dict(values)
+    repeated = [_as_problem(message) for message in config_messages.duplicates(raw, _qualified)]
     try:
-        return StackConfig.model_validate(pulumi_stack_values() if values is None else dict(values))
+        config = StackConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_problems_from_validation(error)) from error
+        problems = _problems_from_validation(error)
+        raise ConfigError(problems + repeated + _cross_field_problems_despite(raw, error)) from error
+    except ConfigError as error:
+        raise ConfigError(repeated + list(error.problems)) from error
+    if repeated:
+        raise ConfigError(repeated)
+    return config
+
+
+def _cross_field_problems_despite(raw: Mapping[str, Any], error: ValidationError) -> list[ConfigProblem]:
+    """The cross-field problems of the valid part of a config that has bad values.
+
+    Each bad value is dropped (a bad list item drops its whole list, so no index shifts), letting its default
+    stand in; the rules then run on the rest, and any problem that names a dropped key is left out, since the
+    rule saw the default rather than what the user wrote. A missing top-level key cannot be stood in for: then
+    only the field problems are reported.
+    """
+    repaired = json.loads(json.dumps(raw))
+    dropped: list[str] = []
+    for detail in error.errors(include_url=False):
+        location = tuple(detail["loc"])
+        if detail["type"] == "missing":
+            location = location[:-1]
+        location = next((location[:index] for index, part in enumerate(location) if isinstance(part, int)), location)
+        if not location:
+            return []
+        parent = repaired
+        for part in location[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(location[-1], None)
+        dropped.append(_key(location))
+    try:
+        StackConfig.model_validate(repaired)
+    except ValidationError:
+        return []
+    except ConfigError as cross_field:
+        return [
+            problem
+            for problem in cross_field.problems
+            if not any(problem.key.startswith(key) or key in f"{problem.problem} {problem.fix}" for key in dropped)
+        ]
+    return []
 
 
 def load_policies_config(values: Mapping[str, Any] | None = None) -> PoliciesConfig:

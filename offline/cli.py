@@ -4,6 +4,7 @@
                                        [--diagram FILE] [--tfplan FILE] [--policy-config FILE] [--as-of DATE]
     python -m offline check FILE [--stack-file Pulumi.<stack>.yaml] [--markdown FILE] [--sarif FILE]
                                  (FILE: a JSON plan or a `pulumi stack export`)
+    python -m offline diff OLD.json NEW.json [--markdown FILE]      (plans or exports; secrets redacted)
 
 Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
 value and fix).
@@ -20,6 +21,7 @@ from pathlib import Path
 from components.config import ConfigError
 from offline.cost import estimate, render_cost, stack_usage
 from offline.diagram import mermaid
+from offline.diff import add_diff_command, diff_command
 from offline.engine import StackFileError, run_program
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
 from offline.report import plan_document, render_tree
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_report_options(plan)
     add_check_command(commands)
+    add_diff_command(commands)
     return parser
 
 
@@ -81,4 +84,6 @@ def plan_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        return diff_command(args)
     return check_command(args) if args.command == "check" else plan_command(args)

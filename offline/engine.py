@@ -34,6 +34,7 @@ from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import mark_secret
+from offline.sdk_modules import use_only_needed_sdk_modules
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -56,14 +57,30 @@ class StackSettings:
 
 def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
     """Read Pulumi.yaml (project name) and Pulumi.<stack>.yaml (config) like the CLI does."""
-    try:
-        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
-        stack_file = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
-        raise StackFileError(f"cannot read the project or stack file of stack {stack!r}: {error}") from error
+    project_file = _read_yaml(project_dir / "Pulumi.yaml")
+    if not isinstance(project_file, dict) or not isinstance(project_file.get("name"), str):
+        raise StackFileError("Pulumi.yaml has no `name:`. Fix: add `name: dicomstore` as its first line")
+    project = project_file["name"]
+    if not (project_dir / f"Pulumi.{stack}.yaml").is_file():
+        stacks = sorted(path.name.split(".")[1] for path in project_dir.glob("Pulumi.*.yaml"))
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml does not exist in {project_dir}. Fix: pass --stack with one of "
+            f"{', '.join(stacks) or 'no stack yet'}, or copy Pulumi.dev.yaml to Pulumi.{stack}.yaml"
+        )
+    stack_file = _read_yaml(project_dir / f"Pulumi.{stack}.yaml")
+    if stack_file is None:
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml is empty. Fix: add a `config:` section with oci:region, dicomstore:tenancyOcid "
+            "and dicomstore:parentCompartmentOcid (Pulumi.dev.yaml is a complete example)"
+        )
+    if not isinstance(stack_file, dict) or not isinstance(stack_file.get("config"), dict):
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml has no `config:` section (a mapping of keys). Fix: put the stack's keys, indented, "
+            "under a top-level `config:` line, as in Pulumi.dev.yaml"
+        )
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (stack_file.get("config") or {}).items():
+    for key, value in stack_file["config"].items():
         qualified = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
             # Encrypted with the stack's secrets provider, which the offline run has no key for.
@@ -72,6 +89,41 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
         else:
             config[qualified] = value if isinstance(value, str) else pulumi_json(value)
     return StackSettings(project_dir, project, stack, config, tuple(secret_keys))
+
+
+def _read_yaml(path: Path) -> Any:
+    """A YAML file's content; a missing file or a syntax error is one line naming file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise StackFileError(f"{path.name} cannot be read ({error.strerror}). Fix: run from the project folder "
+                             "(the one holding Pulumi.yaml) or pass --project-dir") from error  # fmt: skip
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{path.name} line {mark.line + 1}, column {mark.column + 1}" if mark else path.name
+        problem = " ".join(part for part in (error.context, error.problem) if part)
+        opened = error.context_mark.line + 1 if error.context_mark else None
+        raise StackFileError(f"{where}: {problem}. Fix: {_yaml_fix(problem, opened)}") from error
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name}: {error}. Fix: check the file is YAML, as in Pulumi.dev.yaml") from error
+
+
+# The usual cause of a YAML syntax error, by a phrase of the parser's problem text; `{opened}` is the line
+# where the construct the parser was reading began.
+YAML_FIXES = (
+    ("quoted scalar", "close the quote opened on line {opened}"),
+    ("flow sequence", "close the bracket opened on line {opened}"),
+    ("flow mapping", "close the brace opened on line {opened}"),
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("mapping values are not allowed", "put one `key: value` per line, and quote a value that itself contains ': '"),
+    ("undefined alias", "define each &anchor before any *alias that uses it"),
+    ("<block end>", "indent the line like its siblings (2 spaces per level)"),
+)
+
+
+def _yaml_fix(problem: str, opened: int | None) -> str:
+    fixes = (fix.format(opened=opened) for phrase, fix in YAML_FIXES if phrase in problem)
+    return next(fixes, "check the indentation (2 spaces per level) and quoting on that line and the one before")
 
 
 def pulumi_json(value: Any) -> str:
@@ -227,6 +279,7 @@ def record_program(
 def run_program(project_dir: Path, stack: str) -> PlanRun:
     """Run the project's program for `stack` under mocks and return every registered resource."""
     settings = read_stack_settings(project_dir, stack)
+    use_only_needed_sdk_modules()
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     records, outputs = record_program(

@@ -88,7 +88,7 @@ def test_config_is_frozen() -> None:
             r"network.onPremCidrs",
         ),
         ({"network": {"subnets": {"okeApi": "10.20.4.0/30"}}}, r"network.subnets.okeApi = '10.20.4.0/30': is too small"),
-        ({"network": {"bogus": 1}}, r"dicomstore:network.bogus = 1: is not a known key. Fix: check its spelling"),
+        ({"network": {"bogus": 1}}, r"dicomstore:network.bogus = 1: is not a key of dicomstore:network. Fix: remove it"),
         (
             {"storage": {"infrequentAccessAfterDays": 90, "archiveAfterDays": 60}},
             r"storage.archiveAfterDays = 60: must be later than storage.infrequentAccessAfterDays \(90\)",
@@ -96,8 +96,8 @@ def test_config_is_frozen() -> None:
         ({"storage": {"replicationRegion": "eu-frankfurt-1"}}, r"storage.replicationRegion = 'eu-frankfurt-1': is the primary"),
         ({"orthanc": {"image": "orthancteam/orthanc:latest"}}, r"orthanc.image = 'orthancteam/orthanc:latest': is not pinned"),
         ({"orthanc": {"image": "orthancteam/orthanc"}}, r"orthanc.image = 'orthancteam/orthanc': is not pinned"),
-        ({"orthanc": {"replicas": 0}}, r"orthanc.replicas = 0: Input should be greater than or equal to 1"),
-        ({"orthanc": {"tlsMinVersion": "TLSv1.1"}}, r"orthanc.tlsMinVersion = 'TLSv1.1': Input should be 'TLSv1.2' or 'TLSv1.3'"),
+        ({"orthanc": {"replicas": 0}}, r"orthanc.replicas = 0: is less than 1. Fix: use 1 or more"),
+        ({"orthanc": {"tlsMinVersion": "TLSv1.1"}}, r"orthanc.tlsMinVersion = 'TLSv1.1': is not one of the choices. Fix: use one of \"TLSv1.2\", \"TLSv1.3\""),
         (
             {"orthanc": {"runtime": "oke"}, "oke": {"nodeCount": 20, "maxPodsPerNode": 110},
              "network": {"subnets": {"okePods": "10.20.32.0/22"}}},
@@ -135,7 +135,9 @@ def test_config_error_is_a_pulumi_run_error_so_the_engine_prints_no_traceback() 
 
 
 def test_model_is_strict_about_unknown_sections() -> None:
-    with pytest.raises(ConfigError, match=r"dicomstore:orthancc = .*is not a known key"):
+    with pytest.raises(
+        ConfigError, match=r"dicomstore:orthancc = .*is not a known key. Fix: rename it to dicomstore:orthanc"
+    ):
         load_stack_config(config_values(orthancc={}))
 
 
@@ -172,3 +174,240 @@ def test_public_admin_egress_ranges_are_accepted() -> None:
     admins = ["198.51.100.0/24", "203.0.113.7/32", "2001:db8::/32"]
     config = stack_config(security={"cloudGuardReportingRegion": "eu-frankfurt-1", "adminCidrs": admins})
     assert config.security.admin_cidrs == admins
+
+
+# --- one specific line per bad config (issue 18) ----------------------------------------------------------------
+
+# Each bad config and the exact line it must give: the key as written, the value, the problem in words, a fix
+# that says what to write. None of them may fall back to pydantic's wording or a regular expression.
+BAD_CONFIGS: list[tuple[dict[str, Any], str]] = [
+    (
+        {"orthanc": {"allowedModalities": [{"aet": "ct scanner", "host": "10.0.4.10"}]}},
+        "dicomstore:orthanc.allowedModalities[0].aet = 'ct scanner': does not have the allowed form. "
+        "Fix: use 1 to 16 characters: A-Z 0-9 _ - . space (upper case only).",
+    ),
+    (
+        {"orthanc": {"aet": "A_VERY_LONG_AE_TITLE"}},
+        "dicomstore:orthanc.aet = 'A_VERY_LONG_AE_TITLE': does not have the allowed form. "
+        "Fix: use 1 to 16 characters: A-Z 0-9 _ - . space (upper case only), e.g. \"DICOMSTORE\".",
+    ),
+    (
+        {"network": {"dnsLabel": "My-VCN"}},
+        "dicomstore:network.dnsLabel = 'My-VCN': does not have the allowed form. Fix: use 1 to 15 characters: "
+        "a-z 0-9, starting with a letter (lower case only), e.g. \"dicomstore\".",
+    ),
+    (
+        {"security": {"notificationEmails": ["pacs-admin"]}},
+        "dicomstore:security.notificationEmails[0] = 'pacs-admin': does not have the allowed form. "
+        "Fix: use an email address such as pacs-admin@hospital.example.",
+    ),
+    (
+        {"oke": {"kubernetesVersion": "1.31"}},
+        "dicomstore:oke.kubernetesVersion = '1.31': does not have the allowed form. Fix: use a Kubernetes version "
+        "written v1.<minor>.<patch>, such as v1.31.1, e.g. \"v1.31.1\".",
+    ),
+    (
+        {"orthanc": {"runtime": "kubernetes"}},
+        "dicomstore:orthanc.runtime = 'kubernetes': is not one of the choices. "
+        "Fix: use one of \"container_instances\", \"oke\".",
+    ),
+    (
+        {"database": {"postgresVersion": 17}},
+        "dicomstore:database.postgresVersion = 17: is not one of the choices. Fix: use one of \"14\", \"15\", \"16\".",
+    ),
+    (
+        {"environment": "production"},
+        "dicomstore:environment = 'production': is not one of the choices. Fix: use one of \"dev\", \"test\", \"prod\".",
+    ),
+    (
+        {"orthanc": {"replica": 2}},
+        "dicomstore:orthanc.replica = 2: is not a key of dicomstore:orthanc. "
+        "Fix: rename it to dicomstore:orthanc.replicas, the closest known key.",
+    ),
+    (
+        {"network": {"vcn_cidrs": ["10.20.0.0/16"]}},
+        "dicomstore:network.vcn_cidrs = ['10.20.0.0/16']: is not a key of dicomstore:network. "
+        "Fix: rename it to dicomstore:network.vcnCidrs, the closest known key.",
+    ),
+    (
+        {"secuirty": {}},
+        "dicomstore:secuirty = {}: is not a known key. Fix: rename it to dicomstore:security, the closest known key.",
+    ),
+    (
+        {"orthanc": {"nodeShape": "VM.Standard.E5.Flex"}},
+        "dicomstore:orthanc.nodeShape = 'VM.Standard.E5.Flex': is not a key of dicomstore:orthanc. "
+        "Fix: it belongs under dicomstore:oke: move it there.",
+    ),
+    (
+        {"orthanc": {"replicas": "two"}},
+        "dicomstore:orthanc.replicas = 'two': is not a whole number. Fix: write a whole number without quotes, e.g. 1.",
+    ),
+    (
+        {"orthanc": {"replicas": 1.5}},
+        "dicomstore:orthanc.replicas = 1.5: is not a whole number. Fix: write a whole number without quotes, e.g. 1.",
+    ),
+    (
+        {"network": {"publicLoadBalancer": "maybe"}},
+        "dicomstore:network.publicLoadBalancer = 'maybe': is not true or false. Fix: write true or false, e.g. false.",
+    ),
+    (
+        {"ai": {"modelOcid": 5}},
+        "dicomstore:ai.modelOcid = 5: is not text. Fix: write it as text (quoted when it looks like a number).",
+    ),
+    (
+        {"network": {"vcnCidrs": "10.20.0.0/16"}},
+        "dicomstore:network.vcnCidrs = '10.20.0.0/16': is not a list. "
+        "Fix: write it as a YAML list, e.g. [\"10.20.0.0/16\"].",
+    ),
+    (
+        {"network": {"vcnCidrs": []}},
+        "dicomstore:network.vcnCidrs = []: lists 0 items. Fix: list at least 1.",
+    ),
+    (
+        {"orthanc": None},
+        "dicomstore:orthanc = None: is not a mapping of keys. Fix: indent its keys under it, chosen among: aet, "
+        "allowedModalities, certificateOcid, corsAllowedOrigins, dicomTls, image, indexConnections, memoryGb, "
+        "modalityCaBundleOcid, ocpus, replicas, runtime, secretFetcherImage, shape, tlsMinVersion, userRoles, "
+        "users.",
+    ),
+    (
+        {"costCentre": ""},
+        "dicomstore:costCentre = '': is too short. Fix: use at least 1 character(s), e.g. \"radiology\".",
+    ),
+    (
+        {"costCentre": "x" * 65},
+        f"dicomstore:costCentre = '{'x' * 65}': is too long. Fix: use at most 64 characters, e.g. \"radiology\".",
+    ),
+    (
+        {"database": {"backupRetentionDays": 90}},
+        "dicomstore:database.backupRetentionDays = 90: is more than 35. Fix: use 35 or less.",
+    ),
+    (
+        {"orthanc": {"allowedModalities": [{"host": "10.0.4.10"}]}},
+        "dicomstore:orthanc.allowedModalities[0].aet = (not set): is missing from the entry "
+        "dicomstore:orthanc.allowedModalities[0]. Fix: add it there: Application entity title of the modality "
+        "(upper case, at most 16 characters).",
+    ),
+    (
+        {"orthanc": {"users": ["admin", "radiologist", "admin"],
+                     "userRoles": {"admin": "administrator", "radiologist": "reader"}}},
+        "dicomstore:orthanc.users[2] = 'admin': repeats dicomstore:orthanc.users[0]. "
+        "Fix: list each item once: remove this one.",
+    ),
+    (
+        {"network": {"onPremCidrs": ["10.0.0.0/14", "10.0.0.0/14"]}},
+        "dicomstore:network.onPremCidrs[1] = '10.0.0.0/14': repeats dicomstore:network.onPremCidrs[0]. "
+        "Fix: list each item once: remove this one.",
+    ),
+    (
+        {"orthanc": {"allowedModalities": [{"aet": "CT", "host": "10.0.4.10"}, {"aet": "CT", "host": "10.0.4.10"}]},
+         "network": {"onPremCidrs": ["10.0.0.0/14"]}},
+        "dicomstore:orthanc.allowedModalities[1] = {'aet': 'CT', 'host': '10.0.4.10'}: repeats "
+        "dicomstore:orthanc.allowedModalities[0]. Fix: list each item once: remove this one.",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("overrides", "line"), BAD_CONFIGS, ids=[line.split(" = ")[0] for _, line in BAD_CONFIGS])
+def test_each_bad_config_gives_one_specific_line(overrides: dict[str, Any], line: str) -> None:
+    assert problems_of(config_values(**overrides)) == [line]
+
+
+def test_missing_top_level_key_names_its_section_without_echoing_the_others() -> None:
+    values = config_values()
+    del values["tenancyOcid"]
+    assert problems_of(values) == [
+        "dicomstore:tenancyOcid = (not set): is missing from the config: section of Pulumi.<stack>.yaml. "
+        "Fix: add it there: Tenancy OCID (Cloud Guard and tenancy-wide IAM live here)."
+    ]
+
+
+def test_cross_field_rules_still_run_beside_a_bad_value() -> None:
+    """A bad replicas value does not hide the lifecycle and memory rules of the valid keys."""
+    problems = problems_of(
+        config_values(
+            orthanc={"replicas": "two", "memoryGb": 999},
+            storage={"infrequentAccessAfterDays": 90, "archiveAfterDays": 60},
+        )
+    )
+    assert [problem.split(":")[1].split(" = ")[0] for problem in problems] == [
+        "orthanc.replicas", "storage.archiveAfterDays", "orthanc.memoryGb",
+    ]  # fmt: skip
+
+
+def test_a_cross_field_problem_that_read_a_dropped_value_is_not_reported() -> None:
+    """With the bad VCN CIDR dropped, the default VCN stands in; the subnets' "outside the VCN" problems would
+    be about that default, not what the user wrote, so only the CIDR itself is reported."""
+    problems = problems_of(config_values(network={"vcnCidrs": ["10.30.0.0/33"],
+                                                  "subnets": {"app": "10.30.1.0/24"}}))  # fmt: skip
+    assert [problem.split(" = ")[0] for problem in problems] == ["dicomstore:network.vcnCidrs[0]"]
+
+
+def test_no_message_falls_back_to_pydantic_wording_or_a_regex() -> None:
+    lines = [line for overrides, _ in BAD_CONFIGS for line in problems_of(config_values(**overrides))]
+    for fallback in ("satisfies this", "Input should", "String should", "pattern", "^", "{0,"):
+        assert not [line for line in lines if fallback in line], fallback
+
+
+def test_every_string_pattern_of_the_models_is_described_in_words() -> None:
+    """A new key with a pattern needs its words in PATTERN_WORDS, or users would see the fallback."""
+    from components.config import StackConfig
+    from components.config_messages import PATTERN_WORDS
+
+    patterns: set[str] = set()
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            patterns.update([node["pattern"]] if isinstance(node.get("pattern"), str) else [])
+            for child in node.values():
+                collect(child)
+        elif isinstance(node, list):
+            for child in node:
+                collect(child)
+
+    collect(StackConfig.model_json_schema())
+    assert patterns and patterns <= set(PATTERN_WORDS), patterns - set(PATTERN_WORDS)
+
+
+# --- the stack file itself (read by the offline engine as the Pulumi CLI would) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "line"),
+    [
+        ("", "Pulumi.bad.yaml is empty. Fix: add a `config:` section with oci:region"),
+        ("encryptionsalt: abc\n", "Pulumi.bad.yaml has no `config:` section \\(a mapping of keys\\). Fix: put the"),
+        ("config:\n  a: 1\n   b: 2\n", "Pulumi.bad.yaml line 3, column 5: mapping values are not allowed here. "
+                                       "Fix: put one `key: value` per line"),
+        ("config:\n\tx: 1\n", "Pulumi.bad.yaml line 2, column 1: .*'\\\\t'.*Fix: indent with spaces, not tabs"),
+        ('config:\n  a: "open\n', "Pulumi.bad.yaml line 3, column 1: .*quoted scalar.*Fix: close the quote opened on "
+                                  "line 2"),
+        ("config:\n  a: [1, 2\n", "Pulumi.bad.yaml line 3, column 1: .*flow sequence.*Fix: close the bracket opened "
+                                  "on line 2"),
+    ],
+)  # fmt: skip
+def test_a_broken_stack_file_is_one_line_with_file_line_column_and_fix(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], stack_file: str, line: str
+) -> None:
+    import re
+
+    from offline.cli import EXIT_BAD_CONFIG, main
+
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bad.yaml").write_text(stack_file)
+    assert main(["plan", "--stack", "bad", "--project-dir", str(tmp_path)]) == EXIT_BAD_CONFIG
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1 and "Traceback" not in error
+    assert re.search(line, error), error
+
+
+def test_an_unknown_stack_names_the_stacks_there(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.cli import EXIT_BAD_CONFIG, main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: dicomstore\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert main(["plan", "--stack", "staging", "--project-dir", str(tmp_path)]) == EXIT_BAD_CONFIG
+    assert capsys.readouterr().err == (
+        f"error: Pulumi.staging.yaml does not exist in {tmp_path}. Fix: pass --stack with one of dev, or copy "
+        "Pulumi.dev.yaml to Pulumi.staging.yaml\n"
+    )

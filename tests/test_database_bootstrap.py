@@ -253,7 +253,11 @@ def test_config_defaults_pin_the_client_image_and_name_a_dedicated_role() -> Non
         ),
         ({"orthancUsername": "pg_orthanc"}, r"database.orthancUsername = 'pg_orthanc': is reserved by PostgreSQL"),
         ({"orthancUsername": "postgres"}, r"database.orthancUsername = 'postgres': is reserved by PostgreSQL"),
-        ({"orthancUsername": "Orthanc"}, r"database.orthancUsername = 'Orthanc': String should match pattern"),
+        (
+            {"orthancUsername": "Orthanc"},
+            r"database.orthancUsername = 'Orthanc': does not have the allowed form. Fix: use 3 to 31 characters: "
+            r"a-z 0-9 _, starting with a letter \(lower case only\)",
+        ),
         ({"databaseName": "postgres"}, r"database.databaseName = 'postgres': is the maintenance database"),
     ],
 )

@@ -30,7 +30,7 @@ def _orthanc(**section: object) -> list[str]:
 
 def test_a_user_without_a_role_is_refused() -> None:
     (problem,) = _orthanc(userRoles={"admin": "administrator"})
-    assert problem.startswith("dicomstore:orthanc.userRoles.radiologist = None: is missing")
+    assert problem.startswith("dicomstore:orthanc.userRoles.radiologist = (not set): is missing")
     assert "add `radiologist: <role>` under orthanc.userRoles" in problem
 
 
@@ -79,7 +79,7 @@ def test_readme_role_table_is_current() -> None:
 
 def test_dicom_tls_requires_a_modality_ca_bundle() -> None:
     (problem,) = problems_of(config_values(orthanc={"dicomTls": True}))
-    assert problem.startswith("dicomstore:orthanc.modalityCaBundleOcid = None: is missing")
+    assert problem.startswith("dicomstore:orthanc.modalityCaBundleOcid = (not set): is missing")
     assert "Fix: upload the CA that issues your modalities' certificates" in problem
 
 

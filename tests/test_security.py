@@ -615,8 +615,7 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
     [
         ({"cloudGuardReportingRegion": None}, "dicomstore:security.cloudGuardReportingRegion = None: is required "
          "when Cloud Guard is enabled. Fix: set it to the tenancy's home region"),
-        ({"keyRotationDays": 400}, "dicomstore:security.keyRotationDays = 400: Input should be less than or equal "
-         "to 365. Fix: use 365 or less"),
+        ({"keyRotationDays": 400}, "dicomstore:security.keyRotationDays = 400: is more than 365. Fix: use 365 or less"),
         ({"adminCidrs": ["198.51.100.0/24", "0.0.0.0/0"]}, "dicomstore:security.adminCidrs[1] = '0.0.0.0/0': opens "
          "access to the whole internet. Fix:"),
         ({"cloudGuardTargetOcid": "ocid1.compartment.oc1..aaaaaaaatestcompartment0000000000000000"},
@@ -625,8 +624,8 @@ def test_every_customised_rule_exists_in_the_offline_oracle_recipes() -> None:
         ({"cloudGuardEnabled": False, "cloudGuardReportingRegion": None,
           "cloudGuardTargetOcid": "ocid1.cloudguardtarget.oc1.eu-frankfurt-1.aaaaaaaatestexistingroottarget0000000"},
          "is false. Fix: remove cloudGuardTargetOcid, or set cloudGuardEnabled: true"),
-        ({"vaultType": "EXTERNAL"}, "dicomstore:security.vaultType = 'EXTERNAL': Input should be 'VIRTUAL_PRIVATE' "
-         "or 'DEFAULT'"),
+        ({"vaultType": "EXTERNAL"}, "dicomstore:security.vaultType = 'EXTERNAL': is not one of the choices. Fix: use "
+         "one of \"VIRTUAL_PRIVATE\", \"DEFAULT\""),
     ],
 )  # fmt: skip
 def test_bad_security_config_is_rejected_with_key_value_and_fix(security: dict[str, Any], expected: str) -> None:
