@@ -4,7 +4,9 @@ Rules (OCI Object Lifecycle Management, evaluated daily):
 * latest object versions move to Infrequent Access after `infrequentAccessAfterDays` — only when auto-tiering
   is off: OCI refuses an INFREQUENT_ACCESS rule on an auto-tiering bucket, where the service itself moves
   objects not read for 31 days (and back to Standard when a prior study is read again);
-* latest object versions move to Archive after `archiveAfterDays`;
+* latest object versions are never archived: Orthanc's S3 plugin reads with a plain GET, and OCI serves an
+  archived object only after a restore ("Restoring Objects": an archived object cannot be downloaded until it is
+  fully restored), so an archive rule would silently break every study older than its age;
 * previous (overwritten or deleted) versions are deleted only after a safe period: `noncurrentVersionRetentionDays`,
   or `retentionRuleDays` when that is longer (see storage.py for why a retention period is enforced here and
   not as a bucket retention rule);
@@ -40,7 +42,6 @@ def lifecycle_rules(config: StorageConfig) -> list[LifecycleRule]:
                 "move-to-infrequent-access", "INFREQUENT_ACCESS", "objects", config.infrequent_access_after_days
             )
         )
-    rules.append(LifecycleRule("move-to-archive", "ARCHIVE", "objects", config.archive_after_days))
     rules.append(
         LifecycleRule("delete-previous-versions", "DELETE", "previous-object-versions", previous_version_days(config))
     )

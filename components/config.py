@@ -300,8 +300,6 @@ class StorageConfig(Section):
     infrequent_access_after_days: int = Field(default=30, ge=1)
     """Move objects to the Infrequent Access tier after this many days (only with autoTiering off: OCI refuses
     an Infrequent Access lifecycle rule on an auto-tiering bucket)."""
-    archive_after_days: int = Field(default=180, ge=1)
-    """Move objects to Archive after this many days (must be later than infrequent access)."""
     noncurrent_version_retention_days: int = Field(default=365, ge=30)
     """Delete previous (non-current) object versions only after this safe period."""
     retention_rule_days: int | None = Field(default=None, ge=1)
@@ -713,6 +711,11 @@ RETIRED_KEYS: dict[str, tuple[str, str]] = {
         "has moved: the hospital has one ASN for FastConnect and IPSec",
         "set connectivity.customerBgpAsn instead",
     ),
+    "storage.archiveAfterDays": (
+        "is no longer supported: Orthanc's S3 plugin reads objects with a plain GET, which OCI refuses for an "
+        "archived object until it is restored, so every image older than this would stop loading",
+        "remove it; auto-tiering (storage.autoTiering) already moves images nobody reads to Infrequent Access",
+    ),
     "network.peeredCidrs": (
         "is no longer supported: nothing routed, admitted or peered these networks",
         "list networks that reach the VCN over the hospital's FastConnect/IPSec in network.onPremCidrs "
@@ -875,15 +878,6 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
                 "remove cloudGuardTargetOcid, or set cloudGuardEnabled: true",
             )
         )  # fmt: skip
-    if storage.archive_after_days <= storage.infrequent_access_after_days:
-        problems.append(
-            ConfigProblem(
-                "storage.archiveAfterDays",
-                storage.archive_after_days,
-                f"must be later than storage.infrequentAccessAfterDays ({storage.infrequent_access_after_days})",
-                "archive after the move to Infrequent Access, e.g. 30 then 180 days",
-            )
-        )
     if storage.replication_region == config.region:
         problems.append(
             ConfigProblem(

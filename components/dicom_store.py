@@ -348,12 +348,6 @@ class DicomStore(pulumi.ComponentResource):
                     Scope.DATA: self.identity.data_compartment_id,
                     Scope.NETWORK: self.identity.network_compartment_id,
                 },
-                budget_compartment_ids=[
-                    self.identity.network_compartment_id,
-                    self.identity.app_compartment_id,
-                    self.identity.data_compartment_id,
-                    *([self.identity.ai_compartment_id] if self.identity.ai_compartment_id is not None else []),
-                ],
                 db_system_id=index.db_system_id,
                 db_max_connections=self.database.max_connections,
                 bucket_id=self.storage.bucket_id,

@@ -61,8 +61,10 @@ LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days; long-term audit copies
 CA_VALIDITY_DAYS = 3650  # the root CA's own validity, and the longest a CA it issued could live
 LEAF_CERTIFICATE_MAX_VALIDITY_DAYS = 397  # the CA's issuance rule: CA/Browser Forum ceiling for TLS servers
 CERTIFICATE_VALIDITY_DAYS = 365  # the listener's certificate: inside the CA's leaf maximum
-RENEWAL_INTERVAL_DAYS = CERTIFICATE_VALIDITY_DAYS  # renewal is due when the certificate expires...
-ADVANCE_RENEWAL_DAYS = 30  # ...and happens this long before, so a renewed version is always in place
+ADVANCE_RENEWAL_DAYS = 30  # renewal happens this long before expiry, so a renewed version is always in place
+# OCI: the interval must end at least a day before expiry ("no more than 1 day before the expiration date",
+# Content/certificates/editing-certificate-rules.htm); validity counts from midnight, so a day short of it.
+RENEWAL_INTERVAL_DAYS = CERTIFICATE_VALIDITY_DAYS - ADVANCE_RENEWAL_DAYS
 CA_KEY_LENGTH_BYTES = 512  # RSA 4096 for a CA that lives ten years
 
 
@@ -90,7 +92,7 @@ class CertificateLifetimes:
                 f"validity {self.validity_days}d must be within the CA's leaf maximum {self.leaf_max_validity_days}d"
                 f" (itself within {self.ca_validity_days}d)"
             )
-        if self.renewal_interval_days > self.validity_days:
+        if self.renewal_interval_days >= self.validity_days:
             found.append(
                 f"renewal every {self.renewal_interval_days}d would let the {self.validity_days}d certificate expire"
             )

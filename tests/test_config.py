@@ -90,8 +90,9 @@ def test_config_is_frozen() -> None:
         ({"network": {"subnets": {"okeApi": "10.20.4.0/30"}}}, r"network.subnets.okeApi = '10.20.4.0/30': is too small"),
         ({"network": {"bogus": 1}}, r"dicomstore:network.bogus = 1: is not a key of dicomstore:network. Fix: remove it"),
         (
-            {"storage": {"infrequentAccessAfterDays": 90, "archiveAfterDays": 60}},
-            r"storage.archiveAfterDays = 60: must be later than storage.infrequentAccessAfterDays \(90\)",
+            {"storage": {"archiveAfterDays": 365}},
+            r"storage.archiveAfterDays = 365: is no longer supported: Orthanc's S3 plugin reads objects with a plain "
+            r"GET",
         ),
         ({"storage": {"replicationRegion": "eu-frankfurt-1"}}, r"storage.replicationRegion = 'eu-frankfurt-1': is the primary"),
         ({"orthanc": {"image": "orthancteam/orthanc:latest"}}, r"orthanc.image = 'orthancteam/orthanc:latest': is not pinned"),
@@ -323,15 +324,15 @@ def test_missing_top_level_key_names_its_section_without_echoing_the_others() ->
 
 
 def test_cross_field_rules_still_run_beside_a_bad_value() -> None:
-    """A bad replicas value does not hide the lifecycle and memory rules of the valid keys."""
+    """A bad replicas value does not hide the replication and memory rules of the valid keys."""
     problems = problems_of(
         config_values(
             orthanc={"replicas": "two", "memoryGb": 999},
-            storage={"infrequentAccessAfterDays": 90, "archiveAfterDays": 60},
+            storage={"replicationRegion": "eu-frankfurt-1"},
         )
     )
     assert [problem.split(":")[1].split(" = ")[0] for problem in problems] == [
-        "orthanc.replicas", "storage.archiveAfterDays", "orthanc.memoryGb",
+        "orthanc.replicas", "storage.replicationRegion", "orthanc.memoryGb",
     ]  # fmt: skip
 
 

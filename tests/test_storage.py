@@ -135,23 +135,24 @@ def recorded_rules(recorded: Recorded) -> list[tuple[str, str, str, int, str, bo
     ]
 
 
-def test_lifecycle_archives_and_deletes_previous_versions_after_the_safe_period(plain: Recorded) -> None:
+def test_lifecycle_never_archives_images_and_deletes_previous_versions_after_the_safe_period(plain: Recorded) -> None:
+    """No ARCHIVE rule on current objects: OCI serves an archived object only after a restore ("Restoring
+    Objects"), and Orthanc's S3 plugin does a plain GET, so archived studies would stop loading."""
     lifecycle = plain.named(f"{NAME}-lifecycle").inputs
     assert lifecycle["bucket"] == f"{PREFIX}-dicom"
     assert lifecycle["namespace"] == OFFLINE_NAMESPACE
     # Auto-tiering is on by default: no Infrequent Access rule (OCI would refuse it).
     assert recorded_rules(plain) == [
-        ("move-to-archive", "ARCHIVE", "objects", 180, "DAYS", True),
         ("delete-previous-versions", "DELETE", "previous-object-versions", 365, "DAYS", True),
         ("abort-incomplete-uploads", "ABORT", "multipart-uploads", 7, "DAYS", True),  # a week: the upload failed
     ]
 
 
 def test_lifecycle_moves_to_infrequent_access_when_auto_tiering_is_off() -> None:
-    recorded = run_storage(autoTiering=False, infrequentAccessAfterDays=45, archiveAfterDays=400)
+    recorded = run_storage(autoTiering=False, infrequentAccessAfterDays=45)
     assert recorded_rules(recorded)[:2] == [
         ("move-to-infrequent-access", "INFREQUENT_ACCESS", "objects", 45, "DAYS", True),
-        ("move-to-archive", "ARCHIVE", "objects", 400, "DAYS", True),
+        ("delete-previous-versions", "DELETE", "previous-object-versions", 365, "DAYS", True),
     ]
 
 
@@ -363,18 +364,17 @@ def test_service_policy_grants_the_dr_key_only_with_replication() -> None:
 
 
 def test_lifecycle_rules_and_previous_version_period() -> None:
-    config = StorageConfig(auto_tiering=False, infrequent_access_after_days=10, archive_after_days=20)
+    config = StorageConfig(auto_tiering=False, infrequent_access_after_days=10)
     assert lifecycle_rules(config)[0] == LifecycleRule("move-to-infrequent-access", "INFREQUENT_ACCESS", "objects", 10)
     assert previous_version_days(StorageConfig(noncurrent_version_retention_days=400, retention_rule_days=100)) == 400
     assert previous_version_days(StorageConfig(noncurrent_version_retention_days=400, retention_rule_days=900)) == 900
     # Auto-tiering is on by default, and OCI refuses an Infrequent Access rule next to it.
-    assert [rule.action for rule in lifecycle_rules(StorageConfig())] == ["ARCHIVE", "DELETE", "ABORT"]
+    assert [rule.action for rule in lifecycle_rules(StorageConfig())] == ["DELETE", "ABORT"]
 
 
 @pytest.mark.parametrize(
     ("storage", "key", "fix"),
     [
-        ({"infrequentAccessAfterDays": 90, "archiveAfterDays": 30}, "storage.archiveAfterDays", "archive after"),
         ({"replicationRegion": "eu-frankfurt-1"}, "storage.replicationRegion", "another region"),
     ],
 )

@@ -51,8 +51,6 @@ class OperationsArgs:
     """Subscriptions of the operations topic."""
     compartment_ids: dict[Scope, pulumi.Input[str]]
     """The app, data and network compartments: where the alarms look for each metric."""
-    budget_compartment_ids: Sequence[pulumi.Input[str]]
-    """Every compartment of the stack (the budget's targets)."""
     db_system_id: pulumi.Input[str]
     """The DB system Orthanc uses (the restored one after a restore)."""
     db_max_connections: int
@@ -180,7 +178,9 @@ class Operations(pulumi.ComponentResource):
             reset_period="MONTHLY",
             processing_period_type="MONTH",
             target_type="COMPARTMENT",
-            targets=list(args.budget_compartment_ids),
+            # OCI takes exactly one target per budget (oci_budget_budget: "the array should contain EXACT ONE
+            # item"); a compartment budget covers its subcompartments, so the parent holds the whole stack.
+            targets=[args.parent_compartment_id],
             opts=pulumi.ResourceOptions(parent=self),
         )
         for rule in budget_rules():
