@@ -5,13 +5,15 @@ own response models to the functions here; each finding is one line with its fix
 from the offline plan (`PlanIndex`), never from the config by hand:
 
 - service limits and compartment quotas (`oci.limits.LimitsClient.get_resource_availability`: the smaller of the
-  limit and any quota, minus what is used), per availability domain where the limit is per AD. The limit names
-  are the ones OCI's Service Limits / Compartment Quotas pages list: compute `standard-e4-core-count`,
-  `standard-e4-memory-count` (shared by CI.Standard.E4 container instances: "Compute Quotas",
-  https://docs.oracle.com/en-us/iaas/Content/Quotas/Concepts/resourcequotas_topic-Compute_Quotas.htm),
-  `standard-e5-core-count`, `gpu-a10-count` (per AD), container-engine `cluster-count`, kms
-  `virtual-private-vault-count` / `virtual-vault-count`, load-balancer `lb-flexible-count` /
-  `lb-flexible-bandwidth-sum`. Names OCI does not know (it answers 404) are reported as unchecked, never as fine;
+  limit and any quota, minus what is used), per availability domain where the limit is per AD. Compute:
+  `standard-e4-core-count` / `-memory-count` (shared by CI.Standard.E4 container instances),
+  `standard-e5-core-count` / `-memory-count`, `gpu-a10-count`, all per AD ("Compute Quotas",
+  https://docs.oracle.com/en-us/iaas/Content/Quotas/Concepts/resourcequotas_topic-Compute_Quotas.htm). The
+  others are the names OCI's limits API answers to in public scripts, not in the offline copy of the docs:
+  container-engine `cluster-count`, kms `virtual-private-vault-count` / `virtual-vault-count`, load-balancer
+  `lb-flexible-count` / `lb-flexible-bandwidth-sum`, fast-connect `virtual-circuit-count`, postgresql
+  `dbsystem-count`. A name OCI does not know (400/404) is reported as not checked, never as fine. Every need is
+  counted in the stack's region (the DR vault lives in the replication region but counts here: conservative);
 - Cloud Guard: available at all (a Free Tier tenancy has no Cloud Guard nor security zones), its reporting region
   (fixed once enabled), and the tenancy's root target (one per compartment: a second one fails);
 - names that must be unique in the tenancy (groups, dynamic groups, users, tag namespaces; compartments and
@@ -221,7 +223,8 @@ def check_cloud_guard(
             Finding(
                 BLOCKING,
                 "Cloud Guard is not available in this tenancy (a Free Tier tenancy has neither "
-                "Cloud Guard nor security zones). Fix: upgrade the tenancy to a paid account, "
+                "Cloud Guard nor security zones), or the OCI user may not read its configuration. Fix: "
+                "upgrade the tenancy to a paid account (or grant `read cloud-guard-family in tenancy`), "
                 "or set dicomstore:security.cloudGuardEnabled: false",
             )
         ]

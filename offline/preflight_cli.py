@@ -116,8 +116,9 @@ class OciTenancy:
                 for namespace in all_pages(identity.list_tag_namespaces, wanted.scope, include_subcompartments=True)
                 if namespace.name == wanted.name
             ],
+            # Without a compartment the list covers the whole tenancy, where CA names are unique.
             "certificate authority": lambda: all_pages(
-                self.certificates.list_certificate_authorities, compartment_id=wanted.scope, name=wanted.name
+                self.certificates.list_certificate_authorities, name=wanted.name
             ),
         }
         return [item for item in lists[wanted.kind]() if getattr(item, "lifecycle_state", "ACTIVE") != "DELETED"]
