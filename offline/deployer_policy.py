@@ -2,19 +2,22 @@
 
 Generated from the offline plan, never written by hand: each planned resource type maps to the OCI policy
 resource-types (families where one fits) and the verb its create/update/delete needs (`PERMISSIONS`), granted in
-the compartment the plan creates it in (a resource referencing a subnet, NSG or key of another stack compartment
-needs `use` there, which the `manage` of that compartment's own resources already includes). Every statement is
-attached to one policy in the root compartment: the stack's compartments do not exist before the first
-`pulumi up`, so they are named by a condition on the parent compartment, which OCI accepts for compartments yet
-to be created
-(`target.compartment.name`, a general variable of every request:
+the compartment the plan creates it in; a sub-resource without a compartmentId (an NSG rule, a log) in its
+owner's (`PlanIndex.home`). A resource using a subnet, NSG or key of another stack compartment needs `use` there,
+which that compartment's `manage` grant already includes.
+
+Every statement goes into one policy attached to the root compartment: the stack's compartments do not exist
+before the first `pulumi up`, so they are named by a condition on the compartment that holds them,
+`where target.compartment.name = '<name>'` (a general variable of every request:
 https://docs.oracle.com/en-us/iaas/Content/Identity/policyreference/policyreference_topic-General_Variables_for_All_Requests.htm).
 Never `manage all-resources`.
 
 Resource-type and family names: the OCI Policy Reference (one page per service, "Details for ..."), e.g.
 virtual-network-family (Core Services: VCNs, subnets, DRGs, CPEs, IPSec connections, virtual circuits),
-cluster-family (Container Engine), compute-container-family (Container Instances), leaf-certificate-family and
-certificate-authority-family (Certificates), cloud-guard-family (Cloud Guard and Security Zones:
+cluster-family (Container Engine), compute-container-family (Container Instances:
+https://docs.oracle.com/iaas/Content/container-instances/permissions/policy-reference.htm), leaf-certificate-family
+and certificate-authority-family (Certificates:
+https://docs.oracle.com/iaas/Content/Identity/Reference/certificatespolicyreference.htm), cloud-guard-family (Cloud Guard and Security Zones:
 https://docs.oracle.com/iaas/security-zone/using/security-zone-iam-policies.htm), secret-family (Vault secrets),
 postgres-db-systems and postgres-configuration (https://docs.oracle.com/iaas/Content/postgresql/policies.htm).
 """
@@ -139,13 +142,11 @@ def grants(index: PlanIndex) -> list[Grant]:
     for record in index.records:
         if record.type not in PERMISSIONS:
             raise UnknownResourceTypeError(record.type)
-        compartment = record.inputs.get("compartmentId")
-        location = index.location(compartment) if isinstance(compartment, str) else None
+        location = index.home(record)
+        if location is None:
+            continue  # names its owner by name, not id (a lifecycle policy its bucket): the owner's grant covers it
         for verb, resource_type in PERMISSIONS[record.type]:
-            # A type without its own compartmentId (a backend, a rule) lives in its parent's compartment,
-            # which the references below grant.
-            if location is not None:
-                need(verb, resource_type, location)
+            need(verb, resource_type, location)
     return sorted(
         (Grant(verb, resource_type, location) for (resource_type, location), verb in strongest.items()),
         key=lambda grant: (grant.location.kind != "tenancy", grant.location.name, grant.resource_type),
@@ -175,7 +176,11 @@ def add_deployer_policy_command(commands: argparse._SubParsersAction[argparse.Ar
         "deployer-policy", help="the least-privilege IAM policy of the group that runs `pulumi up`, from the plan"
     )
     parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
-    parser.add_argument("--group", help="the deploying group's name (default: <project>-<stack>-deployers)")
+    parser.add_argument(
+        "--group",
+        help="the deploying group (default: <project>-<stack>-deployers; `<domain>/<group>` outside the Default "
+        "identity domain)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of one statement a line")
 
 

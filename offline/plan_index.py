@@ -75,3 +75,17 @@ class PlanIndex:
 
     def of_type(self, *types: str) -> Iterator[ResourceRecord]:
         return (record for record in self.records if record.type in types)
+
+    def home(self, record: ResourceRecord) -> Location | None:
+        """Where `record` is created: its `compartmentId`, or for a sub-resource without one (an NSG rule, a log,
+        a key version, a group membership) its owner's, the planned resource a top-level `...Id` input names
+        (`networkSecurityGroupId`, `logGroupId`, `keyId`, `groupId`; nested ids, such as a log's source, are
+        not owners). None when the owner is named otherwise (a lifecycle policy names its bucket)."""
+        compartment = record.inputs.get("compartmentId")
+        if isinstance(compartment, str):
+            return self.location(compartment)
+        for key, value in record.inputs.items():
+            owner = self.ids.get(value) if key.endswith("Id") and isinstance(value, str) else None
+            if owner is not None:
+                return self.home(owner)  # an owner is created before what it owns: no cycle
+        return None

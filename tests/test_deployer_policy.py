@@ -85,3 +85,28 @@ def test_an_unlisted_type_fails_loudly(prod: PlanIndex, capsys: pytest.CaptureFi
     args = argparse.Namespace(group=None, json=False)
     assert deployer_policy_command(args, index) == 1
     assert "oci:Waf/webAppFirewall:WebAppFirewall has no entry" in capsys.readouterr().err
+
+
+def test_every_resource_is_granted_where_it_lives(prod: PlanIndex) -> None:
+    granted = {(grant.verb, grant.resource_type, grant.location) for grant in grants(prod)}
+    homeless = set()
+    for planned in prod.records:
+        home = prod.home(planned)
+        if home is None:
+            homeless.add(planned.type)
+            continue
+        assert {(verb, kind, home) for verb, kind in PERMISSIONS[planned.type]} <= granted, planned.urn
+    # Only the bucket's sub-resources name their owner by name; the bucket's grant covers them.
+    assert homeless == {
+        "oci:ObjectStorage/objectLifecyclePolicy:ObjectLifecyclePolicy",
+        "oci:ObjectStorage/replicationPolicy:ReplicationPolicy",
+    }
+
+
+def test_sub_resources_live_in_their_owners_compartment(prod: PlanIndex) -> None:
+    rule = next(prod.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"))
+    assert "compartmentId" not in rule.inputs
+    home = prod.home(rule)
+    assert home is not None and home.name == "dicomstore-prod-network"
+    membership = next(prod.of_type("oci:Identity/userGroupMembership:UserGroupMembership"))
+    assert prod.home(membership) == prod.location(prod.tenancy_ocid)
