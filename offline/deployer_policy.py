@@ -12,14 +12,15 @@ before the first `pulumi up`, so they are named by a condition on the compartmen
 https://docs.oracle.com/en-us/iaas/Content/Identity/policyreference/policyreference_topic-General_Variables_for_All_Requests.htm).
 Never `manage all-resources`.
 
-Resource-type and family names: the OCI Policy Reference (one page per service, "Details for ..."), e.g.
-virtual-network-family (Core Services: VCNs, subnets, DRGs, CPEs, IPSec connections, virtual circuits),
-cluster-family (Container Engine), compute-container-family (Container Instances:
-https://docs.oracle.com/iaas/Content/container-instances/permissions/policy-reference.htm), leaf-certificate-family
-and certificate-authority-family (Certificates:
-https://docs.oracle.com/iaas/Content/Identity/Reference/certificatespolicyreference.htm), cloud-guard-family (Cloud Guard and Security Zones:
-https://docs.oracle.com/iaas/security-zone/using/security-zone-iam-policies.htm), secret-family (Vault secrets),
-postgres-db-systems and postgres-configuration (https://docs.oracle.com/iaas/Content/postgresql/policies.htm).
+Resource-type and family names: the OCI Policy Reference (one page per service, "Details for ..."):
+- virtual-network-family (Core Services: VCNs, subnets, DRGs, CPEs, IPSec connections, virtual circuits);
+- cluster-family (Container Engine);
+- compute-container-family (https://docs.oracle.com/iaas/Content/container-instances/permissions/policy-reference.htm);
+- leaf-certificate-family, certificate-authority-family
+  (https://docs.oracle.com/iaas/Content/Identity/Reference/certificatespolicyreference.htm);
+- cloud-guard-family, Security Zones included (https://docs.oracle.com/iaas/security-zone/using/security-zone-iam-policies.htm);
+- postgres-db-systems, postgres-configuration (https://docs.oracle.com/iaas/Content/postgresql/policies.htm);
+- secret-family (Vault secrets), vaults and keys (Key Management).
 """
 
 from __future__ import annotations
