@@ -320,3 +320,23 @@ def test_a_rejected_key_is_exit_2_with_the_fix(prod: PlanIndex, capsys: pytest.C
     assert code == EXIT_BAD_CONFIG
     assert err.startswith("error: OCI answered 401 NotAuthenticated to list_availability_domains")
     assert "Fix: check the config's user, fingerprint and key_file" in err
+
+
+def test_clients_are_built_for_the_stacks_region_from_an_api_key_config(tmp_path: Any) -> None:
+    """The real SDK clients (no request is sent): the stack's region wins over the profile's."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    (tmp_path / "key.pem").write_bytes(pem)
+    (tmp_path / "config").write_text(
+        "[DEPLOY]\nuser=ocid1.user.oc1..deployer\nfingerprint=aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99\n"
+        f"tenancy=ocid1.tenancy.oc1..example\nregion=us-ashburn-1\nkey_file={tmp_path / 'key.pem'}\n"
+    )
+    tenancy, tenancy_ocid = OciTenancy.from_config(str(tmp_path / "config"), "DEPLOY", "eu-frankfurt-1")
+    assert tenancy_ocid == "ocid1.tenancy.oc1..example"
+    assert tenancy.limits.base_client.endpoint == "https://limits.eu-frankfurt-1.oci.oraclecloud.com"
+    assert "eu-frankfurt-1" in tenancy.cloud_guard.base_client.endpoint
+    with pytest.raises(oci.exceptions.ClientError):  # what preflight_command turns into exit 2
+        OciTenancy.from_config(str(tmp_path / "config"), "DEFAULT", "eu-frankfurt-1")
