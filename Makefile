@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: plan test lint typecheck unit integration bench bench-plan system-packages-test clean
+.PHONY: plan preflight deployer-policy test lint typecheck unit integration bench bench-plan system-packages-test clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 ## plan: offline plan of $(STACK) (tree, policy report, cost) and plan-$(STACK).json
 plan: $(VENV)/.installed
 	$(BIN)/python -m offline plan --stack $(STACK) --json plan-$(STACK).json
+
+## preflight: ask the tenancy of ~/.oci/config (read-only) what would make `pulumi up` of $(STACK) fail
+preflight: $(VENV)/.installed
+	$(BIN)/python -m offline preflight --stack $(STACK)
+
+## deployer-policy: the least-privilege IAM policy of the group that runs `pulumi up` of $(STACK)
+deployer-policy: $(VENV)/.installed
+	$(BIN)/python -m offline deployer-policy --stack $(STACK)
 
 ## test: lint, type check, unit tests and integration tests (real Orthanc + PostgreSQL); installs the Debian
 ## packages the integration tests need when they are missing (as root or with sudo; else prints the command)

@@ -5,6 +5,10 @@
     python -m offline check FILE [--stack-file Pulumi.<stack>.yaml] [--markdown FILE] [--sarif FILE]
                                  (FILE: a JSON plan or a `pulumi stack export`)
     python -m offline diff OLD.json NEW.json [--markdown FILE]      (plans or exports; secrets redacted)
+    python -m offline preflight --stack prod [--config-file ~/.oci/config] [--profile DEFAULT]
+                                 (what would make `pulumi up` fail in the tenancy of that OCI config)
+    python -m offline deployer-policy --stack prod [--group NAME] [--json]
+                                 (the least-privilege IAM policy of the deploying group, from the plan)
 
 Exit codes: 0 clean, 1 a mandatory policy violated, 2 bad config or input file (the message names key,
 value and fix).
@@ -20,10 +24,13 @@ from pathlib import Path
 
 from components.config import ConfigError
 from offline.cost import estimate, render_cost, stack_usage
+from offline.deployer_policy import add_deployer_policy_command, deployer_policy_command
 from offline.diagram import mermaid
 from offline.diff import add_diff_command, diff_command
 from offline.engine import StackFileError, run_program
+from offline.plan_index import PlanIndex
 from offline.policy_cli import add_check_command, add_report_options, check_command, policy_gate
+from offline.preflight_cli import add_preflight_command, preflight_command
 from offline.report import plan_document, render_tree
 from offline.tfplan import terraform_plan
 
@@ -47,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     add_report_options(plan)
     add_check_command(commands)
     add_diff_command(commands)
+    add_preflight_command(commands)
+    add_deployer_policy_command(commands)
     return parser
 
 
@@ -82,8 +91,21 @@ def plan_command(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def planned_stack(stack: str, project_dir: Path) -> PlanIndex:
+    """Run the program for `stack` under mocks: what a deploy-time command derives its answer from."""
+    run = run_program(project_dir.resolve(), stack)
+    return PlanIndex.build(run.settings, run.records, run.outputs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in {"preflight", "deployer-policy"}:
+        try:
+            index = planned_stack(args.stack, Path.cwd())
+        except (ConfigError, StackFileError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        return preflight_command(args, index) if args.command == "preflight" else deployer_policy_command(args, index)
     if args.command == "diff":
         return diff_command(args)
     return check_command(args) if args.command == "check" else plan_command(args)
