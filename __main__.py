@@ -5,9 +5,9 @@ The same file runs under `pulumi preview/up` and under the offline plan (`python
 
 import pulumi
 
-from components.config import load_stack_config
+from components.config.schema import load_stack_config
 from components.dicom_store import DicomStore, DicomStoreArgs
-from components.identity import stack_name_prefix
+from components.identity.identity import stack_name_prefix
 from components.tagging import register_freeform_tags, stack_tags
 
 config = load_stack_config()

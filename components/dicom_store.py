@@ -11,27 +11,27 @@ from dataclasses import dataclass, replace
 
 import pulumi
 
-from components.ai import Ai, AiArgs
-from components.config import StackConfig, Tier
-from components.connectivity import Connectivity, ConnectivityArgs
-from components.container_instances import ContainerInstances, ContainerInstancesArgs
-from components.database import BackupCopy, Database, DatabaseArgs
-from components.edge import Edge, EdgeArgs
-from components.iam_statements import orthanc_runtime_statements
-from components.identity import Identity, IdentityArgs, iam_policy
-from components.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
-from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
-from components.network import Network, NetworkArgs
-from components.oke import Oke, OkeArgs
+from components.ai.ai import Ai, AiArgs
+from components.config.schema import StackConfig, Tier
+from components.connectivity.connectivity import Connectivity, ConnectivityArgs
+from components.data.database import BackupCopy, Database, DatabaseArgs
+from components.data.storage import Storage, StorageArgs
+from components.edge.edge import Edge, EdgeArgs
+from components.identity.identity import Identity, IdentityArgs, iam_policy
+from components.network.network import Network, NetworkArgs
 from components.ops.alarms import Scope
 from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
 from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
-from components.orthanc_config import DICOM_PORT, HTTP_PORT
-from components.orthanc_runtime import OrthancDataTier
-from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.security import Security, SecurityArgs
-from components.storage import Storage, StorageArgs
+from components.orthanc.container_instances import ContainerInstances, ContainerInstancesArgs
+from components.orthanc.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
+from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
+from components.orthanc.oke import Oke, OkeArgs
+from components.orthanc.orthanc_config import DICOM_PORT, HTTP_PORT
+from components.orthanc.orthanc_runtime import OrthancDataTier
+from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
+from components.security.iam_statements import orthanc_runtime_statements
+from components.security.security import Security, SecurityArgs
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from offline.cost import estimate, render_cost, stack_usage
 from offline.diagram import mermaid
 from offline.diff import add_diff_command, diff_command

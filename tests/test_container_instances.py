@@ -12,25 +12,25 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, OrthancConfig
-from components.container_instances import (
+from components.config.schema import ConfigError, OrthancConfig
+from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
+from components.orthanc.container_instances import (
     IMAGE_COMMAND,
     ContainerInstances,
     ContainerInstancesArgs,
     bootstrap_command,
     orthanc_command,
 )
-from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
-from components.orthanc_config import (
+from components.orthanc.orthanc_config import (
     ObjectStorageEndpoint,
     PostgresEndpoint,
     render_orthanc_config,
     user_password_env_var,
 )
-from components.orthanc_runtime import OrthancDataTier, orthanc_settings
-from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.placement import placement
-from components.secret_fetch import (
+from components.orthanc.orthanc_runtime import OrthancDataTier, orthanc_settings
+from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
+from components.orthanc.placement import placement
+from components.orthanc.secret_fetch import (
     READY_MARKER,
     WAIT_FOR_SECRETS_SECONDS,
     fetcher_environment,

@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError
-from components.database import POSTGRES_PORT, BackupCopy, Database, DatabaseArgs
-from components.postgres_sizing import (
+from components.config.schema import ConfigError
+from components.data.database import POSTGRES_PORT, BackupCopy, Database, DatabaseArgs
+from components.data.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     POSTGRES_MAX_CONNECTIONS_CAP,
     configuration_shape,

@@ -18,10 +18,10 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from components import edge_workload
-from components.config import StackConfig
+from components.config.schema import StackConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
-from components.kubernetes_manifests import (
+from components.edge import edge_workload
+from components.orthanc.kubernetes_manifests import (
     HOST_ID_DIRECTORY,
     HOST_ID_FILE,
     ORTHANC_IMAGE_ENV,
@@ -36,10 +36,10 @@ from components.kubernetes_manifests import (
     workload_manifests,
     workload_roles,
 )
-from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
-from components.oke import GPU_TAINT, POOL_LABEL
-from components.orthanc_config import OrthancConfigError
-from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
+from components.orthanc.oke import GPU_TAINT, POOL_LABEL
+from components.orthanc.orthanc_config import OrthancConfigError
+from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, Tier
-from components.network_rules import (
+from components.config.schema import ConfigError, Tier
+from components.network.network_rules import (
     KUBE_API_PORT,
     Cidr,
     FlowInputs,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.orthanc_access import Role
-from components.orthanc_config import (
+from components.orthanc.orthanc_access import Role
+from components.orthanc.orthanc_config import (
     CONFIG_PATH,
     DicomModality,
     ObjectStorageEndpoint,
