@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import pulumi
 
 from components.ai.ai import Ai, AiArgs
-from components.config.schema import StackConfig, Tier
+from components.config.schema import StackConfig, Tier, orthanc_fleet
 from components.connectivity.connectivity import Connectivity, ConnectivityArgs
 from components.data.database import BackupCopy, Database, DatabaseArgs
 from components.data.storage import Storage, StorageArgs
@@ -64,6 +64,7 @@ class DicomStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
         config = args.config
+        fleet = orthanc_fleet(config)  # derived once; Database and the OKE workloads size for the same peak
         child = pulumi.ResourceOptions(parent=self)
 
         self.identity = Identity(
@@ -127,11 +128,7 @@ class DicomStore(pulumi.ComponentResource):
             DatabaseArgs(
                 config=config.database,
                 name_prefix=args.name_prefix,
-                # On OKE the autoscaler may run more replicas than orthanc.replicas: size for its bound.
-                orthanc_replicas=max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
-                if config.orthanc.runtime == "oke"
-                else config.orthanc.replicas,
-                orthanc_index_connections=config.orthanc.index_connections,
+                max_connections=fleet.db_max_connections,
                 compartment_id=self.identity.data_compartment_id,
                 subnet_id=self.network.subnet_ids[Tier.DB],
                 nsg_id=self.network.nsg_ids[Tier.DB],
@@ -233,6 +230,7 @@ class DicomStore(pulumi.ComponentResource):
                 KubernetesWorkloadsArgs(
                     orthanc=config.orthanc,
                     oke=config.oke,
+                    peak_replicas=fleet.peak_replicas,
                     subnets=config.network.subnets,
                     hospital_cidrs=list(config.network.on_prem_cidrs),
                     region=config.region,

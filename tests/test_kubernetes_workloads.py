@@ -18,7 +18,7 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from components.config.schema import StackConfig
+from components.config.schema import StackConfig, orthanc_fleet
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.edge import edge_workload
 from components.orthanc.kubernetes_manifests import (
@@ -117,6 +117,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
     values: dict[str, Any] = {
         "orthanc": config.orthanc,
         "oke": config.oke,
+        "peak_replicas": orthanc_fleet(config).peak_replicas,
         "subnets": config.network.subnets,
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,

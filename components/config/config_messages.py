@@ -24,6 +24,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticUndefined
 
+from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
+
 Location = tuple[int | str, ...]
 Qualify = Callable[[Location], str]
 """Spells a location as the user writes the key, e.g. `dicomstore:orthanc.replicas`."""
@@ -31,12 +33,12 @@ Qualify = Callable[[Location], str]
 # Every string pattern of the config models, in words (a test checks none is missing). Keyed by the pattern
 # itself so a field keeps its pattern where it is declared.
 PATTERN_WORDS: dict[str, str] = {
-    r"^[A-Z0-9_\-. ]{1,16}$": "1 to 16 characters: A-Z 0-9 _ - . space (upper case only)",
+    AE_TITLE_PATTERN: "1 to 16 characters: A-Z 0-9 _ - . space (upper case only)",
     r"^[a-z][a-z0-9]{0,14}$": "1 to 15 characters: a-z 0-9, starting with a letter (lower case only)",
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an email address such as pacs-admin@hospital.example",
     r"^[a-z][a-z0-9_]{2,30}$": "3 to 31 characters: a-z 0-9 _, starting with a letter (lower case only)",
-    r"^[a-z][a-z0-9_]{0,62}$": "1 to 63 characters: a-z 0-9 _, starting with a letter (lower case only)",
-    r"^[a-z][a-z0-9_.-]{1,31}$": "2 to 32 characters: a-z 0-9 _ . -, starting with a letter (lower case only)",
+    SQL_IDENTIFIER_PATTERN: "1 to 63 characters: a-z 0-9 _, starting with a letter (lower case only)",
+    ORTHANC_USER_PATTERN: "2 to 32 characters: a-z 0-9 _ . -, starting with a letter (lower case only)",
     r"^v1\.[0-9]+\.[0-9]+$": "a Kubernetes version written v1.<minor>.<patch>, such as v1.31.1",
     r"^[a-z0-9][a-z0-9._/-]*$": "a repository path: a-z 0-9 . _ / -, starting with a letter or digit",
     r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$": "1 to 128 characters: A-Z a-z 0-9 _ . -, not starting with . or -",

@@ -32,6 +32,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from components.config import config_messages
+from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
 from components.connectivity import connectivity_rules
 from components.data.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
@@ -206,7 +207,7 @@ AdminCidr = Annotated[
     str, AfterValidator(_any_cidr), AfterValidator(_not_the_world), AfterValidator(_public_client_cidr)
 ]
 PinnedImage = Annotated[str, AfterValidator(_no_latest_tag)]
-AeTitle = Annotated[str, Field(pattern=r"^[A-Z0-9_\-. ]{1,16}$")]
+AeTitle = Annotated[str, Field(pattern=AE_TITLE_PATTERN)]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,14}$")]
 
 
@@ -327,7 +328,7 @@ class DatabaseConfig(Section):
     """Automatic backup retention (OCI allows 1-35 days)."""
     admin_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,30}$")] = "orthanc_admin"
     """Database administrator; its password is generated in OCI Vault."""
-    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "orthanc"
+    database_name: Annotated[str, Field(pattern=SQL_IDENTIFIER_PATTERN)] = "orthanc"
     """Database holding Orthanc's index; created at Orthanc's first start, owned by database.orthancUsername."""
     orthanc_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,30}$")] = "orthanc"
     """PostgreSQL role Orthanc connects as (not the administrator); created at first start, its password
@@ -365,7 +366,7 @@ class OrthancConfig(Section):
     """Orthanc's own AE title."""
     index_connections: int = Field(default=5, ge=1, le=100)
     """PostgreSQL index connections per replica."""
-    users: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{1,31}$")]] = Field(
+    users: list[Annotated[str, Field(pattern=ORTHANC_USER_PATTERN)]] = Field(
         default_factory=lambda: ["admin"], min_length=1
     )
     """Orthanc users; their passwords are generated into OCI Vault, never written in config."""
@@ -995,18 +996,32 @@ def deployer_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
-def orthanc_peak_replicas(config: StackConfig) -> int:
-    """The most Orthanc replicas that can run at once: the configured count, or the OKE autoscaler's bound."""
-    return max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
+@dataclass(frozen=True)
+class OrthancFleet:
+    """What the Orthanc fleet needs, derived once from the config; the validation and the blocks that size for
+    the fleet (Database, the OKE workloads) read these values, never their own formula."""
+
+    peak_replicas: int
+    """The most Orthanc replicas running at once: orthanc.replicas, or on OKE the autoscaler's bound."""
+    db_max_connections: int
+    """PostgreSQL `max_connections` for that peak (`postgres_sizing.required_max_connections`)."""
+
+
+def orthanc_fleet(config: StackConfig) -> OrthancFleet:
+    """The fleet's derived values; `oke.orthancMaxReplicas` counts only when Orthanc runs on OKE."""
+    orthanc = config.orthanc
+    autoscaler_bound = config.oke.orthanc_max_replicas if orthanc.runtime == "oke" else None
+    peak = max(orthanc.replicas, autoscaler_bound or 0)
+    return OrthancFleet(peak, required_max_connections(peak, orthanc.index_connections))
 
 
 def database_problems(config: StackConfig) -> list[ConfigProblem]:
     """The database can serve the Orthanc fleet, and prod has a standby."""
     problems: list[ConfigProblem] = []
     database, orthanc = config.database, config.orthanc
-    peak = orthanc_peak_replicas(config)
+    fleet = orthanc_fleet(config)
+    peak, needed = fleet.peak_replicas, fleet.db_max_connections
     key = "orthanc.replicas" if peak == orthanc.replicas else "oke.orthancMaxReplicas"
-    needed = required_max_connections(peak, orthanc.index_connections)
     limit = shape_connection_limit(database.memory_gb)
     if needed > limit:
         problems.append(

@@ -36,7 +36,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config.schema import DatabaseConfig
-from components.data.postgres_sizing import configuration_shape, required_max_connections
+from components.data.postgres_sizing import configuration_shape
 from components.identity.identity import iam_policy
 from components.security.iam_statements import secret_read_statement
 
@@ -71,10 +71,8 @@ class DatabaseArgs:
     """The `database` config section."""
     name_prefix: str
     """`<project>-<stack>`: prefix of tenancy-unique names (IAM policies)."""
-    orthanc_replicas: int
-    """Orthanc replicas sharing the index (orthanc.replicas)."""
-    orthanc_index_connections: int
-    """PostgreSQL connections each replica keeps (orthanc.indexConnections)."""
+    max_connections: int
+    """`max_connections` for the Orthanc fleet at its peak (`config.schema.orthanc_fleet`)."""
     compartment_id: pulumi.Input[str]
     """The data compartment (security zone)."""
     subnet_id: pulumi.Input[str]
@@ -142,7 +140,7 @@ class Database(pulumi.ComponentResource):
             ),
             opts=stateful,
         )
-        self.max_connections = required_max_connections(args.orthanc_replicas, args.orthanc_index_connections)
+        self.max_connections = args.max_connections
         shape = configuration_shape(config.shape)
         configuration = oci.psql.Configuration(
             f"{name}-configuration",

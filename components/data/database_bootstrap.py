@@ -38,6 +38,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Literal
 
+from components.config.identifiers import SQL_IDENTIFIER_PATTERN
 from components.orthanc.orthanc_config import SecretFile
 
 BOOTSTRAP_DIRECTORY = "/run/bootstrap"  # memory-backed, shared with Orthanc (marker) on Container Instances
@@ -55,7 +56,7 @@ LOCK_TIMEOUT_SECONDS = 60  # a run stuck behind a hung session fails and retries
 APPLICATION_NAME = "dicomstore-bootstrap"  # shows in pg_stat_activity
 
 SslMode = Literal["disable", "require", "verify-ca", "verify-full"]
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(SQL_IDENTIFIER_PATTERN)
 _HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 
 # psql variables: `role`, `database` (command line, not secret) and `role_password` (read from its file by psql).

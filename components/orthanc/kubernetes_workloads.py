@@ -87,6 +87,9 @@ class KubernetesWorkloadsArgs:
     """The `orthanc` config section."""
     oke: OkeConfig
     """The `oke` config section (autoscaling bound, GPU pool, inference image)."""
+    peak_replicas: int
+    """The most Orthanc replicas the autoscaler may run (`config.schema.orthanc_fleet`): the renderer checks
+    the database's max_connections against it."""
     subnets: SubnetCidrs
     """The network's tier CIDRs (network policies name the load balancer, workers and database tiers)."""
     hospital_cidrs: Sequence[str]
@@ -117,8 +120,7 @@ class KubernetesWorkloadsArgs:
 def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balancer: BalancerPlacement) -> WorkloadSpec:
     """The manifests' inputs from the config and the resolved data tier (runs inside an apply; creates nothing)."""
     orthanc, oke = args.orthanc, args.oke
-    most_replicas = max(orthanc.replicas, oke.orthanc_max_replicas or 0)
-    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=most_replicas), args.region)
+    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=args.peak_replicas), args.region)
     # Plugins: where the image's configurator copies them when the root file system is read-only.
     config: JsonObject = {
         **rendered.config,

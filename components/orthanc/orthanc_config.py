@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
+from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN
 from components.orthanc.orthanc_access import Role, render_access_script
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue]"
@@ -59,8 +60,8 @@ OHIF_ROOT = "/ohif/"  # the OHIF plugin's default RouterBasename
 # orthancteam/orthanc's configurator installs these plugins only when their variable is set (plugins-def.json).
 VIEWER_PLUGIN_SWITCHES = {"STONE_WEB_VIEWER_PLUGIN_ENABLED": "true", "OHIF_PLUGIN_ENABLED": "true"}
 
-_AET = re.compile(r"^[A-Za-z0-9_\-. ]{1,16}$")
-_USER = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+_AET = re.compile(AE_TITLE_PATTERN)
+_USER = re.compile(ORTHANC_USER_PATTERN)
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-[0-9]+$")
 _NAMESPACE = re.compile(r"^[a-z0-9]{1,64}$")
 _BUCKET = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
@@ -102,7 +103,7 @@ class DicomModality:
     def __post_init__(self) -> None:
         problems = _port_problem(f"modality {self.aet!r} port", self.port)
         if not _AET.fullmatch(self.aet):
-            problems.append(f"modality aet={self.aet!r}: use 1-16 letters, digits, '_', '-', '.' or spaces")
+            problems.append(f"modality aet={self.aet!r}: use 1-16 upper-case letters, digits, '_', '-', '.' or spaces")
         if not self.host:
             problems.append(f"modality {self.aet!r} host={self.host!r}: give the modality's host name or IP")
         _raise_if(problems)
@@ -164,12 +165,12 @@ class OrthancSettings:
         if not _NAME.fullmatch(self.name):
             problems.append(f"name={self.name!r}: use letters, digits, '_', '-', '.' (at most 63)")
         if not _AET.fullmatch(self.aet):
-            problems.append(f"aet={self.aet!r}: use 1-16 letters, digits, '_', '-', '.' or spaces")
+            problems.append(f"aet={self.aet!r}: use 1-16 upper-case letters, digits, '_', '-', '.' or spaces")
         if not self.users:
             problems.append("users=(): give at least one user (authentication is always on)")
         for user in self.users:
             if not _USER.fullmatch(user):
-                problems.append(f"users: {user!r}: use lower-case letters, digits, '_', '.', '-' (at most 32)")
+                problems.append(f"users: {user!r}: use 2-32 lower-case letters, digits, '_', '.', '-'")
         if set(self.user_roles) != set(self.users):
             problems.append(
                 f"user_roles={dict(self.user_roles)!r}: give exactly one role to each of users={self.users!r}"
