@@ -19,6 +19,7 @@ from components.data.storage import Storage, StorageArgs
 from components.edge.edge import Edge, EdgeArgs
 from components.identity.identity import Identity, IdentityArgs, iam_policy
 from components.network.network import Network, NetworkArgs
+from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.ops.alarms import Scope
 from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
@@ -27,7 +28,6 @@ from components.orthanc.container_instances import ContainerInstances, Container
 from components.orthanc.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
 from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.orthanc.oke import Oke, OkeArgs
-from components.orthanc.orthanc_config import DICOM_PORT, HTTP_PORT
 from components.orthanc.orthanc_runtime import OrthancDataTier
 from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
 from components.security.iam_statements import orthanc_runtime_statements
@@ -85,7 +85,7 @@ class DicomStore(pulumi.ComponentResource):
                 config=config.network,
                 compartment_id=self.identity.network_compartment_id,
                 modalities=tuple(config.orthanc.allowed_modalities),
-                oke_balancer_ports=(HTTP_PORT, DICOM_PORT) if config.orthanc.runtime == "oke" else (),
+                oke_balancer_ports=(ORTHANC_HTTP_PORT, DICOM_PORT) if config.orthanc.runtime == "oke" else (),
                 ai_internet_egress=config.ai.enabled and config.ai.internet_egress,
             ),
             child,

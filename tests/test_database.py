@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from components.config.schema import ConfigError, OrthancFleet, orthanc_fleet
-from components.data.database import POSTGRES_PORT, BackupCopy, Database, DatabaseArgs
+from components.data.database import BackupCopy, Database, DatabaseArgs
 from components.data.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     POSTGRES_MAX_CONNECTIONS_CAP,
@@ -18,6 +18,7 @@ from components.data.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
+from components.network.ports import POSTGRES_PORT
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document

@@ -38,9 +38,9 @@ import pulumi_oci as oci
 from components.config.schema import DatabaseConfig
 from components.data.postgres_sizing import configuration_shape
 from components.identity.identity import iam_policy
+from components.network.ports import POSTGRES_PORT
 from components.security.iam_statements import secret_read_statement
 
-POSTGRES_PORT = 5432
 """The port OCI Database with PostgreSQL listens on (fixed by the service)."""
 ADMIN_PASSWORD_LENGTH = 30
 """Longest passphrase the DBAAS_DEFAULT_PASSWORD generation template produces (Oracle's 30-character rule);

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.config.identifiers import SQL_IDENTIFIER_PATTERN
+from components.network.ports import POSTGRES_PORT
 from components.orthanc.orthanc_config import SecretFile
 
 BOOTSTRAP_DIRECTORY = "/run/bootstrap"  # memory-backed, shared with Orthanc (marker) on Container Instances
@@ -99,7 +100,7 @@ class DatabaseBootstrap:
     role_password_file: SecretFile
     """The role's password: the same file Orthanc loads (ORTHANC_DB_PASSWORD)."""
     admin_password_file: SecretFile = ADMIN_PASSWORD_FILE
-    port: int = 5432
+    port: int = POSTGRES_PORT
     sslmode: SslMode = "require"
     """`require` on OCI; `disable` only for a test server without TLS."""
     marker: str = DONE_MARKER

@@ -33,15 +33,17 @@ from enum import StrEnum
 from typing import Literal, TypeVar
 
 from components.config.schema import Modality, Tier
-from components.orthanc.orthanc_config import DICOM_PORT
-from components.orthanc.orthanc_config import HTTP_PORT as ORTHANC_HTTP_PORT
+from components.network.ports import (
+    DICOM_PORT,
+    HTTPS_PORT,
+    KUBE_API_PORT,
+    KUBELET_PORT,
+    OKE_CONTROL_PLANE_PORT,
+    ORTHANC_HTTP_PORT,
+    POSTGRES_PORT,
+)
 
-# Ports, each with its reason.
-HTTPS_PORT = 443  # DICOMweb and the Orthanc UI through the load balancer's TLS listener; OCI service APIs
-POSTGRES_PORT = 5432  # OCI Database with PostgreSQL
-KUBE_API_PORT = 6443  # OKE Kubernetes API endpoint
-OKE_CONTROL_PLANE_PORT = 12250  # OKE worker/pod to control plane tunnel
-KUBELET_PORT = 10250  # API endpoint to kubelet (logs, exec, metrics)
+# ICMP types the flow table admits, each with its reason (ports: components/network/ports.py).
 ICMP_DESTINATION_UNREACHABLE = 3
 ICMP_FRAGMENTATION_NEEDED = 4  # with type 3: path MTU discovery (FastConnect/IPSec MTUs differ from the VCN's)
 

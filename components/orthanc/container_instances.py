@@ -49,8 +49,9 @@ from pulumi_oci.containerengine import ContainerInstanceContainerVolumeMountArgs
 
 from components.config.schema import OrthancConfig
 from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
+from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
-from components.orthanc.orthanc_config import DICOM_PORT, HTTP_PORT, OrthancSettings, RenderedOrthancConfig
+from components.orthanc.orthanc_config import OrthancSettings, RenderedOrthancConfig
 from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 from components.orthanc.placement import placement
 from components.orthanc.secret_fetch import (
@@ -168,7 +169,7 @@ class ContainerInstances(pulumi.ComponentResource):
             backends.append(
                 Backend(
                     ip_address=oci.core.get_vnic_output(vnic_id=vnic_id).private_ip_address,
-                    http_port=HTTP_PORT,
+                    http_port=ORTHANC_HTTP_PORT,
                     dicom_port=DICOM_PORT,
                 )
             )
@@ -263,7 +264,7 @@ class ContainerInstances(pulumi.ComponentResource):
             image_url=config.image,
             commands=pulumi.Output.all(rendered, bootstrap).apply(lambda both: orthanc_command(both[0], both[1])),
             is_resource_principal_disabled=True,
-            health_checks=[_tcp_check("orthanc-http", HTTP_PORT), _tcp_check("orthanc-dicom", DICOM_PORT)],
+            health_checks=[_tcp_check("orthanc-http", ORTHANC_HTTP_PORT), _tcp_check("orthanc-dicom", DICOM_PORT)],
             volume_mounts=[
                 _mount(CONFIG_VOLUME, config_path.apply(posixpath.dirname), True),
                 _mount(SECRETS_VOLUME, secrets_mount, True),

@@ -51,11 +51,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.network.ports import DICOM_PORT, HTTPS_PORT, ORTHANC_HTTP_PORT, POSTGRES_PORT
 from components.orthanc.orthanc_config import (
     ACCESS_SCRIPT_PATH,
     CONFIG_PATH,
-    DICOM_PORT,
-    HTTP_PORT,
     SECRETS_DIRECTORY,
     SecretFile,
     user_password_env_var,
@@ -87,8 +86,6 @@ NLB_SECURITY_RULE_ANNOTATIONS = (
 INFERENCE_HTTP_PORT = 8000  # Triton's HTTP/REST port (KServe v2 protocol)
 INFERENCE_GRPC_PORT = 8001
 DNS_PORT = 53
-POSTGRES_PORT = 5432
-HTTPS_PORT = 443
 INSTANCE_METADATA_CIDR = "169.254.169.254/32"  # IMDS: the node's instance principal certificates and tokens
 INSTANCE_METADATA_PORT = 80
 # One high, non-root uid/gid for every container: none of the images needs its own. orthancteam/orthanc's user
@@ -283,7 +280,7 @@ def fetch_secrets_script(secret_files: tuple[SecretFile, ...]) -> str:
     return "\n".join([*lines, ""])
 
 
-def readiness_script(user: str, password_file: str, port: int = HTTP_PORT) -> str:
+def readiness_script(user: str, password_file: str, port: int = ORTHANC_HTTP_PORT) -> str:
     """Python for the readiness probe: an authenticated GET /system. Orthanc answers 401 without credentials
     whatever its state, but 503 with them while its PostgreSQL index is unreachable, so a replica that cannot
     store leaves the Service's endpoints (and so the load balancer) until its database is back."""
@@ -383,7 +380,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                                 *({"name": name, "value": value} for name, value in ORTHANC_IMAGE_ENV.items()),
                             ],
                             "ports": [
-                                {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+                                {"name": "http", "containerPort": ORTHANC_HTTP_PORT, "protocol": "TCP"},
                                 {"name": "dicom", "containerPort": DICOM_PORT, "protocol": "TCP"},
                             ],
                             "startupProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 5, "failureThreshold": 60},
@@ -448,7 +445,7 @@ def _network_policies(spec: WorkloadSpec) -> dict[str, Manifest]:
     orthanc_ingress: list[dict[str, Any]] = [
         {
             "from": [{"ipBlock": {"cidr": cidr}} for cidr in spec.ingress_cidrs],
-            "ports": [port(HTTP_PORT), port(DICOM_PORT)],
+            "ports": [port(ORTHANC_HTTP_PORT), port(DICOM_PORT)],
         },
     ]
     orthanc_egress: list[dict[str, Any]] = [
@@ -480,7 +477,7 @@ def _network_policies(spec: WorkloadSpec) -> dict[str, Manifest]:
     }
     if spec.inference is not None:
         inference_pods = {"podSelector": {"matchLabels": _labels(INFERENCE)}}
-        orthanc_ingress.append({"from": [inference_pods], "ports": [port(HTTP_PORT)]})
+        orthanc_ingress.append({"from": [inference_pods], "ports": [port(ORTHANC_HTTP_PORT)]})
         orthanc_egress.append({"to": [inference_pods], "ports": [port(INFERENCE_HTTP_PORT), port(INFERENCE_GRPC_PORT)]})
         policies["inference-network"] = policy(
             f"{INFERENCE}-network",
@@ -488,7 +485,7 @@ def _network_policies(spec: WorkloadSpec) -> dict[str, Manifest]:
                 "podSelector": inference_pods["podSelector"],
                 "policyTypes": ["Ingress", "Egress"],
                 "ingress": [{"from": [orthanc_pods], "ports": [port(INFERENCE_HTTP_PORT), port(INFERENCE_GRPC_PORT)]}],
-                "egress": [dns, {"to": [orthanc_pods], "ports": [port(HTTP_PORT)]}],
+                "egress": [dns, {"to": [orthanc_pods], "ports": [port(ORTHANC_HTTP_PORT)]}],
             },
         )
     return policies
@@ -612,7 +609,7 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
             "spec": {
                 "clusterIP": "None",
                 "selector": _labels(ORTHANC),
-                "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"}],
+                "ports": [{"name": "http", "port": ORTHANC_HTTP_PORT, "targetPort": "http", "protocol": "TCP"}],
             },
         },
         "orthanc-service": {
@@ -626,7 +623,7 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
                 "externalTrafficPolicy": "Cluster",
                 "selector": _labels(ORTHANC),
                 "ports": [
-                    {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
+                    {"name": "http", "port": ORTHANC_HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
                     {"name": "dicom", "port": DICOM_PORT, "targetPort": "dicom", "protocol": "TCP"},
                 ],
             },

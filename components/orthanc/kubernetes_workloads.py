@@ -37,6 +37,7 @@ import pulumi_kubernetes as k8s
 from components.config.schema import INFERENCE_GPUS_PER_POD, OkeConfig, OrthancConfig, SubnetCidrs
 from components.data.database_bootstrap import render_bootstrap_script
 from components.network.network_rules import modality_cidrs
+from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.orthanc.container_instances import IMAGE_COMMAND
 from components.orthanc.kubernetes_manifests import (
     ORTHANC_PLUGIN_DIRECTORIES,
@@ -48,7 +49,7 @@ from components.orthanc.kubernetes_manifests import (
     workload_roles,
 )
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
-from components.orthanc.orthanc_config import DICOM_PORT, HTTP_PORT, JsonObject, to_json
+from components.orthanc.orthanc_config import JsonObject, to_json
 from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
 
 NAMESPACE = "dicomstore"
@@ -220,7 +221,7 @@ class KubernetesWorkloads(pulumi.ComponentResource):
                 compartment_id=args.compartment_id,
                 subnet_id=args.lb_subnet_id,
                 nsg_id=args.lb_nsg_id,
-                backends=[Backend(ip_address=balancer_ip, http_port=HTTP_PORT, dicom_port=DICOM_PORT)],
+                backends=[Backend(ip_address=balancer_ip, http_port=ORTHANC_HTTP_PORT, dicom_port=DICOM_PORT)],
                 tls_min_version=orthanc.tls_min_version,
                 dicom_tls=orthanc.dicom_tls,
                 modality_ca_bundle_id=orthanc.modality_ca_bundle_ocid,

@@ -46,10 +46,10 @@ import pulumi
 import pulumi_oci as oci
 
 from components.identity.identity import stack_name_prefix
+from components.network.ports import DICOM_PORT, HTTPS_PORT
 from components.orthanc.cors_rules import cors_rule_items
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
-HTTPS_PORT = 443
 HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
 HEALTH_CHECK_UNAUTHENTICATED_CODE = 401  # the checker has no credentials: 401 = up and auth enforced
 HEALTH_CHECK_INTERVAL_MS = 10_000
@@ -149,7 +149,7 @@ class OrthancLoadBalancerArgs:
     """Vault management endpoint, to create the private CA's key (needed when certificate_id is None)."""
     common_name: str = "dicomstore.internal"
     """Subject and DNS name of the issued certificate (the name the hospital's DNS points at the LB)."""
-    dicom_port: int = 4242
+    dicom_port: int = DICOM_PORT
     """Port of the DICOM listener."""
     modality_ca_bundle_id: pulumi.Input[str] | None = None
     """`orthanc.modalityCaBundleOcid`: the DICOM TLS listener requires a client certificate issued by this CA

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN
+from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT, POSTGRES_PORT
 from components.orthanc.orthanc_access import Role, render_access_script
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue]"
@@ -53,8 +54,6 @@ SECRETS_DIRECTORY = "/run/secrets"  # Docker/Kubernetes/Container Instances conv
 CONFIG_PATH = "/etc/orthanc/dicomstore.json"  # orthancteam/orthanc merges every /etc/orthanc/*.json
 # Beside the config (one volume in both runtimes); not *.json, so the image's configurator leaves it alone.
 ACCESS_SCRIPT_PATH = "/etc/orthanc/access-control.lua"
-DICOM_PORT = 4242  # Orthanc's default DIMSE port, also the load balancer's DICOM listener
-HTTP_PORT = 8042  # Orthanc's default REST/DICOMweb port behind the load balancer
 OE2_ROOT = "/ui/"  # Orthanc Explorer 2's default root: the app is at /ui/app/, the role filter admits /ui
 OHIF_ROOT = "/ohif/"  # the OHIF plugin's default RouterBasename
 # orthancteam/orthanc's configurator installs these plugins only when their variable is set (plugins-def.json).
@@ -118,7 +117,7 @@ class OrthancSettings:
     aet: str = "DICOMSTORE"
     """Orthanc's own AE title (callers must call it by this title)."""
     dicom_port: int = DICOM_PORT
-    http_port: int = HTTP_PORT
+    http_port: int = ORTHANC_HTTP_PORT
     modalities: tuple[DicomModality, ...] = ()
     """Modalities allowed to store/query/retrieve; every other AE is rejected."""
     users: tuple[str, ...] = ("admin",)
@@ -204,7 +203,7 @@ class PostgresEndpoint:
     """Where the index lives (outputs of the database component); the password is a secret file."""
 
     host: str
-    port: int = 5432
+    port: int = POSTGRES_PORT
     database: str = "orthanc"
     username: str = "orthanc"
     max_connections: int | None = None
