@@ -1,7 +1,8 @@
-"""Orthanc on OCI Container Instances behind a private load balancer: the default runtime.
+"""Orthanc on OCI Container Instances: the default runtime.
 
 N replicas (`orthanc.replicas`), each an `oci.containerengine.ContainerInstance`, share the PostgreSQL index
-and the bucket; the private load balancer (components/orthanc/load_balancer.py) spreads HTTPS and DICOM over them.
+and the bucket; their private addresses are the backends the OrthancService's private load balancer
+(components/orthanc/service.py, load_balancer.py) spreads HTTPS and DICOM over.
 
 Design choices:
 - Placement: replicas spread over availability and fault domains (components/orthanc/placement.py) from the region's
@@ -50,9 +51,9 @@ from pulumi_oci.containerengine import ContainerInstanceContainerVolumeMountArgs
 from components.config.schema import OrthancConfig
 from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
-from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
+from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_config import OrthancSettings, RenderedOrthancConfig
-from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, ResolvedDataTier, orthanc_settings
 from components.orthanc.placement import placement
 from components.orthanc.secret_fetch import (
     WAIT_FOR_SECRETS_SECONDS,
@@ -89,19 +90,11 @@ class ContainerInstancesArgs:
     region: str
     """OCI region id (the S3-compatible endpoint's region)."""
     compartment_id: pulumi.Input[str]
-    """The app compartment (container instances and load balancers)."""
+    """The app compartment (container instances)."""
     app_subnet_id: pulumi.Input[str]
     app_nsg_id: pulumi.Input[str]
-    lb_subnet_id: pulumi.Input[str]
-    lb_nsg_id: pulumi.Input[str]
-    log_group_id: pulumi.Input[str]
-    """Service log group (Security block): load balancer access and error logs."""
     data: OrthancDataTier
-    """Index, bucket and the Vault secrets Orthanc reads (Storage, Database, OrthancSecrets blocks)."""
-    vault_management_endpoint: pulumi.Input[str] | None = None
-    """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
-    public_load_balancer: bool = False
-    """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
+    """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService)."""
 
 
 def orthanc_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstrap) -> list[str]:
@@ -136,26 +129,20 @@ def _tcp_check(name: str, port: int) -> oci.containerengine.ContainerInstanceCon
     )
 
 
-class ContainerInstances(pulumi.ComponentResource):
-    """Orthanc replicas on Container Instances, a private HTTPS load balancer and a DICOM endpoint."""
+class ContainerInstances(OrthancRuntime):
+    """Orthanc replicas on Container Instances, spread over ADs and FDs; the OrthancService balances them."""
 
     instance_ids: list[pulumi.Output[str]]
-    dicomweb_url: pulumi.Output[str]
-    dicom_host: pulumi.Output[str]
-    dicom_port: pulumi.Output[int]
-    dicom_aet: pulumi.Output[str]
 
     def __init__(self, name: str, args: ContainerInstancesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:container_instances:ContainerInstances", name, None, opts)
         config = args.config
-        args.data.check_users(config.users)
-
         availability_domains = oci.identity.get_availability_domains_output(
             compartment_id=args.compartment_id
         ).availability_domains.apply(lambda ads: [str(ad.name) for ad in ads])
         data = args.data.resolved()
         self.instance_ids = []
-        backends = []
+        self.backends = []
         for replica in range(config.replicas):
             ad_name = availability_domains.apply(partial(_availability_domain_name, replica))
             fault_domains = oci.identity.get_fault_domains_output(
@@ -166,7 +153,7 @@ class ContainerInstances(pulumi.ComponentResource):
             instance = self._replica(name, replica, args, placed=(ad_name, fd_name), rendered=rendered, data=data)
             self.instance_ids.append(instance.id)
             vnic_id = instance.vnics.apply(lambda vnics: str(vnics[0].vnic_id))
-            backends.append(
+            self.backends.append(
                 Backend(
                     ip_address=oci.core.get_vnic_output(vnic_id=vnic_id).private_ip_address,
                     http_port=ORTHANC_HTTP_PORT,
@@ -174,38 +161,8 @@ class ContainerInstances(pulumi.ComponentResource):
                 )
             )
 
-        load_balancer = OrthancLoadBalancer(
-            f"{name}-lb",
-            OrthancLoadBalancerArgs(
-                compartment_id=args.compartment_id,
-                subnet_id=args.lb_subnet_id,
-                nsg_id=args.lb_nsg_id,
-                backends=backends,
-                tls_min_version=config.tls_min_version,
-                dicom_tls=config.dicom_tls,
-                modality_ca_bundle_id=config.modality_ca_bundle_ocid,
-                log_group_id=args.log_group_id,
-                certificate_id=config.certificate_ocid,
-                vault_management_endpoint=args.vault_management_endpoint,
-                dicom_port=DICOM_PORT,
-                internet_facing=args.public_load_balancer,
-                cors_allowed_origins=config.cors_allowed_origins,
-            ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        dicomweb_root = orthanc_settings(config, 0).dicomweb_root
-        self.dicomweb_url = pulumi.Output.concat("https://", load_balancer.ip_address, dicomweb_root)
-        self.dicom_host = load_balancer.dicom_host
-        self.dicom_port = load_balancer.dicom_port
-        self.dicom_aet = pulumi.Output.from_input(config.aet)
         self.register_outputs(
-            {
-                "instance_ids": self.instance_ids,
-                "dicomweb_url": self.dicomweb_url,
-                "dicom_host": self.dicom_host,
-                "dicom_port": self.dicom_port,
-                "dicom_aet": self.dicom_aet,
-            }
+            {"instance_ids": self.instance_ids, "backend_ips": [backend.ip_address for backend in self.backends]}
         )
 
     def _replica(

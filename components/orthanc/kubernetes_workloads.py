@@ -1,4 +1,4 @@
-"""Kubernetes workloads block: Orthanc (and the GPU inference server) on the OKE cluster, behind the private LB.
+"""Kubernetes workloads: Orthanc (and the GPU inference server) on the OKE cluster, the OKE runtime.
 
 Every Kubernetes object comes from components/orthanc/kubernetes_manifests.py (pure dicts, validated in the tests with
 kubernetes-validate); this component only resolves the Pulumi outputs those dicts depend on (data tier
@@ -12,8 +12,8 @@ Design choices:
   controller keeps equal to the cluster's nodes (kubernetes_manifests.balancer_annotations). Everything the
   hospital talks to stays an OCI resource Pulumi owns and the policy pack checks: the private HTTPS load balancer
   (TLS 1.2+, the stack's certificate, cipher suite, access and error logs, NSG) and the DICOM listener are the
-  same `OrthancLoadBalancer` the Container Instances runtime uses, with one backend: the network load balancer's
-  address, read from the Service's status, which stays the same for the Service's life. The controller-made
+  OrthancService's `OrthancLoadBalancer`, for either runtime; this one hands it one backend: the network load
+  balancer's address, read from the Service's status, which stays the same for the Service's life. The controller-made
   balancer has no TLS, no certificate and no public side to check: it is internal to the workers tier, carries
   traffic the private load balancer has already admitted, adds no security rule (mode None), and its
   annotations are inputs of a Kubernetes resource the policies see.
@@ -48,9 +48,9 @@ from components.orthanc.kubernetes_manifests import (
     workload_manifests,
     workload_roles,
 )
-from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
+from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_config import JsonObject, to_json
-from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, ResolvedDataTier, orthanc_settings
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -103,19 +103,9 @@ class KubernetesWorkloadsArgs:
     """oke_workers tier: where the cloud controller puts Orthanc's internal network load balancer."""
     workers_nsg_id: pulumi.Input[str]
     """oke_workers NSG: the network load balancer joins it (the flow table admits the load balancer tier there)."""
-    compartment_id: pulumi.Input[str]
-    """The app compartment (load balancers)."""
-    lb_subnet_id: pulumi.Input[str]
-    lb_nsg_id: pulumi.Input[str]
-    log_group_id: pulumi.Input[str]
-    """Service log group (Security block): load balancer access and error logs."""
     data: OrthancDataTier
-    """Index, bucket and the Vault secrets Orthanc reads (Storage, Database, OrthancSecrets blocks); the
-    database's max_connections is checked against the autoscaler's bound, not just orthanc.replicas."""
-    vault_management_endpoint: pulumi.Input[str] | None = None
-    """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
-    public_load_balancer: bool = False
-    """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
+    """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService); the database's
+    max_connections is checked against the autoscaler's bound, not just orthanc.replicas."""
 
 
 def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balancer: BalancerPlacement) -> WorkloadSpec:
@@ -168,18 +158,13 @@ def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balance
     )
 
 
-class KubernetesWorkloads(pulumi.ComponentResource):
-    """Orthanc StatefulSet, its namespace, policies and Services, the GPU inference server, the private LB."""
-
-    dicomweb_url: pulumi.Output[str]
-    dicom_host: pulumi.Output[str]
-    dicom_port: pulumi.Output[int]
-    dicom_aet: pulumi.Output[str]
+class KubernetesWorkloads(OrthancRuntime):
+    """Orthanc StatefulSet, its namespace, policies and Services, the GPU inference server; the OrthancService
+    balances Orthanc's internal network load balancer."""
 
     def __init__(self, name: str, args: KubernetesWorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:kubernetes_workloads:KubernetesWorkloads", name, None, opts)
-        orthanc, oke = args.orthanc, args.oke
-        args.data.check_users(orthanc.users)
+        oke = args.oke
 
         provider = k8s.Provider(
             f"{name}-provider",
@@ -215,35 +200,5 @@ class KubernetesWorkloads(pulumi.ComponentResource):
         # address before it reports the Service created.
         orthanc_service = cast(k8s.core.v1.Service, registered["orthanc-service"])
         balancer_ip = orthanc_service.status.apply(_balancer_address)
-        load_balancer = OrthancLoadBalancer(
-            f"{name}-lb",
-            OrthancLoadBalancerArgs(
-                compartment_id=args.compartment_id,
-                subnet_id=args.lb_subnet_id,
-                nsg_id=args.lb_nsg_id,
-                backends=[Backend(ip_address=balancer_ip, http_port=ORTHANC_HTTP_PORT, dicom_port=DICOM_PORT)],
-                tls_min_version=orthanc.tls_min_version,
-                dicom_tls=orthanc.dicom_tls,
-                modality_ca_bundle_id=orthanc.modality_ca_bundle_ocid,
-                log_group_id=args.log_group_id,
-                certificate_id=orthanc.certificate_ocid,
-                vault_management_endpoint=args.vault_management_endpoint,
-                internet_facing=args.public_load_balancer,
-                cors_allowed_origins=orthanc.cors_allowed_origins,
-            ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.dicomweb_url = pulumi.Output.concat(
-            "https://", load_balancer.ip_address, orthanc_settings(orthanc, 0).dicomweb_root
-        )
-        self.dicom_host = load_balancer.dicom_host
-        self.dicom_port = load_balancer.dicom_port
-        self.dicom_aet = pulumi.Output.from_input(orthanc.aet)
-        self.register_outputs(
-            {
-                "dicomweb_url": self.dicomweb_url,
-                "dicom_host": self.dicom_host,
-                "dicom_port": self.dicom_port,
-                "dicom_aet": self.dicom_aet,
-            }
-        )
+        self.backends = [Backend(ip_address=balancer_ip, http_port=ORTHANC_HTTP_PORT, dicom_port=DICOM_PORT)]
+        self.register_outputs({"backend_ips": [balancer_ip]})

@@ -12,7 +12,7 @@ runtime's apply, where no resource is ever created.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import pulumi
 
 from components.config.schema import OrthancConfig
 from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap
+from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_config import (
     DicomModality,
     ObjectStorageEndpoint,
@@ -125,12 +126,6 @@ class OrthancDataTier:
     """The IAM policy letting the runtime's principal read these secrets; when given, `resolved` waits for it,
     so no runtime is created before it may fetch its secrets."""
 
-    def check_users(self, users: Sequence[str]) -> None:
-        """Every configured user has a password secret and every password secret a user."""
-        mismatched = sorted(set(users) ^ set(self.user_password_secret_ids))
-        if mismatched:
-            raise ValueError(f"users and their password secrets differ: {mismatched}")
-
     def secret_ids_by_variable(self) -> dict[str, pulumi.Input[str]]:
         """Which Vault secret backs which secret file variable (the rendered configuration's and the bootstrap's)."""
         return {
@@ -172,3 +167,10 @@ def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
         bucket=str(values["bucket"]),
         secret_ids={str(key): str(value) for key, value in values["secret_ids"].items()},
     )
+
+
+class OrthancRuntime(pulumi.ComponentResource):
+    """A runtime that places Orthanc (Container Instances, OKE) for the OrthancService: it sets `backends`,
+    the addresses the service's load balancer sends HTTP and DICOM traffic to, and nothing else is asked of it."""
+
+    backends: list[Backend]
