@@ -15,7 +15,6 @@ import pytest
 from components.config.schema import ConfigError, OrthancConfig
 from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
 from components.orthanc.container_instances import (
-    IMAGE_COMMAND,
     ContainerInstances,
     ContainerInstancesArgs,
     bootstrap_command,
@@ -27,7 +26,7 @@ from components.orthanc.orthanc_config import (
     render_orthanc_config,
     user_password_env_var,
 )
-from components.orthanc.orthanc_runtime import OrthancDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import IMAGE_COMMAND, OrthancDataTier, orthanc_settings
 from components.orthanc.placement import placement
 from components.orthanc.secret_fetch import (
     READY_MARKER,

@@ -53,7 +53,13 @@ from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBoot
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_config import OrthancSettings, RenderedOrthancConfig
-from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, ResolvedDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import (
+    IMAGE_COMMAND,
+    OrthancDataTier,
+    OrthancRuntime,
+    ResolvedDataTier,
+    orthanc_settings,
+)
 from components.orthanc.placement import placement
 from components.orthanc.secret_fetch import (
     WAIT_FOR_SECRETS_SECONDS,
@@ -64,9 +70,6 @@ from components.orthanc.secret_fetch import (
     wait_for_secrets,
 )
 
-# orthancteam/orthanc's ENTRYPOINT and CMD (orthanc-builder docker/orthanc/Dockerfile): the configurator merges
-# /etc/orthanc/*.json into /tmp/orthanc.json, then runs Orthanc on it.
-IMAGE_COMMAND = ("/docker-entrypoint.sh", "/tmp/orthanc.json")
 RESTART_POLICY = "ON_FAILURE"
 GRACEFUL_SHUTDOWN_SECONDS = "60"  # the SDK types it as a string; long enough for an in-flight study upload
 HEALTH_CHECK_INITIAL_DELAY_SECONDS = 60  # plugin loading and the first PostgreSQL connection

@@ -38,7 +38,6 @@ from components.config.schema import INFERENCE_GPUS_PER_POD, OkeConfig, OrthancC
 from components.data.database_bootstrap import render_bootstrap_script
 from components.network.network_rules import modality_cidrs
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
-from components.orthanc.container_instances import IMAGE_COMMAND
 from components.orthanc.kubernetes_manifests import (
     ORTHANC_PLUGIN_DIRECTORIES,
     SERVER_ID_REFERENCE,
@@ -50,7 +49,13 @@ from components.orthanc.kubernetes_manifests import (
 )
 from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_config import JsonObject, to_json
-from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, ResolvedDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import (
+    IMAGE_COMMAND,
+    OrthancDataTier,
+    OrthancRuntime,
+    ResolvedDataTier,
+    orthanc_settings,
+)
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two

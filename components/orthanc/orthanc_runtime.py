@@ -32,6 +32,9 @@ from components.orthanc.orthanc_config import (
 )
 
 DB_PASSWORD_VARIABLE = "ORTHANC_DB_PASSWORD"  # the renderer's variable for the PostgreSQL password
+# orthancteam/orthanc's ENTRYPOINT and CMD (orthanc-builder docker/orthanc/Dockerfile): the configurator merges
+# /etc/orthanc/*.json into /tmp/orthanc.json, then runs Orthanc on it.
+IMAGE_COMMAND = ("/docker-entrypoint.sh", "/tmp/orthanc.json")
 
 
 def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
