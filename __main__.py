@@ -5,9 +5,9 @@ The same file runs under `pulumi preview/up` and under the offline plan (`python
 
 import pulumi
 
-from components.config import load_stack_config
+from components.config.schema import load_stack_config
 from components.dicom_store import DicomStore, DicomStoreArgs
-from components.identity import stack_name_prefix
+from components.identity.identity import stack_name_prefix
 from components.tagging import register_freeform_tags, stack_tags
 
 config = load_stack_config()
@@ -23,10 +23,9 @@ pulumi.export("database_host", store.database.host)
 pulumi.export("database_port", store.database.port)
 # Cloud Guard targets the stack cannot give its recipes (security zone target, adopted root target): README.
 pulumi.export("cloud_guard_recipe_attachments", store.security.recipe_attachments)
-runtime = store.container_instances or store.kubernetes_workloads
-if runtime is not None:
-    pulumi.export("dicomweb_url", runtime.dicomweb_url)
-    pulumi.export("dicom_endpoint", {"host": runtime.dicom_host, "port": runtime.dicom_port, "aet": runtime.dicom_aet})
+orthanc = store.orthanc
+pulumi.export("dicomweb_url", orthanc.dicomweb_url)
+pulumi.export("dicom_endpoint", {"host": orthanc.dicom_host, "port": orthanc.dicom_port, "aet": orthanc.dicom_aet})
 if store.oke is not None:
     pulumi.export("oke_cluster_id", store.oke.cluster_id)
     pulumi.export("kubeconfig", store.oke.kubeconfig)  # a secret: `pulumi stack output kubeconfig --show-secrets`

@@ -4,7 +4,7 @@
 - STOW-RS ingest of 512x512 16-bit CT instances (~0.5 MB), one instance per request, each client on its own
   keep-alive connection, with 1, 4 and 8 concurrent clients: instances/s, p50/p95 latency and the CPU
   time per instance of the Orthanc and of the PostgreSQL processes, for three Orthancs:
-  `pg-rendered` (the configuration rendered by `components.orthanc_config`, local-storage variant),
+  `pg-rendered` (the configuration rendered by `components.orthanc.orthanc_config`, local-storage variant),
   `pg-1conn` (the same with one index connection, see below) and `sqlite` (Orthanc's defaults).
   The backends take turns in short slices, so load from other processes on the host hits them alike.
 - QIDO-RS study searches (PatientID, AccessionNumber, StudyDate, PatientName prefix) once `pg-rendered` and
@@ -57,8 +57,8 @@ from bench.local_stack import (
     require_binaries,
 )
 from bench.publish import machine, markdown_table, publish
-from components.orthanc_access import Role, render_access_script
-from components.orthanc_config import (
+from components.orthanc.orthanc_access import Role, render_access_script
+from components.orthanc.orthanc_config import (
     JsonObject,
     ObjectStorageEndpoint,
     OrthancSettings,

@@ -2,7 +2,7 @@
 
 Nothing here is mocked: PostgreSQL is a fresh cluster (initdb) run as the `postgres` user with TLS on and
 host connections accepted only over TLS with a password, and Orthanc runs from a configuration produced by
-`components.orthanc_config` through the rendered entrypoint snippet, with secrets as files. Every process
+`components.orthanc.orthanc_config` through the rendered entrypoint snippet, with secrets as files. Every process
 binds 127.0.0.1 on a free port, lives in a temporary directory and is stopped by `stop()`.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from components.orthanc_config import RenderedOrthancConfig, to_json, user_password_env_var
+from components.orthanc.orthanc_config import RenderedOrthancConfig, to_json, user_password_env_var
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")  # Debian's PostgreSQL 15 server binaries
 ORTHANC_BIN = "Orthanc"  # Debian package `orthanc`

@@ -1,37 +1,37 @@
 """The DICOM store: the top component that composes one child component per architectural block.
 
 Data flows one way: each block receives its own config section and the outputs of the blocks it depends on,
-in the order Identity -> Network -> Security -> Storage -> Database -> Orthanc runtime -> Connectivity ->
+in the order Identity -> Network -> Security -> Storage -> Database -> Orthanc (service and runtime) -> Connectivity ->
 Edge -> AI. This is the only place that sees the whole `StackConfig`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 
 import pulumi
 
-from components.ai import Ai, AiArgs
-from components.config import StackConfig, Tier
-from components.connectivity import Connectivity, ConnectivityArgs
-from components.container_instances import ContainerInstances, ContainerInstancesArgs
-from components.database import BackupCopy, Database, DatabaseArgs
-from components.edge import Edge, EdgeArgs
-from components.iam_statements import orthanc_runtime_statements
-from components.identity import Identity, IdentityArgs, iam_policy
-from components.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
-from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
-from components.network import Network, NetworkArgs
-from components.oke import Oke, OkeArgs
+from components.ai.ai import Ai, AiArgs
+from components.config.schema import StackConfig, Tier, orthanc_fleet
+from components.connectivity.connectivity import Connectivity, ConnectivityArgs
+from components.data.database import BackupCopy, Database, DatabaseArgs
+from components.data.storage import Storage, StorageArgs
+from components.edge.edge import Edge, EdgeArgs
+from components.identity.identity import Identity, IdentityArgs
+from components.network.network import Network, NetworkArgs
+from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.ops.alarms import Scope
 from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
 from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
-from components.orthanc_config import DICOM_PORT, HTTP_PORT
-from components.orthanc_runtime import OrthancDataTier
-from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.security import Security, SecurityArgs
-from components.storage import Storage, StorageArgs
+from components.orthanc.container_instances import ContainerInstances, ContainerInstancesArgs
+from components.orthanc.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
+from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
+from components.orthanc.oke import Oke, OkeArgs
+from components.orthanc.orthanc_runtime import OrthancDataTier
+from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.security.security import Security, SecurityArgs
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,8 @@ class DicomStore(pulumi.ComponentResource):
     security: Security
     storage: Storage
     database: Database
-    orthanc_secrets: OrthancSecrets
-    container_instances: ContainerInstances | None
     oke: Oke | None
-    kubernetes_workloads: KubernetesWorkloads | None
+    orthanc: OrthancService
     connectivity: Connectivity
     edge: Edge | None
     ai: Ai | None
@@ -64,6 +62,7 @@ class DicomStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: DicomStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:dicom_store:DicomStore", name, None, opts)
         config = args.config
+        fleet = orthanc_fleet(config)  # derived once; Database and the OKE workloads size for the same peak
         child = pulumi.ResourceOptions(parent=self)
 
         self.identity = Identity(
@@ -84,7 +83,7 @@ class DicomStore(pulumi.ComponentResource):
                 config=config.network,
                 compartment_id=self.identity.network_compartment_id,
                 modalities=tuple(config.orthanc.allowed_modalities),
-                oke_balancer_ports=(HTTP_PORT, DICOM_PORT) if config.orthanc.runtime == "oke" else (),
+                oke_balancer_ports=(ORTHANC_HTTP_PORT, DICOM_PORT) if config.orthanc.runtime == "oke" else (),
                 ai_internet_egress=config.ai.enabled and config.ai.internet_egress,
             ),
             child,
@@ -127,11 +126,7 @@ class DicomStore(pulumi.ComponentResource):
             DatabaseArgs(
                 config=config.database,
                 name_prefix=args.name_prefix,
-                # On OKE the autoscaler may run more replicas than orthanc.replicas: size for its bound.
-                orthanc_replicas=max(config.orthanc.replicas, config.oke.orthanc_max_replicas or 0)
-                if config.orthanc.runtime == "oke"
-                else config.orthanc.replicas,
-                orthanc_index_connections=config.orthanc.index_connections,
+                max_connections=fleet.db_max_connections,
                 compartment_id=self.identity.data_compartment_id,
                 subnet_id=self.network.subnet_ids[Tier.DB],
                 nsg_id=self.network.nsg_ids[Tier.DB],
@@ -163,52 +158,7 @@ class DicomStore(pulumi.ComponentResource):
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
         index = self.restored_database or self.database
-        self.orthanc_secrets = OrthancSecrets(
-            f"{name}-orthanc-secrets",
-            OrthancSecretsArgs(
-                users=config.orthanc.users,
-                db_username=config.database.orthanc_username,
-                name_prefix=args.name_prefix,
-                compartment_id=self.identity.data_compartment_id,
-                vault_id=self.security.vault_id,
-                key_id=self.security.master_key_id,
-                s3_access_key_id=self.storage.s3_access_key_id,
-            ),
-            child,
-        )
-        orthanc_data = OrthancDataTier(
-            namespace=self.storage.namespace,
-            bucket_name=self.storage.bucket_name,
-            s3_access_key_secret_id=self.orthanc_secrets.s3_access_key_secret_id,
-            s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
-            db_host=index.host,
-            db_port=self.database.port,
-            database_name=self.database.database_name,
-            db_username=config.database.orthanc_username,
-            db_password_secret_id=self.orthanc_secrets.db_password_secret_id,
-            db_admin_username=self.database.admin_username,
-            db_admin_password_secret_id=self.database.admin_password_secret_id,
-            db_bootstrap_image=config.database.bootstrap_image,
-            user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
-            db_max_connections=self.database.max_connections,
-        )
-        # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.
-        runtime_grant = iam_policy(
-            f"{name}-orthanc-runtime-policy",
-            compartment_id=self.identity.data_compartment_id,
-            name=f"{args.name_prefix}-orthanc-runtime",
-            description="DICOM store: the Orthanc runtime reads its own secrets (objects go through the S3 user)",
-            statements=pulumi.Output.all(
-                self.identity.orthanc_dynamic_group_name,
-                self.identity.data_compartment_id,
-                self.security.master_key_id,
-                *orthanc_data.secret_ids_by_variable().values(),
-            ).apply(lambda v: orthanc_runtime_statements(v[0], v[1], v[2], v[3:])),
-            opts=child,
-        )
-        orthanc_data = replace(orthanc_data, secret_grant_id=runtime_grant.id)
         self.oke = None
-        self.kubernetes_workloads = None
         if config.orthanc.runtime == "oke":
             self.oke = Oke(
                 f"{name}-oke",
@@ -225,27 +175,6 @@ class DicomStore(pulumi.ComponentResource):
                     pods_nsg_id=self.network.nsg_ids[Tier.OKE_PODS],
                     kms_key_id=self.security.master_key_id,
                     cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
-                ),
-                child,
-            )
-            self.kubernetes_workloads = KubernetesWorkloads(
-                f"{name}-orthanc",
-                KubernetesWorkloadsArgs(
-                    orthanc=config.orthanc,
-                    oke=config.oke,
-                    subnets=config.network.subnets,
-                    hospital_cidrs=list(config.network.on_prem_cidrs),
-                    region=config.region,
-                    kubeconfig=self.oke.kubeconfig,
-                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
-                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
-                    compartment_id=self.identity.app_compartment_id,
-                    lb_subnet_id=self.network.subnet_ids[Tier.LB],
-                    lb_nsg_id=self.network.nsg_ids[Tier.LB],
-                    log_group_id=self.security.log_group_id,
-                    data=orthanc_data,
-                    vault_management_endpoint=self.security.vault_management_endpoint,
-                    public_load_balancer=config.network.public_load_balancer,
                 ),
                 child,
             )
@@ -267,25 +196,76 @@ class DicomStore(pulumi.ComponentResource):
             if self.oke is not None
             else None
         )
-        self.container_instances = None
-        if config.orthanc.runtime == "container_instances":
-            self.container_instances = ContainerInstances(
-                f"{name}-orthanc",
+
+        def place_on_container_instances(
+            service: str, data: OrthancDataTier, opts: pulumi.ResourceOptions
+        ) -> ContainerInstances:
+            return ContainerInstances(
+                service,
                 ContainerInstancesArgs(
                     config=config.orthanc,
                     region=config.region,
                     compartment_id=self.identity.app_compartment_id,
                     app_subnet_id=self.network.subnet_ids[Tier.APP],
                     app_nsg_id=self.network.nsg_ids[Tier.APP],
-                    lb_subnet_id=self.network.subnet_ids[Tier.LB],
-                    lb_nsg_id=self.network.nsg_ids[Tier.LB],
-                    log_group_id=self.security.log_group_id,
-                    data=orthanc_data,
-                    vault_management_endpoint=self.security.vault_management_endpoint,
-                    public_load_balancer=config.network.public_load_balancer,
+                    data=data,
                 ),
-                child,
+                opts,
             )
+
+        def place_on_oke(
+            kubeconfig: pulumi.Output[str], service: str, data: OrthancDataTier, opts: pulumi.ResourceOptions
+        ) -> KubernetesWorkloads:
+            return KubernetesWorkloads(
+                service,
+                KubernetesWorkloadsArgs(
+                    orthanc=config.orthanc,
+                    oke=config.oke,
+                    peak_replicas=fleet.peak_replicas,
+                    subnets=config.network.subnets,
+                    hospital_cidrs=list(config.network.on_prem_cidrs),
+                    region=config.region,
+                    kubeconfig=kubeconfig,
+                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
+                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
+                    data=data,
+                ),
+                opts,
+            )
+
+        self.orthanc = OrthancService(
+            f"{name}-orthanc",
+            OrthancServiceArgs(
+                config=config.orthanc,
+                name_prefix=args.name_prefix,
+                index=OrthancIndex(
+                    namespace=self.storage.namespace,
+                    bucket_name=self.storage.bucket_name,
+                    s3_access_key_id=self.storage.s3_access_key_id,
+                    s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
+                    db_host=index.host,
+                    db_port=self.database.port,
+                    database_name=self.database.database_name,
+                    db_username=config.database.orthanc_username,
+                    db_admin_username=self.database.admin_username,
+                    db_admin_password_secret_id=self.database.admin_password_secret_id,
+                    db_bootstrap_image=config.database.bootstrap_image,
+                    db_max_connections=self.database.max_connections,
+                ),
+                data_compartment_id=self.identity.data_compartment_id,
+                vault_id=self.security.vault_id,
+                master_key_id=self.security.master_key_id,
+                orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
+                lb_compartment_id=self.identity.app_compartment_id,
+                lb_subnet_id=self.network.subnet_ids[Tier.LB],
+                lb_nsg_id=self.network.nsg_ids[Tier.LB],
+                log_group_id=self.security.log_group_id,
+                place=partial(place_on_oke, self.oke.kubeconfig) if self.oke else place_on_container_instances,
+                vault_management_endpoint=self.security.vault_management_endpoint,
+                public_load_balancer=config.network.public_load_balancer,
+            ),
+            child,
+        )
         self.connectivity = Connectivity(
             f"{name}-connectivity",
             ConnectivityArgs(
@@ -351,13 +331,12 @@ class DicomStore(pulumi.ComponentResource):
                 db_system_id=index.db_system_id,
                 db_max_connections=self.database.max_connections,
                 bucket_id=self.storage.bucket_id,
-                container_instances=self.container_instances is not None,
+                container_instances=isinstance(self.orthanc.runtime, ContainerInstances),
                 virtual_circuit_id=self.connectivity.virtual_circuit_id,
                 ipsec=self.connectivity.ipsec_connection_id is not None,
             ),
             child,
         )
-        runtime = self.container_instances or self.kubernetes_workloads
         self.register_outputs(
             {
                 "vcn_id": self.network.vcn_id,
@@ -370,11 +349,11 @@ class DicomStore(pulumi.ComponentResource):
                 "s3_endpoint": self.storage.s3_endpoint,
                 "database_host": self.database.host,
                 "database_port": self.database.port,
-                "orthanc_user_password_secret_ids": self.orthanc_secrets.user_password_secret_ids,
-                "dicomweb_url": runtime.dicomweb_url if runtime else None,
-                "dicom_host": runtime.dicom_host if runtime else None,
-                "dicom_port": runtime.dicom_port if runtime else None,
-                "dicom_aet": runtime.dicom_aet if runtime else None,
+                "orthanc_user_password_secret_ids": self.orthanc.secrets.user_password_secret_ids,
+                "dicomweb_url": self.orthanc.dicomweb_url,
+                "dicom_host": self.orthanc.dicom_host,
+                "dicom_port": self.orthanc.dicom_port,
+                "dicom_aet": self.orthanc.dicom_aet,
                 "oke_cluster_id": self.oke.cluster_id if self.oke else None,
                 "kubeconfig": self.oke.kubeconfig if self.oke else None,
                 "virtual_circuit_id": self.connectivity.virtual_circuit_id,

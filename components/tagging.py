@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_oci
 
-from components.config import StackConfig
+from components.config.schema import StackConfig
 
 TAGS_PROPERTY = "freeformTags"  # engine (camelCase) name of `freeform_tags`
 

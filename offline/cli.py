@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from offline.cost import estimate, render_cost, stack_usage
 from offline.deployer_policy import add_deployer_policy_command, deployer_policy_command
 from offline.diagram import mermaid

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components.config import NAMESPACE, CostConfig
+from components.config.schema import NAMESPACE, CostConfig
 from offline.records import ResourceRecord
 
 HOURS_PER_MONTH = 744  # OCI bills a month as 744 hours
@@ -130,7 +130,7 @@ def _db_system(record: ResourceRecord, plan: Plan) -> list[CostLine]:
     ]
 
 
-# The image archive and its DR replica, named by components/storage.py; other buckets (edge staging) hold
+# The image archive and its DR replica, named by components/data/storage.py; other buckets (edge staging) hold
 # transient data the lifecycle deletes, so they are not priced at the archive's volume.
 ARCHIVE_BUCKET_SUFFIXES = ("-dicom", "-dicom-dr")
 
@@ -334,7 +334,7 @@ def knob_costs(records: Sequence[ResourceRecord], usage: Usage) -> list[Knob]:
     knobs = [Knob(key, change, round(_total(cost_lines(variant, assumed)) - base, 2))
              for key, change, variant, assumed in variants if variant is not None]  # fmt: skip
     # Knobs that remove a block: what the block costs today.
-    # The DR resources are named `<storage>-dr-*` by components/storage.py; the other blocks by type or component.
+    # The DR resources are named `<storage>-dr-*` by components/data/storage.py; the other blocks by type or component.
     for key, marker in (("storage.replicationRegion", "-dr-"), ("connectivity.fastconnect.enabled", "virtualCircuit"),
                         ("ai.enabled", "$dicomstore:ai:")):  # fmt: skip
         share = sum(line.monthly for line in cost_lines(records, usage) if marker in line.urn)

@@ -23,7 +23,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel
 
-from components.config import ConfigError, load_policies_config
+from components.config.schema import ConfigError, load_policies_config
 from offline.compliance_reports import render_markdown, render_sarif, render_text
 from offline.engine import StackFileError, read_stack_settings
 from offline.policy_replay import effective_levels, has_mandatory_violation, merge_policy_configs, replay

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import gpus_per_node
+from components.config.schema import gpus_per_node
 from offline.plan_index import PlanIndex
 
 BLOCKING = "blocking"

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from components.config import load_policies_config
+from components.config.schema import load_policies_config
 from policies.governance import govern
 from policies.packs import COMPLIANCE_PACK
 

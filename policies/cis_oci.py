@@ -200,7 +200,7 @@ cis_4_14_cloud_guard = StackValidationPolicy(
     severity=Severity.HIGH,
     framework=CIS_OCI.control("4.14", "Ensure Cloud Guard is enabled in the root compartment of the tenancy."),
     remediation_steps="Enable Cloud Guard at tenancy level with a reporting region and a target on the root "
-    "compartment (components/security.py).",
+    "compartment (components/security/security.py).",
     tags=["monitoring", "cis-level-1"],
 )
 
@@ -214,7 +214,7 @@ def key_rotation_days(props: Mapping[str, Any]) -> int | None:
 
 
 # A key in a DEFAULT vault (no automatic rotation there) is rotated by one oci.kms.KeyVersion per period, created
-# by the scheduled `pulumi up`; its logical name says the period (components/kms.py, RotationPeriod).
+# by the scheduled `pulumi up`; its logical name says the period (components/security/kms.py, RotationPeriod).
 SCHEDULED_VERSION_NAME = re.compile(r"-rotation-every-(?P<days>[0-9]+)d-from-(?P<start>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
@@ -245,7 +245,7 @@ def validate_key_rotation(args: StackValidationArgs, report_violation: ReportVio
             report_violation(
                 f"{describe(key)} {state}; at most {limit} days are allowed. Fix: set is_auto_rotation_enabled=True "
                 f"and auto_key_rotation_details.rotation_interval_in_days<={limit} (virtual private vault), or "
-                "rotate it by a scheduled key version (components/kms.py, DEFAULT vault).",
+                "rotate it by a scheduled key version (components/security/kms.py, DEFAULT vault).",
                 key.urn,
             )
 
@@ -349,7 +349,7 @@ def validate_no_workload_in_root(args: ResourceValidationArgs, report_violation:
     if not any(args.resource_type.startswith(prefix) for prefix in allowed):
         report_violation(
             f"{describe(args)} is created in the root compartment (tenancy). Fix: set compartment_id to the "
-            "network, app or data compartment from components/identity.py.",
+            "network, app or data compartment from components/identity/identity.py.",
             None,
         )
 

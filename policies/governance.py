@@ -1,6 +1,6 @@
 """Per-stack governance of the pack: enforcement levels and per-resource waivers from the stack config.
 
-Both come from the `dicomstore:policies` section of `Pulumi.<stack>.yaml` (`components.config.PoliciesConfig`):
+Both come from the `dicomstore:policies` section of `Pulumi.<stack>.yaml` (`components.config.schema.PoliciesConfig`):
 * `enforcementLevels` become the pack's `initial_config`, which the engine applies over each policy's own
   level and under `--policy-pack-config` (pulumi/pulumi#4233); the offline replay merges them the same way;
 * `waivers` wrap every policy's validator: a violation of the waived policy by the waived resource is kept
@@ -34,7 +34,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from components.config import ConfigError, ConfigProblem, PoliciesConfig, PolicyWaiver
+from components.config.schema import ConfigError, ConfigProblem, PoliciesConfig, PolicyWaiver
 from policies._framework import GOVERNANCE
 from policies.packs import PackSpec
 

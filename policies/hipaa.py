@@ -505,7 +505,7 @@ hipaa_orthanc_authentication = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     framework=PERSON_OR_ENTITY_AUTHENTICATION,
-    remediation_steps="Keep AuthenticationEnabled true (components/orthanc_config.py) and every "
+    remediation_steps="Keep AuthenticationEnabled true (components/orthanc/orthanc_config.py) and every "
     "DicomAlwaysAllow* false; register each modality (AET, host, port) in the stack config.",
     tags=["identity", "phi"],
 )

@@ -395,7 +395,7 @@ ocisvc_oke_deploy_path = _policy(
     reference="oke.endpoint.reachability",
     url=OKE_ENDPOINT_URL,
     remediation="Wire the deployer CIDRs: a 6443 NSG rule per CIDR on the API NSG and DRG routes on the API "
-    "subnet's route table (components/oke).",
+    "subnet's route table (components/orthanc/oke).",
     tags=["oke", "network"],
 )
 
@@ -684,7 +684,7 @@ def validate_tenancy_unique_names(args: ResourceValidationArgs, report_violation
     name = known(args.props, "name")
     if prefix and args.resource_type == TAG_NAMESPACE:
         # Tag namespaces go into matching rules as `tag.<namespace>.<key>.value`: letters and digits only, so
-        # the prefix is written without its separators (components/identity.py tag_namespace_name).
+        # the prefix is written without its separators (components/identity/identity.py tag_namespace_name).
         prefix = re.sub(r"[^A-Za-z0-9]", "", prefix)
         if isinstance(name, str) and not name.startswith(prefix):
             report_violation(
@@ -710,7 +710,7 @@ ocisvc_tenancy_unique_names = _policy(
     kind=ResourceValidationPolicy,
     reference="naming.tenancy-unique",
     url=TENANCY_UNIQUE_NAMES_URL,
-    remediation="Derive the name from the stack's name prefix (components/config.py).",
+    remediation="Derive the name from the stack's name prefix (components/config/schema.py).",
     tags=["naming", "iam"],
 )
 

@@ -115,7 +115,7 @@ def validate_nsgs_on_vnics(args: ResourceValidationArgs, report_violation: Repor
     for argument in missing_nsgs(args.resource_type, args.props):
         report_violation(
             f"{describe(args)} has VNICs without a network security group. Fix: set {argument} to the NSG of "
-            "its role (components/network.py).",
+            "its role (components/network/network.py).",
             None,
         )
 
@@ -241,7 +241,7 @@ refarch_no_plaintext_secrets = ResourceValidationPolicy(
         "conventions.secrets", "Secrets are generated or stored in OCI Vault; workloads reference them."
     ),
     remediation_steps="Keep the value in OCI Vault (oci.vault.Secret) and pass its OCID; the runtime reads it "
-    "with its resource principal at start (components/orthanc_secrets.py).",
+    "with its resource principal at start (components/orthanc/orthanc_secrets.py).",
     tags=["secrets", "phi"],
 )
 
@@ -298,7 +298,7 @@ refarch_data_security_zone = StackValidationPolicy(
         "security.security-zone", "The data compartment is a security zone with a maximum-security recipe."
     ),
     remediation_steps="Place the bucket and the DB system in the data compartment and put a security zone "
-    "on it (components/security.py).",
+    "on it (components/security/security.py).",
     tags=["governance", "phi"],
 )
 

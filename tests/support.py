@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig, load_stack_config
+from components.config.schema import StackConfig, load_stack_config
 from offline.engine import RecordingMonitor, record_program
 from offline.records import ResourceRecord
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components import ai_edge_iam, iam_statements
-from components.ai import Ai, AiArgs, is_flex, ocir_image
+from components.ai.ai import Ai, AiArgs, is_flex, ocir_image
+from components.security import ai_edge_iam, iam_statements
 from offline.provider_outputs import created_state
 from tests.support import TENANCY, Recorded, record, stack_config
 

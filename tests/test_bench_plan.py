@@ -8,7 +8,7 @@ import pytest
 
 import bench.publish
 from bench.plan import SCALE, scaled_dev_config
-from components.config import load_stack_config
+from components.config.schema import load_stack_config
 
 
 def test_the_scaled_stack_is_dev_with_16_times_the_replicas_and_modalities() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, load_stack_config
+from components.config.schema import ConfigError, load_stack_config
 from tests.support import PROJECT_DIR, config_values, stack_config
 
 
@@ -352,8 +352,8 @@ def test_no_message_falls_back_to_pydantic_wording_or_a_regex() -> None:
 
 def test_every_string_pattern_of_the_models_is_described_in_words() -> None:
     """A new key with a pattern needs its words in PATTERN_WORDS, or users would see the fallback."""
-    from components.config import StackConfig
-    from components.config_messages import PATTERN_WORDS
+    from components.config.config_messages import PATTERN_WORDS
+    from components.config.schema import StackConfig
 
     patterns: set[str] = set()
 

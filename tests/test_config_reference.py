@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from components.config_reference import END_MARKER, START_MARKER, config_reference, with_reference
+from components.config.config_reference import END_MARKER, START_MARKER, config_reference, with_reference
 from tests.support import PROJECT_DIR
 
 
 def test_readme_config_reference_is_current() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
-    assert with_reference(readme) == readme, "run: .venv/bin/python -m components.config_reference README.md"
+    assert with_reference(readme) == readme, "run: .venv/bin/python -m components.config.config_reference README.md"
 
 
 def test_reference_documents_every_key_with_a_meaning() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components import connectivity_rules
-from components.config import ConfigError
-from components.connectivity import Connectivity, ConnectivityArgs
+from components.config.schema import ConfigError
+from components.connectivity import connectivity_rules
+from components.connectivity.connectivity import Connectivity, ConnectivityArgs
 from offline.hybrid_invokes import secret_bundle
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact

@@ -12,25 +12,23 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, OrthancConfig
-from components.container_instances import (
-    IMAGE_COMMAND,
+from components.config.schema import ConfigError, OrthancConfig
+from components.data.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
+from components.orthanc.container_instances import (
     ContainerInstances,
     ContainerInstancesArgs,
     bootstrap_command,
     orthanc_command,
 )
-from components.database_bootstrap import ADMIN_PASSWORD_FILE, DatabaseBootstrap, render_bootstrap_script
-from components.orthanc_config import (
+from components.orthanc.orthanc_config import (
     ObjectStorageEndpoint,
     PostgresEndpoint,
     render_orthanc_config,
     user_password_env_var,
 )
-from components.orthanc_runtime import OrthancDataTier, orthanc_settings
-from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.placement import placement
-from components.secret_fetch import (
+from components.orthanc.orthanc_runtime import IMAGE_COMMAND, OrthancDataTier, orthanc_settings
+from components.orthanc.placement import placement
+from components.orthanc.secret_fetch import (
     READY_MARKER,
     WAIT_FOR_SECRETS_SECONDS,
     fetcher_environment,
@@ -38,6 +36,7 @@ from components.secret_fetch import (
     secret_ocid_env_var,
     wait_for_secrets,
 )
+from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
@@ -74,46 +73,44 @@ def orthanc_section(**overrides: Any) -> OrthancConfig:
 
 
 def planned(config: OrthancConfig) -> Recorded:
+    """The OrthancService placing Orthanc on Container Instances, with literal upstream outputs."""
+
+    def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
+        args = ContainerInstancesArgs(
+            config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
+            data=data,
+        )  # fmt: skip
+        return ContainerInstances(name, args, opts)
+
     def program() -> None:
-        secrets = OrthancSecrets(
-            "secrets",
-            OrthancSecretsArgs(
-                users=config.users,
-                db_username="orthanc",
-                name_prefix="dicomstore-test",
-                compartment_id=ocid("compartment", "data"),
-                vault_id=ocid("vault", "stack"),
-                key_id=ocid("key", "master"),
-                s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
-            ),
-        )
-        orthanc = ContainerInstances(
+        orthanc = OrthancService(
             "orthanc",
-            ContainerInstancesArgs(
+            OrthancServiceArgs(
                 config=config,
-                region=REGION,
-                compartment_id=COMPARTMENT,
-                app_subnet_id=APP_SUBNET,
-                app_nsg_id=APP_NSG,
-                lb_subnet_id=LB_SUBNET,
-                lb_nsg_id=LB_NSG,
-                log_group_id=ocid("loggroup", "service"),
-                data=OrthancDataTier(
+                name_prefix="dicomstore-test",
+                index=OrthancIndex(
                     namespace="axoffline1234",
                     bucket_name="dicomstore-test-dicom",
-                    s3_access_key_secret_id=secrets.s3_access_key_secret_id,
+                    s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
                     s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
                     db_host=DB_HOST,
                     db_port=5432,
                     database_name="orthanc",
                     db_username="orthanc",
-                    db_password_secret_id=secrets.db_password_secret_id,
                     db_admin_username="orthanc_admin",
                     db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET,
                     db_bootstrap_image=BOOTSTRAP_IMAGE,
-                    user_password_secret_ids=secrets.user_password_secret_ids,
                     db_max_connections=100,
                 ),
+                data_compartment_id=ocid("compartment", "data"),
+                vault_id=ocid("vault", "stack"),
+                master_key_id=ocid("key", "master"),
+                orthanc_dynamic_group_name="dicomstore-test-orthanc",
+                lb_compartment_id=COMPARTMENT,
+                lb_subnet_id=LB_SUBNET,
+                lb_nsg_id=LB_NSG,
+                log_group_id=ocid("loggroup", "service"),
+                place=place,
             ),
         )
         pulumi.export("dicomweb_url", orthanc.dicomweb_url)
@@ -458,7 +455,9 @@ def test_bootstrap_container_creates_the_database_before_orthanc_which_connects_
 def test_orthanc_reads_the_generated_role_password_not_the_administrators(three_replicas: Recorded) -> None:
     instance = three_replicas.of_type(CONTAINER_INSTANCE)[0]
     environment = containers(instance)["secret-fetcher"]["environmentVariables"]
-    (role_secret,) = [r for r in three_replicas.of_type("oci:Vault/secret:Secret") if r.name == "secrets-db-password"]
+    (role_secret,) = [
+        r for r in three_replicas.of_type("oci:Vault/secret:Secret") if r.name == "orthanc-secrets-db-password"
+    ]
     assert role_secret.protect and role_secret.retain_on_delete
     assert (
         environment["ORTHANC_DB_PASSWORD_SECRET_OCID"]
@@ -510,14 +509,8 @@ def _direct_args(config: OrthancConfig, **data: Any) -> ContainerInstancesArgs:
     })  # fmt: skip
     return ContainerInstancesArgs(
         config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
-        lb_subnet_id=LB_SUBNET, lb_nsg_id=LB_NSG, log_group_id=ocid("loggroup", "service"), data=tier,
+        data=tier,
     )  # fmt: skip
-
-
-def test_users_without_password_secrets_are_refused() -> None:
-    args = _direct_args(orthanc_section(users=["admin", "radiologist"], userRoles=TWO_ROLES))
-    with pytest.raises(Exception, match=r"users and their password secrets differ: \['radiologist'\]"):
-        record(lambda: ContainerInstances("orthanc", args))
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:
@@ -544,10 +537,11 @@ def test_database_too_small_for_the_replicas_fails_the_component() -> None:
 
 
 def test_dev_stack_runs_orthanc_on_container_instances_behind_the_private_load_balancer(dev_plan: Recorded) -> None:
-    store = dev_plan.named("dicomstore-orthanc")
-    assert store.type == "dicomstore:container_instances:ContainerInstances"
+    (service,) = dev_plan.of_type("dicomstore:orthanc:OrthancService")
+    (runtime,) = dev_plan.of_type("dicomstore:container_instances:ContainerInstances")
+    assert runtime.parent == service.urn and runtime.name == service.name == "dicomstore-orthanc"
     (instance,) = dev_plan.of_type(CONTAINER_INSTANCE)
-    assert instance.parent == store.urn
+    assert instance.parent == runtime.urn
     assert instance.inputs["vnics"][0]["isPublicIpAssigned"] is False
     (lb,) = dev_plan.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
     assert lb.inputs["isPrivate"] is True

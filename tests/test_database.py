@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError
-from components.database import POSTGRES_PORT, BackupCopy, Database, DatabaseArgs
-from components.postgres_sizing import (
+from components.config.schema import ConfigError, OrthancFleet, orthanc_fleet
+from components.data.database import BackupCopy, Database, DatabaseArgs
+from components.data.postgres_sizing import (
     ADMIN_HEADROOM_CONNECTIONS,
     POSTGRES_MAX_CONNECTIONS_CAP,
     configuration_shape,
@@ -18,6 +18,7 @@ from components.postgres_sizing import (
     required_max_connections,
     shape_connection_limit,
 )
+from components.network.ports import POSTGRES_PORT
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
@@ -46,8 +47,7 @@ def run_database(
             DatabaseArgs(
                 config=config,
                 name_prefix="dicomstore-test",
-                orthanc_replicas=replicas,
-                orthanc_index_connections=index_connections,
+                max_connections=required_max_connections(replicas, index_connections),
                 compartment_id=DATA,
                 subnet_id=DB_SUBNET,
                 nsg_id=DB_NSG,
@@ -355,3 +355,12 @@ def test_the_oke_autoscaler_bound_counts_for_the_database() -> None:
     assert (problem.key, problem.value) == ("oke.orthancMaxReplicas", 30)
     assert "lower oke.orthancMaxReplicas" in problem.fix
     stack_config(orthanc=fleet, database={"memoryGb": 16}, network=deployers)  # 3 replicas alone fit
+
+
+def test_the_autoscaler_bound_counts_only_when_orthanc_runs_on_oke() -> None:
+    """One peak for the config check and the blocks: on Container Instances an `oke.orthancMaxReplicas` left in
+    the stack file sizes nothing (DicomStore never runs an autoscaler there)."""
+    fleet = {"replicas": 3, "indexConnections": 20}
+    config = stack_config(orthanc=fleet, oke={"orthancMaxReplicas": 30}, database={"memoryGb": 16})
+    assert config.orthanc.runtime == "container_instances"
+    assert orthanc_fleet(config) == OrthancFleet(3, required_max_connections(3, 20))

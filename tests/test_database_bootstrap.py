@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import ConfigError
-from components.database_bootstrap import (
+from components.config.schema import ConfigError
+from components.data.database_bootstrap import (
     ADMIN_PASSWORD_FILE,
     DONE_MARKER,
     BootstrapError,
@@ -20,8 +20,13 @@ from components.database_bootstrap import (
     render_bootstrap_script,
     render_bootstrap_sql,
 )
-from components.orthanc_config import ObjectStorageEndpoint, OrthancSettings, PostgresEndpoint, render_orthanc_config
-from components.orthanc_runtime import ResolvedDataTier
+from components.orthanc.orthanc_config import (
+    ObjectStorageEndpoint,
+    OrthancSettings,
+    PostgresEndpoint,
+    render_orthanc_config,
+)
+from components.orthanc.orthanc_runtime import ResolvedDataTier
 from tests.support import stack_config
 
 ROLE_FILE = render_orthanc_config(

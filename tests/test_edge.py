@@ -8,9 +8,10 @@ import pulumi_oci
 import pytest
 import yaml
 
-from components import edge_workload, iam_statements
-from components.edge import Edge, EdgeArgs, transfer_lifecycle_rules
-from components.storage import bucket_object_policy
+from components.data.storage import bucket_object_policy
+from components.edge import edge_workload
+from components.edge.edge import Edge, EdgeArgs, transfer_lifecycle_rules
+from components.security import iam_statements
 from offline.provider_outputs import created_state
 from tests.support import TENANCY, Recorded, record, stack_config
 

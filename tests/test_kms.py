@@ -8,7 +8,7 @@ import itertools
 import pulumi
 import pytest
 
-from components.kms import SCHEDULE_SLACK_DAYS, RotationPeriod, VaultType, hsm_master_key, rotation_period
+from components.security.kms import SCHEDULE_SLACK_DAYS, RotationPeriod, VaultType, hsm_master_key, rotation_period
 from tests.support import Recorded, record
 
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaatestdata000000000000000000000000000000000000000000"

@@ -18,10 +18,10 @@ import kubernetes_validate
 import pulumi
 import pytest
 
-from components import edge_workload
-from components.config import StackConfig
+from components.config.schema import StackConfig, orthanc_fleet
 from components.dicom_store import DicomStore, DicomStoreArgs
-from components.kubernetes_manifests import (
+from components.edge import edge_workload
+from components.orthanc.kubernetes_manifests import (
     HOST_ID_DIRECTORY,
     HOST_ID_FILE,
     ORTHANC_IMAGE_ENV,
@@ -36,10 +36,10 @@ from components.kubernetes_manifests import (
     workload_manifests,
     workload_roles,
 )
-from components.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
-from components.oke import GPU_TAINT, POOL_LABEL
-from components.orthanc_config import OrthancConfigError
-from components.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
+from components.orthanc.oke import GPU_TAINT, POOL_LABEL
+from components.orthanc.orthanc_config import OrthancConfigError
+from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
@@ -117,18 +117,14 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
     values: dict[str, Any] = {
         "orthanc": config.orthanc,
         "oke": config.oke,
+        "peak_replicas": orthanc_fleet(config).peak_replicas,
         "subnets": config.network.subnets,
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,
         "kubeconfig": KUBECONFIG,
         "workers_subnet_id": WORKERS_SUBNET,
         "workers_nsg_id": WORKERS_NSG,
-        "compartment_id": "ocid1.compartment.oc1..aaaaaaaaapp000000000000000000000000000000000000000000",
-        "lb_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.lb",
-        "lb_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb",
-        "log_group_id": "ocid1.loggroup.oc1.eu-frankfurt-1.service",
         "data": DATA,
-        "vault_management_endpoint": "https://abc-management.kms.eu-frankfurt-1.oraclecloud.com",
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})
 
@@ -147,8 +143,13 @@ def _pod_specs(manifests: dict[str, Manifest]) -> Iterator[tuple[str, dict[str, 
 @pytest.fixture(scope="module")
 def recorded() -> Recorded:
     config = _config()
-    # The Oke block hands the kubeconfig over as a secret output.
-    return record(lambda: KubernetesWorkloads("t-k8s", _args(config, kubeconfig=pulumi.Output.secret(KUBECONFIG))))
+
+    def program() -> None:
+        # The Oke block hands the kubeconfig over as a secret output.
+        runtime = KubernetesWorkloads("t-k8s", _args(config, kubeconfig=pulumi.Output.secret(KUBECONFIG)))
+        pulumi.export("backends", [[b.ip_address, b.http_port, b.dicom_port] for b in runtime.backends])
+
+    return record(program)
 
 
 # --- the manifests ---------------------------------------------------------------------------------------------
@@ -405,28 +406,15 @@ def test_orthanc_service_is_an_internal_network_load_balancer_in_the_workers_tie
     assert all("nodePort" not in port for port in service["spec"]["ports"])
 
 
-def test_private_load_balancer_sends_to_the_clusters_network_load_balancer(recorded: Recorded) -> None:
-    """The Pulumi-owned private load balancer (TLS, certificate, logs, NSG: what the policy packs check) has one
-    backend per backend set: the address Kubernetes reports for the Orthanc Service, not node addresses that go
-    stale when nodes are replaced."""
-    (balancer,) = recorded.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer")
-    assert balancer.inputs["isPrivate"] is True
-    assert balancer.inputs["networkSecurityGroupIds"] == ["ocid1.networksecuritygroup.oc1.eu-frankfurt-1.lb"]
+def test_the_runtime_hands_the_service_the_clusters_network_load_balancer(recorded: Recorded) -> None:
+    """The OrthancService's private load balancer (TLS, certificate, logs, NSG: what the policy packs check) gets
+    one backend: the address Kubernetes reports for the Orthanc Service, not node addresses that go stale when
+    nodes are replaced. The runtime itself creates no OCI load balancer."""
     service = recorded.named("t-k8s-orthanc-service")
     (address,) = [entry["ip"] for entry in service_status(service.name, service.inputs, "eu-frankfurt-1")["status"]
                   ["loadBalancer"]["ingress"]]  # fmt: skip
-    http = recorded.of_type("oci:LoadBalancer/backend:Backend")
-    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in http] == [(address, 8042)]
-    dicom = recorded.of_type("oci:NetworkLoadBalancer/backend:Backend")
-    assert [(b.inputs["ipAddress"], b.inputs["port"]) for b in dicom] == [(address, 4242)]
-
-
-def test_users_without_password_secrets_are_refused() -> None:
-    config = _config()
-    only_admin = {"admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"]}
-    args = _args(config, data=replace(DATA, user_password_secret_ids=only_admin))
-    with pytest.raises(ValueError, match=r"users and their password secrets differ: \['radiologist'\]"):
-        record(lambda: KubernetesWorkloads("t-k8s", args))
+    assert recorded.outputs["backends"] == [[address, 8042, 4242]]
+    assert recorded.of_type("oci:LoadBalancer/loadBalancer:LoadBalancer") == []
 
 
 # --- the shipped prod stack ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pulumi
 import pytest
 
-from components.load_balancer import (
+from components.orthanc.load_balancer import (
     Backend,
     CertificateLifetimes,
     OrthancLoadBalancer,
@@ -17,7 +17,7 @@ from components.load_balancer import (
     iso_days,
     not_after,
 )
-from components.tls_policy import (
+from components.security.tls_policy import (
     TLS12_CIPHERS,
     TLS13_CIPHERS,
     TlsVersion,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, Modality, Tier, load_stack_config
-from components.network import Network, NetworkArgs
-from components.network_rules import (
+from components.config.schema import ConfigError, Modality, Tier, load_stack_config
+from components.network.network import Network, NetworkArgs
+from components.network.network_rules import (
     ALL_TRAFFIC,
     PATH_MTU,
     Cidr,

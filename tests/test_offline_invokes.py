@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.network_rules import is_all_services
+from components.network.network_rules import is_all_services
 from offline.invokes import UnansweredInvokeError, answer_invoke
 
 REGION = "eu-frankfurt-1"

@@ -9,8 +9,16 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, OkeConfig
-from components.oke import GPU_TAINT, GROWFS_COMMAND, NoNodeImageError, Oke, OkeArgs, node_user_data, select_node_image
+from components.config.schema import ConfigError, OkeConfig
+from components.orthanc.oke import (
+    GPU_TAINT,
+    GROWFS_COMMAND,
+    NoNodeImageError,
+    Oke,
+    OkeArgs,
+    node_user_data,
+    select_node_image,
+)
 from offline.oke_catalog import node_pool_option
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
@@ -220,7 +228,7 @@ def test_kubeconfig_is_a_secret_for_the_private_endpoint_without_static_credenti
     assert "token:" not in content and "client-key-data" not in content
 
 
-# The node pools' grant on the master key is the Security block's statement (components/iam_statements.py), not
+# The node pools' grant on the master key is the Security block's statement (components/security/iam_statements.py), not
 # in this component-only plan; the whole-stack plans (tests/test_policies_cli.py) prove it is there.
 NEEDS_OTHER_BLOCKS = {"ocisvc-oke-node-pool-key-grant"}
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, Tier
-from components.network_rules import (
-    KUBE_API_PORT,
+from components.config.schema import ConfigError, Tier
+from components.network.network_rules import (
     Cidr,
     FlowInputs,
     RouteTarget,
@@ -23,6 +22,7 @@ from components.network_rules import (
     nsg_rules,
     route_targets,
 )
+from components.network.ports import KUBE_API_PORT
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from tests.support import Recorded, stack_config

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from components.config import ConfigError, OpsConfig
+from components.config.schema import ConfigError, OpsConfig
 from components.dicom_store import DicomStore, DicomStoreArgs
 from components.ops.alarms import AlarmTargets, alarm_specs, connection_threshold, mql
 from components.ops.budget import budget_rules

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.orthanc_access import Role, render_access_script, role_table
-from components.orthanc_config import (
+from components.orthanc.orthanc_access import Role, render_access_script, role_table
+from components.orthanc.orthanc_config import (
     ACCESS_SCRIPT_PATH,
     ObjectStorageEndpoint,
     OrthancConfigError,
@@ -74,7 +74,7 @@ def test_the_filter_denies_unknown_users_and_names_no_route_for_the_administrato
 
 def test_readme_role_table_is_current() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
-    assert role_table() in readme, "paste components.orthanc_access.role_table() between the roles markers"
+    assert role_table() in readme, "paste components.orthanc.orthanc_access.role_table() between the roles markers"
 
 
 def test_dicom_tls_requires_a_modality_ca_bundle() -> None:

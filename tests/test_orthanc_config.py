@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from components.orthanc_access import Role
-from components.orthanc_config import (
+from components.config.schema import ConfigError
+from components.orthanc.orthanc_access import Role
+from components.orthanc.orthanc_config import (
     CONFIG_PATH,
     DicomModality,
     ObjectStorageEndpoint,
@@ -24,6 +25,7 @@ from components.orthanc_config import (
     user_password_env_var,
     with_local_storage,
 )
+from tests.support import stack_config
 
 POSTGRES = PostgresEndpoint(host="db.example.oraclevcn.com", port=5432, database="orthanc", username="orthanc")
 BUCKET = ObjectStorageEndpoint(namespace="axabcdefgh12", region="eu-frankfurt-1", bucket="dicom-phi")
@@ -256,3 +258,32 @@ def test_entrypoint_lists_every_secret_file() -> None:
         "/docker-entrypoint.sh",
         "/tmp/orthanc.json",
     ]
+
+
+@pytest.mark.parametrize(
+    ("aet", "user"),
+    [("DICOMSTORE", "admin"), ("dicomstore", "admin"), ("MODALITY_01", "a"), ("A" * 17, "x" * 33), ("CT 1", "r.o")],
+)
+def test_the_renderer_and_the_config_accept_the_same_identifiers(aet: str, user: str) -> None:
+    """AE titles and user names follow one pattern each (components/config/identifiers.py): whatever the stack
+    config admits the renderer renders, and whatever it refuses the renderer refuses too."""
+
+    def config_accepts(**orthanc: object) -> bool:
+        try:
+            stack_config(orthanc=orthanc)
+        except ConfigError:
+            return False
+        return True
+
+    def renderer_accepts(**settings: object) -> bool:
+        try:
+            OrthancSettings(**settings)  # type: ignore[arg-type]
+        except OrthancConfigError:
+            return False
+        return True
+
+    assert config_accepts(aet=aet) == renderer_accepts(aet=aet)
+    roles = {user: "administrator"}
+    assert config_accepts(users=[user], userRoles=roles) == renderer_accepts(
+        users=(user,), user_roles={user: Role.ADMINISTRATOR}
+    )

@@ -7,7 +7,7 @@ import json
 
 import pulumi
 
-from components.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs, user_secret_name
+from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs, user_secret_name
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
 from tests.support import Recorded, record

@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy import Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components.kms import RotationPeriod, rotation_period
+from components.security.kms import RotationPeriod, rotation_period
 from offline.records import ResourceRecord
 from policies import checkov_oci, cis_oci, hipaa
 from policies._props import nsg_rule_opens_port_to_world, security_list_rule_opens_port_to_world
@@ -218,7 +218,7 @@ KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
 
 
 def scheduled_version(key: ResourceRecord, period: RotationPeriod, *, linked: bool = True) -> ResourceRecord:
-    """A key version named the way components/kms.py names the scheduled rotation of `period`."""
+    """A key version named the way components/security/kms.py names the scheduled rotation of `period`."""
     return record(
         KEY_VERSION, f"{key.name}-{period.version_suffix}", {"keyId": UNKNOWN_STRING_VALUE},
         parent=key.urn if linked else "", dependencies=[key.urn] if linked else [],

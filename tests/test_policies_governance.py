@@ -12,7 +12,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components.config import ConfigError, PoliciesConfig, load_policies_config
+from components.config.schema import ConfigError, PoliciesConfig, load_policies_config
 from offline.cli import main
 from offline.compliance_reports import render_markdown, render_sarif
 from offline.policy_cli import governed_pack

@@ -25,7 +25,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from components.config import PoliciesConfig
+from components.config.schema import PoliciesConfig
 from offline.policy_replay import engine_props, has_mandatory_violation, policy_settings, replay, stack_resources
 from offline.records import ResourceRecord
 from policies._framework import RecordedResourceOptions

@@ -11,8 +11,9 @@ import pulumi
 import pulumi_oci as oci
 import pytest
 
-from components import cloud_guard_rules, iam_statements
-from components.cloud_guard_rules import (
+from components.config.schema import ConfigError
+from components.security import cloud_guard_rules, iam_statements
+from components.security.cloud_guard_rules import (
     EXCLUDED_ZONE_POLICIES,
     MULTI_LIST,
     ManagedListRef,
@@ -26,8 +27,7 @@ from components.cloud_guard_rules import (
     responder_rules_to_enable,
     zone_recipe_policy_ids,
 )
-from components.config import ConfigError
-from components.security import Security, SecurityArgs, bastion_name
+from components.security.security import Security, SecurityArgs, bastion_name
 from offline import cloud_guard_catalog
 from offline.engine import RecordingMonitor
 from offline.invokes import INVOKE_ANSWERS

@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.bucket_lifecycle import LifecycleRule, lifecycle_rules, previous_version_days
-from components.config import ConfigError, StorageConfig
-from components.storage import (
+from components.config.schema import ConfigError, StorageConfig
+from components.data.bucket_lifecycle import LifecycleRule, lifecycle_rules, previous_version_days
+from components.data.storage import (
     S3_OBJECT_PERMISSIONS,
     Storage,
     StorageArgs,
@@ -212,7 +212,7 @@ def test_replica_is_a_private_unversioned_cmk_bucket_in_the_dr_region(replicated
     key = replicated.named(f"{NAME}-dr-key")
     assert key.inputs["protectionMode"] == "HSM"
     assert key.inputs["keyShape"] == {"algorithm": "AES", "length": 32}
-    # The cheapest compliant DR key: a default vault, rotated by a scheduled key version (components/kms.py).
+    # The cheapest compliant DR key: a default vault, rotated by a scheduled key version (components/security/kms.py).
     assert replicated.named(f"{NAME}-dr-vault").inputs["vaultType"] == "DEFAULT"
     assert key.inputs["isAutoRotationEnabled"] is False
     (version,) = replicated.of_type("oci:Kms/keyVersion:KeyVersion")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from components.orthanc_access import ROLE_RULES, Role
-from components.orthanc_config import (
+from components.orthanc.orthanc_access import ROLE_RULES, Role
+from components.orthanc.orthanc_config import (
     OE2_ROOT,
     OHIF_ROOT,
     ObjectStorageEndpoint,

@@ -1,6 +1,6 @@
 """CORS for another web app: the config key, the pure rule-set items and the RuleSet on the HTTPS listener.
 
-OCI's limits are cited in components/cors_rules.py (header rules take no condition; one access-method rule per
+OCI's limits are cited in components/orthanc/cors_rules.py (header rules take no condition; one access-method rule per
 listener; at most 20 rules per rule set).
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, load_stack_config
-from components.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
-from components.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
+from components.config.schema import ConfigError, load_stack_config
+from components.orthanc.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
+from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from tests.support import Recorded, config_values, record
 from tests.test_load_balancer import CERTIFICATE, COMPARTMENT, LB_NSG, LB_SUBNET, LISTENER, LOG_GROUP
 

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from components.config import OpsConfig
+from components.config.schema import OpsConfig
 
 
 class Severity(StrEnum):

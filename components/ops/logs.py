@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components.identity import iam_policy
+from components.identity.identity import iam_policy
 
 LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days in 30-day steps; as the load balancer's logs
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components import iam_statements
-from components.config import OpsConfig
-from components.identity import iam_policy
+from components.config.schema import OpsConfig
+from components.identity.identity import iam_policy
 from components.ops.alarms import AlarmSpec, AlarmTargets, Scope, Severity, alarm_specs
 from components.ops.budget import budget_rules
+from components.security import iam_statements
 
 PENDING_DURATION = "PT5M"  # a condition must hold five minutes before paging: no flapping on one bad minute
 REPEAT_CRITICAL = "PT4H"  # a firing critical alarm is repeated until someone acts

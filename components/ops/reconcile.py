@@ -13,7 +13,7 @@ How it stays safe:
   (a wrong database would otherwise make everything look orphaned), and it deletes at most `--max-delete`
   objects per run.
 - In the versioned bucket a delete leaves a previous version that the lifecycle policy purges after its
-  retention (components/buckets.py): a wrong deletion can still be undone with components/ops/recover_object.py.
+  retention (components/data/buckets.py): a wrong deletion can still be undone with components/ops/recover_object.py.
 
 Usage (the same credentials Orthanc uses; PostgreSQL connection from the standard PG* variables, e.g. PGHOST,
 PGUSER, PGDATABASE, PGPASSFILE, PGSSLMODE=require):

@@ -8,7 +8,7 @@ Credentials are the ones Orthanc uses: the OCI Customer Secret Key, read from th
 (`--access-key-file`, `--secret-key-file`, default /run/secrets/orthanc-s3-access-key and -secret-key) or from
 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Addressing is path-style, as OCI's S3 compatibility API requires.
 
-How it recovers (the bucket is versioned: components/storage.py): it lists the key's versions and delete
+How it recovers (the bucket is versioned: components/data/storage.py): it lists the key's versions and delete
 markers, picks the version to bring back (`--version-id`, or else the newest version that is not the current
 one — the content before the overwrite or the deletion), reads it and writes it again as the new current
 version, then reads the current version back and checks its SHA-256. Nothing is deleted: the bad version and any

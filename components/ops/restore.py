@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components.config import DatabaseConfig
-from components.database import BACKUP_START_UTC, MAINTENANCE_WINDOW_START_UTC
+from components.config.schema import DatabaseConfig
+from components.data.database import BACKUP_START_UTC, MAINTENANCE_WINDOW_START_UTC
 
 RESTORE_SOURCE_TYPE = "BACKUP"
 

@@ -22,8 +22,8 @@ from dicomweb_client import DICOMwebClient
 
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import OrthancServer, PostgresServer, free_port, require_binaries
-from components.orthanc_access import Role
-from components.orthanc_config import (
+from components.orthanc.orthanc_access import Role
+from components.orthanc.orthanc_config import (
     DicomModality,
     ObjectStorageEndpoint,
     OrthancSettings,
@@ -37,7 +37,7 @@ from components.orthanc_config import (
 MODALITY_AET = "CT_SCANNER"  # the one modality allowed in the rendered config
 ORTHANC_AET = "DICOMSTORE"
 USER = "admin"
-# One user per role (components/orthanc_access.py): the role tests call every route family as each of them.
+# One user per role (components/orthanc/orthanc_access.py): the role tests call every route family as each of them.
 USER_ROLES = {
     USER: Role.ADMINISTRATOR,
     "viewer": Role.READER,

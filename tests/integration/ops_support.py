@@ -11,7 +11,7 @@ import pydicom
 import requests
 
 from bench.local_stack import OrthancServer, PostgresServer, free_port
-from components.orthanc_config import (
+from components.orthanc.orthanc_config import (
     JsonObject,
     ObjectStorageEndpoint,
     OrthancSettings,

@@ -3,7 +3,7 @@
 Expected rights come from issue 19 ("administrator; ingest — store only; reader — query and retrieve, viewer
 included"; operator = reader + sending to configured modalities/peers; pipeline = query, retrieve and store,
 no viewer UI), written out here by hand, not derived
-from components/orthanc_access.py. A refused call must answer 403 *and* change nothing: the tests look at the
+from components/orthanc/orthanc_access.py. A refused call must answer 403 *and* change nothing: the tests look at the
 store afterwards as the administrator.
 """
 
@@ -21,8 +21,8 @@ from pydicom.uid import generate_uid
 
 from bench.dicom_factory import ct_instance, make_study, to_part10
 from bench.local_stack import OrthancServer
-from components.orthanc_access import Role
-from components.orthanc_config import user_password_env_var
+from components.orthanc.orthanc_access import Role
+from components.orthanc.orthanc_config import user_password_env_var
 from tests.integration.conftest import USER_ROLES
 
 pytestmark = pytest.mark.integration

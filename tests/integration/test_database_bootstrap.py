@@ -19,9 +19,14 @@ import pytest
 from psycopg import sql
 
 from bench.local_stack import PostgresServer, free_port
-from components.database_bootstrap import APPLICATION_NAME, DatabaseBootstrap, render_bootstrap_script
-from components.orthanc_config import ObjectStorageEndpoint, OrthancSettings, PostgresEndpoint, render_orthanc_config
-from components.orthanc_runtime import ResolvedDataTier
+from components.data.database_bootstrap import APPLICATION_NAME, DatabaseBootstrap, render_bootstrap_script
+from components.orthanc.orthanc_config import (
+    ObjectStorageEndpoint,
+    OrthancSettings,
+    PostgresEndpoint,
+    render_orthanc_config,
+)
+from components.orthanc.orthanc_runtime import ResolvedDataTier
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from pynetdicom import AE
 
 from bench.dicom_factory import ct_instance, make_study
 from bench.local_stack import OrthancServer
-from components.tls_policy import ListenerTls, listener_tls
+from components.security.tls_policy import ListenerTls, listener_tls
 from tests.integration.conftest import MODALITY_AET, ORTHANC_AET
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ DICOMweb plugin 1.7: STOW-RS answers 200 with empty Referenced/Failed SOP sequen
 i.e. nothing stored and nothing reported. Two safeguards, both tested here:
 - the client contract (tools/stow.py): an instance is stored only when the response lists it in
   ReferencedSOPSequence; the tool retries the others and fails loudly if they never appear;
-- the OKE readiness probe (components/kubernetes_manifests.py readiness_script): an authenticated GET /system
+- the OKE readiness probe (components/orthanc/kubernetes_manifests.py readiness_script): an authenticated GET /system
   fails while the index is down, so the replica leaves the load balancer's endpoints until it is back.
 """
 
@@ -24,7 +24,7 @@ from pydicom.uid import generate_uid
 
 from bench.dicom_factory import ct_instance, make_study, to_part10
 from bench.local_stack import OrthancServer, PostgresServer
-from components.kubernetes_manifests import readiness_script
+from components.orthanc.kubernetes_manifests import readiness_script
 from tests.integration.conftest import STORE_USER
 from tools import stow
 

@@ -33,7 +33,7 @@ from moto.server import ThreadedMotoServer
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import PG_BIN, OrthancServer, PostgresServer, free_port, require_binaries
 from components.ops import recover_object
-from components.orthanc_config import user_password_env_var
+from components.orthanc.orthanc_config import user_password_env_var
 from tests.integration.ops_support import REGION, USER, orthanc_on, pixel_digests, upload
 
 pytestmark = pytest.mark.integration

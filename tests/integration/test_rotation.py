@@ -28,7 +28,7 @@ import requests
 
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import OrthancServer, PostgresServer, require_binaries
-from components.orthanc_config import user_password_env_var
+from components.orthanc.orthanc_config import user_password_env_var
 from tests.integration.ops_support import USER, dicom_bytes, orthanc_on
 
 pytestmark = pytest.mark.integration

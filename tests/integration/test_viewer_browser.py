@@ -26,8 +26,8 @@ from playwright.sync_api import Browser, Page, Response, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from bench.local_stack import OrthancServer
-from components.cors_rules import RuleItem, cors_rule_items
-from components.orthanc_config import user_password_env_var
+from components.orthanc.cors_rules import RuleItem, cors_rule_items
+from components.orthanc.orthanc_config import user_password_env_var
 from tests.support import PROJECT_DIR, stack_config
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,1 @@
+"""AI block: the Data Science project, notebook, training job and model deployment."""

@@ -1,0 +1,1 @@
+"""Stack configuration: the typed, validated schema, its error messages and the README reference."""

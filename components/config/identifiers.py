@@ -1,0 +1,13 @@
+"""One pattern per identifier kind, shared by the config schema (what a stack may set) and the renderers (what
+they accept from any caller, e.g. the integration tests), so the two cannot drift apart."""
+
+from __future__ import annotations
+
+AE_TITLE_PATTERN = r"^[A-Z0-9_\-. ]{1,16}$"
+"""A DICOM AE title: at most 16 characters, no backslash or control character (DICOM PS3.5 section 6.2, VR AE);
+this store also asks for upper case, as modality consoles do, so titles compare equal everywhere."""
+ORTHANC_USER_PATTERN = r"^[a-z][a-z0-9_.-]{1,31}$"
+"""An Orthanc user name: 2-32 characters, lower case; it also names the user's Vault secret and environment
+variable."""
+SQL_IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+"""A PostgreSQL role or database name: unquoted lower case, at most 63 bytes (NAMEDATALEN - 1)."""

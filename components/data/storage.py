@@ -1,0 +1,301 @@
+"""Storage block: the DICOM bucket Orthanc's S3 plugin writes to, and everything that keeps its images safe.
+
+Design choices:
+* One private bucket `<name_prefix>-dicom` in the data compartment (the security zone): NoPublicAccess,
+  encrypted with the HSM master key, object events on (Cloud Guard and Events see every change), write and read
+  logs in the security log group (CIS OCI 4.17; every read of an image is logged too), auto-tiering on by
+  default, lifecycle rules from `components/data/bucket_lifecycle.py`. The name is deterministic so IAM policies can
+  name the bucket.
+* Versioning is always on: an overwritten or deleted image stays recoverable, and previous versions are
+  deleted by lifecycle only after a safe period. OCI refuses bucket retention rules on a versioned bucket (and
+  versioning on a bucket with retention rules), so `storage.retentionRuleDays` is enforced with versioning
+  instead: lifecycle never purges a previous version before that age, and the S3 principal cannot delete
+  object versions itself (its policy lacks OBJECT_VERSION_DELETE). What this does not give is a *locked*
+  rule an administrator cannot remove; a WORM archive needs a separate, unversioned bucket.
+* Orthanc's S3 plugin signs requests with an access key / secret key pair, which in OCI is a Customer Secret
+  Key of an IAM user (instance/resource principals are not accepted by the S3-compatible API). So a dedicated
+  user exists only for this: it lives in the tenancy (IAM users cannot live elsewhere), can use nothing but
+  customer secret keys (no console password, no API keys), and its group may only read and write objects of
+  this one bucket. The secret key goes straight into an OCI Vault secret (protected, retained) and leaves
+  this component only as that secret's OCID; the access key id is exported as a Pulumi secret. The
+  provider does not mark the key's `key` output secret (oracle/terraform-provider-oci
+  identity_customer_secret_key_resource.go: `key` is Computed, not Sensitive), so it is declared an
+  additional secret output here, which keeps it encrypted in the Pulumi state.
+* Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
+  `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
+  vault in the DR region: it is as private and CMK-encrypted as the primary (the Database block encrypts its
+  backup copies in that region with the same key), with write and read logs in a DR-region log group. It is
+  *not* versioned: OCI refuses versioning on a replication destination, which is read-only
+  (`components/data/buckets.py` cites the docs). The explicit provider takes credentials from the same environment /
+  OCI config file as the default provider; only the region differs. Objects deleted in the primary are deleted
+  in the replica too, and previous versions are never replicated: the replica protects against the loss of a
+  region, the primary's versioning and lifecycle against the loss or overwrite of an object.
+* OCI's Object Storage service acts on the bucket itself (lifecycle moves and deletes, replication writes):
+  one policy in the data compartment grants it exactly that (docs: "Service permissions for lifecycle and
+  replication").
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_oci as oci
+
+from components.config.schema import StorageConfig
+from components.data.bucket_lifecycle import lifecycle_rules
+from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
+from components.identity.identity import iam_policy
+from components.security.kms import VaultType, hsm_master_key
+
+DR_VAULT_TYPE: VaultType = "DEFAULT"
+"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions adds a few key
+versions a year; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
+key that only wraps the replica's object keys (README, "Cost")."""
+
+# What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
+# the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
+S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
+
+
+@dataclass(frozen=True)
+class StorageArgs:
+    config: StorageConfig
+    """The `storage` config section."""
+    name_prefix: str
+    """`<project>-<stack>`: prefix of the bucket, user, group and secret names."""
+    region: str
+    """The primary region (for the S3-compatible endpoint and the Object Storage service principal)."""
+    tenancy_id: str
+    """The tenancy: IAM users and groups can only live there."""
+    compartment_id: pulumi.Input[str]
+    """The data compartment (security zone)."""
+    vault_id: pulumi.Input[str]
+    """The vault holding the S3 secret key."""
+    master_key_id: pulumi.Input[str]
+    """The HSM master key encrypting the bucket and the secret."""
+    log_group_id: pulumi.Input[str]
+    """The log group of service logs (bucket write and read logs)."""
+    key_rotation_days: int
+    """Rotation interval of the DR region's HSM key (same as the master key's)."""
+
+
+def s3_endpoint(namespace: str, region: str) -> str:
+    """The S3-compatible API endpoint of a tenancy's Object Storage namespace in a region."""
+    return f"https://{namespace}.compat.objectstorage.{region}.oraclecloud.com"
+
+
+def bucket_object_policy(group_id: str, compartment_id: str, bucket_name: str) -> list[str]:
+    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket). The group is
+    named by OCID, which survives renames and identity-domain prefixes."""
+    permissions = ", ".join(f"request.permission = '{permission}'" for permission in S3_OBJECT_PERMISSIONS)
+    where = f"target.bucket.name = '{bucket_name}'"
+    return [
+        f"Allow group id {group_id} to read buckets in compartment id {compartment_id} where {where}",
+        f"Allow group id {group_id} to manage objects in compartment id {compartment_id} "
+        f"where all {{{where}, any {{{permissions}}}}}",
+    ]
+
+
+def object_storage_service_policy(
+    compartment_id: str, region: str, replica_region: str | None = None, replica_key_id: str | None = None
+) -> list[str]:
+    """IAM statements letting the Object Storage service run lifecycle (and replication into the DR region,
+    encrypting the replica with the DR key). The primary master key's use is granted by the Security block."""
+    regions = [region] if replica_region is None else [region, replica_region]
+    statements = [
+        f"Allow service objectstorage-{name} to manage object-family in compartment id {compartment_id}"
+        for name in regions
+    ]
+    if replica_region is not None and replica_key_id is not None:
+        statements.append(
+            f"Allow service objectstorage-{replica_region} to use keys in compartment id {compartment_id} "
+            f"where target.key.id = '{replica_key_id}'"
+        )
+    return statements
+
+
+class Storage(pulumi.ComponentResource):
+    """The DICOM bucket, its lifecycle, logs, optional DR replica, and the S3 credentials for Orthanc."""
+
+    namespace: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    bucket_id: pulumi.Output[str]
+    s3_endpoint: pulumi.Output[str]
+    s3_access_key_id: pulumi.Output[str]
+    s3_secret_key_secret_id: pulumi.Output[str]
+    replica_bucket_name: pulumi.Output[str] | None
+    replica_key_id: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:storage:Storage", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        bucket_name = f"{args.name_prefix}-dicom"
+
+        self.namespace = oci.objectstorage.get_namespace_output(
+            compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).namespace
+        bucket = private_bucket(
+            f"{name}-bucket",
+            compartment_id=args.compartment_id,
+            namespace=self.namespace,
+            name=bucket_name,
+            kms_key_id=args.master_key_id,
+            auto_tiering=config.auto_tiering,
+            opts=child,
+        )
+        replica_region = config.replication_region
+        dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
+        # OCI refuses a lifecycle (or replication) policy the Object Storage service is not allowed to carry out.
+        service_policy = iam_policy(
+            f"{name}-service-policy",
+            compartment_id=args.compartment_id,
+            name=f"{args.name_prefix}-objectstorage-service",
+            description="Object Storage service: lifecycle and replication of the DICOM bucket",
+            statements=pulumi.Output.all(args.compartment_id, dr_key.id if dr_key else None).apply(
+                lambda values: object_storage_service_policy(values[0], args.region, replica_region, values[1])
+            ),
+            opts=child,
+        )
+        lifecycle_policy(f"{name}-lifecycle", bucket, lifecycle_rules(config), depends_on=[service_policy])
+        access_logs(name, args.log_group_id, args.compartment_id, bucket)
+        self.replica_bucket_name = None
+        self.replica_key_id = dr_key.id if dr_key else None
+        if replica_region and dr_provider and dr_key:
+            self.replica_bucket_name = self._replica(
+                name=name,
+                args=args,
+                region=replica_region,
+                provider=dr_provider,
+                key=dr_key,
+                source=bucket,
+                service_policy=service_policy,
+            )
+
+        user_name = f"{args.name_prefix}-orthanc-s3"
+        user = oci.identity.User(
+            f"{name}-s3-user",
+            compartment_id=args.tenancy_id,
+            name=user_name,
+            description="Orthanc S3 plugin: objects of the DICOM bucket only (customer secret key)",
+            opts=child,
+        )
+        oci.identity.UserCapabilitiesManagement(
+            f"{name}-s3-user-capabilities",
+            user_id=user.id,
+            can_use_api_keys=False,
+            can_use_auth_tokens=False,
+            can_use_console_password=False,
+            can_use_customer_secret_keys=True,
+            can_use_smtp_credentials=False,
+            opts=pulumi.ResourceOptions(parent=user),
+        )
+        group = oci.identity.Group(
+            f"{name}-s3-group",
+            compartment_id=args.tenancy_id,
+            name=user_name,
+            description="Orthanc S3 plugin: objects of the DICOM bucket only",
+            opts=child,
+        )
+        oci.identity.UserGroupMembership(
+            f"{name}-s3-membership", group_id=group.id, user_id=user.id, opts=pulumi.ResourceOptions(parent=group)
+        )
+        iam_policy(
+            f"{name}-s3-policy",
+            compartment_id=args.compartment_id,
+            name=user_name,
+            description="Orthanc S3 plugin: read and write objects of the DICOM bucket, nothing else",
+            statements=pulumi.Output.all(group.id, args.compartment_id, bucket.name).apply(
+                lambda values: bucket_object_policy(values[0], values[1], values[2])
+            ),
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+        secret_key = oci.identity.CustomerSecretKey(
+            f"{name}-s3-key",
+            user_id=user.id,
+            display_name=f"{user_name}-orthanc",
+            opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
+        )
+        # Secret in program memory too, whatever the provider says about `key`.
+        encoded_key: pulumi.Output[str] = secret_key.key.apply(lambda key: base64.b64encode(key.encode()).decode())
+        secret_key_secret = oci.vault.Secret(
+            f"{name}-s3-secret-key",
+            compartment_id=args.compartment_id,
+            vault_id=args.vault_id,
+            key_id=args.master_key_id,
+            secret_name=f"{user_name}-secret-key",
+            description="Secret key of the Orthanc S3 plugin's customer secret key",
+            secret_content=oci.vault.SecretSecretContentArgs(
+                content_type="BASE64",
+                content=pulumi.Output.secret(encoded_key),
+            ),
+            opts=stateful,
+        )
+
+        self.bucket_name = bucket.name
+        self.bucket_id = bucket.bucket_id
+        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.region))
+        self.s3_access_key_id = pulumi.Output.secret(secret_key.id)
+        self.s3_secret_key_secret_id = secret_key_secret.id
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "bucket_name": self.bucket_name,
+                "bucket_id": self.bucket_id,
+                "s3_endpoint": self.s3_endpoint,
+                "s3_access_key_id": self.s3_access_key_id,
+                "s3_secret_key_secret_id": self.s3_secret_key_secret_id,
+                "replica_bucket_name": self.replica_bucket_name,
+                "replica_key_id": self.replica_key_id,
+            }
+        )
+
+    def _dr_key(self, name: str, args: StorageArgs, region: str) -> tuple[oci.Provider, oci.kms.Key]:
+        """A provider for the DR region and an HSM master key there (vault keys are regional)."""
+        provider = oci.Provider(f"{name}-dr-provider", region=region, opts=pulumi.ResourceOptions(parent=self))
+        dr = hsm_master_key(
+            f"{name}-dr",
+            compartment_id=args.compartment_id,
+            display_name=f"{args.name_prefix}-dr",
+            rotation_days=args.key_rotation_days,
+            vault_type=DR_VAULT_TYPE,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        return provider, dr.key
+
+    def _replica(
+        self,
+        *,
+        name: str,
+        args: StorageArgs,
+        region: str,
+        provider: oci.Provider,
+        key: oci.kms.Key,
+        source: oci.objectstorage.Bucket,
+        service_policy: oci.identity.Policy,
+    ) -> pulumi.Output[str]:
+        """The read-only DR bucket in `region` with its access logs, and the replication policy; returns its name."""
+        replica = replica_bucket(
+            f"{name}-dr-bucket",
+            source=source,
+            region=region,
+            name=f"{args.name_prefix}-dicom-dr",
+            kms_key_id=key.id,
+            replication_name=f"{args.name_prefix}-dicom-to-{region}",
+            provider=provider,
+            compartment_id=args.compartment_id,
+            service_grant=service_policy,
+            parent=self,
+        )
+        log_group = oci.logging.LogGroup(
+            f"{name}-dr-log-group",
+            compartment_id=args.compartment_id,
+            display_name=f"{args.name_prefix}-dr-service-logs",
+            description="Service logs of the DR region (replica bucket writes and reads)",
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        access_logs(f"{name}-dr", log_group.id, args.compartment_id, replica, provider)
+        return replica.name

@@ -1,0 +1,1 @@
+"""Identity block: compartments, groups, dynamic groups and the guarded IAM policy helper."""

@@ -1,0 +1,1 @@
+"""Network block: the VCN, its subnets and gateways, the NSGs and the traffic matrix they enforce."""

@@ -1,0 +1,178 @@
+"""One Orthanc service for both runtimes.
+
+`OrthancService` owns what does not depend on where Orthanc runs: the Vault secrets it reads
+(`orthanc_secrets.py`), the data tier it is handed (index, bucket, database bootstrap inputs), the IAM grant
+that lets the runtime read exactly those secrets, the private load balancer in front of it and the endpoints
+the stack exports. A runtime (`container_instances.py`, `kubernetes_workloads.py`) only places Orthanc and
+returns the backends the load balancer sends traffic to.
+
+The runtime component carries the service's name, so every resource name, and so every OCID, is what it was
+before the service existed; aliases carry the URNs of the children that moved under the service, so `pulumi up`
+on an existing stack moves them instead of replacing them (the secrets are protected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pulumi
+
+from components.config.schema import OrthancConfig
+from components.identity.identity import iam_policy
+from components.network.ports import DICOM_PORT
+from components.orthanc.load_balancer import OrthancLoadBalancer, OrthancLoadBalancerArgs
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, orthanc_settings
+from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
+from components.security.iam_statements import orthanc_runtime_statements
+
+PlaceOrthanc = Callable[[str, OrthancDataTier, pulumi.ResourceOptions], OrthancRuntime]
+"""Places Orthanc on one runtime: (the service's name, the data tier with its secret grant, options that
+parent the runtime to the service)."""
+
+
+@dataclass(frozen=True)
+class OrthancIndex:
+    """What the data block hands Orthanc: the bucket, the index database and their credentials."""
+
+    namespace: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    s3_access_key_id: pulumi.Input[str]
+    """The S3 user's access key id (a secret); the service stores it in Vault for the runtime."""
+    s3_secret_key_secret_id: pulumi.Input[str]
+    db_host: pulumi.Input[str]
+    """The index's host: the restored DB system's after a restore."""
+    db_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
+    db_username: str
+    """Orthanc's own PostgreSQL role (`database.orthancUsername`)."""
+    db_admin_username: pulumi.Input[str]
+    db_admin_password_secret_id: pulumi.Input[str]
+    db_bootstrap_image: str
+    db_max_connections: int
+    """The index's max_connections (`config.schema.orthanc_fleet`)."""
+
+
+@dataclass(frozen=True)
+class OrthancServiceArgs:
+    config: OrthancConfig
+    """The `orthanc` config section."""
+    name_prefix: str
+    """`<project>-<stack>`: prefix of tenancy-unique names (the runtime's IAM policy)."""
+    index: OrthancIndex
+    data_compartment_id: pulumi.Input[str]
+    """The data compartment: Orthanc's secrets and the policy that lets the runtime read them."""
+    vault_id: pulumi.Input[str]
+    master_key_id: pulumi.Input[str]
+    orthanc_dynamic_group_name: pulumi.Input[str]
+    """The dynamic group of Orthanc's runtime (container instances or OKE workers), granted its secrets."""
+    lb_compartment_id: pulumi.Input[str]
+    """The app compartment (load balancers)."""
+    lb_subnet_id: pulumi.Input[str]
+    lb_nsg_id: pulumi.Input[str]
+    log_group_id: pulumi.Input[str]
+    """Service log group (Security block): load balancer access and error logs."""
+    place: PlaceOrthanc
+    """The runtime that places Orthanc (`orthanc.runtime`)."""
+    vault_management_endpoint: pulumi.Input[str] | None = None
+    """Needed only without `orthanc.certificateOcid` (the private CA's key is created in the vault)."""
+    public_load_balancer: bool = False
+    """`network.publicLoadBalancer`: make the HTTPS load balancer internet-facing."""
+
+
+class OrthancService(pulumi.ComponentResource):
+    """Orthanc's secrets, data tier and IAM grant, one runtime placing it, the load balancer and the endpoints."""
+
+    secrets: OrthancSecrets
+    runtime: OrthancRuntime
+    dicomweb_url: pulumi.Output[str]
+    dicom_host: pulumi.Output[str]
+    dicom_port: pulumi.Output[int]
+    dicom_aet: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OrthancServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("dicomstore:orthanc:OrthancService", name, None, opts)
+        config, index = args.config, args.index
+        child = pulumi.ResourceOptions(parent=self)
+        # Before the service existed, these were children of its own parent (the DicomStore).
+        old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
+        moved = child.merge(pulumi.ResourceOptions(aliases=old_parent))
+        self.secrets = OrthancSecrets(
+            f"{name}-secrets",
+            OrthancSecretsArgs(
+                users=config.users,
+                db_username=index.db_username,
+                name_prefix=args.name_prefix,
+                compartment_id=args.data_compartment_id,
+                vault_id=args.vault_id,
+                key_id=args.master_key_id,
+                s3_access_key_id=index.s3_access_key_id,
+            ),
+            moved,
+        )
+        data = OrthancDataTier(
+            namespace=index.namespace,
+            bucket_name=index.bucket_name,
+            s3_access_key_secret_id=self.secrets.s3_access_key_secret_id,
+            s3_secret_key_secret_id=index.s3_secret_key_secret_id,
+            db_host=index.db_host,
+            db_port=index.db_port,
+            database_name=index.database_name,
+            db_username=index.db_username,
+            db_password_secret_id=self.secrets.db_password_secret_id,
+            db_admin_username=index.db_admin_username,
+            db_admin_password_secret_id=index.db_admin_password_secret_id,
+            db_bootstrap_image=index.db_bootstrap_image,
+            user_password_secret_ids=self.secrets.user_password_secret_ids,
+            db_max_connections=index.db_max_connections,
+        )
+        # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.
+        runtime_grant = iam_policy(
+            f"{name}-runtime-policy",
+            compartment_id=args.data_compartment_id,
+            name=f"{args.name_prefix}-orthanc-runtime",
+            description="DICOM store: the Orthanc runtime reads its own secrets (objects go through the S3 user)",
+            statements=pulumi.Output.all(
+                args.orthanc_dynamic_group_name,
+                args.data_compartment_id,
+                args.master_key_id,
+                *data.secret_ids_by_variable().values(),
+            ).apply(lambda v: orthanc_runtime_statements(v[0], v[1], v[2], v[3:])),
+            opts=moved,
+        )
+        self.runtime = args.place(name, replace(data, secret_grant_id=runtime_grant.id), moved)
+        load_balancer = OrthancLoadBalancer(
+            f"{name}-lb",
+            OrthancLoadBalancerArgs(
+                compartment_id=args.lb_compartment_id,
+                subnet_id=args.lb_subnet_id,
+                nsg_id=args.lb_nsg_id,
+                backends=list(self.runtime.backends),
+                tls_min_version=config.tls_min_version,
+                dicom_tls=config.dicom_tls,
+                modality_ca_bundle_id=config.modality_ca_bundle_ocid,
+                log_group_id=args.log_group_id,
+                certificate_id=config.certificate_ocid,
+                vault_management_endpoint=args.vault_management_endpoint,
+                dicom_port=DICOM_PORT,
+                internet_facing=args.public_load_balancer,
+                cors_allowed_origins=config.cors_allowed_origins,
+            ),
+            # It was the runtime's child before the service existed.
+            child.merge(pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=self.runtime)])),
+        )
+        self.dicomweb_url = pulumi.Output.concat(
+            "https://", load_balancer.ip_address, orthanc_settings(config, 0).dicomweb_root
+        )
+        self.dicom_host = load_balancer.dicom_host
+        self.dicom_port = load_balancer.dicom_port
+        self.dicom_aet = pulumi.Output.from_input(config.aet)
+        self.register_outputs(
+            {
+                "user_password_secret_ids": self.secrets.user_password_secret_ids,
+                "dicomweb_url": self.dicomweb_url,
+                "dicom_host": self.dicom_host,
+                "dicom_port": self.dicom_port,
+                "dicom_aet": self.dicom_aet,
+            }
+        )

@@ -1,0 +1,1 @@
+"""Security block: the vault and every key, the security zone, Cloud Guard, and IAM statements as data."""
