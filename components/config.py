@@ -373,6 +373,10 @@ class OrthancConfig(Section):
     retrieve, viewers), pipeline (reader's API + store, for AI) or operator (reader + send to configured
     modalities/peers). Enforced inside Orthanc for
     every HTTP route; a route a role does not name is refused (see README, "Who may do what")."""
+    password_rollover: list[str] = Field(default_factory=list)
+    """Users whose password is rolling over: while listed, each also answers as `<user>+rollover` with the same
+    role and the password of its Vault secret `<prefix>-orthanc-rollover-<user>-password`. Empty outside a
+    rollover (README, "Rotating the Orthanc users' passwords")."""
     allowed_modalities: list[Modality] = Field(default_factory=list)
     """Modalities allowed to C-STORE/C-FIND/C-MOVE; unknown AEs are rejected."""
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
@@ -1307,6 +1311,14 @@ def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
             f"add {user!r} to orthanc.users or remove it from orthanc.userRoles",
         )
         for user, role in orthanc.user_roles.items()
+        if user not in orthanc.users
+    ]  # fmt: skip
+    problems += [
+        ConfigProblem(
+            "orthanc.passwordRollover", user, "names a user that orthanc.users does not list",
+            f"roll over only users of orthanc.users, or remove {user!r} from orthanc.passwordRollover",
+        )
+        for user in orthanc.password_rollover
         if user not in orthanc.users
     ]  # fmt: skip
     if Role.ADMINISTRATOR not in orthanc.user_roles.values():

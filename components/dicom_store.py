@@ -190,6 +190,10 @@ class DicomStore(pulumi.ComponentResource):
             db_admin_password_secret_id=self.database.admin_password_secret_id,
             db_bootstrap_image=config.database.bootstrap_image,
             user_password_secret_ids=self.orthanc_secrets.user_password_secret_ids,
+            rollover_password_secret_ids={
+                user: self.orthanc_secrets.rollover_password_secret_ids[user]
+                for user in config.orthanc.password_rollover
+            },
             db_max_connections=self.database.max_connections,
         )
         # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.

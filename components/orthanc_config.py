@@ -386,11 +386,11 @@ def render_orthanc_config(
         "RemoteAccessAllowed": True,
         "AuthenticationEnabled": True,
         "RegisteredUsers": {
-            user: _reference(secret.env_var) for user, secret in zip(settings.users, user_passwords, strict=True)
-        }
-        | {
-            rollover_user(user): _reference(secret.env_var)
-            for user, secret in zip(settings.rollover_users, rollover_passwords, strict=True)
+            name: _reference(secret.env_var)
+            for name, secret in (
+                *zip(settings.users, user_passwords, strict=True),
+                *zip(map(rollover_user, settings.rollover_users), rollover_passwords, strict=True),
+            )
         },
         # Authentication says who calls; this filter says what each user's role may do (deny by default).
         "LuaScripts": [access_script_path],
