@@ -20,21 +20,26 @@ Orthanc knows one password per user name, so the client crosses over on a second
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import boto3
 import psycopg
 import pydicom
 import pytest
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import OrthancServer, PostgresServer, require_binaries
+from components.ops.recover_object import s3_client
 from components.orthanc_access import Role
 from components.orthanc_config import rollover_password_env_var, rollover_user, user_password_env_var
-from tests.integration.ops_support import USER, dicom_bytes, orthanc_on
+from tests.integration.ops_support import REGION, USER, dicom_bytes, orthanc_on
 
 pytestmark = pytest.mark.integration
 
@@ -225,3 +230,111 @@ def test_orthanc_user_password_rolls_over_with_zero_failed_requests(tmp_path: Pa
         for replica in replicas:
             replica.stop()
         postgres.destroy()
+
+
+class S3Replica:
+    """What an Orthanc replica's S3 plugin does with its credential: one client, built at start from the pair it
+    read (components/ops/recover_object.py's s3_client: path-style, SigV4 with the OCI region, like the plugin)."""
+
+    def __init__(self, endpoint: str, key: tuple[str, str]) -> None:
+        self.endpoint = endpoint
+        self.restart(key)
+
+    def restart(self, key: tuple[str, str]) -> None:
+        self.key = key
+        self.client = s3_client(self.endpoint, REGION, *key)
+
+
+def _s3_round_trips(replicas: list[S3Replica], in_rotation: list[S3Replica], stop: threading.Event,
+                    counts: dict[str, int], failures: list[str]) -> None:  # fmt: skip
+    """The bounded client loop: store an object, read it back, round-robin over the replicas in rotation."""
+    deadline = time.monotonic() + MAX_SECONDS
+    while not stop.is_set() and counts["requests"] < MAX_REQUESTS and time.monotonic() < deadline:
+        replica = in_rotation[counts["requests"] % len(in_rotation)]
+        counts["requests"] += 1
+        key = f"{secrets.token_hex(16)}.dcm"  # the S3 plugin's flat layout: <attachment uuid>.dcm
+        body = secrets.token_bytes(2048)
+        try:
+            replica.client.put_object(Bucket=S3_BUCKET, Key=key, Body=body)
+            if replica.client.get_object(Bucket=S3_BUCKET, Key=key)["Body"].read() != body:
+                failures.append(f"{key}: read back differs")
+        except (BotoCoreError, ClientError) as error:
+            failures.append(f"{replica.key[0]} {key}: {error}")
+        time.sleep(PAUSE_SECONDS)
+
+
+S3_BUCKET = "dicom"
+S3_USER = "orthanc-s3"  # the Storage block's IAM user: customer secret keys only, objects of one bucket only
+S3_POLICY = {  # the S3 principal's rights in moto's IAM words (OCI: components/storage.py's bucket policy)
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{S3_BUCKET}",
+                                                                      f"arn:aws:s3:::{S3_BUCKET}/*"]}],
+}  # fmt: skip
+
+
+def test_s3_customer_secret_key_rolls_with_zero_failed_requests(s3: tuple[str, Any]) -> None:
+    """The second key is created, the replicas roll onto it one by one, the first is deleted: no request fails.
+
+    At the S3 API level: Debian's Orthanc has no S3 plugin, so each replica is the client its plugin would be
+    (same addressing, signing and region), built at start from the key pair it read, as the plugin reads its
+    secret files at start. moto checks every request's SigV4 signature against its IAM users' access keys once
+    authentication is on; an OCI customer secret key is exactly such a pair (access key id + secret key, two
+    per user).
+    """
+    endpoint, _ = s3
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
+                       aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")  # fmt: skip
+    # The tenancy administrator (who runs `pulumi up` / the OCI CLI) and the S3 user with its first key.
+    iam.create_user(UserName="administrator")
+    iam.put_user_policy(UserName="administrator", PolicyName="all",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))  # fmt: skip
+    admin_key = iam.create_access_key(UserName="administrator")["AccessKey"]
+    iam.create_user(UserName=S3_USER)
+    iam.put_user_policy(UserName=S3_USER, PolicyName="bucket", PolicyDocument=json.dumps(S3_POLICY))
+    first = iam.create_access_key(UserName=S3_USER)["AccessKey"]
+    old_key = (first["AccessKeyId"], first["SecretAccessKey"])
+    s3_client(endpoint, REGION, *old_key).create_bucket(
+        Bucket=S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()  # auth on
+    try:
+        administrator = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
+                                     aws_access_key_id=admin_key["AccessKeyId"],
+                                     aws_secret_access_key=admin_key["SecretAccessKey"])  # fmt: skip
+        with pytest.raises(ClientError, match="InvalidAccessKeyId"):  # authentication really is on
+            s3_client(endpoint, REGION, "unknown-key-id", "x").list_objects_v2(Bucket=S3_BUCKET)
+        replicas = [S3Replica(endpoint, old_key) for _ in range(2)]
+        in_rotation = list(replicas)
+        stop, counts, failures = threading.Event(), {"requests": 0}, list[str]()
+        loop = threading.Thread(target=_s3_round_trips, args=(replicas, in_rotation, stop, counts, failures))
+        loop.start()
+        time.sleep(2.0)
+        at_rotation = counts["requests"]
+        # Step 1 (pulumi up): the second key; its pair becomes the new version of the two Vault secrets.
+        second = administrator.create_access_key(UserName=S3_USER)["AccessKey"]
+        new_key = (second["AccessKeyId"], second["SecretAccessKey"])
+        keys = administrator.list_access_keys(UserName=S3_USER)["AccessKeyMetadata"]
+        assert {k["AccessKeyId"] for k in keys} == {old_key[0], new_key[0]}  # both valid during the roll
+        # Step 2: rolling restart, one replica out of rotation at a time, each reads the new pair at start.
+        for replica in replicas:
+            in_rotation.remove(replica)
+            time.sleep(1.0)  # draining
+            replica.restart(new_key)
+            in_rotation.append(replica)
+            time.sleep(2.0)
+        # Step 3 (pulumi up): the first key is deleted, once every replica runs on the second.
+        assert {replica.key for replica in replicas} == {new_key}
+        administrator.delete_access_key(UserName=S3_USER, AccessKeyId=old_key[0])
+        time.sleep(2.0)  # traffic after the deletion
+        assert loop.is_alive(), "the client loop ended before the roll did: raise its bounds"
+        stop.set()
+        loop.join(timeout=MAX_SECONDS)
+        assert not failures, failures[:5]
+        assert counts["requests"] - at_rotation >= 50, (at_rotation, counts["requests"])
+        with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+            s3_client(endpoint, REGION, *old_key).list_objects_v2(Bucket=S3_BUCKET)
+        pages = s3_client(endpoint, REGION, *new_key).get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET)
+        assert sum(page["KeyCount"] for page in pages) == counts["requests"]  # every object stored is there
+    finally:
+        requests.post(f"{endpoint}/moto-api/reset-auth", data=b"inf", timeout=10).raise_for_status()
