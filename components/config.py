@@ -205,6 +205,21 @@ AdminCidr = Annotated[
     str, AfterValidator(_any_cidr), AfterValidator(_not_the_world), AfterValidator(_public_client_cidr)
 ]
 PinnedImage = Annotated[str, AfterValidator(_no_latest_tag)]
+
+
+def _key_generations(value: list[int]) -> list[int]:
+    if value != sorted(set(value)):
+        raise _problem(
+            "must be distinct and ascending (the last is the key Orthanc uses)",
+            "list the old generation first and the new one last, e.g. [1, 2]",
+        )
+    return value
+
+
+# OCI: "Each user can have up to two Customer Secret Keys at a time" (Managing User Credentials).
+S3KeyGenerations = Annotated[
+    list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=2), AfterValidator(_key_generations)
+]
 AeTitle = Annotated[str, Field(pattern=r"^[A-Z0-9_\-. ]{1,16}$")]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,14}$")]
 
@@ -302,6 +317,10 @@ class StorageConfig(Section):
     an Infrequent Access lifecycle rule on an auto-tiering bucket)."""
     archive_after_days: int = Field(default=180, ge=1)
     """Move objects to Archive after this many days (must be later than infrequent access)."""
+    s3_key_generations: S3KeyGenerations = Field(default_factory=lambda: [1])
+    """The customer secret keys of Orthanc's S3 user, by generation; the last is the one Orthanc uses. Rolling
+    the key: [1] -> [1, 2] (pulumi up creates key 2 and new versions of the two S3 secrets; rolling restart) ->
+    [2] (pulumi up deletes key 1). OCI allows two keys per user (README, "Rotating the S3 key")."""
     noncurrent_version_retention_days: int = Field(default=365, ge=30)
     """Delete previous (non-current) object versions only after this safe period."""
     retention_rule_days: int | None = Field(default=None, ge=1)

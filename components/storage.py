@@ -81,6 +81,16 @@ class StorageArgs:
     """Rotation interval of the DR region's HSM key (same as the master key's)."""
 
 
+def s3_key_suffix(generation: int) -> str:
+    """Generation 1 keeps the names it had before keys rolled, so a deployed stack's key is not replaced."""
+    return "" if generation == 1 else f"-{generation}"
+
+
+def s3_key_resource_name(name: str, generation: int) -> str:
+    """The Pulumi name of the S3 user's customer secret key of `generation`."""
+    return f"{name}-s3-key{s3_key_suffix(generation)}"
+
+
 def s3_endpoint(namespace: str, region: str) -> str:
     """The S3-compatible API endpoint of a tenancy's Object Storage namespace in a region."""
     return f"https://{namespace}.compat.objectstorage.{region}.oraclecloud.com"
@@ -213,12 +223,21 @@ class Storage(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=group),
         )
-        secret_key = oci.identity.CustomerSecretKey(
-            f"{name}-s3-key",
-            user_id=user.id,
-            display_name=f"{user_name}-orthanc",
-            opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
-        )
+        # Every generation listed exists; Orthanc uses the last. Listing two is the roll's middle step: both keys
+        # are valid while the replicas restart onto the new one (README, "Rotating the S3 key").
+        keys = [
+            oci.identity.CustomerSecretKey(
+                s3_key_resource_name(name, generation),
+                user_id=user.id,
+                display_name=f"{user_name}-orthanc{s3_key_suffix(generation)}",
+                opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
+            )
+            for generation in config.s3_key_generations
+        ]
+        secret_key = keys[-1]
+        # A new last key changes only `secret_content`: updatable in place, and OCI makes it a new secret version
+        # ("Updating the secret contents automatically creates a new secret version", Vault API
+        # UpdateSecretDetails); the secret's OCID, which the runtimes hold, stays.
         # Secret in program memory too, whatever the provider says about `key`.
         encoded_key: pulumi.Output[str] = secret_key.key.apply(lambda key: base64.b64encode(key.encode()).decode())
         secret_key_secret = oci.vault.Secret(
