@@ -98,6 +98,12 @@ class RotatingClient:
             self.in_rotation.append(server)
 
 
+def assert_both_serve(replicas: list[OrthancServer], count: int) -> None:
+    """Both replicas list the same `count` instances: everything stored went to the shared index."""
+    listed = [set(requests.get(f"{r.url}/instances", auth=r.auth, timeout=30).json()) for r in replicas]
+    assert listed[0] == listed[1] and len(listed[0]) == count
+
+
 def _connect(postgres: PostgresServer, password: str) -> None:
     psycopg.connect(
         host="127.0.0.1", port=postgres.port, dbname=postgres.database, user=postgres.username,
@@ -148,8 +154,7 @@ def test_database_password_rotates_with_zero_failed_requests(tmp_path: Path) -> 
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             _connect(postgres, old_password)
         _connect(postgres, new_password)
-        listed = [set(requests.get(f"{r.url}/instances", auth=r.auth, timeout=30).json()) for r in replicas]
-        assert listed[0] == listed[1] and len(listed[0]) == len(datasets)
+        assert_both_serve(replicas, len(datasets))
     finally:
         for replica in replicas:
             replica.stop()
@@ -224,8 +229,7 @@ def test_orthanc_user_password_rolls_over_with_zero_failed_requests(tmp_path: Pa
         assert status((PIPELINE_USER, old)) == {401}
         assert status((rollover_user(PIPELINE_USER), alias_password)) == {401}
         assert status((PIPELINE_USER, new)) == {200}
-        listed = [set(requests.get(f"{r.url}/instances", auth=r.auth, timeout=30).json()) for r in replicas]
-        assert listed[0] == listed[1] and len(listed[0]) == len(datasets)
+        assert_both_serve(replicas, len(datasets))
     finally:
         for replica in replicas:
             replica.stop()
