@@ -320,7 +320,7 @@ class StorageConfig(Section):
     s3_key_generations: S3KeyGenerations = Field(default_factory=lambda: [1])
     """The customer secret keys of Orthanc's S3 user, by generation; the last is the one Orthanc uses. Rolling
     the key: [1] -> [1, 2] (pulumi up creates key 2 and new versions of the two S3 secrets; rolling restart) ->
-    [2] (pulumi up deletes key 1). OCI allows two keys per user (README, "Rotating the S3 key")."""
+    [2] (pulumi up deletes key 1). OCI allows two keys per user (README, "Rotation runbook")."""
     noncurrent_version_retention_days: int = Field(default=365, ge=30)
     """Delete previous (non-current) object versions only after this safe period."""
     retention_rule_days: int | None = Field(default=None, ge=1)
@@ -395,7 +395,7 @@ class OrthancConfig(Section):
     password_rollover: list[str] = Field(default_factory=list)
     """Users whose password is rolling over: while listed, each also answers as `<user>+rollover` with the same
     role and the password of its Vault secret `<prefix>-orthanc-rollover-<user>-password`. Empty outside a
-    rollover (README, "Rotating the Orthanc users' passwords")."""
+    rollover (README, "Rotation runbook")."""
     allowed_modalities: list[Modality] = Field(default_factory=list)
     """Modalities allowed to C-STORE/C-FIND/C-MOVE; unknown AEs are rejected."""
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"

@@ -126,8 +126,7 @@ class OrthancSettings:
     """The role of every user (components/orthanc_access.py); a user without one could do nothing."""
     rollover_users: tuple[str, ...] = ()
     """Users whose password is being rolled over: each also answers as `rollover_user(user)`, with the same
-    role and the password of secret file `orthanc-rollover-<name>-password` (README, "Rotating the Orthanc
-    users' passwords")."""
+    role and the password of secret file `orthanc-rollover-<name>-password` (README, "Rotation runbook")."""
     index_connections_count: int = 5
     """PostgreSQL connections per replica (the plugin's default of 1 serialises every index write)."""
     transaction_mode: Literal["ReadCommitted", "Serializable"] = "ReadCommitted"

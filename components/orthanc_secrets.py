@@ -1,4 +1,5 @@
-"""Orthanc's own secrets in OCI Vault: one generated password per Orthanc user, the generated password of its
+"""Orthanc's own secrets in OCI Vault: one generated password per Orthanc user and one for its rollover alias
+(`<user>+rollover`, used only while `orthanc.passwordRollover` lists the user), the generated password of its
 PostgreSQL role, and the S3 access key id.
 
 Used by both runtimes (Container Instances and OKE): they receive secret OCIDs, never values.

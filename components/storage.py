@@ -21,6 +21,8 @@ Design choices:
   provider does not mark the key's `key` output secret (oracle/terraform-provider-oci
   identity_customer_secret_key_resource.go: `key` is Computed, not Sensitive), so it is declared an
   additional secret output here, which keeps it encrypted in the Pulumi state.
+  The key rolls without downtime through `storage.s3KeyGenerations` (OCI allows two keys per user): the keys
+  listed all exist, the last one is in the Vault secret (README, "Rotation runbook").
 * Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
   `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
   vault in the DR region: it is as private and CMK-encrypted as the primary (the Database block encrypts its
@@ -224,7 +226,7 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=group),
         )
         # Every generation listed exists; Orthanc uses the last. Listing two is the roll's middle step: both keys
-        # are valid while the replicas restart onto the new one (README, "Rotating the S3 key").
+        # are valid while the replicas restart onto the new one (README, "Rotation runbook").
         keys = [
             oci.identity.CustomerSecretKey(
                 s3_key_resource_name(name, generation),

@@ -195,7 +195,7 @@ def test_connection_budget_must_fit_the_database() -> None:
 
 
 def test_a_user_in_rollover_also_answers_as_its_alias_with_the_same_role_and_its_own_password() -> None:
-    """The rollover alias (README, "Rotating the Orthanc users' passwords"): a second name, never a second role."""
+    """The rollover alias (README, "Rotation runbook"): a second name, never a second role."""
     users = {"admin": Role.ADMINISTRATOR, "ai": Role.PIPELINE, "ai-rollover": Role.READER}
     rendered = _render(OrthancSettings(users=tuple(users), user_roles=users, rollover_users=("ai",)))
     assert rendered.config["RegisteredUsers"] == {

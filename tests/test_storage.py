@@ -307,7 +307,7 @@ def test_secret_key_is_a_secret_output_and_goes_to_vault(monkeypatch: pytest.Mon
 
 
 def test_s3_key_roll_keeps_both_keys_in_the_middle_step_and_stores_the_last_in_vault() -> None:
-    """[1] -> [1, 2] -> [2] (README, "Rotating the S3 key"): the first key is never replaced by the roll, the
+    """[1] -> [1, 2] -> [2] (README, "Rotation runbook"): the first key is never replaced by the roll, the
     middle step has both, the Vault secret and the access key id follow the last, and the secret keeps its name
     (only its content changes: a new secret version, same OCID for the runtimes)."""
     key_type = "oci:Identity/customerSecretKey:CustomerSecretKey"

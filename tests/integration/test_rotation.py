@@ -12,7 +12,7 @@ A bounded client loop keeps storing and querying while the README's procedure ru
 
 Zero requests fail, the old password is refused afterwards, and both replicas serve everything stored.
 
-The same loop proves the Orthanc users' password rollover (README, "Rotating the Orthanc users' passwords"):
+The same loop proves the Orthanc users' password rollover (README, "Rotation runbook"):
 Orthanc knows one password per user name, so the client crosses over on a second name, the rollover alias
 `<user>+rollover` with the same role, through three rolling restarts (alias in; user's new password; alias out).
 """
