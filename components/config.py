@@ -216,7 +216,8 @@ def _key_generations(value: list[int]) -> list[int]:
     return value
 
 
-# OCI: "Each user can have up to two Customer Secret Keys at a time" (Managing User Credentials).
+# "A user can have up to two secret keys at a time"
+# (https://docs.oracle.com/iaas/tools/oci-cli/latest/oci_cli_docs/cmdref/iam/customer-secret-key.html).
 S3KeyGenerations = Annotated[
     list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=2), AfterValidator(_key_generations)
 ]
