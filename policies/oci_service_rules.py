@@ -70,6 +70,7 @@ BASTION = "oci:Bastion/bastion:Bastion"
 LB_BACKEND = "oci:LoadBalancer/backend:Backend"
 LOAD_BALANCER = "oci:LoadBalancer/loadBalancer:LoadBalancer"
 KMS_KEY = "oci:Kms/key:Key"
+CUSTOMER_SECRET_KEY = "oci:Identity/customerSecretKey:CustomerSecretKey"
 K8S_WORKLOADS = (
     "kubernetes:apps/v1:Deployment",
     "kubernetes:apps/v1:StatefulSet",
@@ -1081,6 +1082,43 @@ ocisvc_key_shape = _policy(
 )
 
 
+CUSTOMER_SECRET_KEY_URL = (
+    "https://docs.oracle.com/iaas/tools/oci-cli/latest/oci_cli_docs/cmdref/iam/customer-secret-key.html"
+)
+# "A user can have up to two secret keys at a time": the S3 key roll lives in that room (README, "Rotation runbook").
+MAX_CUSTOMER_SECRET_KEYS = 2
+
+
+def validate_customer_secret_keys_per_user(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    by_user: dict[str, list[PolicyResource]] = {}
+    for key in resources_of(args, CUSTOMER_SECRET_KEY):
+        user = known(key.props, "userId")
+        if user:  # a user created in the same run has no id during preview: nothing to count yet
+            by_user.setdefault(str(user), []).append(key)
+    for keys in by_user.values():
+        if len(keys) > MAX_CUSTOMER_SECRET_KEYS:
+            for key in keys:
+                report_violation(
+                    f"{describe(key)} is one of {len(keys)} customer secret keys of one user; OCI allows "
+                    f"{MAX_CUSTOMER_SECRET_KEYS} at a time and refuses the next. Fix: delete the old key first "
+                    "(storage.s3KeyGenerations lists at most two generations).",
+                    key.urn,
+                )
+
+
+ocisvc_customer_secret_keys_per_user = _policy(
+    "ocisvc-customer-secret-keys-per-user",
+    "No IAM user has more than two customer secret keys (the S3 compatibility API credentials).",
+    validate_customer_secret_keys_per_user,
+    kind=StackValidationPolicy,
+    reference="identity.customer-secret-key.limit",
+    url=CUSTOMER_SECRET_KEY_URL,
+    remediation="Delete the oldest customer secret key before creating another (roll: [1] -> [1, 2] -> [2]).",
+    tags=["identity", "storage"],
+    severity=Severity.MEDIUM,
+)
+
+
 POLICIES: list[Policy] = [
     ocisvc_replication_destination_unversioned,
     ocisvc_cloud_guard_one_target,
@@ -1099,4 +1137,5 @@ POLICIES: list[Policy] = [
     ocisvc_nsg_rule_limit,
     ocisvc_dns_label,
     ocisvc_key_shape,
+    ocisvc_customer_secret_keys_per_user,
 ]

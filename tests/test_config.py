@@ -268,8 +268,8 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str]] = [
         {"orthanc": None},
         "dicomstore:orthanc = None: is not a mapping of keys. Fix: indent its keys under it, chosen among: aet, "
         "allowedModalities, certificateOcid, corsAllowedOrigins, dicomTls, image, indexConnections, memoryGb, "
-        "modalityCaBundleOcid, ocpus, replicas, runtime, secretFetcherImage, shape, tlsMinVersion, userRoles, "
-        "users.",
+        "modalityCaBundleOcid, ocpus, passwordRollover, replicas, runtime, secretFetcherImage, shape, "
+        "tlsMinVersion, userRoles, users.",
     ),
     (
         {"costCentre": ""},
@@ -294,6 +294,11 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str]] = [
                      "userRoles": {"admin": "administrator", "radiologist": "reader"}}},
         "dicomstore:orthanc.users[2] = 'admin': repeats dicomstore:orthanc.users[0]. "
         "Fix: list each item once: remove this one.",
+    ),
+    (
+        {"orthanc": {"passwordRollover": ["radiologist"]}},
+        "dicomstore:orthanc.passwordRollover = 'radiologist': names a user that orthanc.users does not list. "
+        "Fix: roll over only users of orthanc.users, or remove 'radiologist' from orthanc.passwordRollover.",
     ),
     (
         {"network": {"onPremCidrs": ["10.0.0.0/14", "10.0.0.0/14"]}},

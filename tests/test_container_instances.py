@@ -24,6 +24,7 @@ from components.orthanc.orthanc_config import (
     ObjectStorageEndpoint,
     PostgresEndpoint,
     render_orthanc_config,
+    rollover_password_env_var,
     user_password_env_var,
 )
 from components.orthanc.orthanc_runtime import IMAGE_COMMAND, OrthancDataTier, orthanc_settings
@@ -412,6 +413,25 @@ def test_fetcher_has_the_resource_principal_and_reads_every_secret_orthanc_needs
     assert fetcher_mount["mountPath"] == orthanc_mount["mountPath"] == "/run/secrets"
     assert (fetcher_mount["isReadOnly"], orthanc_mount["isReadOnly"]) == (False, True)
     assert orthanc["commands"][-2:] == list(IMAGE_COMMAND)
+
+
+def test_a_user_in_password_rollover_also_answers_as_its_alias_from_its_own_vault_secret() -> None:
+    plan = planned(
+        orthanc_section(users=["admin", "radiologist"], userRoles=TWO_ROLES, passwordRollover=["radiologist"])
+    )
+    instance = plan.of_type(CONTAINER_INSTANCE)[0]
+    environment = containers(instance)["secret-fetcher"]["environmentVariables"]
+    (alias_secret,) = [
+        created_state(r.type, r.name, r.inputs, REGION)[0]
+        for r in plan.of_type("oci:Vault/secret:Secret")
+        if r.inputs["secretName"] == "dicomstore-test-orthanc-rollover-radiologist-password"
+    ]
+    assert environment[f"{rollover_password_env_var('radiologist')}_SECRET_OCID"] == alias_secret
+    assert f"{rollover_password_env_var('admin')}_SECRET_OCID" not in environment  # admin is not rolling over
+    assert rendered_config(instance)["RegisteredUsers"]["radiologist+rollover"] == (
+        "${" + rollover_password_env_var("radiologist") + "}"
+    )
+    assert '["radiologist+rollover"] = "reader",' in config_files(instance)["access-control.lua"]
 
 
 def test_bootstrap_container_creates_the_database_before_orthanc_which_connects_as_its_own_role(

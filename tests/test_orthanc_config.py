@@ -21,6 +21,8 @@ from components.orthanc.orthanc_config import (
     PostgresEndpoint,
     RenderedOrthancConfig,
     render_orthanc_config,
+    rollover_password_env_var,
+    rollover_user,
     to_json,
     user_password_env_var,
     with_local_storage,
@@ -166,6 +168,7 @@ def test_rendering_is_deterministic_and_canonical() -> None:
         (lambda: OrthancSettings(users=()), r"at least one user"),
         (lambda: OrthancSettings(users=("Admin",)), r"users: 'Admin'"),
         (lambda: OrthancSettings(users=("a.b", "a_b")), r"distinct"),
+        (lambda: OrthancSettings(rollover_users=("ghost",)), r"rollover_users: \['ghost'\]"),
         (lambda: OrthancSettings(replica_index=2, replica_count=2), r"replica_index=2: must be in 0\.\.1"),
         (lambda: OrthancSettings(dicom_port=8042, http_port=8042), r"must differ from http_port"),
         (lambda: OrthancSettings(http_port=70000), r"http_port=70000"),
@@ -191,6 +194,26 @@ def test_connection_budget_must_fit_the_database() -> None:
     # 3 x 5 = 15 connections stay below 20: the same database accepts the smaller fleet.
     fits = _render(OrthancSettings(replica_count=3, index_connections_count=5), small)
     assert _section(fits, "PostgreSQL")["Host"] == "db"
+
+
+def test_a_user_in_rollover_also_answers_as_its_alias_with_the_same_role_and_its_own_password() -> None:
+    """The rollover alias (README, "Rotation runbook"): a second name, never a second role."""
+    users = {"admin": Role.ADMINISTRATOR, "ai": Role.PIPELINE, "ai-rollover": Role.READER}
+    rendered = _render(OrthancSettings(users=tuple(users), user_roles=users, rollover_users=("ai",)))
+    assert rendered.config["RegisteredUsers"] == {
+        "admin": "${ORTHANC_USER_ADMIN_PASSWORD}",
+        "ai": "${ORTHANC_USER_AI_PASSWORD}",
+        "ai-rollover": "${ORTHANC_USER_AI_ROLLOVER_PASSWORD}",  # a user, not the alias: no clash of variables
+        "ai+rollover": "${ORTHANC_ROLLOVER_USER_AI_PASSWORD}",
+    }
+    paths = {secret.env_var: secret.path for secret in rendered.secret_files}
+    assert paths[rollover_password_env_var("ai")] == "/run/secrets/orthanc-rollover-ai-password"
+    assert paths[user_password_env_var("ai-rollover")] == "/run/secrets/orthanc-user-ai-rollover-password"
+    assert f'["{rollover_user("ai")}"] = "pipeline",' in rendered.access_script
+    assert '["ai-rollover"] = "reader",' in rendered.access_script
+    outside = _render(OrthancSettings(users=tuple(users), user_roles=users))
+    assert rollover_user("ai") not in outside.access_script
+    assert rollover_password_env_var("ai") not in {secret.env_var for secret in outside.secret_files}
 
 
 def test_user_password_env_var_names() -> None:

@@ -7,7 +7,12 @@ import json
 
 import pulumi
 
-from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs, user_secret_name
+from components.orthanc.orthanc_secrets import (
+    OrthancSecrets,
+    OrthancSecretsArgs,
+    rollover_secret_name,
+    user_secret_name,
+)
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
 from tests.support import Recorded, record
@@ -35,6 +40,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
             ),
         )
         pulumi.export("users", secrets.user_password_secret_ids)
+        pulumi.export("rollover", secrets.rollover_password_secret_ids)
         pulumi.export("s3", secrets.s3_access_key_secret_id)
         pulumi.export("db", secrets.db_password_secret_id)
 
@@ -46,6 +52,8 @@ def test_one_generated_passphrase_per_user_in_the_vault_with_the_master_key() ->
     users = {r.inputs["secretName"]: r for r in plan.of_type(SECRET) if "enableAutoGeneration" in r.inputs}
     assert set(users) == {
         *(user_secret_name("dicomstore-test", u) for u in ("admin", "radiologist")),
+        # Each user's rollover alias password, always there: a protected secret cannot come and go.
+        *(rollover_secret_name("dicomstore-test", u) for u in ("admin", "radiologist")),
         "dicomstore-test-orthanc-db-password",  # the password of Orthanc's PostgreSQL role
     }
     for secret in users.values():
@@ -65,7 +73,7 @@ def test_one_generated_passphrase_per_user_in_the_vault_with_the_master_key() ->
 
 def test_every_secret_is_protected_and_retained() -> None:
     secrets = planned().of_type(SECRET)
-    assert len(secrets) == 4
+    assert len(secrets) == 6  # 2 users, their 2 rollover aliases, the database role, the S3 access key id
     assert all(secret.protect and secret.retain_on_delete for secret in secrets)
 
 
@@ -75,6 +83,10 @@ def test_outputs_map_each_user_to_its_secret_ocid() -> None:
     assert plan.outputs["users"] == {
         "admin": by_name[user_secret_name("dicomstore-test", "admin")],
         "radiologist": by_name[user_secret_name("dicomstore-test", "radiologist")],
+    }
+    assert plan.outputs["rollover"] == {
+        "admin": by_name["dicomstore-test-orthanc-rollover-admin-password"],
+        "radiologist": by_name["dicomstore-test-orthanc-rollover-radiologist-password"],
     }
     assert plan.outputs["db"] == by_name["dicomstore-test-orthanc-db-password"]
 

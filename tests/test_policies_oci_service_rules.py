@@ -598,3 +598,22 @@ def test_supported_key_shapes_pass() -> None:
         for algorithm, length in (("AES", 32), ("AES", 16), ("RSA", 512), ("ECDSA", 66))
     ]
     assert run_policy(svc.ocisvc_key_shape, keys) == []
+
+
+def _secret_key(name: str, user: str) -> ResourceRecord:
+    return record(svc.CUSTOMER_SECRET_KEY, name, {"userId": user, "displayName": name})
+
+
+def test_a_third_customer_secret_key_of_one_user_is_flagged() -> None:
+    """customer-secret-key.html: "A user can have up to two secret keys at a time"."""
+    s3_user, other = "ocid1.user.oc1..aaaaaaaas3user", "ocid1.user.oc1..aaaaaaaaother"
+    keys = [_secret_key(f"key-{n}", s3_user) for n in range(3)] + [_secret_key("other", other)]
+    results = run_policy(svc.ocisvc_customer_secret_keys_per_user, keys)
+    assert sorted(result.message.split("'")[1] for result in results) == ["key-0", "key-1", "key-2"]
+    assert_flags(results[:1], "key-0", "allows 2 at a time", "delete the old key first")
+
+
+def test_two_customer_secret_keys_during_a_roll_pass() -> None:
+    keys = [_secret_key(f"key-{n}", "ocid1.user.oc1..aaaaaaaas3user") for n in (1, 2)]
+    unknown = [_secret_key(f"new-{n}", UNKNOWN_STRING_VALUE) for n in range(3)]  # users created in this preview
+    assert run_policy(svc.ocisvc_customer_secret_keys_per_user, keys + unknown) == []

@@ -307,6 +307,25 @@ def test_secret_key_is_a_secret_output_and_goes_to_vault(monkeypatch: pytest.Mon
     assert base64.b64decode(content["content"]["value"]).decode() == key
 
 
+def test_s3_key_roll_keeps_both_keys_in_the_middle_step_and_stores_the_last_in_vault() -> None:
+    """[1] -> [1, 2] -> [2] (README, "Rotation runbook"): the first key is never replaced by the roll, the
+    middle step has both, the Vault secret and the access key id follow the last, and the secret keeps its name
+    (only its content changes: a new secret version, same OCID for the runtimes)."""
+    key_type = "oci:Identity/customerSecretKey:CustomerSecretKey"
+    plans = {tuple(generations): run_storage(s3KeyGenerations=generations) for generations in ([1], [1, 2], [2])}
+    assert [sorted(r.name for r in plan.of_type(key_type)) for plan in plans.values()] == [
+        [f"{NAME}-s3-key"],
+        [f"{NAME}-s3-key", f"{NAME}-s3-key-2"],
+        [f"{NAME}-s3-key-2"],
+    ]
+    for plan, last in zip(plans.values(), (f"{NAME}-s3-key", f"{NAME}-s3-key-2", f"{NAME}-s3-key-2"), strict=True):
+        secret = plan.named(f"{NAME}-s3-secret-key").inputs
+        assert base64.b64decode(secret["secretContent"]["content"]["value"]).decode() == fake_key(last)
+        assert secret["secretName"] == f"{PREFIX}-orthanc-s3-secret-key"
+        assert plan.outputs["s3_access_key_id"]["value"] == created_state(key_type, last, {}, REGION)[0]
+    assert plans[(1, 2)].named(f"{NAME}-s3-key-2").inputs["displayName"] == f"{PREFIX}-orthanc-s3-orthanc-2"
+
+
 def test_outputs(plain: Recorded) -> None:
     outputs = plain.outputs
     assert outputs["namespace"] == OFFLINE_NAMESPACE
@@ -376,6 +395,9 @@ def test_lifecycle_rules_and_previous_version_period() -> None:
     ("storage", "key", "fix"),
     [
         ({"replicationRegion": "eu-frankfurt-1"}, "storage.replicationRegion", "another region"),
+        ({"s3KeyGenerations": [2, 1]}, "storage.s3KeyGenerations", "new one last"),
+        ({"s3KeyGenerations": [1, 2, 3]}, "storage.s3KeyGenerations", "at most 2"),
+        ({"s3KeyGenerations": []}, "storage.s3KeyGenerations", "at least 1"),
     ],
 )
 def test_bad_storage_config_is_rejected(storage: dict[str, Any], key: str, fix: str) -> None:

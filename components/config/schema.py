@@ -207,6 +207,22 @@ AdminCidr = Annotated[
     str, AfterValidator(_any_cidr), AfterValidator(_not_the_world), AfterValidator(_public_client_cidr)
 ]
 PinnedImage = Annotated[str, AfterValidator(_no_latest_tag)]
+
+
+def _key_generations(value: list[int]) -> list[int]:
+    if value != sorted(set(value)):
+        raise _problem(
+            "must be distinct and ascending (the last is the key Orthanc uses)",
+            "list the old generation first and the new one last, e.g. [1, 2]",
+        )
+    return value
+
+
+# "A user can have up to two secret keys at a time"
+# (https://docs.oracle.com/iaas/tools/oci-cli/latest/oci_cli_docs/cmdref/iam/customer-secret-key.html).
+S3KeyGenerations = Annotated[
+    list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=2), AfterValidator(_key_generations)
+]
 AeTitle = Annotated[str, Field(pattern=AE_TITLE_PATTERN)]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{0,14}$")]
 
@@ -302,6 +318,10 @@ class StorageConfig(Section):
     infrequent_access_after_days: int = Field(default=30, ge=1)
     """Move objects to the Infrequent Access tier after this many days (only with autoTiering off: OCI refuses
     an Infrequent Access lifecycle rule on an auto-tiering bucket)."""
+    s3_key_generations: S3KeyGenerations = Field(default_factory=lambda: [1])
+    """The customer secret keys of Orthanc's S3 user, by generation; the last is the one Orthanc uses. Rolling
+    the key: [1] -> [1, 2] (pulumi up creates key 2 and new versions of the two S3 secrets; rolling restart) ->
+    [2] (pulumi up deletes key 1). OCI allows two keys per user (README, "Rotation runbook")."""
     noncurrent_version_retention_days: int = Field(default=365, ge=30)
     """Delete previous (non-current) object versions only after this safe period."""
     retention_rule_days: int | None = Field(default=None, ge=1)
@@ -373,6 +393,10 @@ class OrthancConfig(Section):
     retrieve, viewers), pipeline (reader's API + store, for AI) or operator (reader + send to configured
     modalities/peers). Enforced inside Orthanc for
     every HTTP route; a route a role does not name is refused (see README, "Who may do what")."""
+    password_rollover: list[str] = Field(default_factory=list)
+    """Users whose password is rolling over: while listed, each also answers as `<user>+rollover` with the same
+    role and the password of its Vault secret `<prefix>-orthanc-rollover-<user>-password`. Empty outside a
+    rollover (README, "Rotation runbook")."""
     allowed_modalities: list[Modality] = Field(default_factory=list)
     """Modalities allowed to C-STORE/C-FIND/C-MOVE; unknown AEs are rejected."""
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
@@ -1317,6 +1341,14 @@ def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
             f"add {user!r} to orthanc.users or remove it from orthanc.userRoles",
         )
         for user, role in orthanc.user_roles.items()
+        if user not in orthanc.users
+    ]  # fmt: skip
+    problems += [
+        ConfigProblem(
+            "orthanc.passwordRollover", user, "names a user that orthanc.users does not list",
+            f"roll over only users of orthanc.users, or remove {user!r} from orthanc.passwordRollover",
+        )
+        for user in orthanc.password_rollover
         if user not in orthanc.users
     ]  # fmt: skip
     if Role.ADMINISTRATOR not in orthanc.user_roles.values():

@@ -21,6 +21,8 @@ Design choices:
   provider does not mark the key's `key` output secret (oracle/terraform-provider-oci
   identity_customer_secret_key_resource.go: `key` is Computed, not Sensitive), so it is declared an
   additional secret output here, which keeps it encrypted in the Pulumi state.
+  The key rolls without downtime through `storage.s3KeyGenerations` (OCI allows two keys per user): the keys
+  listed all exist, the last one is in the Vault secret (README, "Rotation runbook").
 * Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
   `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
   vault in the DR region: it is as private and CMK-encrypted as the primary (the Database block encrypts its
@@ -79,6 +81,16 @@ class StorageArgs:
     """The log group of service logs (bucket write and read logs)."""
     key_rotation_days: int
     """Rotation interval of the DR region's HSM key (same as the master key's)."""
+
+
+def s3_key_suffix(generation: int) -> str:
+    """Generation 1 keeps the names it had before keys rolled, so a deployed stack's key is not replaced."""
+    return "" if generation == 1 else f"-{generation}"
+
+
+def s3_key_resource_name(name: str, generation: int) -> str:
+    """The Pulumi name of the S3 user's customer secret key of `generation`."""
+    return f"{name}-s3-key{s3_key_suffix(generation)}"
 
 
 def s3_endpoint(namespace: str, region: str) -> str:
@@ -213,12 +225,21 @@ class Storage(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=group),
         )
-        secret_key = oci.identity.CustomerSecretKey(
-            f"{name}-s3-key",
-            user_id=user.id,
-            display_name=f"{user_name}-orthanc",
-            opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
-        )
+        # Every generation listed exists; Orthanc uses the last. Listing two is the roll's middle step: both keys
+        # are valid while the replicas restart onto the new one (README, "Rotation runbook").
+        keys = [
+            oci.identity.CustomerSecretKey(
+                s3_key_resource_name(name, generation),
+                user_id=user.id,
+                display_name=f"{user_name}-orthanc{s3_key_suffix(generation)}",
+                opts=pulumi.ResourceOptions(parent=user, additional_secret_outputs=["key"]),
+            )
+            for generation in config.s3_key_generations
+        ]
+        secret_key = keys[-1]
+        # A new last key changes only `secret_content`: updatable in place, and OCI makes it a new secret version
+        # ("Updating the secret contents automatically creates a new secret version", Vault API
+        # UpdateSecretDetails); the secret's OCID, which the runtimes hold, stays.
         # Secret in program memory too, whatever the provider says about `key`.
         encoded_key: pulumi.Output[str] = secret_key.key.apply(lambda key: base64.b64encode(key.encode()).decode())
         secret_key_secret = oci.vault.Secret(

@@ -124,6 +124,9 @@ class OrthancSettings:
     """HTTP users; each password comes from the secret file `orthanc-user-<name>-password`."""
     user_roles: Mapping[str, Role] = field(default_factory=lambda: {"admin": Role.ADMINISTRATOR})
     """The role of every user (components/orthanc/orthanc_access.py); a user without one could do nothing."""
+    rollover_users: tuple[str, ...] = ()
+    """Users whose password is being rolled over: each also answers as `rollover_user(user)`, with the same
+    role and the password of secret file `orthanc-rollover-<name>-password` (README, "Rotation runbook")."""
     index_connections_count: int = 5
     """PostgreSQL connections per replica (the plugin's default of 1 serialises every index write)."""
     transaction_mode: Literal["ReadCommitted", "Serializable"] = "ReadCommitted"
@@ -174,6 +177,9 @@ class OrthancSettings:
             problems.append(
                 f"user_roles={dict(self.user_roles)!r}: give exactly one role to each of users={self.users!r}"
             )
+        unknown_rollover = sorted(set(self.rollover_users) - set(self.users))
+        if unknown_rollover:
+            problems.append(f"rollover_users: {unknown_rollover!r}: roll over only users listed in users")
         env_names = [user_password_env_var(user) for user in self.users]
         if len(set(env_names)) != len(env_names):
             problems.append(f"users={self.users!r}: names must stay distinct once '.' and '-' become '_'")
@@ -284,6 +290,21 @@ def user_password_env_var(user: str) -> str:
     return "ORTHANC_USER_" + re.sub(r"[^A-Za-z0-9]", "_", user).upper() + "_PASSWORD"
 
 
+ROLLOVER_SUFFIX = "+rollover"
+"""`+` never appears in a configured user name (`users` allows `[a-z0-9_.-]`), so an alias cannot collide with a
+user; HTTP Basic only forbids `:` in a user name, and Orthanc compares the decoded `user:password` pair."""
+
+
+def rollover_user(user: str) -> str:
+    """The second name `user` answers to while its password rolls over (same role, its own password)."""
+    return user + ROLLOVER_SUFFIX
+
+
+def rollover_password_env_var(user: str) -> str:
+    """The variable holding the rollover alias's password (apart from the `ORTHANC_USER_` names: no clash)."""
+    return "ORTHANC_ROLLOVER_" + user_password_env_var(user).removeprefix("ORTHANC_")
+
+
 def _reference(env_var: str) -> str:
     return "${" + env_var + "}"
 
@@ -347,6 +368,14 @@ def render_orthanc_config(
         SecretFile(user_password_env_var(user), f"{directory}/orthanc-user-{user}-password", f"password of user {user}")
         for user in settings.users
     )
+    rollover_passwords = tuple(
+        SecretFile(
+            rollover_password_env_var(user),
+            f"{directory}/orthanc-rollover-{user}-password",
+            f"rollover password of user {user}",
+        )
+        for user in settings.rollover_users
+    )
     config: JsonObject = {
         "Name": settings.name,
         "DatabaseServerIdentifier": f"{settings.name}-{settings.replica_index}",
@@ -356,7 +385,11 @@ def render_orthanc_config(
         "RemoteAccessAllowed": True,
         "AuthenticationEnabled": True,
         "RegisteredUsers": {
-            user: _reference(secret.env_var) for user, secret in zip(settings.users, user_passwords, strict=True)
+            name: _reference(secret.env_var)
+            for name, secret in (
+                *zip(settings.users, user_passwords, strict=True),
+                *zip(map(rollover_user, settings.rollover_users), rollover_passwords, strict=True),
+            )
         },
         # Authentication says who calls; this filter says what each user's role may do (deny by default).
         "LuaScripts": [access_script_path],
@@ -436,12 +469,16 @@ def render_orthanc_config(
         "DeidentifyLogs": True,
         **render_viewer_config(),
     }
-    secret_files = (db_password, s3_access_key, s3_secret_key, *user_passwords)
+    secret_files = (db_password, s3_access_key, s3_secret_key, *user_passwords, *rollover_passwords)
+    # An alias is the same person on a second credential: it must carry the same role.
+    roles = {**settings.user_roles} | {
+        rollover_user(user): settings.user_roles[user] for user in settings.rollover_users
+    }
     return RenderedOrthancConfig(
         config=config,
         secret_files=secret_files,
         entrypoint=render_entrypoint(secret_files),
-        access_script=render_access_script(settings.user_roles),
+        access_script=render_access_script(roles),
         access_script_path=access_script_path,
     )
 

@@ -13,7 +13,7 @@ runtime's apply, where no resource is ever created.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -28,6 +28,7 @@ from components.orthanc.orthanc_config import (
     PostgresEndpoint,
     RenderedOrthancConfig,
     render_orthanc_config,
+    rollover_password_env_var,
     user_password_env_var,
 )
 
@@ -44,6 +45,7 @@ def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
         modalities=tuple(DicomModality(aet=m.aet, host=m.host, port=m.port) for m in config.allowed_modalities),
         users=tuple(config.users),
         user_roles=dict(config.user_roles),
+        rollover_users=tuple(config.password_rollover),
         index_connections_count=config.index_connections,
         replica_index=replica,
         replica_count=config.replicas,
@@ -123,6 +125,8 @@ class OrthancDataTier:
     """PostgreSQL client image running the bootstrap (`database.bootstrapImage`)."""
     user_password_secret_ids: Mapping[str, pulumi.Input[str]]
     """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
+    rollover_password_secret_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Vault secret of the rollover alias of each user in `orthanc.passwordRollover` (OrthancSecrets), by user."""
     db_max_connections: pulumi.Input[int] | None = None
     """The database's max_connections; when given, the renderer checks that every replica's connections fit."""
     secret_grant_id: pulumi.Input[str] | None = None
@@ -137,6 +141,7 @@ class OrthancDataTier:
             "ORTHANC_S3_ACCESS_KEY": self.s3_access_key_secret_id,
             "ORTHANC_S3_SECRET_KEY": self.s3_secret_key_secret_id,
             **{user_password_env_var(user): secret for user, secret in self.user_password_secret_ids.items()},
+            **{rollover_password_env_var(user): secret for user, secret in self.rollover_password_secret_ids.items()},
         }
 
     def resolved(self) -> pulumi.Output[ResolvedDataTier]:

@@ -1,4 +1,5 @@
-"""Orthanc's own secrets in OCI Vault: one generated password per Orthanc user, the generated password of its
+"""Orthanc's own secrets in OCI Vault: one generated password per Orthanc user and one for its rollover alias
+(`<user>+rollover`, used only while `orthanc.passwordRollover` lists the user), the generated password of its
 PostgreSQL role, and the S3 access key id.
 
 Used by both runtimes (Container Instances and OKE): they receive secret OCIDs, never values.
@@ -39,6 +40,12 @@ def user_secret_name(prefix: str, user: str) -> str:
     return f"{prefix}-orthanc-user-{user}-password"
 
 
+def rollover_secret_name(prefix: str, user: str) -> str:
+    """The Vault secret name of the password of `user`'s rollover alias (`<user>+rollover`); `orthanc-rollover-`
+    never starts a user's secret name (`orthanc-user-`), whatever the user names."""
+    return f"{prefix}-orthanc-rollover-{user}-password"
+
+
 @dataclass(frozen=True)
 class OrthancSecretsArgs:
     users: Sequence[str]
@@ -61,6 +68,9 @@ class OrthancSecrets(pulumi.ComponentResource):
     """Vault-generated passwords per Orthanc user and for its PostgreSQL role, and the S3 access key id."""
 
     user_password_secret_ids: dict[str, pulumi.Output[str]]
+    rollover_password_secret_ids: dict[str, pulumi.Output[str]]
+    """Per user, always: a secret that exists only while a rollover lists it could not be removed afterwards
+    (protected); its content is used only while the user is in `orthanc.passwordRollover`."""
     db_password_secret_id: pulumi.Output[str]
     s3_access_key_secret_id: pulumi.Output[str]
 
@@ -87,6 +97,14 @@ class OrthancSecrets(pulumi.ComponentResource):
             )
             for user in args.users
         }
+        self.rollover_password_secret_ids = {
+            user: generated_password(
+                f"{name}-rollover-{user}",
+                rollover_secret_name(args.name_prefix, user),
+                f"Password of {user}+rollover, Orthanc user {user} during a password rollover",
+            )
+            for user in args.users
+        }
         self.db_password_secret_id = generated_password(
             f"{name}-db-password",
             f"{args.name_prefix}-orthanc-db-password",
@@ -110,6 +128,7 @@ class OrthancSecrets(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "user_password_secret_ids": self.user_password_secret_ids,
+                "rollover_password_secret_ids": self.rollover_password_secret_ids,
                 "db_password_secret_id": self.db_password_secret_id,
                 "s3_access_key_secret_id": self.s3_access_key_secret_id,
             }

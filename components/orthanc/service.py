@@ -124,6 +124,9 @@ class OrthancService(pulumi.ComponentResource):
             db_admin_password_secret_id=index.db_admin_password_secret_id,
             db_bootstrap_image=index.db_bootstrap_image,
             user_password_secret_ids=self.secrets.user_password_secret_ids,
+            rollover_password_secret_ids={
+                user: self.secrets.rollover_password_secret_ids[user] for user in config.password_rollover
+            },
             db_max_connections=index.db_max_connections,
         )
         # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.

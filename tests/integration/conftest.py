@@ -14,14 +14,17 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydicom
 import pytest
 import requests
 from dicomweb_client import DICOMwebClient
+from moto.server import ThreadedMotoServer
 
 from bench.dicom_factory import make_study, study_instances
 from bench.local_stack import OrthancServer, PostgresServer, free_port, require_binaries
+from components.ops import recover_object
 from components.orthanc.orthanc_access import Role
 from components.orthanc.orthanc_config import (
     DicomModality,
@@ -33,6 +36,7 @@ from components.orthanc.orthanc_config import (
     user_password_env_var,
     with_local_storage,
 )
+from tests.integration.ops_support import REGION
 
 MODALITY_AET = "CT_SCANNER"  # the one modality allowed in the rendered config
 ORTHANC_AET = "DICOMSTORE"
@@ -219,3 +223,18 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OrthancSer
         if orthanc is not None:
             orthanc.stop()
         postgres.destroy()
+
+
+@pytest.fixture
+def s3() -> Iterator[tuple[str, Any]]:
+    """moto's S3 in server mode on loopback; a client signed like Orthanc's (path-style, SigV4, OCI region)."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        # moto keeps its buckets per process, not per server: start every test from an empty store.
+        requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        yield endpoint, recover_object.s3_client(endpoint, REGION, "orthanc-access-key", "orthanc-secret-key")
+    finally:
+        server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pydicom
 import requests
 
 from bench.local_stack import OrthancServer, PostgresServer, free_port
+from components.orthanc.orthanc_access import Role
 from components.orthanc.orthanc_config import (
     JsonObject,
     ObjectStorageEndpoint,
@@ -32,11 +34,19 @@ def orthanc_on(
     *,
     replica_index: int = 0,
     replica_count: int = 1,
+    user_roles: Mapping[str, Role] | None = None,
+    rollover_users: tuple[str, ...] = (),
+    ports: tuple[int, int] | None = None,
 ) -> OrthancServer:
-    """One Orthanc replica on `postgres` (the DB system it is pointed at) and `storage` (the bucket's stand-in)."""
+    """One Orthanc replica on `postgres` (the DB system it is pointed at) and `storage` (the bucket's stand-in).
+
+    `user_roles` defaults to the administrator USER alone; `ports` (HTTP, DICOM) keeps a restarted replica's.
+    """
+    roles = dict(user_roles or {USER: Role.ADMINISTRATOR})
+    http_port, dicom_port = ports or (free_port(), free_port())
     settings = OrthancSettings(
-        aet="DICOMSTORE", http_port=free_port(), dicom_port=free_port(), modalities=(), users=(USER,),
-        replica_index=replica_index, replica_count=replica_count,
+        aet="DICOMSTORE", http_port=http_port, dicom_port=dicom_port, modalities=(), users=tuple(roles),
+        user_roles=roles, rollover_users=rollover_users, replica_index=replica_index, replica_count=replica_count,
     )  # fmt: skip
     rendered = with_local_storage(
         render_orthanc_config(

@@ -11,20 +11,17 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from pydicom.uid import generate_uid
 
 from bench.dicom_factory import ct_instance, make_study, to_part10
-from bench.local_stack import OrthancServer, PostgresServer, free_port
+from bench.local_stack import OrthancServer, PostgresServer
 from components.ops import reconcile
-from components.ops.recover_object import s3_client
 from tools import stow
 
 pytestmark = pytest.mark.integration
@@ -120,19 +117,12 @@ def test_an_empty_index_refuses_to_delete(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def bucket() -> Iterator[tuple[Any, str]]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-        client = s3_client(endpoint, REGION, "orthanc-access-key", "orthanc-secret-key")
-        client.create_bucket(Bucket="dicom", CreateBucketConfiguration={"LocationConstraint": REGION})
-        client.put_bucket_versioning(Bucket="dicom", VersioningConfiguration={"Status": "Enabled"})
-        yield client, "dicom"
-    finally:
-        server.stop()
+def bucket(s3: tuple[str, Any]) -> tuple[Any, str]:
+    """A versioned bucket `dicom` on moto's S3 server (the shared `s3` fixture), as the DICOM bucket is."""
+    _, client = s3
+    client.create_bucket(Bucket="dicom", CreateBucketConfiguration={"LocationConstraint": REGION})
+    client.put_bucket_versioning(Bucket="dicom", VersioningConfiguration={"Status": "Enabled"})
+    return client, "dicom"
 
 
 def test_bucket_orphans_are_deleted_and_stay_recoverable(bucket: tuple[Any, str]) -> None:

@@ -21,17 +21,15 @@ import hashlib
 import io
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pydicom
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from bench.dicom_factory import make_study, study_instances
-from bench.local_stack import PG_BIN, OrthancServer, PostgresServer, free_port, require_binaries
+from bench.local_stack import PG_BIN, OrthancServer, PostgresServer, require_binaries
 from components.ops import recover_object
 from components.orthanc.orthanc_config import user_password_env_var
 from tests.integration.ops_support import REGION, USER, orthanc_on, pixel_digests, upload
@@ -103,21 +101,6 @@ def test_index_restored_from_a_backup_serves_the_same_studies(
             server.stop()
         original.destroy()
         restored.destroy()
-
-
-@pytest.fixture
-def s3() -> Iterator[tuple[str, Any]]:
-    """moto's S3 in server mode on loopback; a client signed like Orthanc's (path-style, SigV4, OCI region)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        # moto keeps its buckets per process, not per server: start every test from an empty store.
-        requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-        yield endpoint, recover_object.s3_client(endpoint, REGION, "orthanc-access-key", "orthanc-secret-key")
-    finally:
-        server.stop()
 
 
 def test_deleted_and_overwritten_images_are_recovered_from_previous_versions(
