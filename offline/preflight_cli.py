@@ -18,8 +18,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import oci
-
 from offline.plan_index import PlanIndex
 from offline.preflight import (
     BLOCKING,
@@ -55,6 +53,13 @@ def all_pages(call: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
         page = response.next_page
 
 
+def _sdk() -> Any:
+    """OCI's Python SDK, imported on first use: it takes ~0.2 s, which only `preflight` should pay, not every plan."""
+    import oci
+
+    return oci
+
+
 class OciTenancy:
     """Read-only answers of one tenancy, as the SDK's models."""
 
@@ -67,14 +72,14 @@ class OciTenancy:
     @classmethod
     def from_config(cls, config_file: str, profile: str, region: str) -> tuple[OciTenancy, str]:
         """Clients for `region` signed with the config's API key; the config's tenancy OCID."""
-        config = oci.config.from_file(file_location=config_file, profile_name=profile)
-        oci.config.validate_config(config)
+        config = _sdk().config.from_file(file_location=config_file, profile_name=profile)
+        _sdk().config.validate_config(config)
         config = {**config, "region": region}
         clients = (
-            oci.limits.LimitsClient(config),
-            oci.cloud_guard.CloudGuardClient(config),
-            oci.identity.IdentityClient(config),
-            oci.certificates_management.CertificatesManagementClient(config),
+            _sdk().limits.LimitsClient(config),
+            _sdk().cloud_guard.CloudGuardClient(config),
+            _sdk().identity.IdentityClient(config),
+            _sdk().certificates_management.CertificatesManagementClient(config),
         )
         return cls(*clients), str(config["tenancy"])
 
@@ -85,7 +90,7 @@ class OciTenancy:
         kwargs = {"availability_domain": ad} if ad else {}
         try:
             return self.limits.get_resource_availability(service, limit, compartment, **kwargs).data
-        except oci.exceptions.ServiceError as error:
+        except _sdk().exceptions.ServiceError as error:
             if error.status in {400, NOT_FOUND}:  # a limit name or scope this service does not have
                 return None
             raise
@@ -93,7 +98,7 @@ class OciTenancy:
     def cloud_guard_configuration(self, tenancy: str) -> Any | None:
         try:
             return self.cloud_guard.get_configuration(tenancy).data
-        except oci.exceptions.ServiceError as error:
+        except _sdk().exceptions.ServiceError as error:
             if error.status == NOT_FOUND:
                 return None
             raise
@@ -179,7 +184,7 @@ def preflight_command(
 ) -> int:
     try:
         tenancy, config_tenancy = connect(args.config_file, args.profile, index.region)
-    except (oci.exceptions.ClientError, ValueError) as error:
+    except (_sdk().exceptions.ClientError, ValueError) as error:
         print(f"error: OCI config {args.config_file} [{args.profile}] is not usable: {_one_line(error)}. Fix: "
               "create it with `oci setup config` or pass --config-file/--profile", file=sys.stderr)  # fmt: skip
         return EXIT_BAD_CONFIG
@@ -190,11 +195,11 @@ def preflight_command(
         return EXIT_BAD_CONFIG
     try:
         return report(preflight_findings(index, tenancy))
-    except oci.exceptions.ServiceError as error:
+    except _sdk().exceptions.ServiceError as error:
         print(f"error: OCI answered {error.status} {error.code} to {error.operation_name or 'a request'}: "
               f"{_one_line(error.message)}. Fix: {_service_error_fix(error.status)}", file=sys.stderr)  # fmt: skip
         return EXIT_BAD_CONFIG
-    except oci.exceptions.RequestException as error:
+    except _sdk().exceptions.RequestException as error:
         print(f"error: OCI could not be reached: {_one_line(error)}. Fix: check the network and the region "
               f"{index.region}", file=sys.stderr)  # fmt: skip
         return EXIT_BAD_CONFIG

@@ -28,7 +28,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from typing import Any, cast
 
 import pulumi
@@ -60,18 +60,24 @@ from components.orthanc.orthanc_runtime import (
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
 
-# Top-level fields of each kind besides apiVersion/kind: the typed resource's arguments.
-_KINDS: Mapping[str, tuple[Callable[..., pulumi.CustomResource], tuple[str, ...]]] = {
-    "Namespace": (k8s.core.v1.Namespace, ("metadata",)),
-    "ServiceAccount": (k8s.core.v1.ServiceAccount, ("metadata", "automountServiceAccountToken")),
-    "ConfigMap": (k8s.core.v1.ConfigMap, ("metadata", "data")),
-    "Service": (k8s.core.v1.Service, ("metadata", "spec")),
-    "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, ("metadata", "spec")),
-    "StatefulSet": (k8s.apps.v1.StatefulSet, ("metadata", "spec")),
-    "Deployment": (k8s.apps.v1.Deployment, ("metadata", "spec")),
-    "PodDisruptionBudget": (k8s.policy.v1.PodDisruptionBudget, ("metadata", "spec")),
-    "HorizontalPodAutoscaler": (k8s.autoscaling.v2.HorizontalPodAutoscaler, ("metadata", "spec")),
-}
+
+@cache
+def _kinds() -> Mapping[str, tuple[Callable[..., pulumi.CustomResource], tuple[str, ...]]]:
+    """Top-level fields of each kind besides apiVersion/kind: the typed resource's arguments. Built on first use:
+    naming the classes loads their SDK modules (~0.6 s), which a Container Instances stack never needs."""
+    return {
+        "Namespace": (k8s.core.v1.Namespace, ("metadata",)),
+        "ServiceAccount": (k8s.core.v1.ServiceAccount, ("metadata", "automountServiceAccountToken")),
+        "ConfigMap": (k8s.core.v1.ConfigMap, ("metadata", "data")),
+        "Service": (k8s.core.v1.Service, ("metadata", "spec")),
+        "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, ("metadata", "spec")),
+        "StatefulSet": (k8s.apps.v1.StatefulSet, ("metadata", "spec")),
+        "Deployment": (k8s.apps.v1.Deployment, ("metadata", "spec")),
+        "PodDisruptionBudget": (k8s.policy.v1.PodDisruptionBudget, ("metadata", "spec")),
+        "HorizontalPodAutoscaler": (k8s.autoscaling.v2.HorizontalPodAutoscaler, ("metadata", "spec")),
+    }
+
+
 _ARGUMENT_NAMES = {"automountServiceAccountToken": "automount_service_account_token"}
 
 
@@ -186,7 +192,7 @@ class KubernetesWorkloads(OrthancRuntime):
         namespace: pulumi.CustomResource | None = None
         registered: dict[str, pulumi.CustomResource] = {}
         for role, kind in roles.items():
-            resource_class, fields = _KINDS[kind]
+            resource_class, fields = _kinds()[kind]
             resource = registered[role] = resource_class(
                 f"{name}-{role}",
                 **{
