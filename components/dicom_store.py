@@ -31,6 +31,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import Oke, OkeArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier
 from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
 
 
@@ -103,6 +104,12 @@ class DicomStore(pulumi.ComponentResource):
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 oke_cluster_dynamic_group_name=self.identity.oke_cluster_dynamic_group_name,
                 certificate_authority_dynamic_group_name=self.identity.certificate_authority_dynamic_group_name,
+                dr_region=config.storage.replication_region,
+                # Until the Security block owned every key, the Storage block declared the DR vault and key.
+                dr_key_moved_from=MovedFrom(
+                    f"{name}-storage-dr",
+                    pulumi.create_urn(f"{name}-storage", "dicomstore:storage:Storage", parent=self),
+                ),
             ),
             child,
         )
@@ -117,7 +124,8 @@ class DicomStore(pulumi.ComponentResource):
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
                 log_group_id=self.security.log_group_id,
-                key_rotation_days=config.security.key_rotation_days,
+                replica_provider=self.security.dr_provider,
+                replica_key_id=self.security.dr_key_id,
             ),
             child,
         )
@@ -133,8 +141,8 @@ class DicomStore(pulumi.ComponentResource):
                 vault_id=self.security.vault_id,
                 master_key_id=self.security.master_key_id,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
-                backup_copy=BackupCopy(config.storage.replication_region, self.storage.replica_key_id)
-                if config.storage.replication_region and self.storage.replica_key_id
+                backup_copy=BackupCopy(config.storage.replication_region, self.security.dr_key_id)
+                if config.storage.replication_region and self.security.dr_key_id
                 else None,
             ),
             child,

@@ -198,9 +198,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 inputs=_plain_numbers(inputs),
                 custom=bool(request.custom),
+                aliases=tuple(self._alias_urn(request, alias) for alias in request.aliases),
             )
         )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """An alias's URN: a spec's unset name, type and parent are the resource's own (`noParent`: the stack)."""
+        if alias.WhichOneof("alias") == "urn":
+            return str(alias.urn)
+        spec = alias.spec
+        parent = "" if spec.noParent else spec.parentUrn or request.parent
+        return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
 
     def _apply_transforms(self, request: Any, props: dict[str, Any]) -> dict[str, Any]:
         """Run the registered stack transforms in order, as the engine does before a registration."""

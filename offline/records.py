@@ -26,3 +26,5 @@ class ResourceRecord:
     dependencies: tuple[str, ...] = ()
     inputs: dict[str, Any] = field(default_factory=dict)
     custom: bool = True
+    aliases: tuple[str, ...] = ()
+    """URNs the resource was known by before (`ResourceOptions.aliases`), resolved as the engine resolves them."""

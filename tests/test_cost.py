@@ -184,7 +184,7 @@ def test_prod_keeps_what_its_budget_must_pay_for(prod_plan: Recorded) -> None:
                   "oci:DataScience/notebookSession:NotebookSession", "dicomstore:edge:Edge"):  # fmt: skip
         assert prod_plan.of_type(type_), type_
     vaults = {v.name: v.inputs["vaultType"] for v in prod_plan.of_type("oci:Kms/vault:Vault")}
-    assert vaults == {"dicomstore-security-vault": "VIRTUAL_PRIVATE", "dicomstore-storage-dr-vault": "DEFAULT"}
+    assert vaults == {"dicomstore-security-vault": "VIRTUAL_PRIVATE", "dicomstore-security-dr-vault": "DEFAULT"}
 
 
 def test_readme_cost_table_is_the_plans(shipped: dict[str, dict[str, Any]]) -> None:

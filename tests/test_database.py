@@ -327,7 +327,7 @@ def test_shipped_stacks_put_the_database_in_the_db_tier(dev_plan: Recorded, prod
 def test_prod_copies_backups_to_the_dr_region(dev_plan: Recorded, prod_plan: Recorded) -> None:
     copy = prod_plan.named("dicomstore-database-postgresql").inputs["managementPolicy"]["backupPolicy"]["copyPolicy"]
     assert copy["regions"] == ["eu-amsterdam-1"]
-    assert copy["kmsKeyIds"] == [recorded_id(prod_plan, "dicomstore-storage-dr-key")]
+    assert copy["kmsKeyIds"] == [recorded_id(prod_plan, "dicomstore-security-dr-key")]
     assert (
         "copyPolicy" not in dev_plan.named("dicomstore-database-postgresql").inputs["managementPolicy"]["backupPolicy"]
     )

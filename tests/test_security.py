@@ -27,6 +27,7 @@ from components.security.cloud_guard_rules import (
     responder_rules_to_enable,
     zone_recipe_policy_ids,
 )
+from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs, bastion_name
 from offline import cloud_guard_catalog
 from offline.engine import RecordingMonitor
@@ -59,7 +60,14 @@ def resource_id(resource: ResourceRecord) -> str:
 
 
 def record_security(
-    oke: bool = False, consumer: bool = False, private_ca: bool = False, parent: str = PARENT, **security: Any
+    oke: bool = False,
+    consumer: bool = False,
+    private_ca: bool = False,
+    parent: str = PARENT,
+    *,
+    dr_region: str | None = None,
+    dr_key_moved_from: MovedFrom | None = None,
+    **security: Any,
 ) -> Recorded:
     config = stack_config(security={"keyRotationDays": 120, "notificationEmails": ["secops@hospital.example"],
                                     **security})  # fmt: skip
@@ -74,6 +82,7 @@ def record_security(
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,
                 certificate_authority_dynamic_group_name="dicomstore-test-cas" if private_ca else None,
+                dr_region=dr_region, dr_key_moved_from=dr_key_moved_from,
             ),
         )  # fmt: skip
         if consumer:
@@ -644,3 +653,44 @@ def test_private_ca_may_use_keys_of_the_vault_and_is_created_after_that_grant() 
     ]
     assert policy.urn in recorded.named("ca-key").dependencies
     assert "sec-certificate-authority-policy" not in {r.name for r in record_security()}
+
+
+# --- the DR region's key ----------------------------------------------------------------------------------------
+
+
+def test_the_dr_region_gets_its_own_provider_and_default_vault_hsm_key() -> None:
+    """Vault keys are regional: the replica bucket and the backup copies in the DR region need a key there."""
+    recorded = record_security(dr_region="eu-amsterdam-1")
+    provider = recorded.named("sec-dr-provider")
+    assert provider.type == "pulumi:providers:oci" and provider.inputs["region"] == "eu-amsterdam-1"
+    vault, key = recorded.named("sec-dr-vault"), recorded.named("sec-dr-key")
+    # The cheapest compliant DR key: a default vault, rotated by a scheduled key version (components/security/kms.py).
+    assert vault.inputs["vaultType"] == "DEFAULT"
+    assert (vault.inputs["displayName"], key.inputs["displayName"]) == (
+        "dicomstore-test-dr",
+        "dicomstore-test-dr-master",
+    )
+    assert key.inputs["protectionMode"] == "HSM" and key.inputs["isAutoRotationEnabled"] is False
+    assert key.inputs["compartmentId"] == DATA
+    assert (key.protect, key.retain_on_delete, vault.protect, vault.retain_on_delete) == (True, True, True, True)
+    (version,) = [record for record in recorded.of_type("oci:Kms/keyVersion:KeyVersion") if record.parent == key.urn]
+    assert "-rotation-every-113d-from-" in version.name  # keyRotationDays 120, a week of slack
+    assert not record_security().of_type("pulumi:providers:oci")
+
+
+def test_a_moved_dr_key_keeps_its_old_urns_as_aliases() -> None:
+    """Issue 16: the Storage block declared the DR vault and key before Security owned every key. Aliases to
+    their old URNs make a deployed stack move the protected, retained key instead of replacing it."""
+    old_parent = "urn:pulumi:test::dicomstore::dicomstore:storage:Storage::old"
+    recorded = record_security(dr_region="eu-amsterdam-1", dr_key_moved_from=MovedFrom("old-dr", old_parent))
+    old = "urn:pulumi:test::dicomstore::dicomstore:storage:Storage$"
+    key = recorded.named("sec-dr-key")
+    assert key.aliases == (f"{old}oci:Kms/key:Key::old-dr-key",)
+    assert recorded.named("sec-dr-vault").aliases == (f"{old}oci:Kms/vault:Vault::old-dr-vault",)
+    assert recorded.named("sec-dr-provider").aliases == (f"{old}pulumi:providers:oci::old-dr-provider",)
+    (version,) = [record for record in recorded.of_type("oci:Kms/keyVersion:KeyVersion") if record.parent == key.urn]
+    assert version.aliases == (
+        f"{old}oci:Kms/key:Key$oci:Kms/keyVersion:KeyVersion::old-dr-key-{version.name.removeprefix('sec-dr-key-')}",
+    )
+    # The primary key never moved.
+    assert recorded.named("sec-key").aliases == ()

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_oci as oci
 import pytest
 
 from components.config.schema import ConfigError, StorageConfig
@@ -35,6 +36,8 @@ DATA = "ocid1.compartment.oc1..aaaaaaaadatacompartment00000000000000000000000000
 VAULT = "ocid1.vault.oc1.eu-frankfurt-1.aaaaaaaavault000000000000000000000000000000000000000000"
 MASTER_KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaamasterkey00000000000000000000000000000000000000"
 LOG_GROUP = "ocid1.loggroup.oc1.eu-frankfurt-1.aaaaaaaaloggroup000000000000000000000000000000000000000"
+DR_KEY = "ocid1.key.oc1.eu-amsterdam-1.aaaaaaaadrkey000000000000000000000000000000000000000000000"
+"""The DR region's key: the Security block owns it (tests/test_security.py records it)."""
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
 
 
@@ -43,6 +46,8 @@ def run_storage(**storage: Any) -> Recorded:
     config = stack_config(storage=storage).storage
 
     def program() -> None:
+        replicated = config.replication_region is not None
+        dr_provider = oci.Provider("dr-provider", region=config.replication_region) if replicated else None
         block = Storage(
             NAME,
             StorageArgs(
@@ -54,7 +59,8 @@ def run_storage(**storage: Any) -> Recorded:
                 vault_id=VAULT,
                 master_key_id=MASTER_KEY,
                 log_group_id=LOG_GROUP,
-                key_rotation_days=90,
+                replica_provider=dr_provider,
+                replica_key_id=DR_KEY if replicated else None,
             ),
         )
         for output in ("namespace", "bucket_name", "bucket_id", "s3_endpoint", "s3_access_key_id"):
@@ -107,7 +113,7 @@ def test_auto_tiering_can_be_turned_off() -> None:
 def test_stateful_resources_are_protected_and_retained(plain: Recorded, replicated: Recorded) -> None:
     for recorded, names in (
         (plain, ["bucket", "s3-secret-key"]),
-        (replicated, ["bucket", "s3-secret-key", "dr-bucket", "dr-vault", "dr-key"]),
+        (replicated, ["bucket", "s3-secret-key", "dr-bucket"]),
     ):
         for role in names:
             resource = recorded.named(f"{NAME}-{role}")
@@ -206,18 +212,9 @@ def test_replica_is_a_private_unversioned_cmk_bucket_in_the_dr_region(replicated
     https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning.htm; "Using Replication":
     https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingreplication.htm). The provider's bucket
     docs list `Disabled` as a create value of `versioning`."""
-    provider = replicated.named(f"{NAME}-dr-provider")
-    assert provider.type == "pulumi:providers:oci"
-    assert provider.inputs["region"] == "eu-amsterdam-1"
-    key = replicated.named(f"{NAME}-dr-key")
-    assert key.inputs["protectionMode"] == "HSM"
-    assert key.inputs["keyShape"] == {"algorithm": "AES", "length": 32}
-    # The cheapest compliant DR key: a default vault, rotated by a scheduled key version (components/security/kms.py).
-    assert replicated.named(f"{NAME}-dr-vault").inputs["vaultType"] == "DEFAULT"
-    assert key.inputs["isAutoRotationEnabled"] is False
-    (version,) = replicated.of_type("oci:Kms/keyVersion:KeyVersion")
-    assert version.parent == key.urn and "-rotation-every-83d-from-" in version.name
-    key_id = created_state(key.type, key.name, {}, REGION)[0]
+    # The Security block owns the DR region's provider and key; Storage only uses them.
+    assert not replicated.of_type("oci:Kms/key:Key") and not replicated.of_type("oci:Kms/vault:Vault")
+    key_id = DR_KEY
     dr_bucket = replicated.named(f"{NAME}-dr-bucket")
     assert dr_bucket.protect and dr_bucket.retain_on_delete
     replica = dr_bucket.inputs
@@ -434,8 +431,17 @@ def test_prod_replicates_to_amsterdam_and_dev_does_not(dev_plan: Recorded, prod_
     (policy,) = prod_plan.of_type("oci:ObjectStorage/replicationPolicy:ReplicationPolicy")
     assert policy.inputs["destinationRegionName"] == "eu-amsterdam-1"
     assert prod_plan.named("dicomstore-storage-dr-bucket").inputs["kmsKeyId"] == recorded_id(
-        prod_plan, "dicomstore-storage-dr-key"
+        prod_plan, "dicomstore-security-dr-key"
     )
+    # The Storage block declared the DR provider, vault and key before Security owned every key: a deployed
+    # prod stack moves them (their URNs before the move, from the plan at 0addfa1) instead of replacing them.
+    old = "urn:pulumi:prod::dicomstore::dicomstore:dicom_store:DicomStore$dicomstore:storage:Storage$"
+    for name, old_urn in (
+        ("dicomstore-security-dr-provider", f"{old}pulumi:providers:oci::dicomstore-storage-dr-provider"),
+        ("dicomstore-security-dr-vault", f"{old}oci:Kms/vault:Vault::dicomstore-storage-dr-vault"),
+        ("dicomstore-security-dr-key", f"{old}oci:Kms/key:Key::dicomstore-storage-dr-key"),
+    ):
+        assert prod_plan.named(name).aliases == (old_urn,)
     assert not dev_plan.of_type("oci:ObjectStorage/replicationPolicy:ReplicationPolicy")
 
 

@@ -25,8 +25,9 @@ Design choices:
   listed all exist, the last one is in the Vault secret (README, "Rotation runbook").
 * Cross-region replication (optional) to `<name_prefix>-dicom-dr` in the DR region through an explicit
   `oci.Provider` for that region. Vault keys are regional, so the replica bucket gets its own HSM key in a
-  vault in the DR region: it is as private and CMK-encrypted as the primary (the Database block encrypts its
-  backup copies in that region with the same key), with write and read logs in a DR-region log group. It is
+  vault in the DR region (provider, vault and key come from the Security block, which owns every key): it is
+  as private and CMK-encrypted as the primary (the Database block encrypts its backup copies in that region
+  with the same key), with write and read logs in a DR-region log group. It is
   *not* versioned: OCI refuses versioning on a replication destination, which is read-only
   (`components/data/buckets.py` cites the docs). The explicit provider takes credentials from the same environment /
   OCI config file as the default provider; only the region differs. Objects deleted in the primary are deleted
@@ -49,12 +50,6 @@ from components.config.schema import StorageConfig
 from components.data.bucket_lifecycle import lifecycle_rules
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.identity.identity import iam_policy
-from components.security.kms import VaultType, hsm_master_key
-
-DR_VAULT_TYPE: VaultType = "DEFAULT"
-"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions adds a few key
-versions a year; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
-key that only wraps the replica's object keys (README, "Cost")."""
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
@@ -79,8 +74,10 @@ class StorageArgs:
     """The HSM master key encrypting the bucket and the secret."""
     log_group_id: pulumi.Input[str]
     """The log group of service logs (bucket write and read logs)."""
-    key_rotation_days: int
-    """Rotation interval of the DR region's HSM key (same as the master key's)."""
+    replica_provider: oci.Provider | None = None
+    """The DR region's provider (from the Security block), None without replication."""
+    replica_key_id: pulumi.Input[str] | None = None
+    """The DR region's HSM master key (owned by the Security block), None without replication."""
 
 
 def s3_key_suffix(generation: int) -> str:
@@ -138,7 +135,6 @@ class Storage(pulumi.ComponentResource):
     s3_access_key_id: pulumi.Output[str]
     s3_secret_key_secret_id: pulumi.Output[str]
     replica_bucket_name: pulumi.Output[str] | None
-    replica_key_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:storage:Storage", name, None, opts)
@@ -160,14 +156,13 @@ class Storage(pulumi.ComponentResource):
             opts=child,
         )
         replica_region = config.replication_region
-        dr_provider, dr_key = self._dr_key(name, args, replica_region) if replica_region else (None, None)
         # OCI refuses a lifecycle (or replication) policy the Object Storage service is not allowed to carry out.
         service_policy = iam_policy(
             f"{name}-service-policy",
             compartment_id=args.compartment_id,
             name=f"{args.name_prefix}-objectstorage-service",
             description="Object Storage service: lifecycle and replication of the DICOM bucket",
-            statements=pulumi.Output.all(args.compartment_id, dr_key.id if dr_key else None).apply(
+            statements=pulumi.Output.all(args.compartment_id, args.replica_key_id).apply(
                 lambda values: object_storage_service_policy(values[0], args.region, replica_region, values[1])
             ),
             opts=child,
@@ -175,14 +170,13 @@ class Storage(pulumi.ComponentResource):
         lifecycle_policy(f"{name}-lifecycle", bucket, lifecycle_rules(config), depends_on=[service_policy])
         access_logs(name, args.log_group_id, args.compartment_id, bucket)
         self.replica_bucket_name = None
-        self.replica_key_id = dr_key.id if dr_key else None
-        if replica_region and dr_provider and dr_key:
+        if replica_region and args.replica_provider and args.replica_key_id:
             self.replica_bucket_name = self._replica(
                 name=name,
                 args=args,
                 region=replica_region,
-                provider=dr_provider,
-                key=dr_key,
+                provider=args.replica_provider,
+                key_id=args.replica_key_id,
                 source=bucket,
                 service_policy=service_policy,
             )
@@ -270,22 +264,8 @@ class Storage(pulumi.ComponentResource):
                 "s3_access_key_id": self.s3_access_key_id,
                 "s3_secret_key_secret_id": self.s3_secret_key_secret_id,
                 "replica_bucket_name": self.replica_bucket_name,
-                "replica_key_id": self.replica_key_id,
             }
         )
-
-    def _dr_key(self, name: str, args: StorageArgs, region: str) -> tuple[oci.Provider, oci.kms.Key]:
-        """A provider for the DR region and an HSM master key there (vault keys are regional)."""
-        provider = oci.Provider(f"{name}-dr-provider", region=region, opts=pulumi.ResourceOptions(parent=self))
-        dr = hsm_master_key(
-            f"{name}-dr",
-            compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-dr",
-            rotation_days=args.key_rotation_days,
-            vault_type=DR_VAULT_TYPE,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
-        )
-        return provider, dr.key
 
     def _replica(
         self,
@@ -294,7 +274,7 @@ class Storage(pulumi.ComponentResource):
         args: StorageArgs,
         region: str,
         provider: oci.Provider,
-        key: oci.kms.Key,
+        key_id: pulumi.Input[str],
         source: oci.objectstorage.Bucket,
         service_policy: oci.identity.Policy,
     ) -> pulumi.Output[str]:
@@ -304,7 +284,7 @@ class Storage(pulumi.ComponentResource):
             source=source,
             region=region,
             name=f"{args.name_prefix}-dicom-dr",
-            kms_key_id=key.id,
+            kms_key_id=key_id,
             replication_name=f"{args.name_prefix}-dicom-to-{region}",
             provider=provider,
             compartment_id=args.compartment_id,

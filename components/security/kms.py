@@ -61,6 +61,19 @@ def rotation_period(today: datetime.date, rotation_days: int) -> RotationPeriod:
 
 
 @dataclass(frozen=True)
+class MovedFrom:
+    """Where a vault and key were declared before they moved: their old name prefix and old parent's URN. The
+    aliases built from it make a deployed stack move its protected vault and key instead of replacing them."""
+
+    name: str
+    parent_urn: pulumi.Input[str]
+
+    def alias(self, suffix: str, parent_urn: pulumi.Input[str] | None = None) -> pulumi.Alias:
+        """The old identity of `<name><suffix>` (under `parent_urn`, by default the old parent)."""
+        return pulumi.Alias(name=f"{self.name}{suffix}", parent=parent_urn or self.parent_urn)
+
+
+@dataclass(frozen=True)
 class HsmKey:
     vault: oci.kms.Vault
     key: oci.kms.Key
@@ -77,13 +90,22 @@ def hsm_master_key(
     vault_type: VaultType,
     opts: pulumi.ResourceOptions,
     today: datetime.date | None = None,
+    moved_from: MovedFrom | None = None,
 ) -> HsmKey:
     """`<name>-vault` and `<name>-key` (display names `<display_name>` and `<display_name>-master`), both
     protected and retained on delete whatever `opts` says; in a DEFAULT vault also the current period's key
-    version (`today`: the UTC date of the run)."""
+    version (`today`: the UTC date of the run). `moved_from`: their previous identity, kept by aliases."""
     keep = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))
+
+    def moved(suffix: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(aliases=[moved_from.alias(suffix)] if moved_from else None)
+
     vault = oci.kms.Vault(
-        f"{name}-vault", compartment_id=compartment_id, display_name=display_name, vault_type=vault_type, opts=keep
+        f"{name}-vault",
+        compartment_id=compartment_id,
+        display_name=display_name,
+        vault_type=vault_type,
+        opts=pulumi.ResourceOptions.merge(keep, moved("-vault")),
     )
     automatic = vault_type == "VIRTUAL_PRIVATE"
     key = oci.kms.Key(
@@ -97,17 +119,32 @@ def hsm_master_key(
         auto_key_rotation_details=(
             oci.kms.KeyAutoKeyRotationDetailsArgs(rotation_interval_in_days=rotation_days) if automatic else None
         ),
-        opts=keep,
+        opts=pulumi.ResourceOptions.merge(keep, moved("-key")),
     )
     scheduled_version = None
     if not automatic:
         period = rotation_period(today or datetime.datetime.now(datetime.UTC).date(), rotation_days)
+        # The old version sat under the old key, so its alias names that key's old URN.
+        version_alias = (
+            moved_from.alias(
+                f"-key-{period.version_suffix}",
+                pulumi.create_urn(f"{moved_from.name}-key", "oci:Kms/key:Key", parent=moved_from.parent_urn),
+            )
+            if moved_from
+            else None
+        )
         scheduled_version = oci.kms.KeyVersion(
             f"{name}-key-{period.version_suffix}",
             key_id=key.id,
             management_endpoint=vault.management_endpoint,
             opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(parent=key, protect=False, retain_on_delete=True)
+                opts,
+                pulumi.ResourceOptions(
+                    parent=key,
+                    protect=False,
+                    retain_on_delete=True,
+                    aliases=[version_alias] if version_alias else None,
+                ),
             ),
         )
     return HsmKey(vault, key, scheduled_version)

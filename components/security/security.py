@@ -69,7 +69,7 @@ from components.security.cloud_guard_rules import (
     responder_rules_to_enable,
     zone_recipe_policy_ids,
 )
-from components.security.kms import hsm_master_key
+from components.security.kms import MovedFrom, VaultType, hsm_master_key
 
 BASTION_SESSION_TTL_SECONDS = 3 * 60 * 60  # admin sessions expire after three hours
 CLOUD_GUARD_PROBLEM_EVENTS = (
@@ -110,6 +110,17 @@ class SecurityArgs:
     """Dynamic group of the OKE clusters, None without OKE."""
     certificate_authority_dynamic_group_name: pulumi.Input[str] | None
     """Dynamic group of the load balancer's private CA, None when the certificate comes from config."""
+    dr_region: str | None = None
+    """The DR region (`storage.replicationRegion`): it gets a vault and master key of its own (keys are
+    regional), which the Storage block's replica bucket and the Database block's backup copies use."""
+    dr_key_moved_from: MovedFrom | None = None
+    """Where the DR vault and key were declared before the Security block owned them (aliases keep them)."""
+
+
+DR_VAULT_TYPE: VaultType = "DEFAULT"
+"""The DR key's vault: a default vault with an HSM key rotated by scheduled key versions adds a few key
+versions a year; a second virtual private vault (or a replica of the primary's) bills a whole partition for a
+key that only wraps the replica's object keys (README, "Cost")."""
 
 
 def _configuration(item: Any) -> SourceConfiguration:
@@ -236,6 +247,11 @@ class Security(pulumi.ComponentResource):
     """Targets the stack cannot attach its recipes to, with the recipes an operator attaches (README)."""
     bastion_id: pulumi.Output[str] | None
 
+    dr_provider: oci.Provider | None
+    """The DR region's provider (credentials as the default provider's; only the region differs)."""
+    dr_key_id: pulumi.Output[str] | None
+    """The DR region's HSM master key (the replica bucket's and the backup copies' key)."""
+
     def __init__(self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:security:Security", name, None, opts)
         self._name, self._args = name, args
@@ -283,6 +299,7 @@ class Security(pulumi.ComponentResource):
             )
         # Published only once the key grant exists (the Output carries the policy as a dependency).
         self.master_key_id = pulumi.Output.all(key.id, key_use.id).apply(lambda v: str(v[0]))
+        self.dr_provider, self.dr_key_id = self._dr_key(args.dr_region) if args.dr_region else (None, None)
 
         self.log_group_id = oci.logging.LogGroup(
             f"{name}-service-logs",
@@ -335,8 +352,29 @@ class Security(pulumi.ComponentResource):
                 "cloud_guard_target_id": self.cloud_guard_target_id,
                 "recipe_attachments": self.recipe_attachments,
                 "bastion_id": self.bastion_id,
+                "dr_key_id": self.dr_key_id,
             }
         )
+
+    def _dr_key(self, region: str) -> tuple[oci.Provider, pulumi.Output[str]]:
+        """A provider for the DR region and an HSM master key there, in the data compartment like the
+        primary's; it rotates on the primary's schedule."""
+        args, moved_from = self._args, self._args.dr_key_moved_from
+        provider = oci.Provider(
+            f"{self._name}-dr-provider",
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, aliases=[moved_from.alias("-provider")] if moved_from else None),
+        )
+        dr = hsm_master_key(
+            f"{self._name}-dr",
+            compartment_id=args.data_compartment_id,
+            display_name=f"{args.name_prefix}-dr",
+            rotation_days=args.config.key_rotation_days,
+            vault_type=DR_VAULT_TYPE,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            moved_from=moved_from,
+        )
+        return provider, dr.key.id
 
     def _in_reporting_region(
         self, parent: pulumi.Resource | None = None, depends_on: Sequence[pulumi.Resource] = ()
