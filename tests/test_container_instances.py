@@ -37,30 +37,28 @@ from components.orthanc.secret_fetch import (
     secret_ocid_env_var,
     wait_for_secrets,
 )
-from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.orthanc.service import OrthancService
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import is_secret
+from tests.orthanc_inputs import (
+    ACCESS_KEY_ID,
+    BOOTSTRAP_IMAGE,
+    COMPARTMENT,
+    DB_ADMIN_PASSWORD_SECRET,
+    DB_HOST,
+    LB_NSG,
+    REGION,
+    S3_SECRET_KEY_SECRET,
+    ocid,
+    orthanc_service_args,
+)
 from tests.support import Recorded, record, stack_config
 
-REGION = "eu-frankfurt-1"
 OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
-
-
-def ocid(kind: str, name: str) -> str:
-    return f"ocid1.{kind}.oc1.{REGION}.aaaaaaaa{name.replace('-', '')}{'0' * 40}"
-
-
-COMPARTMENT = ocid("compartment", "app")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
-LB_SUBNET, LB_NSG = ocid("subnet", "lb"), ocid("networksecuritygroup", "lb")
-DB_ADMIN_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
-BOOTSTRAP_IMAGE = "postgres:15.8-alpine3.20"
-S3_SECRET_KEY_SECRET = ocid("vaultsecret", "s3secretkey")
 CERTIFICATE = ocid("certificate", "hospital")
-ACCESS_KEY_ID = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"  # what the Storage mock hands over, as a secret
-DB_HOST = "10.20.3.17"
 
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
 LB_BACKEND = "oci:LoadBalancer/backend:Backend"
@@ -84,36 +82,7 @@ def planned(config: OrthancConfig) -> Recorded:
         return ContainerInstances(name, args, opts)
 
     def program() -> None:
-        orthanc = OrthancService(
-            "orthanc",
-            OrthancServiceArgs(
-                config=config,
-                name_prefix="dicomstore-test",
-                index=OrthancIndex(
-                    namespace="axoffline1234",
-                    bucket_name="dicomstore-test-dicom",
-                    s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
-                    s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
-                    db_host=DB_HOST,
-                    db_port=5432,
-                    database_name="orthanc",
-                    db_username="orthanc",
-                    db_admin_username="orthanc_admin",
-                    db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET,
-                    db_bootstrap_image=BOOTSTRAP_IMAGE,
-                    db_max_connections=100,
-                ),
-                data_compartment_id=ocid("compartment", "data"),
-                vault_id=ocid("vault", "stack"),
-                master_key_id=ocid("key", "master"),
-                orthanc_dynamic_group_name="dicomstore-test-orthanc",
-                lb_compartment_id=COMPARTMENT,
-                lb_subnet_id=LB_SUBNET,
-                lb_nsg_id=LB_NSG,
-                log_group_id=ocid("loggroup", "service"),
-                place=place,
-            ),
-        )
+        orthanc = OrthancService("orthanc", orthanc_service_args(config, place))
         pulumi.export("dicomweb_url", orthanc.dicomweb_url)
         pulumi.export("dicom_host", orthanc.dicom_host)
         pulumi.export("dicom_port", orthanc.dicom_port)

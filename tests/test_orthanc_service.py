@@ -8,15 +8,11 @@ import pulumi
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
 from components.orthanc.load_balancer import Backend
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime
-from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.orthanc.service import OrthancService
+from tests.orthanc_inputs import ocid, orthanc_service_args
 from tests.support import Recorded, record, stack_config
 
-REGION = "eu-frankfurt-1"
 BACKEND_IPS = ("10.20.1.10", "10.20.1.11")
-
-
-def ocid(kind: str, name: str) -> str:
-    return f"ocid1.{kind}.oc1.{REGION}.aaaaaaaa{name}{'0' * 40}"
 
 
 class FixedRuntime(OrthancRuntime):
@@ -38,36 +34,7 @@ def planned() -> tuple[Recorded, list[FixedRuntime]]:
         return placed[-1]
 
     def program() -> None:
-        service = OrthancService(
-            "orthanc",
-            OrthancServiceArgs(
-                config=config,
-                name_prefix="dicomstore-test",
-                index=OrthancIndex(
-                    namespace="axoffline1234",
-                    bucket_name="dicomstore-test-dicom",
-                    s3_access_key_id=pulumi.Output.secret("9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"),
-                    s3_secret_key_secret_id=ocid("vaultsecret", "s3"),
-                    db_host="10.20.3.17",
-                    db_port=5432,
-                    database_name="orthanc",
-                    db_username="orthanc",
-                    db_admin_username="orthanc_admin",
-                    db_admin_password_secret_id=ocid("vaultsecret", "admin"),
-                    db_bootstrap_image="docker.io/library/postgres:16.4",
-                    db_max_connections=100,
-                ),
-                data_compartment_id=ocid("compartment", "data"),
-                vault_id=ocid("vault", "stack"),
-                master_key_id=ocid("key", "master"),
-                orthanc_dynamic_group_name="dicomstore-test-orthanc",
-                lb_compartment_id=ocid("compartment", "app"),
-                lb_subnet_id=ocid("subnet", "lb"),
-                lb_nsg_id=ocid("networksecuritygroup", "lb"),
-                log_group_id=ocid("loggroup", "service"),
-                place=place,
-            ),
-        )
+        service = OrthancService("orthanc", orthanc_service_args(config, place))
         pulumi.export("dicom_aet", service.dicom_aet)
 
     return record(program), placed
