@@ -6,6 +6,9 @@ Design choices:
   nothing the stack needs) with one HSM-protected AES-256 master key (bucket, database, OKE secrets, boot and
   block volumes), rotated by OCI or by a scheduled key version (`components/security/kms.py`). Vault and key are
   `protect` + `retain_on_delete`: losing the key loses PHI.
+* Every key of the stack is made here. With a DR region (`storage.replicationRegion`) that includes the DR
+  region's own vault and HSM key (keys are regional), made through an explicit provider for that region; the
+  Storage block's replica bucket and the Database block's backup copies get the provider and the key's id.
 * The IAM policies that name the key and the vault are created here, right after them; `master_key_id` is
   only published once the services' key grant exists, so a bucket or DB system created with the key never
   races its permission. Grants to read secrets name each secret, so they are made where the secrets exist
