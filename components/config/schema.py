@@ -34,12 +34,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from components.config import config_messages
 from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
 from components.connectivity import connectivity_rules
-from components.data.postgres_sizing import (
-    ADMIN_HEADROOM_CONNECTIONS,
-    minimum_memory_gb,
-    required_max_connections,
-    shape_connection_limit,
-)
+from components.data import database_rules
+from components.data.postgres_sizing import required_max_connections
 from components.orthanc.cors_rules import origin_problem
 from components.orthanc.orthanc_access import Role
 
@@ -1034,56 +1030,8 @@ def orthanc_fleet(config: StackConfig) -> OrthancFleet:
 
 
 def database_problems(config: StackConfig) -> list[ConfigProblem]:
-    """The database can serve the Orthanc fleet, and prod has a standby."""
-    problems: list[ConfigProblem] = []
-    database, orthanc = config.database, config.orthanc
-    fleet = orthanc_fleet(config)
-    peak, needed = fleet.peak_replicas, fleet.db_max_connections
-    key = "orthanc.replicas" if peak == orthanc.replicas else "oke.orthancMaxReplicas"
-    limit = shape_connection_limit(database.memory_gb)
-    if needed > limit:
-        problems.append(
-            ConfigProblem(
-                key,
-                peak,
-                f"needs {needed} PostgreSQL connections ({peak} replicas + 1 during a rolling update, "
-                f"x orthanc.indexConnections {orthanc.index_connections}, + {ADMIN_HEADROOM_CONNECTIONS} for "
-                f"administrators), but database.memoryGb ({database.memory_gb}) serves at most {limit}",
-                f"raise database.memoryGb to at least {minimum_memory_gb(needed)}, or lower {key} or "
-                "orthanc.indexConnections",
-            )
-        )
-    if database.orthanc_username.startswith("pg_") or database.orthanc_username == "postgres":
-        problems.append(
-            ConfigProblem(
-                "database.orthancUsername", database.orthanc_username, "is reserved by PostgreSQL",
-                "use a role name that does not start with 'pg_' and is not 'postgres', e.g. 'orthanc'",
-            )
-        )  # fmt: skip
-    if database.database_name == "postgres":
-        problems.append(
-            ConfigProblem(
-                "database.databaseName", database.database_name, "is the maintenance database of the DB system",
-                "give Orthanc its own database, e.g. 'orthanc'",
-            )
-        )  # fmt: skip
-    if database.orthanc_username == database.admin_username:
-        problems.append(
-            ConfigProblem(
-                "database.orthancUsername", database.orthanc_username,
-                "is the database administrator: Orthanc would run with the administrator's privileges",
-                f"use a role of its own, e.g. 'orthanc' (database.adminUsername is {database.admin_username!r})",
-            )
-        )  # fmt: skip
-    if config.environment == "prod" and database.instance_count < 2:
-        problems.append(
-            ConfigProblem(
-                "database.instanceCount", database.instance_count,
-                "gives prod no standby: one node failure stops every Orthanc replica",
-                "set 2 or more (a primary and a read replica that OCI promotes on failure)",
-            )
-        )  # fmt: skip
-    return problems
+    """The Database block's rules (`components/data/database_rules.py`)."""
+    return [ConfigProblem(*problem) for problem in database_rules.database_problems(config, orthanc_fleet(config))]
 
 
 def _peering_pairs(connectivity: ConnectivityConfig) -> list[tuple[str, str, str]]:
