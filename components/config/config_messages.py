@@ -27,6 +27,9 @@ from pydantic_core import ErrorDetails, PydanticUndefined
 from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
 
 Location = tuple[int | str, ...]
+RuleProblem = tuple[str, Any, str, str]
+"""A bad value as a block's cross-field rules report it (e.g. `components/data/database_rules.py`): its key, the
+value, what is wrong with it, how to fix it; `components/config/schema.py` makes a `ConfigProblem` of it."""
 Qualify = Callable[[Location], str]
 """Spells a location as the user writes the key, e.g. `dicomstore:orthanc.replicas`."""
 

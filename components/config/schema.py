@@ -31,6 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from components.ai import ai_rules
 from components.config import config_messages
 from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
 from components.connectivity import connectivity_rules
@@ -1189,34 +1190,6 @@ def _ipsec_problems(ipsec: IpsecConfig, fastconnect_enabled: bool, network: Netw
     return problems
 
 
-def ai_edge_problems(config: StackConfig) -> list[ConfigProblem]:
-    """AI rules that tie keys together."""
-    problems: list[ConfigProblem] = []
-    ai = config.ai
-    if ai.enabled and ai.model_deployment_enabled and ai.model_ocid is None:
-        problems.append(
-            ConfigProblem(
-                "ai.modelOcid", None, "is required when ai.modelDeploymentEnabled is true",
-                "register the trained model in the Data Science catalog and set its OCID here",
-            )
-        )  # fmt: skip
-    if ai.enabled and ".GPU." not in ai.training_shape:
-        problems.append(
-            ConfigProblem(
-                "ai.trainingShape", ai.training_shape, "is not a GPU shape",
-                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
-            )
-        )  # fmt: skip
-    if ai.training_image_tag == "latest":
-        problems.append(
-            ConfigProblem(
-                "ai.trainingImageTag", ai.training_image_tag, "is not pinned to a version",
-                "push the training image with a release tag, e.g. 1.0.0, and set it here",
-            )
-        )  # fmt: skip
-    return problems
-
-
 # Container Instances flexible shapes: memory per OCPU allowed (docs: "Container Instance Shapes").
 CONTAINER_INSTANCE_MEMORY_GB_PER_OCPU: dict[str, tuple[int, int]] = {
     "CI.Standard.E4.Flex": (1, 64),
@@ -1320,7 +1293,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + oke_problems(config)
         + deployer_problems(config)
         + database_problems(config)
-        + ai_edge_problems(config)
+        + [ConfigProblem(*problem) for problem in ai_rules.ai_problems(config.ai)]
         + orthanc_problems(config)
         + user_role_problems(config.orthanc)
         + modality_tls_problems(config.orthanc)

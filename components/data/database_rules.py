@@ -1,21 +1,19 @@
 """The Database block's cross-field config rules, next to the block: the index can serve the Orthanc fleet, its
 role and database names are Orthanc's own, and prod has a standby.
 
-Each problem is `(key, value, problem, fix)`; `components/config/schema.py` turns them into the one-line
+Each problem is a `RuleProblem`; `components/config/schema.py` turns them into the one-line
 `ConfigProblem`s it raises before any resource exists.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from components.config.config_messages import RuleProblem
 from components.data.postgres_sizing import ADMIN_HEADROOM_CONNECTIONS, minimum_memory_gb, shape_connection_limit
 
 if TYPE_CHECKING:
     from components.config.schema import OrthancFleet, StackConfig
-
-RuleProblem = tuple[str, Any, str, str]
-"""A bad value: its key, the value, what is wrong with it, how to fix it."""
 
 
 def database_problems(config: StackConfig, fleet: OrthancFleet) -> list[RuleProblem]:
