@@ -37,6 +37,7 @@ from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN
 from components.connectivity import connectivity_rules
 from components.data import database_rules
 from components.data.postgres_sizing import required_max_connections
+from components.orthanc import orthanc_rules
 from components.orthanc.cors_rules import origin_problem
 from components.orthanc.orthanc_access import Role
 
@@ -1030,11 +1031,6 @@ def orthanc_fleet(config: StackConfig) -> OrthancFleet:
     return OrthancFleet(peak, required_max_connections(peak, orthanc.index_connections))
 
 
-def database_problems(config: StackConfig) -> list[ConfigProblem]:
-    """The Database block's rules (`components/data/database_rules.py`)."""
-    return [ConfigProblem(*problem) for problem in database_rules.database_problems(config, orthanc_fleet(config))]
-
-
 def _peering_pairs(connectivity: ConnectivityConfig) -> list[tuple[str, str, str]]:
     """(key prefix, customer address, oracle address) of every BGP session that is enabled."""
     pairs: list[tuple[str, str, str]] = []
@@ -1190,97 +1186,9 @@ def _ipsec_problems(ipsec: IpsecConfig, fastconnect_enabled: bool, network: Netw
     return problems
 
 
-# Container Instances flexible shapes: memory per OCPU allowed (docs: "Container Instance Shapes").
-CONTAINER_INSTANCE_MEMORY_GB_PER_OCPU: dict[str, tuple[int, int]] = {
-    "CI.Standard.E4.Flex": (1, 64),
-    "CI.Standard.E3.Flex": (1, 64),
-}
-
-
-def orthanc_problems(config: StackConfig) -> list[ConfigProblem]:
-    """The Container Instances shape must exist and allow the requested memory for the requested OCPUs."""
-    orthanc = config.orthanc
-    if orthanc.runtime != "container_instances":
-        return []
-    limits = CONTAINER_INSTANCE_MEMORY_GB_PER_OCPU.get(orthanc.shape)
-    if limits is None:
-        return [
-            ConfigProblem(
-                "orthanc.shape", orthanc.shape, "is not a Container Instances flexible shape",
-                f"use one of {sorted(CONTAINER_INSTANCE_MEMORY_GB_PER_OCPU)}",
-            )
-        ]  # fmt: skip
-    low, high = limits[0] * orthanc.ocpus, limits[1] * orthanc.ocpus
-    if not low <= orthanc.memory_gb <= high:
-        return [
-            ConfigProblem(
-                "orthanc.memoryGb",
-                orthanc.memory_gb,
-                f"is outside what {orthanc.shape} allows with orthanc.ocpus={orthanc.ocpus} "
-                f"({limits[0]}-{limits[1]} GB per OCPU: {low}-{high} GB)",
-                f"set orthanc.memoryGb between {low} and {high}, or change orthanc.ocpus",
-            )
-        ]
-    return []
-
-
-def modality_tls_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
-    """DICOM TLS always verifies the modality's certificate; a CA bundle without DICOM TLS would do nothing."""
-    if orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is None:
-        return [
-            ConfigProblem(
-                "orthanc.modalityCaBundleOcid", config_messages.NOT_SET,
-                "is missing: with orthanc.dicomTls the DICOM listener requires modality client certificates",
-                "upload the CA that issues your modalities' certificates as an OCI Certificates CA bundle and set "
-                "its OCID (ocid1.cabundle.oc1..<unique id>); README: 'Modality enrolment'",
-            )
-        ]  # fmt: skip
-    if not orthanc.dicom_tls and orthanc.modality_ca_bundle_ocid is not None:
-        return [
-            ConfigProblem(
-                "orthanc.modalityCaBundleOcid", orthanc.modality_ca_bundle_ocid,
-                "has no effect without DICOM TLS (plain DIMSE cannot carry a client certificate)",
-                "set orthanc.dicomTls: true, or remove orthanc.modalityCaBundleOcid",
-            )
-        ]  # fmt: skip
-    return []
-
-
-def user_role_problems(orthanc: OrthancConfig) -> list[ConfigProblem]:
-    """Every user has exactly one role, every role is for a user, and someone can administer the store."""
-    problems = [
-        ConfigProblem(
-            f"orthanc.userRoles.{user}", config_messages.NOT_SET, f"is missing: user {user!r} has no role",
-            f"add `{user}: <role>` under orthanc.userRoles, one of: {', '.join(Role)}",
-        )
-        for user in orthanc.users
-        if user not in orthanc.user_roles
-    ]  # fmt: skip
-    problems += [
-        ConfigProblem(
-            f"orthanc.userRoles.{user}", str(role), "names a user that orthanc.users does not list",
-            f"add {user!r} to orthanc.users or remove it from orthanc.userRoles",
-        )
-        for user, role in orthanc.user_roles.items()
-        if user not in orthanc.users
-    ]  # fmt: skip
-    problems += [
-        ConfigProblem(
-            "orthanc.passwordRollover", user, "names a user that orthanc.users does not list",
-            f"roll over only users of orthanc.users, or remove {user!r} from orthanc.passwordRollover",
-        )
-        for user in orthanc.password_rollover
-        if user not in orthanc.users
-    ]  # fmt: skip
-    if Role.ADMINISTRATOR not in orthanc.user_roles.values():
-        problems.append(
-            ConfigProblem(
-                "orthanc.userRoles", ", ".join(f"{u}: {r}" for u, r in orthanc.user_roles.items()),
-                "gives no user the administrator role: nobody could delete data or manage modalities",
-                "make one user (e.g. a break-glass admin) `administrator`",
-            )
-        )  # fmt: skip
-    return problems
+def _from_rules(problems: Iterable[config_messages.RuleProblem]) -> list[ConfigProblem]:
+    """The problems a block's rules module reports, as the lines the stack config raises."""
+    return [ConfigProblem(*problem) for problem in problems]
 
 
 def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
@@ -1292,11 +1200,9 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + section_problems(config)
         + oke_problems(config)
         + deployer_problems(config)
-        + database_problems(config)
-        + [ConfigProblem(*problem) for problem in ai_rules.ai_problems(config.ai)]
-        + orthanc_problems(config)
-        + user_role_problems(config.orthanc)
-        + modality_tls_problems(config.orthanc)
+        + _from_rules(database_rules.database_problems(config, orthanc_fleet(config)))
+        + _from_rules(ai_rules.ai_problems(config.ai))
+        + _from_rules(orthanc_rules.orthanc_problems(config.orthanc))
     )
 
 
