@@ -37,6 +37,8 @@ from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN
 from components.connectivity import connectivity_rules
 from components.data import database_rules
 from components.data.postgres_sizing import required_max_connections
+from components.network import address_rules
+from components.network.address_rules import networks, usable_addresses
 from components.orthanc import orthanc_rules
 from components.orthanc.cors_rules import origin_problem
 from components.orthanc.orthanc_access import Role
@@ -61,11 +63,6 @@ OCI_REGIONS: frozenset[str] = frozenset(
 
 # ocid1.<resource type>.<realm>.[region][.future use].<unique id>
 _OCID = re.compile(r"^ocid1\.(?P<type>[a-z0-9]+)\.(?P<realm>oc[0-9]+)\.[a-z0-9-]*(\.[a-z0-9-]*)?\.[a-z0-9]{20,}$")
-
-# OCI reserves the first two and the last address of every subnet.
-OCI_RESERVED_ADDRESSES_PER_SUBNET = 3
-# OKE needs a /29 at least for the Kubernetes API endpoint subnet (docs: "Network resource configuration").
-MIN_OKE_API_SUBNET_ADDRESSES = 8
 
 
 def _problem(problem: str, fix: str) -> PydanticCustomError:
@@ -764,70 +761,6 @@ def _problems_from_validation(error: ValidationError, section: tuple[str, ...] =
 # --- cross-field rules ---------------------------------------------------------------------------------------
 
 
-def _networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(cidr) for cidr in cidrs]
-
-
-def usable_addresses(cidr: str) -> int:
-    """Addresses a subnet offers to VNICs (OCI reserves three per subnet)."""
-    return ipaddress.ip_network(cidr).num_addresses - OCI_RESERVED_ADDRESSES_PER_SUBNET
-
-
-def network_problems(network: NetworkConfig) -> list[ConfigProblem]:
-    """Subnets inside the VCN, tiers disjoint, VCN disjoint from the hospital's networks."""
-    problems: list[ConfigProblem] = []
-    vcn = _networks(network.vcn_cidrs)
-    for index, block in enumerate(vcn):
-        for other in vcn[index + 1 :]:
-            if block.overlaps(other):
-                problems.append(
-                    ConfigProblem(
-                        f"network.vcnCidrs[{index}]", str(block), f"overlaps VCN CIDR {other}",
-                        "use disjoint VCN CIDR blocks",
-                    )
-                )  # fmt: skip
-    for index, cidr in enumerate(network.on_prem_cidrs):
-        clashes = [str(block) for block in vcn if block.overlaps(ipaddress.ip_network(cidr))]
-        if clashes:
-            problems.append(
-                ConfigProblem(
-                    f"network.onPremCidrs[{index}]",
-                    cidr,
-                    f"overlaps the VCN CIDR {', '.join(clashes)} (the on-prem network would be unreachable)",
-                    "choose VCN CIDRs (network.vcnCidrs) outside every hospital network",
-                )
-            )
-    tiers = network.subnets.model_dump()
-    seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
-    for tier, cidr in tiers.items():
-        subnet = ipaddress.ip_network(cidr)
-        key = f"network.subnets.{to_camel(tier)}"
-        if not any(subnet.subnet_of(block) for block in vcn if block.version == subnet.version):  # type: ignore[arg-type]
-            problems.append(
-                ConfigProblem(
-                    key, cidr, f"lies outside every VCN CIDR {network.vcn_cidrs}",
-                    "choose a subnet inside network.vcnCidrs",
-                )
-            )  # fmt: skip
-        for other_tier, other in seen:
-            if subnet.overlaps(other):
-                problems.append(
-                    ConfigProblem(
-                        key, cidr, f"overlaps the {to_camel(other_tier)} tier ({other})",
-                        "give every tier its own, disjoint CIDR",
-                    )
-                )  # fmt: skip
-        seen.append((tier, subnet))
-    if usable_addresses(network.subnets.oke_api) < MIN_OKE_API_SUBNET_ADDRESSES - OCI_RESERVED_ADDRESSES_PER_SUBNET:
-        problems.append(
-            ConfigProblem(
-                "network.subnets.okeApi", network.subnets.oke_api, "is too small for the OKE API endpoint",
-                "use a /29 or larger",
-            )
-        )  # fmt: skip
-    return problems
-
-
 def capacity_problems(config: StackConfig) -> list[ConfigProblem]:
     """Tiers big enough for what runs in them."""
     problems: list[ConfigProblem] = []
@@ -865,7 +798,7 @@ def capacity_problems(config: StackConfig) -> list[ConfigProblem]:
 def reachability_problems(config: StackConfig) -> list[ConfigProblem]:
     """Peers addressed by IP must sit in a network the VCN routes to: the hospital's, through the DRG."""
     problems: list[ConfigProblem] = []
-    hospital = _networks(config.network.on_prem_cidrs)
+    hospital = networks(config.network.on_prem_cidrs)
     for index, modality in enumerate(config.orthanc.allowed_modalities):
         try:
             address = ipaddress.ip_address(modality.host)
@@ -989,7 +922,7 @@ def _inside_any(cidr: str, blocks: Iterable[ipaddress.IPv4Network | ipaddress.IP
 def deployer_problems(config: StackConfig) -> list[ConfigProblem]:
     """The deployers' networks: inside the hospital's (the DRG carries them), and present with the OKE runtime."""
     network = config.network
-    hospital = _networks(network.on_prem_cidrs)
+    hospital = networks(network.on_prem_cidrs)
     problems = [
         ConfigProblem(
             f"network.deployerCidrs[{index}]", cidr,
@@ -1194,7 +1127,7 @@ def _from_rules(problems: Iterable[config_messages.RuleProblem]) -> list[ConfigP
 def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
     """Every rule that spans more than one key."""
     return (
-        network_problems(config.network)
+        _from_rules(address_rules.network_problems(config.network))
         + capacity_problems(config)
         + reachability_problems(config)
         + section_problems(config)
