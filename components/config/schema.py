@@ -39,7 +39,7 @@ from components.data import database_rules
 from components.data.postgres_sizing import required_max_connections
 from components.network import address_rules
 from components.network.address_rules import networks, usable_addresses
-from components.orthanc import orthanc_rules
+from components.orthanc import oke_rules, orthanc_rules
 from components.orthanc.cors_rules import origin_problem
 from components.orthanc.orthanc_access import Role
 
@@ -853,53 +853,6 @@ def section_problems(config: StackConfig) -> list[ConfigProblem]:
     return problems
 
 
-def oke_problems(config: StackConfig) -> list[ConfigProblem]:
-    """Rules of the OKE runtime: service range apart from every routed network, pods that fit the workers, a
-    GPU pool of GPU shapes, an autoscaler above the fixed replica count."""
-    oke, orthanc, network = config.oke, config.orthanc, config.network
-    if orthanc.runtime != "oke":
-        return []
-    problems: list[ConfigProblem] = []
-    services = ipaddress.ip_network(oke.services_cidr)
-    routed = [*network.vcn_cidrs, *network.on_prem_cidrs]
-    clashes = [cidr for cidr in routed if ipaddress.ip_network(cidr).overlaps(services)]
-    if clashes:
-        problems.append(
-            ConfigProblem(
-                "oke.servicesCidr", oke.services_cidr,
-                f"overlaps {', '.join(clashes)} (pods could not reach those addresses)",
-                "choose a service range outside the VCN and on-prem networks, e.g. 10.96.0.0/16",
-            )
-        )  # fmt: skip
-    if oke.gpu_pool_enabled and ".GPU" not in oke.gpu_shape:
-        problems.append(
-            ConfigProblem(
-                "oke.gpuShape", oke.gpu_shape, "is not a GPU shape",
-                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
-            )
-        )  # fmt: skip
-    # One OCPU is two vCPUs; Orthanc's pod asks for its OCPUs and memory and must leave room for the node's
-    # own daemons (kubelet, CNI, log agent).
-    if orthanc.ocpus >= oke.node_ocpus or orthanc.memory_gb >= oke.node_memory_gb:
-        problems.append(
-            ConfigProblem(
-                "orthanc.ocpus", orthanc.ocpus,
-                f"with orthanc.memoryGb={orthanc.memory_gb} does not fit a CPU worker "
-                f"({oke.node_ocpus} OCPUs, {oke.node_memory_gb} GB) next to the node's own daemons",
-                "give Orthanc fewer OCPUs/GB than oke.nodeOcpus/oke.nodeMemoryGb, or bigger workers",
-            )
-        )  # fmt: skip
-    if oke.orthanc_max_replicas is not None and oke.orthanc_max_replicas <= orthanc.replicas:
-        problems.append(
-            ConfigProblem(
-                "oke.orthancMaxReplicas", oke.orthanc_max_replicas,
-                f"is not above orthanc.replicas ({orthanc.replicas}), so the autoscaler could never scale out",
-                "set it above orthanc.replicas, or leave it unset for a fixed replica count",
-            )
-        )  # fmt: skip
-    return problems
-
-
 INFERENCE_GPUS_PER_POD = 1  # one Triton server per GPU; more throughput is more replicas
 
 
@@ -1131,7 +1084,7 @@ def cross_field_problems(config: StackConfig) -> list[ConfigProblem]:
         + capacity_problems(config)
         + reachability_problems(config)
         + section_problems(config)
-        + oke_problems(config)
+        + _from_rules(oke_rules.oke_problems(config))
         + deployer_problems(config)
         + _from_rules(database_rules.database_problems(config, orthanc_fleet(config)))
         + _from_rules(ai_rules.ai_problems(config.ai))
