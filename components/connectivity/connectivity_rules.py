@@ -1,7 +1,8 @@
 """Pure rules of the hybrid connection (FastConnect + IPSec): BGP peering addresses, CPE address, DRG routing.
 
-No Pulumi runtime needed: `components/config/schema.py` validates with these functions and
-`components/connectivity/connectivity.py` builds its DRG route distribution from the same constants.
+No Pulumi runtime needed: `components/config/schema.py` validates with these functions (the block's
+cross-field config rules, `connectivity_problems`, are here too) and `components/connectivity/connectivity.py`
+builds its DRG route distribution from the same constants.
 
 Why FastConnect carries the traffic and IPSec only takes over when it fails (OCI's DRG route-conflict
 rules, docs.oracle.com/iaas/Content/Network/Tasks/managingDRGs.htm "Route Conflicts", summarised by Oracle's
@@ -24,6 +25,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from components.config.config_messages import RuleProblem
+
+if TYPE_CHECKING:
+    from components.config.schema import ConnectivityConfig, FastConnectConfig, IpsecConfig, NetworkConfig
 
 ORACLE_BGP_ASN = 31898
 """Oracle's public ASN on FastConnect and IPSec BGP sessions; a customer ASN must differ."""
@@ -135,3 +142,161 @@ def public_ipv4_problem(value: str) -> tuple[str, str] | None:
             "use the VPN device's internet-facing address (for a CPE behind NAT, the NAT's public address)",
         )
     return None
+
+
+# --- the stack config's connectivity rules (`components/config/schema.py` raises them as ConfigProblems) -------
+
+
+def _peering_pairs(connectivity: ConnectivityConfig) -> list[tuple[str, str, str]]:
+    """(key prefix, customer address, oracle address) of every BGP session that is enabled."""
+    pairs: list[tuple[str, str, str]] = []
+    fastconnect, ipsec = connectivity.fastconnect, connectivity.ipsec
+    if fastconnect.enabled:
+        pairs.append(
+            ("connectivity.fastconnect.", fastconnect.customer_bgp_peering_ip, fastconnect.oracle_bgp_peering_ip)
+        )
+    if ipsec.enabled and ipsec.routing == "BGP":
+        pairs += [
+            (f"connectivity.ipsec.tunnels[{index}].", tunnel.customer_interface_ip, tunnel.oracle_interface_ip)
+            for index, tunnel in enumerate(ipsec.tunnels)
+        ]
+    return pairs
+
+
+def _peering_key(prefix: str, side: str) -> str:
+    """The config key of one side of a BGP session: the circuit's and the tunnels' fields are named differently."""
+    if prefix.startswith("connectivity.fastconnect"):
+        return f"{prefix}{side}BgpPeeringIp"
+    return f"{prefix}{side}InterfaceIp"
+
+
+def connectivity_problems(connectivity: ConnectivityConfig, network: NetworkConfig) -> list[RuleProblem]:
+    """FastConnect and IPSec: peering addresses, how the circuit is delivered, the CPE, FastConnect preference."""
+    problems: list[RuleProblem] = []
+    fastconnect, ipsec = connectivity.fastconnect, connectivity.ipsec
+    seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    routed = network.vcn_cidrs + network.on_prem_cidrs
+    for prefix, customer, oracle in _peering_pairs(connectivity):
+        for side, problem, fix in peering_pair_problems(customer, oracle):
+            value = customer if side == "customer" else oracle
+            problems.append((_peering_key(prefix, side), value, problem, fix))
+        subnet = peering_subnet(customer)
+        if subnet is None:
+            continue
+        key = _peering_key(prefix, "customer")
+        for other_prefix, other in seen:
+            if subnet.overlaps(other):
+                problems.append(
+                    (
+                        key, customer, f"shares its subnet with the session of {other_prefix.rstrip('.')} ({other})",
+                        "give every BGP session (the circuit and each tunnel) its own /30 or /31",
+                    )
+                )  # fmt: skip
+        clashes = [cidr for cidr in routed if subnet.overlaps(ipaddress.ip_network(cidr))]
+        if clashes:
+            problems.append(
+                (
+                    key, customer, f"overlaps {', '.join(clashes)} (a routed network)",
+                    "use a 169.254.x.y/30 link-local pair",
+                )
+            )  # fmt: skip
+        seen.append((prefix, subnet))
+    problems += _customer_asn_problems(connectivity)
+    if fastconnect.enabled:
+        problems += _fastconnect_delivery_problems(fastconnect)
+    if ipsec.enabled:
+        problems += _ipsec_problems(ipsec, fastconnect.enabled, network)
+    return problems
+
+
+def _customer_asn_problems(connectivity: ConnectivityConfig) -> list[RuleProblem]:
+    """Every BGP session (the circuit's and each tunnel's) speaks for the hospital with one ASN, set explicitly."""
+    bgp = connectivity.fastconnect.enabled or (connectivity.ipsec.enabled and connectivity.ipsec.routing == "BGP")
+    asn = connectivity.customer_bgp_asn
+    if bgp and asn is None:
+        return [
+            (
+                "connectivity.customerBgpAsn", None, "is required when FastConnect or BGP-routed IPSec is enabled",
+                "set the hospital's BGP ASN, the one its FastConnect router and VPN device both use "
+                "(a private ASN such as 64512-65534 if it has none)",
+            )
+        ]  # fmt: skip
+    if asn == ORACLE_BGP_ASN:
+        return [
+            (
+                "connectivity.customerBgpAsn", asn, "is Oracle's own ASN",
+                "use the hospital's ASN (a private ASN such as 64512-65534 if it has none)",
+            )
+        ]  # fmt: skip
+    return []
+
+
+def _fastconnect_delivery_problems(fastconnect: FastConnectConfig) -> list[RuleProblem]:
+    """A circuit comes through a partner (provider service) or a colocation cross-connect: exactly one."""
+    problems: list[RuleProblem] = []
+    delivery = (fastconnect.provider_service_ocid is not None, fastconnect.cross_connect_ocid is not None)
+    if delivery == (False, False):
+        problems.append(
+            (
+                "connectivity.fastconnect.providerServiceOcid", None,
+                "is required when FastConnect is enabled without a cross-connect",
+                "set the FastConnect partner's provider service OCID (`oci network fast-connect-provider-service "
+                "list`), or connectivity.fastconnect.crossConnectOcid when colocated with Oracle",
+            )
+        )  # fmt: skip
+    elif delivery == (True, True):
+        problems.append(
+            (
+                "connectivity.fastconnect.crossConnectOcid", fastconnect.cross_connect_ocid,
+                "is set together with a provider service (a partner owns the cross-connect of its circuits)",
+                "keep providerServiceOcid (through a partner) or crossConnectOcid (colocation), not both",
+            )
+        )  # fmt: skip
+    if fastconnect.cross_connect_ocid is not None and fastconnect.vlan is None:
+        problems.append(
+            (
+                "connectivity.fastconnect.vlan", None, "is required on a colocation cross-connect",
+                "set the VLAN (100-16383) agreed for this circuit",
+            )
+        )  # fmt: skip
+    return problems
+
+
+def _ipsec_problems(ipsec: IpsecConfig, fastconnect_enabled: bool, network: NetworkConfig) -> list[RuleProblem]:
+    """The CPE is public, both tunnels are configured, routing can be ordered behind FastConnect."""
+    problems: list[RuleProblem] = []
+    if ipsec.cpe_ip_address is None:
+        problems.append(
+            (
+                "connectivity.ipsec.cpeIpAddress", None, "is required when the IPSec backup is enabled",
+                "set the public IP address of the hospital's VPN device",
+            )
+        )  # fmt: skip
+    else:
+        public = public_ipv4_problem(ipsec.cpe_ip_address)
+        if public is not None:
+            problems.append(("connectivity.ipsec.cpeIpAddress", ipsec.cpe_ip_address, *public))
+    if len(ipsec.tunnels) != IPSEC_TUNNELS:
+        problems.append(
+            (
+                "connectivity.ipsec.tunnels", [tunnel.model_dump(by_alias=True) for tunnel in ipsec.tunnels],
+                f"lists {len(ipsec.tunnels)} tunnels; OCI creates exactly {IPSEC_TUNNELS}",
+                "configure both tunnels (customerInterfaceIp and oracleInterfaceIp each)",
+            )
+        )  # fmt: skip
+    if ipsec.routing == "STATIC" and fastconnect_enabled:
+        problems.append(
+            (
+                "connectivity.ipsec.routing", ipsec.routing,
+                "cannot be ordered behind FastConnect (static routes carry no AS path to prepend)",
+                "use BGP on the tunnels so that FastConnect stays the preferred path",
+            )
+        )  # fmt: skip
+    if ipsec.routing == "STATIC" and not network.on_prem_cidrs:
+        problems.append(
+            (
+                "network.onPremCidrs", [], "is empty, but static IPSec routing needs the hospital's networks",
+                "list the hospital's CIDRs, or use BGP routing",
+            )
+        )  # fmt: skip
+    return problems
