@@ -70,6 +70,7 @@ from components.orthanc.orthanc_config import (
     user_password_env_var,
     with_local_storage,
 )
+from tools.stow import multipart_body
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 USER = "bench"
@@ -121,12 +122,6 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
 
 
-def stow_body(part10: bytes, boundary: str) -> bytes:
-    """A one-instance STOW-RS request body (multipart/related, application/dicom)."""
-    head = f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
-    return head + part10 + f"\r\n--{boundary}--\r\n".encode()
-
-
 def ct_payloads(count: int, first_index: int, rows: int) -> tuple[list[bytes], list[StudySpec]]:
     """`count` Part 10 CT instances in studies of INSTANCES_PER_STUDY, fresh UIDs, dates spread over 2 years."""
     payloads: list[bytes] = []
@@ -170,14 +165,13 @@ class Backend:
         return session
 
     def stow(self, part10: bytes) -> float:
-        boundary = uuid.uuid4().hex
-        body = stow_body(part10, boundary)
+        body, content_type = multipart_body([part10])
         started = time.perf_counter()
         response = self._session().post(
             f"{self.server.url}/dicom-web/studies",
             data=body,
             headers={
-                "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
+                "Content-Type": content_type,
                 "Accept": "application/dicom+json",
             },
             timeout=120,

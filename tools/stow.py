@@ -63,7 +63,8 @@ def outcome(status: int, body: Any) -> StowOutcome:
     return StowOutcome(status, frozenset(stored), failed)
 
 
-def _multipart(parts: Sequence[bytes]) -> tuple[bytes, str]:
+def multipart_body(parts: Sequence[bytes]) -> tuple[bytes, str]:
+    """A STOW-RS request body (multipart/related of application/dicom parts) and its Content-Type."""
     boundary = uuid.uuid4().hex
     body = b"".join(
         f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + part + b"\r\n" for part in parts
@@ -72,7 +73,7 @@ def _multipart(parts: Sequence[bytes]) -> tuple[bytes, str]:
 
 
 def post_instances(session: requests.Session, url: str, parts: Sequence[bytes]) -> StowOutcome:
-    body, content_type = _multipart(parts)
+    body, content_type = multipart_body(parts)
     answer = session.post(
         f"{url.rstrip('/')}/studies",
         data=body,

@@ -9,7 +9,6 @@ store afterwards as the administrator.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from bench.local_stack import OrthancServer
 from components.orthanc.orthanc_access import Role
 from components.orthanc.orthanc_config import user_password_env_var
 from tests.integration.conftest import USER_ROLES
+from tools.stow import multipart_body
 
 pytestmark = pytest.mark.integration
 
@@ -91,15 +91,6 @@ def stored(primary: OrthancServer) -> Stored:
     return _store(primary, _new_instance(801))
 
 
-def _stow_body(ds: pydicom.Dataset) -> tuple[bytes, str]:
-    boundary = "dicomstore-boundary"
-    body = io.BytesIO()
-    body.write(f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode())
-    body.write(to_part10(ds))
-    body.write(f"\r\n--{boundary}--\r\n".encode())
-    return body.getvalue(), f'multipart/related; type="application/dicom"; boundary={boundary}'
-
-
 # (method, path template, allowed roles). Paths name the module's stored instance.
 READ_ROUTES = [
     ("GET", "/system", ALL),
@@ -159,7 +150,7 @@ def test_store(primary: OrthancServer, role: Role, route: str) -> None:
     if route == "rest":
         answer = _call(primary, role, "POST", "/instances", data=to_part10(ds))
     else:
-        body, content_type = _stow_body(ds)
+        body, content_type = multipart_body([to_part10(ds)])
         answer = _call(primary, role, "POST", "/dicom-web/studies", data=body, headers={"Content-Type": content_type})
     if role in WRITERS:
         assert answer.status_code == 200, answer.text[:200]
