@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime.proto.resource_pb2 import RegisterResourceRequest
 
 from components.config.schema import StackConfig, load_stack_config
 from offline.engine import RecordingMonitor, record_program
@@ -77,15 +78,15 @@ def record(
     return Recorded(records, outputs)
 
 
-def spy_ignore_changes(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """From now on in this test, each registered resource's `ignore_changes`, by resource name (the recorded
-    plan does not keep them)."""
-    ignored: dict[str, list[str]] = {}
+def spy_registrations(monkeypatch: pytest.MonkeyPatch) -> dict[str, RegisterResourceRequest]:
+    """From now on in this test, each resource's registration request, by resource name: what the recorded plan
+    does not keep (`ignoreChanges`, `additionalSecretOutputs`, the `provider` reference)."""
+    registered: dict[str, RegisterResourceRequest] = {}
     register = RecordingMonitor.RegisterResource
 
-    def spy(monitor: RecordingMonitor, request: Any) -> Any:
-        ignored[request.name] = list(request.ignoreChanges)
+    def spy(monitor: RecordingMonitor, request: RegisterResourceRequest) -> Any:
+        registered[request.name] = request
         return register(monitor, request)
 
     monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
-    return ignored
+    return registered

@@ -23,7 +23,7 @@ from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import Recorded, record, spy_ignore_changes, stack_config
+from tests.support import Recorded, record, spy_registrations, stack_config
 
 NAME = "dicomstore-database"
 REGION = "eu-frankfurt-1"
@@ -162,9 +162,9 @@ def test_admin_password_is_a_vault_secret_reference(ha: Recorded) -> None:
 
 
 def test_a_new_password_version_does_not_replace_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    ignored = spy_ignore_changes(monkeypatch)
+    registered = spy_registrations(monkeypatch)
     run_database()
-    assert ignored[f"{NAME}-postgresql"] == ["credentials"]
+    assert registered[f"{NAME}-postgresql"].ignoreChanges == ["credentials"]
 
 
 def test_password_is_generated_by_vault(ha: Recorded) -> None:

@@ -27,7 +27,7 @@ from components.security.tls_policy import (
 )
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, record, spy_ignore_changes
+from tests.support import Recorded, record, spy_registrations
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
@@ -300,10 +300,10 @@ def days(duration: str) -> int:
 def test_a_new_day_does_not_reissue_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
     """The end date is computed when the program runs; only the first `pulumi up` may use it (an update of
     `certificate_config` issues a new certificate version)."""
-    ignored = spy_ignore_changes(monkeypatch)
+    registered = spy_registrations(monkeypatch)
     planned(certificate_id=None)
-    assert ignored["edge-certificate"] == ["certificateConfig.validity"]
-    assert ignored["edge-ca"] == ["certificateAuthorityConfig.validity"]
+    assert registered["edge-certificate"].ignoreChanges == ["certificateConfig.validity"]
+    assert registered["edge-ca"].ignoreChanges == ["certificateAuthorityConfig.validity"]
 
 
 @pytest.mark.parametrize(

@@ -30,11 +30,10 @@ from components.security.cloud_guard_rules import (
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs, bastion_name
 from offline import cloud_guard_catalog
-from offline.engine import RecordingMonitor
 from offline.invokes import INVOKE_ANSWERS
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import TENANCY, Recorded, record, stack_config
+from tests.support import TENANCY, Recorded, record, spy_registrations, stack_config
 
 REGION = "eu-frankfurt-1"
 PARENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
@@ -423,25 +422,18 @@ def test_only_tenancy_wide_resources_are_in_the_root_compartment(recorded: Recor
 
 
 def test_cloud_guard_is_managed_in_its_reporting_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    providers: dict[str, str] = {}
-    register = RecordingMonitor.RegisterResource
-
-    def capture(monitor: RecordingMonitor, request: Any) -> Any:
-        providers[request.name] = request.provider
-        return register(monitor, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", capture)
+    registered = spy_registrations(monkeypatch)
     recorded = record_security(cloudGuardReportingRegion="us-ashburn-1")
     (provider,) = recorded.of_type("pulumi:providers:oci")
     assert provider.inputs["region"] == "us-ashburn-1"
-    in_reporting_region = {name for name, reference in providers.items() if reference.startswith(provider.urn)}
+    in_reporting_region = {name for name, request in registered.items() if request.provider.startswith(provider.urn)}
     assert in_reporting_region == {
         "sec-cloud-guard", "sec-on-prem-cidrs", "sec-admin-cidrs", "sec-configuration-detector-recipe",
         "sec-activity-detector-recipe", "sec-threat-detector-recipe", "sec-responder-recipe",
         "sec-cloud-guard-target", "sec-security-recipe", "sec-data-security-zone", "sec-security-topic",
         "sec-security-email-0", "sec-cloud-guard-problems",
     }  # fmt: skip
-    assert not providers["sec-key"].startswith(provider.urn)
+    assert not registered["sec-key"].provider.startswith(provider.urn)
 
 
 def test_no_extra_provider_when_cloud_guard_reports_to_the_deployment_region(recorded: Recorded) -> None:

@@ -20,14 +20,13 @@ from components.data.storage import (
     object_storage_service_policy,
     s3_endpoint,
 )
-from offline.engine import RecordingMonitor
 from offline.invokes import OFFLINE_NAMESPACE
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import TENANCY, Recorded, record, stack_config
+from tests.support import TENANCY, Recorded, record, spy_registrations, stack_config
 
 NAME = "dicomstore-storage"
 PREFIX = "dicomstore-test"
@@ -284,17 +283,10 @@ def test_s3_group_may_only_use_objects_of_the_dicom_bucket(plain: Recorded) -> N
 
 
 def test_secret_key_is_a_secret_output_and_goes_to_vault(monkeypatch: pytest.MonkeyPatch) -> None:
-    requested: dict[str, list[str]] = {}
-    register = RecordingMonitor.RegisterResource
-
-    def spy(self: RecordingMonitor, request: Any) -> Any:
-        requested[request.name] = list(request.additionalSecretOutputs)
-        return register(self, request)
-
-    monkeypatch.setattr(RecordingMonitor, "RegisterResource", spy)
+    registered = spy_registrations(monkeypatch)
     recorded = run_storage()
     # The provider does not mark `key` sensitive; without this it would sit in the state in plaintext.
-    assert requested[f"{NAME}-s3-key"] == ["key"]
+    assert registered[f"{NAME}-s3-key"].additionalSecretOutputs == ["key"]
     secret = recorded.named(f"{NAME}-s3-secret-key").inputs
     assert secret["vaultId"] == VAULT and secret["keyId"] == MASTER_KEY and secret["compartmentId"] == DATA
     content = secret["secretContent"]
