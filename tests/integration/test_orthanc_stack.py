@@ -129,36 +129,34 @@ def test_no_sqlite_index_on_disk(
     assert not (primary.work_dir / "index").exists()
 
 
+@pytest.fixture
+def primary_dicomweb(primary: OrthancServer, dicomweb: DicomwebFactory, stow_responses: object) -> DICOMwebClient:
+    """DICOMweb on replica 0, once every study is stored there."""
+    return dicomweb(primary)
+
+
 def test_qido_finds_study_by_patient_id_and_study_date(
-    primary: OrthancServer,
-    dicomweb: DicomwebFactory,
-    stow_responses: object,
-    studies: list[list[pydicom.Dataset]],
+    primary_dicomweb: DICOMwebClient, studies: list[list[pydicom.Dataset]]
 ) -> None:
-    client = dicomweb(primary)
     target, other = studies[0][0], studies[1][0]
-    found = client.search_for_studies(
+    found = primary_dicomweb.search_for_studies(
         search_filters={"PatientID": str(target.PatientID), "StudyDate": str(target.StudyDate)}
     )
     assert _study_uids(found) == {str(target.StudyInstanceUID)}
     # Orthanc sits behind the load balancer's TLS listener: the Retrieve URL it hands out must be https://.
     retrieve_url = found[0]["00081190"]["Value"][0]
     assert retrieve_url.startswith("https://") and retrieve_url.endswith(str(target.StudyInstanceUID))
-    wrong_date = client.search_for_studies(
+    wrong_date = primary_dicomweb.search_for_studies(
         search_filters={"PatientID": str(target.PatientID), "StudyDate": str(other.StudyDate)}
     )
     assert wrong_date == []
 
 
 def test_wado_rs_returns_identical_pixel_data(
-    primary: OrthancServer,
-    dicomweb: DicomwebFactory,
-    stow_responses: object,
-    studies: list[list[pydicom.Dataset]],
+    primary_dicomweb: DICOMwebClient, studies: list[list[pydicom.Dataset]]
 ) -> None:
-    client = dicomweb(primary)
     for original in studies[2]:
-        retrieved = client.retrieve_instance(
+        retrieved = primary_dicomweb.retrieve_instance(
             str(original.StudyInstanceUID), str(original.SeriesInstanceUID), str(original.SOPInstanceUID)
         )
         assert retrieved.PixelData == original.PixelData
