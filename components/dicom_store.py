@@ -31,6 +31,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import Oke, OkeArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier
 from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.scope import StackScope
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
 
@@ -65,14 +66,18 @@ class DicomStore(pulumi.ComponentResource):
         config = args.config
         fleet = orthanc_fleet(config)  # derived once; Database and the OKE workloads size for the same peak
         child = pulumi.ResourceOptions(parent=self)
+        scope = StackScope(
+            name_prefix=args.name_prefix,
+            region=config.region,
+            tenancy_id=config.tenancy_ocid,
+            parent_compartment_id=config.parent_compartment_ocid,
+        )
 
         self.identity = Identity(
             f"{name}-identity",
             IdentityArgs(
-                parent_compartment_id=config.parent_compartment_ocid,
-                name_prefix=args.name_prefix,
+                scope=scope,
                 ai_enabled=config.ai.enabled,
-                tenancy_id=config.tenancy_ocid,
                 orthanc_runtime=config.orthanc.runtime,
                 private_ca=config.orthanc.certificate_ocid is None,
             ),
@@ -93,10 +98,7 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-security",
             SecurityArgs(
                 config=config.security,
-                region=config.region,
-                tenancy_id=config.tenancy_ocid,
-                parent_compartment_id=config.parent_compartment_ocid,
-                name_prefix=args.name_prefix,
+                scope=scope,
                 data_compartment_id=self.identity.data_compartment_id,
                 app_compartment_id=self.identity.app_compartment_id,
                 bastion_subnet_id=self.network.subnet_ids[Tier.BASTION],

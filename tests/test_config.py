@@ -355,6 +355,23 @@ def test_no_message_falls_back_to_pydantic_wording_or_a_regex() -> None:
         assert not [line for line in lines if fallback in line], fallback
 
 
+@pytest.mark.parametrize(
+    ("kind", "context", "problem", "fix"),
+    [
+        ("less_than_equal", {"le": 35}, "is more than 35", "use 35 or less"),
+        ("greater_than_equal", {"ge": 1}, "is less than 1", "use 1 or more"),
+        ("less_than", {"lt": 100}, "is not less than 100", "use less than 100"),
+        ("greater_than", {"gt": 0.5}, "is not more than 0.5", "use more than 0.5"),
+    ],
+)
+def test_a_range_error_names_the_bound_in_problem_and_fix(
+    kind: str, context: dict[str, float], problem: str, fix: str
+) -> None:
+    from components.config.config_messages import VALUE_MESSAGES
+
+    assert VALUE_MESSAGES[kind](999, context, ", e.g. 7") == (problem, fix)
+
+
 def test_every_string_pattern_of_the_models_is_described_in_words() -> None:
     """A new key with a pattern needs its words in PATTERN_WORDS, or users would see the fallback."""
     from components.config.config_messages import PATTERN_WORDS

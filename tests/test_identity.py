@@ -8,6 +8,7 @@ import pulumi
 import pytest
 
 from components.identity.identity import Identity, IdentityArgs, iam_policy
+from components.scope import StackScope
 from components.security import iam_statements
 from components.security.iam_statements import KeyGrantees, OrthancRuntime
 from offline.provider_outputs import created_state
@@ -26,8 +27,11 @@ def record_identity(runtime: OrthancRuntime, ai: bool = False, private_ca: bool 
         Identity(
             "id",
             IdentityArgs(
-                parent_compartment_id=PARENT, name_prefix="dicomstore-test", ai_enabled=ai, tenancy_id=TENANCY,
-                orthanc_runtime=runtime, private_ca=private_ca,
+                scope=StackScope(
+                    name_prefix="dicomstore-test", region="eu-frankfurt-1", tenancy_id=TENANCY,
+                    parent_compartment_id=PARENT,
+                ),
+                ai_enabled=ai, orthanc_runtime=runtime, private_ca=private_ca,
             ),
         )  # fmt: skip
 

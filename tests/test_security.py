@@ -12,6 +12,7 @@ import pulumi_oci as oci
 import pytest
 
 from components.config.schema import ConfigError
+from components.scope import StackScope
 from components.security import cloud_guard_rules, iam_statements
 from components.security.cloud_guard_rules import (
     EXCLUDED_ZONE_POLICIES,
@@ -75,8 +76,11 @@ def record_security(
         block = Security(
             "sec",
             SecurityArgs(
-                config=config.security, region=REGION, tenancy_id=TENANCY, parent_compartment_id=parent,
-                name_prefix="dicomstore-test", data_compartment_id=DATA, app_compartment_id=APP,
+                config=config.security,
+                scope=StackScope(
+                    name_prefix="dicomstore-test", region=REGION, tenancy_id=TENANCY, parent_compartment_id=parent
+                ),
+                data_compartment_id=DATA, app_compartment_id=APP,
                 bastion_subnet_id=BASTION_SUBNET, on_prem_cidrs=ON_PREM,
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 oke_cluster_dynamic_group_name="dicomstore-test-oke-clusters" if oke else None,

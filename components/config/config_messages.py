@@ -188,6 +188,22 @@ def _unknown_key(root: type[BaseModel], loc: Location, qualify: Qualify) -> tupl
 # Errors about a value, by pydantic error type: (value, error context, example) -> (problem, fix). The example
 # is `, e.g. <default>` or empty.
 _ValueMessage = Callable[[Any, Mapping[str, Any], str], tuple[str, str]]
+
+# Range errors (Field(ge=..., le=...)) by pydantic error type: the error context's key of the bound, then the
+# problem and the fix, each naming the bound at `{}`.
+RANGE_WORDS: dict[str, tuple[str, str, str]] = {
+    "less_than_equal": ("le", "is more than {}", "use {} or less"),
+    "greater_than_equal": ("ge", "is less than {}", "use {} or more"),
+    "less_than": ("lt", "is not less than {}", "use less than {}"),
+    "greater_than": ("gt", "is not more than {}", "use more than {}"),
+}
+
+
+def _range_message(bound: str, problem: str, fix: str) -> _ValueMessage:
+    """The message of one range error: the problem and the fix, both naming the bound."""
+    return lambda value, context, example: (problem.format(context[bound]), fix.format(context[bound]))
+
+
 VALUE_MESSAGES: dict[str, _ValueMessage] = {
     **dict.fromkeys(
         ("int_parsing", "int_type", "int_from_float"),
@@ -219,19 +235,7 @@ VALUE_MESSAGES: dict[str, _ValueMessage] = {
     "too_long": lambda value, context, example: (
         f"lists {context['actual_length']} items", f"list at most {context['max_length']}",
     ),
-    # Range errors (Field(ge=..., le=...)): the fix names the bound.
-    "less_than_equal": lambda value, context, example: (
-        f"is more than {context['le']}", f"use {context['le']} or less",
-    ),
-    "greater_than_equal": lambda value, context, example: (
-        f"is less than {context['ge']}", f"use {context['ge']} or more",
-    ),
-    "less_than": lambda value, context, example: (
-        f"is not less than {context['lt']}", f"use less than {context['lt']}",
-    ),
-    "greater_than": lambda value, context, example: (
-        f"is not more than {context['gt']}", f"use more than {context['gt']}",
-    ),
+    **{kind: _range_message(*words) for kind, words in RANGE_WORDS.items()},
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
+from components.scope import StackScope
 from components.security.iam_statements import (
     CERTIFICATE_AUTHORITY_PRINCIPAL,
     OKE_CLUSTER_PRINCIPAL,
@@ -85,14 +86,11 @@ def iam_policy(
 
 @dataclass(frozen=True)
 class IdentityArgs:
-    parent_compartment_id: str
-    """Compartment (or tenancy) under which the workload compartments are created."""
-    name_prefix: str
-    """Prefix of the compartments' names, e.g. `dicomstore-prod`; OCI compartment names are tenancy-unique."""
+    scope: StackScope
+    """Where the stack lives: the workload compartments go under its parent compartment (or the tenancy), the
+    dynamic groups in the tenancy (always), both named with its prefix (tenancy-unique)."""
     ai_enabled: bool
     """Create the `ai` compartment."""
-    tenancy_id: str
-    """The tenancy OCID: dynamic groups always live in the tenancy."""
     orthanc_runtime: OrthancRuntime
     """Where Orthanc runs (`orthanc.runtime`): decides what the runtime's dynamic group matches."""
     private_ca: bool
@@ -121,8 +119,8 @@ class Identity(pulumi.ComponentResource):
         def compartment(role: str, description: str) -> pulumi.Output[str]:
             return oci.identity.Compartment(
                 f"{name}-{role}",
-                compartment_id=args.parent_compartment_id,
-                name=f"{args.name_prefix}-{role}",
+                compartment_id=args.scope.parent_compartment_id,
+                name=f"{args.scope.name_prefix}-{role}",
                 description=description,
                 enable_delete=False,
                 opts=child,
@@ -138,8 +136,8 @@ class Identity(pulumi.ComponentResource):
         def dynamic_group(role: str, description: str, rule: pulumi.Output[str]) -> pulumi.Output[str]:
             return oci.identity.DynamicGroup(
                 f"{name}-{role}",
-                compartment_id=args.tenancy_id,
-                name=f"{args.name_prefix}-{role}",
+                compartment_id=args.scope.tenancy_id,
+                name=f"{args.scope.name_prefix}-{role}",
                 description=description,
                 matching_rule=rule,
                 opts=child,
@@ -204,7 +202,7 @@ class Identity(pulumi.ComponentResource):
         namespace = oci.identity.TagNamespace(
             f"{name}-tag-namespace",
             compartment_id=self.app_compartment_id,
-            name=tag_namespace_name(args.name_prefix),
+            name=tag_namespace_name(args.scope.name_prefix),
             description="DICOM store: defined tags IAM matching rules rely on",
             opts=pulumi.ResourceOptions(parent=self),
         )

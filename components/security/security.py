@@ -55,6 +55,7 @@ import pulumi_oci as oci
 
 from components.config.schema import SecurityConfig
 from components.identity.identity import iam_policy
+from components.scope import StackScope
 from components.security import iam_statements
 from components.security.cloud_guard_rules import (
     AUTO_ACTION,
@@ -91,14 +92,10 @@ DETECTOR_RECIPES = {
 class SecurityArgs:
     config: SecurityConfig
     """The `security` config section."""
-    region: str
-    """Deployment region (Object Storage's service principal is regional)."""
-    tenancy_id: str
-    """Tenancy OCID: Cloud Guard configuration and target, audit retention, tenancy-wide grants."""
-    parent_compartment_id: str
-    """Parent of the stack's compartments: home of its IAM policies and of the Cloud Guard events rule."""
-    name_prefix: str
-    """Prefix of tenancy-unique names, e.g. `dicomstore-prod`."""
+    scope: StackScope
+    """Where the stack lives: its region (Object Storage's service principal is regional), the tenancy (Cloud
+    Guard configuration and target, audit retention, tenancy-wide grants), the parent compartment (home of the
+    IAM policies and of the Cloud Guard events rule) and the prefix of tenancy-unique names."""
     data_compartment_id: pulumi.Input[str]
     """Data compartment: vault, key, logs, topic, Cloud Guard recipes and lists; the security zone."""
     app_compartment_id: pulumi.Input[str]
@@ -264,7 +261,7 @@ class Security(pulumi.ComponentResource):
         master = hsm_master_key(
             name,
             compartment_id=args.data_compartment_id,
-            display_name=args.name_prefix,
+            display_name=args.scope.name_prefix,
             rotation_days=config.key_rotation_days,
             vault_type=config.vault_type,
             opts=child,
@@ -273,7 +270,7 @@ class Security(pulumi.ComponentResource):
         key_use = self._policy(
             "key-use",
             "DICOM store: services and service principals that encrypt with the master key",
-            args.parent_compartment_id,
+            args.scope.parent_compartment_id,
             pulumi.Output.all(
                 args.data_compartment_id,
                 key.id,
@@ -281,7 +278,7 @@ class Security(pulumi.ComponentResource):
                 args.oke_cluster_dynamic_group_name,
             ).apply(
                 lambda v: iam_statements.key_use_statements(
-                    iam_statements.KeyGrantees(args.region, v[2], v[3]), v[0], v[1]
+                    iam_statements.KeyGrantees(args.scope.region, v[2], v[3]), v[0], v[1]
                 )
             ),
         )
@@ -291,7 +288,7 @@ class Security(pulumi.ComponentResource):
             ca_key_use = self._policy(
                 "certificate-authority",
                 "DICOM store: the load balancer's private CA signs with its key in the vault",
-                args.parent_compartment_id,
+                args.scope.parent_compartment_id,
                 pulumi.Output.all(
                     args.certificate_authority_dynamic_group_name, args.app_compartment_id, vault.id
                 ).apply(lambda v: iam_statements.certificate_authority_statements(v[0], v[1], v[2])),
@@ -307,20 +304,20 @@ class Security(pulumi.ComponentResource):
         self.log_group_id = oci.logging.LogGroup(
             f"{name}-service-logs",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-service-logs",
+            display_name=f"{args.scope.name_prefix}-service-logs",
             description="DICOM store service logs: bucket access, load balancers, containers",
             opts=child,
         ).id
         oci.audit.Configuration(
             f"{name}-audit",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             retention_period_days=config.audit_retention_days,
             opts=child,
         )
         # Cloud Guard is administered, and emits its events, in its reporting region.
         self._reporting_region = (
             oci.Provider(f"{name}-reporting-region", region=config.cloud_guard_reporting_region, opts=child)
-            if config.cloud_guard_enabled and config.cloud_guard_reporting_region not in (None, args.region)
+            if config.cloud_guard_enabled and config.cloud_guard_reporting_region not in (None, args.scope.region)
             else None
         )
         self.notification_topic_id = self._notifications()
@@ -338,7 +335,7 @@ class Security(pulumi.ComponentResource):
                 target_subnet_id=args.bastion_subnet_id,
                 client_cidr_block_allow_lists=list(config.admin_cidrs),
                 max_session_ttl_in_seconds=BASTION_SESSION_TTL_SECONDS,
-                name=bastion_name(args.name_prefix),
+                name=bastion_name(args.scope.name_prefix),
                 opts=child,
             ).id
             if config.admin_cidrs
@@ -371,7 +368,7 @@ class Security(pulumi.ComponentResource):
         dr = hsm_master_key(
             f"{self._name}-dr",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-dr",
+            display_name=f"{args.scope.name_prefix}-dr",
             rotation_days=args.config.key_rotation_days,
             vault_type=DR_VAULT_TYPE,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
@@ -394,7 +391,7 @@ class Security(pulumi.ComponentResource):
         return iam_policy(
             f"{self._name}-{role}-policy",
             compartment_id=compartment_id,
-            name=f"{self._args.name_prefix}-{role}",
+            name=f"{self._args.scope.name_prefix}-{role}",
             description=description,
             statements=statements,
             descendants=[self._args.app_compartment_id, self._args.data_compartment_id],
@@ -407,7 +404,7 @@ class Security(pulumi.ComponentResource):
         topic = oci.ons.NotificationTopic(
             f"{name}-security-topic",
             compartment_id=args.data_compartment_id,
-            name=f"{args.name_prefix}-security-alerts",
+            name=f"{args.scope.name_prefix}-security-alerts",
             description="DICOM store: Cloud Guard problems and security alerts",
             opts=self._in_reporting_region(),
         )
@@ -424,13 +421,13 @@ class Security(pulumi.ComponentResource):
             events_grant = self._policy(
                 "security-events",
                 "DICOM store: the Events service publishes security events to the topic",
-                args.parent_compartment_id,
+                args.scope.parent_compartment_id,
                 pulumi.Output.from_input(args.data_compartment_id).apply(iam_statements.notification_statements),
             )
             oci.events.Rule(
                 f"{name}-cloud-guard-problems",
-                compartment_id=args.parent_compartment_id,
-                display_name=f"{args.name_prefix}-cloud-guard-problems",
+                compartment_id=args.scope.parent_compartment_id,
+                display_name=f"{args.scope.name_prefix}-cloud-guard-problems",
                 description="Cloud Guard problems of the DICOM store's compartments to the security topic",
                 is_enabled=True,
                 condition=json.dumps({"eventType": list(CLOUD_GUARD_PROBLEM_EVENTS)}),
@@ -447,7 +444,7 @@ class Security(pulumi.ComponentResource):
             return None
         return oci.cloudguard.CloudGuardConfiguration(
             f"{self._name}-cloud-guard",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             reporting_region=config.cloud_guard_reporting_region,
             status="ENABLED",
             # False: Oracle creates and maintains the IAM policies Cloud Guard itself needs.
@@ -468,7 +465,7 @@ class Security(pulumi.ComponentResource):
                 oci.cloudguard.ManagedList(
                     f"{name}-{role}",
                     compartment_id=args.data_compartment_id,
-                    display_name=f"{args.name_prefix}-{role}",
+                    display_name=f"{args.scope.name_prefix}-{role}",
                     description=f"DICOM store: {description}",
                     list_type=list_type,
                     list_items=items,
@@ -489,12 +486,12 @@ class Security(pulumi.ComponentResource):
         """A clone of one Oracle detector recipe with the customised rules and the managed lists attached."""
         args = self._args
         source = oci.cloudguard.get_detector_recipes_output(
-            compartment_id=args.tenancy_id, display_name=recipe.value, opts=invoke_opts
+            compartment_id=args.scope.tenancy_id, display_name=recipe.value, opts=invoke_opts
         ).apply(lambda result: _detector_source(result, recipe))
         return oci.cloudguard.DetectorRecipe(
             f"{self._name}-{kind}-detector-recipe",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-{kind}-detector",
+            display_name=f"{args.scope.name_prefix}-{kind}-detector",
             description=f"DICOM store: clone of the {recipe.value} with PHI-specific rule settings",
             source_detector_recipe_id=source.apply(lambda recipe_source: recipe_source.recipe_id),
             detector_rules=pulumi.Output.all(source, lists).apply(lambda v: _detector_rules(recipe, v[0], v[1])),
@@ -516,12 +513,12 @@ class Security(pulumi.ComponentResource):
             self._detector_clone(kind, recipe, list_refs, invoke_opts) for kind, recipe in DETECTOR_RECIPES.items()
         ]
         responder_source = oci.cloudguard.get_responder_recipes_output(
-            compartment_id=args.tenancy_id, display_name=OracleRecipe.RESPONDER.value, opts=invoke_opts
+            compartment_id=args.scope.tenancy_id, display_name=OracleRecipe.RESPONDER.value, opts=invoke_opts
         ).apply(_responder_source)
         responder = oci.cloudguard.ResponderRecipe(
             f"{name}-responder-recipe",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-responder",
+            display_name=f"{args.scope.name_prefix}-responder",
             description="DICOM store: clone of the OCI Responder Recipe; public buckets are made private",
             source_responder_recipe_id=responder_source.apply(lambda recipe_source: recipe_source.recipe_id),
             responder_rules=responder_source.apply(
@@ -538,7 +535,7 @@ class Security(pulumi.ComponentResource):
         self._policy(
             "cloud-guard-responder",
             "DICOM store: Cloud Guard may make a public bucket private again",
-            args.tenancy_id,
+            args.scope.tenancy_id,
             iam_statements.responder_statements(),
         )
         return CloudGuardRecipes(detectors, responder)
@@ -546,8 +543,8 @@ class Security(pulumi.ComponentResource):
     def _adopted_root_target(self) -> str | None:
         """The tenancy's existing root target when the stack's parent is the root itself: no second target fits
         there, so the clones go to that target by hand."""
-        adopted = self._args.config.cloud_guard_target_ocid
-        return adopted if adopted is not None and self._args.parent_compartment_id == self._args.tenancy_id else None
+        adopted, scope = self._args.config.cloud_guard_target_ocid, self._args.scope
+        return adopted if adopted is not None and scope.parent_compartment_id == scope.tenancy_id else None
 
     def _cloud_guard_target(self, recipes: CloudGuardRecipes) -> pulumi.Output[str]:
         """The target that carries the clones: the root compartment, or the stack's parent compartment when the
@@ -557,17 +554,21 @@ class Security(pulumi.ComponentResource):
         if adopted_root is not None:
             return pulumi.Output.from_input(adopted_root)
         adopted = args.config.cloud_guard_target_ocid
-        scope, role, what = (
-            (args.tenancy_id, "tenancy", "the whole tenancy")
+        covered, role, what = (
+            (args.scope.tenancy_id, "tenancy", "the whole tenancy")
             if adopted is None
-            else (args.parent_compartment_id, "stack", "the stack's compartments (the root target is the tenancy's)")
+            else (
+                args.scope.parent_compartment_id,
+                "stack",
+                "the stack's compartments (the root target is the tenancy's)",
+            )
         )
         return oci.cloudguard.Target(
             f"{self._name}-cloud-guard-target",
-            compartment_id=scope,
-            display_name=f"{args.name_prefix}-{role}",
+            compartment_id=covered,
+            display_name=f"{args.scope.name_prefix}-{role}",
             description=f"DICOM store: Cloud Guard on {what} with the cloned recipes",
-            target_resource_id=scope,
+            target_resource_id=covered,
             target_resource_type="COMPARTMENT",
             state="ACTIVE",
             target_detector_recipes=[
@@ -654,15 +655,15 @@ class Security(pulumi.ComponentResource):
         after_cloud_guard = [configuration] if configuration else []
         invoke_opts = pulumi.InvokeOutputOptions(depends_on=after_cloud_guard, provider=self._reporting_region)
         oracle_recipes = oci.cloudguard.get_security_recipes_output(
-            compartment_id=args.tenancy_id, opts=invoke_opts
+            compartment_id=args.scope.tenancy_id, opts=invoke_opts
         ).apply(_zone_recipes)
-        policies = oci.cloudguard.get_security_policies_output(compartment_id=args.tenancy_id, opts=invoke_opts).apply(
-            _zone_policies
-        )
+        policies = oci.cloudguard.get_security_policies_output(
+            compartment_id=args.scope.tenancy_id, opts=invoke_opts
+        ).apply(_zone_policies)
         recipe = oci.cloudguard.SecurityRecipe(
             f"{name}-security-recipe",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-maximum-security",
+            display_name=f"{args.scope.name_prefix}-maximum-security",
             description="DICOM store: Oracle's Maximum Security Recipe policies (DB subnet association excepted)",
             security_policies=pulumi.Output.all(oracle_recipes, policies).apply(
                 lambda v: zone_recipe_policy_ids(v[0], v[1])
@@ -672,7 +673,7 @@ class Security(pulumi.ComponentResource):
         return oci.cloudguard.SecurityZone(
             f"{name}-data-security-zone",
             compartment_id=args.data_compartment_id,
-            display_name=f"{args.name_prefix}-data",
+            display_name=f"{args.scope.name_prefix}-data",
             description="DICOM store: the PHI compartment (bucket, database, vault)",
             security_zone_recipe_id=recipe.id,
             opts=self._in_reporting_region(depends_on=after_cloud_guard),
