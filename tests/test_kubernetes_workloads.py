@@ -330,6 +330,8 @@ def test_the_fetch_init_container_runs_the_shared_fetch_script_signed_as_the_wor
     targets = [line.rsplit(" ", 1)[1] for line in lines if line.startswith("fetch ")]
     assert {posixpath.dirname(path) for path in targets} == writable - {"/tmp"}
     assert len(targets) == len(SECRET_IDS)
+    # Orthanc's own secret files; the administrator's password is the bootstrap's, in a volume of its own.
+    assert {secret.env_var for secret in spec.secret_files} == set(SECRET_IDS) - {"DB_ADMIN_PASSWORD"}
     assert fetcher["securityContext"]["readOnlyRootFilesystem"] is True
     assert {"name": "HOME", "value": "/tmp"} in fetcher["env"] and "/tmp" in writable  # the CLI's cache
 
