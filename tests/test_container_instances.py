@@ -18,6 +18,7 @@ from components.orthanc.container_instances import (
     ContainerInstances,
     ContainerInstancesArgs,
     bootstrap_command,
+    fetcher_command,
     orthanc_command,
 )
 from components.orthanc.orthanc_config import (
@@ -33,7 +34,6 @@ from components.orthanc.secret_fetch import (
     READY_MARKER,
     WAIT_FOR_SECRETS_SECONDS,
     fetcher_environment,
-    render_fetch_script,
     secret_ocid_env_var,
     wait_for_secrets,
 )
@@ -163,7 +163,9 @@ def _rendered(users: tuple[str, ...] = ("admin",)) -> Any:
 
 def test_fetch_script_fetches_every_secret_file_with_the_resource_principal_then_marks_ready() -> None:
     rendered = _rendered(("admin", "radiologist"))
-    script = render_fetch_script(rendered.secret_files)
+    command = fetcher_command(rendered)
+    assert command[:2] == ["/bin/sh", "-c"]
+    script = command[2]
     assert "--auth resource_principal" in script and "umask 077" in script
     for secret in rendered.secret_files:
         assert f'fetch "${secret_ocid_env_var(secret)}" {secret.path}' in script
@@ -215,7 +217,7 @@ def test_bootstrap_waits_for_the_secrets_then_runs_the_rendered_bootstrap() -> N
 
 def test_fetch_script_writes_extra_files_first_and_marks_ready_in_orthancs_directory() -> None:
     rendered = _rendered()
-    script = render_fetch_script(rendered.secret_files, (ADMIN_PASSWORD_FILE,))
+    script = fetcher_command(rendered)[2]
     admin = script.index(f'fetch "$DB_ADMIN_PASSWORD_SECRET_OCID" {ADMIN_PASSWORD_FILE.path}')
     assert admin < script.index("/run/secrets/orthanc-db-password")
     assert script.rstrip().endswith(f"touch /run/secrets/{READY_MARKER}")

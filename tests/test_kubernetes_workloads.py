@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import posixpath
 import re
 import subprocess
 import tempfile
@@ -32,7 +33,6 @@ from components.orthanc.kubernetes_manifests import (
     BalancerPlacement,
     Manifest,
     config_checksum,
-    fetch_secrets_script,
     workload_manifests,
     workload_roles,
 )
@@ -40,6 +40,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc.orthanc_config import OrthancConfigError
 from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from components.orthanc.secret_fetch import READY_MARKER, render_fetch_script
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
@@ -293,10 +294,10 @@ def test_secrets_come_from_vault_by_ocid_only() -> None:
     env = {item["name"]: item["value"] for item in fetcher["env"]}
     secret_ids = {name: value for name, value in env.items() if name.endswith("_SECRET_OCID")}
     assert sorted(secret_ids.values()) == sorted(SECRET_IDS.values())
-    script = fetcher["command"][2]
-    assert script.count("--auth instance_principal") == len(secret_ids) == 6
-    assert "test -s /run/secrets/orthanc-db-password" in script
-    assert "test -s /run/db-admin/db-admin-password" in script
+    fetches = [line for line in fetcher["command"][2].splitlines() if line.startswith("fetch ")]
+    assert len(fetches) == len(secret_ids) == 6
+    assert 'fetch "$ORTHANC_DB_PASSWORD_SECRET_OCID" /run/secrets/orthanc-db-password' in fetches
+    assert fetches[0] == 'fetch "$DB_ADMIN_PASSWORD_SECRET_OCID" /run/db-admin/db-admin-password'
     assert "env" not in bootstrap
     (volume,) = [v for v in manifests["orthanc"]["spec"]["template"]["spec"]["volumes"] if v["name"] == "secrets"]
     assert volume["emptyDir"]["medium"] == "Memory"
@@ -308,15 +309,31 @@ def test_secrets_come_from_vault_by_ocid_only() -> None:
     }
 
 
-def test_fetch_script_fails_on_an_empty_secret() -> None:
+def test_the_fetch_init_container_runs_the_shared_fetch_script_signed_as_the_worker_node() -> None:
     spec = workload_spec(_args(_config()), RESOLVED, PLACEMENT)
-    lines = fetch_secrets_script(spec.secret_files).splitlines()
-    assert lines[:2] == ["set -eu", "umask 0377"]
-    # Orthanc's own secret files (the administrator's password is the bootstrap's, checked in its own test).
+    fetcher = workload_manifests(spec)["orthanc"]["spec"]["template"]["spec"]["initContainers"][0]
+    assert fetcher["command"][:2] == ["/bin/sh", "-c"]
+    script = fetcher["command"][2]
+    # Container Instances' script (run for real in tests/test_secret_fetch.py), with the node's instance principal.
+    assert script == render_fetch_script(
+        spec.secret_files, spec.bootstrap_secret_files, auth="instance_principal", ready_marker=False
+    )
+    lines = script.splitlines()
+    assert lines[:2] == ["set -eu", "umask 077"]  # files of mode 600, the pod's user only
+    assert "--auth instance_principal --stage CURRENT" in script and "resource_principal" not in script
+    assert '  if [ -z "$content" ]; then echo "secret-fetcher: secret $1 is empty" >&2; exit 1; fi' in lines
+    assert lines.index('  printf \'%s\' "$content" | base64 -d > "$2.part"') + 1 == lines.index('  mv "$2.part" "$2"')
+    # Init containers run one after another: nothing waits for a marker, so none is written.
+    assert READY_MARKER not in script and "touch" not in script
+    # Read-only root file system: each file and its `.part` go to a volume the fetcher mounts writable.
+    writable = {m["mountPath"] for m in fetcher["volumeMounts"] if not m.get("readOnly", False)}
+    targets = [line.rsplit(" ", 1)[1] for line in lines if line.startswith("fetch ")]
+    assert {posixpath.dirname(path) for path in targets} == writable - {"/tmp"}
+    assert len(targets) == len(SECRET_IDS)
+    # Orthanc's own secret files; the administrator's password is the bootstrap's, in a volume of its own.
     assert {secret.env_var for secret in spec.secret_files} == set(SECRET_IDS) - {"DB_ADMIN_PASSWORD"}
-    for secret in spec.secret_files:
-        fetch = next(i for i, line in enumerate(lines) if line.endswith(f"> {secret.path}"))
-        assert lines[fetch + 1] == f"test -s {secret.path}"
+    assert fetcher["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"name": "HOME", "value": "/tmp"} in fetcher["env"] and "/tmp" in writable  # the CLI's cache
 
 
 def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_orthanc() -> None:

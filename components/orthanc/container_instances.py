@@ -109,6 +109,15 @@ def orthanc_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstra
     return replace(rendered, entrypoint=waited + rendered.entrypoint).command(*IMAGE_COMMAND)
 
 
+def fetcher_command(rendered: RenderedOrthancConfig) -> list[str]:
+    """Fetch the secrets signed as the container instance, then touch the marker the database bootstrap waits
+    for (the instance's containers start together)."""
+    script = render_fetch_script(
+        rendered.secret_files, (ADMIN_PASSWORD_FILE,), auth="resource_principal", ready_marker=True
+    )
+    return ["/bin/sh", "-c", script]
+
+
 def bootstrap_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootstrap) -> list[str]:
     """Wait for the fetched secrets, then create Orthanc's role and database if missing."""
     return ["/bin/sh", "-c", wait_for_secrets(rendered.secret_files) + render_bootstrap_script(bootstrap)]
@@ -116,6 +125,13 @@ def bootstrap_command(rendered: RenderedOrthancConfig, bootstrap: DatabaseBootst
 
 def _mount(volume: str, path: pulumi.Input[str], read_only: bool) -> ContainerVolumeMount:
     return ContainerVolumeMount(volume_name=volume, mount_path=path, is_read_only=read_only)
+
+
+def _limits(vcpus: float, memory_gb: float) -> oci.containerengine.ContainerInstanceContainerResourceConfigArgs:
+    """A short-lived start-up container's share of the instance, so the rest stays Orthanc's."""
+    return oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
+        vcpus_limit=vcpus, memory_limit_in_gbs=memory_gb
+    )
 
 
 def _tcp_check(name: str, port: int) -> oci.containerengine.ContainerInstanceContainerHealthCheckArgs:
@@ -190,16 +206,12 @@ class ContainerInstances(OrthancRuntime):
         fetcher = oci.containerengine.ContainerInstanceContainerArgs(
             display_name="secret-fetcher",
             image_url=config.secret_fetcher_image,
-            commands=rendered.apply(
-                lambda r: ["/bin/sh", "-c", render_fetch_script(r.secret_files, (ADMIN_PASSWORD_FILE,))]
-            ),
+            commands=rendered.apply(fetcher_command),
             environment_variables=pulumi.Output.all(rendered, data).apply(
                 lambda both: fetcher_environment((*both[0].secret_files, ADMIN_PASSWORD_FILE), both[1].secret_ids)
             ),
             is_resource_principal_disabled=False,
-            resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
-                vcpus_limit=FETCHER_VCPUS, memory_limit_in_gbs=FETCHER_MEMORY_GB
-            ),
+            resource_config=_limits(FETCHER_VCPUS, FETCHER_MEMORY_GB),
             volume_mounts=[
                 _mount(SECRETS_VOLUME, secrets_mount, False),
                 _mount(ADMIN_SECRETS_VOLUME, admin_mount, False),
@@ -210,9 +222,7 @@ class ContainerInstances(OrthancRuntime):
             image_url=data.apply(lambda d: d.bootstrap_image),
             commands=pulumi.Output.all(rendered, bootstrap).apply(lambda both: bootstrap_command(both[0], both[1])),
             is_resource_principal_disabled=True,
-            resource_config=oci.containerengine.ContainerInstanceContainerResourceConfigArgs(
-                vcpus_limit=BOOTSTRAP_VCPUS, memory_limit_in_gbs=BOOTSTRAP_MEMORY_GB
-            ),
+            resource_config=_limits(BOOTSTRAP_VCPUS, BOOTSTRAP_MEMORY_GB),
             volume_mounts=[
                 _mount(SECRETS_VOLUME, secrets_mount, True),
                 _mount(ADMIN_SECRETS_VOLUME, admin_mount, True),

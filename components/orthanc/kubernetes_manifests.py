@@ -15,8 +15,9 @@ Design choices:
   Orthanc's entrypoint loads (components/orthanc/orthanc_config.py). OKE workload identity would scope the grant to
   one service account, but its IAM statements need `any-user`, which the package's IAM guard refuses; the
   network policies keep every other pod of the namespace away from the instance metadata service.
-  No secret value is in any manifest, in Pulumi state or in etcd: manifests carry secret OCIDs only
-  (components/orthanc/secret_fetch.py names their variables, as for Container Instances). Chosen over the Secrets
+  No secret value is in any manifest, in Pulumi state or in etcd: manifests carry secret OCIDs only, and the init
+  container runs Container Instances' fetch script (components/orthanc/secret_fetch.py: mode 600, atomic rename,
+  an empty secret refused), writing only into its memory-backed volumes. Chosen over the Secrets
   Store CSI driver because it needs no extra cluster add-on or CRD (every manifest here is a built-in kind
   that kubernetes-validate can check), and a secret is read once per pod start, not mounted as a volume.
 - The database bootstrap (components/data/database_bootstrap.py) is a second init container, after the secret
@@ -59,7 +60,7 @@ from components.orthanc.orthanc_config import (
     SecretFile,
     user_password_env_var,
 )
-from components.orthanc.secret_fetch import fetcher_environment, secret_ocid_env_var, secrets_directory
+from components.orthanc.secret_fetch import fetcher_environment, render_fetch_script, secrets_directory
 
 Manifest = dict[str, Any]
 
@@ -266,20 +267,6 @@ def _spread(app: str) -> list[dict[str, Any]]:
     ]
 
 
-def fetch_secrets_script(secret_files: tuple[SecretFile, ...]) -> str:
-    """The init container's script: each Vault secret bundle (base64) decoded into its file, readable only by
-    the pod's user. POSIX sh has no pipefail, so an empty result is checked where it happens."""
-    lines = ["set -eu", "umask 0377"]
-    for secret in secret_files:
-        lines += [
-            "oci secrets secret-bundle get --auth instance_principal --stage CURRENT "
-            f'--secret-id "${secret_ocid_env_var(secret)}" '
-            f"--query 'data.\"secret-bundle-content\".content' --raw-output | base64 -d > {secret.path}",
-            f"test -s {secret.path}",
-        ]
-    return "\n".join([*lines, ""])
-
-
 def readiness_script(user: str, password_file: str, port: int = ORTHANC_HTTP_PORT) -> str:
     """Python for the readiness probe: an authenticated GET /system. Orthanc answers 401 without credentials
     whatever its state, but 503 with them while its PostgreSQL index is unreachable, so a replica that cannot
@@ -314,6 +301,11 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
         {"name": "HOME", "value": "/tmp"},  # the CLI writes its cache under $HOME
         *({"name": name, "value": value} for name, value in fetcher_environment(fetched, spec.secret_ids).items()),
     ]
+    # Container Instances' fetch script, signed as the worker node. No ready marker: the kubelet starts the next
+    # init container (the database bootstrap), and Orthanc after it, only once the fetcher has exited 0.
+    fetch_script = render_fetch_script(
+        spec.secret_files, spec.bootstrap_secret_files, auth="instance_principal", ready_marker=False
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -339,7 +331,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
                         {
                             "name": "fetch-secrets",
                             "image": spec.secrets_fetcher_image,
-                            "command": ["/bin/sh", "-c", fetch_secrets_script(fetched)],
+                            "command": ["/bin/sh", "-c", fetch_script],
                             "env": init_env,
                             "resources": _resources("250m", "256Mi"),
                             "securityContext": _container_security(),
@@ -668,27 +660,20 @@ def workload_manifests(spec: WorkloadSpec) -> dict[str, Manifest]:
 def workload_roles(autoscaling: bool, inference: bool) -> dict[str, str]:
     """Role -> kind of `workload_manifests`' result, known before any Pulumi output resolves (the component
     declares one resource per role up front)."""
-    roles = {
-        "namespace": "Namespace",
-        "orthanc-service-account": "ServiceAccount",
-        "orthanc-config": "ConfigMap",
-        "default-deny": "NetworkPolicy",
-        "orthanc-network": "NetworkPolicy",
-    }
-    if inference:
-        roles["inference-network"] = "NetworkPolicy"
-    roles |= {
-        "orthanc-headless": "Service",
-        "orthanc-service": "Service",
-        "orthanc": "StatefulSet",
-        "orthanc-pdb": "PodDisruptionBudget",
-    }
-    if autoscaling:
-        roles["orthanc-autoscaler"] = "HorizontalPodAutoscaler"
-    if inference:
-        roles |= {
-            "inference-service-account": "ServiceAccount",
-            "inference": "Deployment",
-            "inference-service": "Service",
-        }
-    return roles
+    roles = (
+        ("namespace", "Namespace", True),
+        ("orthanc-service-account", "ServiceAccount", True),
+        ("orthanc-config", "ConfigMap", True),
+        ("default-deny", "NetworkPolicy", True),
+        ("orthanc-network", "NetworkPolicy", True),
+        ("inference-network", "NetworkPolicy", inference),
+        ("orthanc-headless", "Service", True),
+        ("orthanc-service", "Service", True),
+        ("orthanc", "StatefulSet", True),
+        ("orthanc-pdb", "PodDisruptionBudget", True),
+        ("orthanc-autoscaler", "HorizontalPodAutoscaler", autoscaling),
+        ("inference-service-account", "ServiceAccount", inference),
+        ("inference", "Deployment", inference),
+        ("inference-service", "Service", inference),
+    )
+    return {role: kind for role, kind, declared in roles if declared}

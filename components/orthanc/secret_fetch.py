@@ -1,13 +1,18 @@
 """Start-up scripts that bring Vault secrets into a container as files, without the values in any definition.
 
-Pure functions (no Pulumi runtime). Used by the Container Instances runtime, which has no native way to mount
-an OCI Vault secret: a short-lived fetcher container reads each secret with the container instance's resource
-principal and writes it into a memory-backed volume shared with Orthanc; the database bootstrap waits for the
-fetcher's completion marker, Orthanc's command for the bootstrap's, then runs the renderer's entrypoint (which
-loads the files into variables). The DB administrator's password goes to a volume only the bootstrap mounts.
+Pure functions (no Pulumi runtime). One fetch script for both Orthanc runtimes, which have no native way to mount
+an OCI Vault secret as a file; they differ only in the identity the OCI CLI signs with (`OciAuth`) and in
+whether anything must wait for the fetcher:
+- Container Instances: a short-lived fetcher container reads each secret with the container instance's resource
+  principal and writes it into a memory-backed volume shared with Orthanc. The instance's containers start
+  together, so the fetcher touches a completion marker: the database bootstrap waits for it, Orthanc's command
+  for the bootstrap's, then runs the renderer's entrypoint (which loads the files into variables).
+- OKE: the same script runs as the pod's first init container, with the worker node's instance principal
+  (components/orthanc/kubernetes_manifests.py); the kubelet starts the next container only once it exited 0.
+The DB administrator's password goes to a volume only the bootstrap mounts.
 
-The container definitions carry only secret OCIDs (identifiers, not values); the IAM policy for the
-instance's dynamic group decides who may read the values.
+The container definitions carry only secret OCIDs (identifiers, not values); the IAM policy for the runtime's
+dynamic group decides who may read the values.
 """
 
 from __future__ import annotations
@@ -15,12 +20,23 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from components.orthanc.orthanc_config import SecretFile
 
 READY_MARKER = ".dicomstore-secrets-ready"  # a dot file: orthancteam/orthanc's configurator skips it
 WAIT_FOR_SECRETS_SECONDS = 300  # a first start waits for IAM propagation of the dynamic-group policy
 _ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
+OciAuth = Literal["resource_principal", "instance_principal"]
+"""The OCI CLI's `--auth`: the identity of the runtime the fetcher runs in, never a stored credential.
+
+`resource_principal`: a Container Instances container given the instance's resource principal
+(`is_resource_principal_disabled=False`; resource principal version 2.2, see "OCI SDK Authentication Methods",
+https://docs.oracle.com/en-us/iaas/Content/API/Concepts/sdk_authentication_methods.htm). `instance_principal`: a
+pod on an OKE worker node, which signs as that compute instance through the instance metadata service ("Calling
+Services from an Instance", https://docs.oracle.com/en-us/iaas/Content/Identity/Tasks/callingservicesfrominstances.htm).
+OKE workload identity (`oke_workload_identity`) needs an enhanced cluster and `any-user` statements, which the
+package's IAM guard refuses (components/orthanc/kubernetes_manifests.py)."""
 
 
 def secret_ocid_env_var(secret: SecretFile) -> str:
@@ -49,20 +65,28 @@ def fetcher_environment(secret_files: Sequence[SecretFile], secret_ids: Mapping[
     return {secret_ocid_env_var(secret): secret_ids[secret.env_var] for secret in secret_files}
 
 
-def render_fetch_script(secret_files: Sequence[SecretFile], extra_files: Sequence[SecretFile] = ()) -> str:
-    """POSIX sh for the OCI CLI image: fetch each secret's current version into its file, then mark completion.
+def render_fetch_script(
+    secret_files: Sequence[SecretFile],
+    extra_files: Sequence[SecretFile] = (),
+    *,
+    auth: OciAuth,
+    ready_marker: bool,
+) -> str:
+    """POSIX sh for the OCI CLI image: fetch each secret's current version into its file, signed as `auth`.
 
-    Files are written with mode 600 via a temporary name and an atomic rename, so Orthanc never reads half a
-    secret; an empty secret is an error (Orthanc would substitute an empty password). `extra_files` (the
-    database bootstrap's administrator password) may live in another volume, one Orthanc does not mount; the
-    marker stays in the directory of `secret_files`, where `wait_for_secrets` looks for it.
+    Files are written with mode 600 via a temporary name beside them (`<file>.part`, in the same volume) and an
+    atomic rename, so Orthanc never reads half a secret; an empty secret is an error (Orthanc would substitute an
+    empty password). Nothing is written outside the secret files' directories (read-only root file systems).
+    `extra_files` (the database bootstrap's administrator password) may live in another volume, one Orthanc does
+    not mount. `ready_marker`: once every file is in place, touch the marker `wait_for_secrets` looks for, in the
+    directory of `secret_files` (for a runtime whose containers start together).
     """
     directory = secrets_directory(secret_files)
     lines = [
         "set -eu",
         "umask 077",
         "fetch() {",
-        '  content=$(oci secrets secret-bundle get --auth resource_principal --stage CURRENT --secret-id "$1" \\',
+        f'  content=$(oci secrets secret-bundle get --auth {auth} --stage CURRENT --secret-id "$1" \\',
         "    --query 'data.\"secret-bundle-content\".content' --raw-output)",
         '  if [ -z "$content" ]; then echo "secret-fetcher: secret $1 is empty" >&2; exit 1; fi',
         '  printf \'%s\' "$content" | base64 -d > "$2.part"',
@@ -74,8 +98,9 @@ def render_fetch_script(secret_files: Sequence[SecretFile], extra_files: Sequenc
         if not _ENV_VAR.fullmatch(variable):
             raise ValueError(f"{variable!r} is not a portable environment variable name")
         lines.append(f'fetch "${variable}" {shlex.quote(secret.path)}')
-    lines += [f"touch {shlex.quote(f'{directory}/{READY_MARKER}')}", ""]
-    return "\n".join(lines)
+    if ready_marker:
+        lines.append(f"touch {shlex.quote(f'{directory}/{READY_MARKER}')}")
+    return "\n".join([*lines, ""])
 
 
 def wait_for_secrets(secret_files: Sequence[SecretFile], timeout_seconds: int = WAIT_FOR_SECRETS_SECONDS) -> str:
