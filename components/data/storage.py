@@ -50,6 +50,7 @@ from components.config.schema import StorageConfig
 from components.data.bucket_lifecycle import lifecycle_rules
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.identity.identity import iam_policy
+from components.scope import StackScope, VaultKey
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
@@ -60,18 +61,13 @@ S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJE
 class StorageArgs:
     config: StorageConfig
     """The `storage` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of the bucket, user, group and secret names."""
-    region: str
-    """The primary region (for the S3-compatible endpoint and the Object Storage service principal)."""
-    tenancy_id: str
-    """The tenancy: IAM users and groups can only live there."""
+    scope: StackScope
+    """Prefix of the bucket, user, group and secret names; the primary region (S3-compatible endpoint, Object
+    Storage service principal); the tenancy (IAM users and groups can only live there)."""
     compartment_id: pulumi.Input[str]
     """The data compartment (security zone)."""
-    vault_id: pulumi.Input[str]
-    """The vault holding the S3 secret key."""
-    master_key_id: pulumi.Input[str]
-    """The HSM master key encrypting the bucket and the secret."""
+    vault_key: VaultKey
+    """The vault holding the S3 secret key, and the HSM master key encrypting the bucket and the secret."""
     log_group_id: pulumi.Input[str]
     """The log group of service logs (bucket write and read logs)."""
     replica_provider: oci.Provider | None = None
@@ -141,17 +137,17 @@ class Storage(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-        bucket_name = f"{args.name_prefix}-dicom"
+        bucket_name = f"{args.scope.name_prefix}-dicom"
 
         self.namespace = oci.objectstorage.get_namespace_output(
-            compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            compartment_id=args.scope.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
         ).namespace
         bucket = private_bucket(
             f"{name}-bucket",
             compartment_id=args.compartment_id,
             namespace=self.namespace,
             name=bucket_name,
-            kms_key_id=args.master_key_id,
+            kms_key_id=args.vault_key.key_id,
             auto_tiering=config.auto_tiering,
             opts=child,
         )
@@ -160,10 +156,10 @@ class Storage(pulumi.ComponentResource):
         service_policy = iam_policy(
             f"{name}-service-policy",
             compartment_id=args.compartment_id,
-            name=f"{args.name_prefix}-objectstorage-service",
+            name=f"{args.scope.name_prefix}-objectstorage-service",
             description="Object Storage service: lifecycle and replication of the DICOM bucket",
             statements=pulumi.Output.all(args.compartment_id, args.replica_key_id).apply(
-                lambda values: object_storage_service_policy(values[0], args.region, replica_region, values[1])
+                lambda values: object_storage_service_policy(values[0], args.scope.region, replica_region, values[1])
             ),
             opts=child,
         )
@@ -181,10 +177,10 @@ class Storage(pulumi.ComponentResource):
                 service_policy=service_policy,
             )
 
-        user_name = f"{args.name_prefix}-orthanc-s3"
+        user_name = f"{args.scope.name_prefix}-orthanc-s3"
         user = oci.identity.User(
             f"{name}-s3-user",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             name=user_name,
             description="Orthanc S3 plugin: objects of the DICOM bucket only (customer secret key)",
             opts=child,
@@ -201,7 +197,7 @@ class Storage(pulumi.ComponentResource):
         )
         group = oci.identity.Group(
             f"{name}-s3-group",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             name=user_name,
             description="Orthanc S3 plugin: objects of the DICOM bucket only",
             opts=child,
@@ -239,8 +235,8 @@ class Storage(pulumi.ComponentResource):
         secret_key_secret = oci.vault.Secret(
             f"{name}-s3-secret-key",
             compartment_id=args.compartment_id,
-            vault_id=args.vault_id,
-            key_id=args.master_key_id,
+            vault_id=args.vault_key.vault_id,
+            key_id=args.vault_key.key_id,
             secret_name=f"{user_name}-secret-key",
             description="Secret key of the Orthanc S3 plugin's customer secret key",
             secret_content=oci.vault.SecretSecretContentArgs(
@@ -252,7 +248,7 @@ class Storage(pulumi.ComponentResource):
 
         self.bucket_name = bucket.name
         self.bucket_id = bucket.bucket_id
-        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.region))
+        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.scope.region))
         self.s3_access_key_id = pulumi.Output.secret(secret_key.id)
         self.s3_secret_key_secret_id = secret_key_secret.id
         self.register_outputs(
@@ -283,9 +279,9 @@ class Storage(pulumi.ComponentResource):
             f"{name}-dr-bucket",
             source=source,
             region=region,
-            name=f"{args.name_prefix}-dicom-dr",
+            name=f"{args.scope.name_prefix}-dicom-dr",
             kms_key_id=key_id,
-            replication_name=f"{args.name_prefix}-dicom-to-{region}",
+            replication_name=f"{args.scope.name_prefix}-dicom-to-{region}",
             provider=provider,
             compartment_id=args.compartment_id,
             service_grant=service_policy,
@@ -294,7 +290,7 @@ class Storage(pulumi.ComponentResource):
         log_group = oci.logging.LogGroup(
             f"{name}-dr-log-group",
             compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-dr-service-logs",
+            display_name=f"{args.scope.name_prefix}-dr-service-logs",
             description="Service logs of the DR region (replica bucket writes and reads)",
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )

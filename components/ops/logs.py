@@ -20,18 +20,16 @@ import pulumi
 import pulumi_oci as oci
 
 from components.identity.identity import iam_policy
+from components.scope import StackScope
 
 LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days in 30-day steps; as the load balancer's logs
 
 
 @dataclass(frozen=True)
 class OkeContainerLogsArgs:
-    name_prefix: str
-    """Prefix of tenancy-unique names."""
-    tenancy_id: str
-    """Dynamic groups live in the tenancy."""
-    parent_compartment_id: str
-    """Home of the stack's IAM policies."""
+    scope: StackScope
+    """Prefix of tenancy-unique names; the tenancy (dynamic groups live there); the parent compartment (home of
+    the stack's IAM policies)."""
     workers_compartment_id: pulumi.Input[str]
     """The app compartment: the OKE worker nodes."""
     log_group_id: pulumi.Input[str]
@@ -62,16 +60,16 @@ class OkeContainerLogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         workers = oci.identity.DynamicGroup(
             f"{name}-workers",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-oke-log-agents",
+            compartment_id=args.scope.tenancy_id,
+            name=f"{args.scope.name_prefix}-oke-log-agents",
             description="DICOM store: OKE workers whose agent ships container logs",
             matching_rule=pulumi.Output.from_input(args.workers_compartment_id).apply(worker_rule),
             opts=child,
         )
         grant = iam_policy(
             f"{name}-policy",
-            compartment_id=args.parent_compartment_id,
-            name=f"{args.name_prefix}-oke-log-agents",
+            compartment_id=args.scope.parent_compartment_id,
+            name=f"{args.scope.name_prefix}-oke-log-agents",
             description="DICOM store: OKE workers' agents write container logs to the service log group",
             statements=pulumi.Output.all(workers.name, args.log_compartment_id).apply(
                 lambda v: [f"Allow dynamic-group {v[0]} to use log-content in compartment id {v[1]}"]
@@ -81,7 +79,7 @@ class OkeContainerLogs(pulumi.ComponentResource):
         )
         log = oci.logging.Log(
             f"{name}-log",
-            display_name=f"{args.name_prefix}-containers",
+            display_name=f"{args.scope.name_prefix}-containers",
             log_group_id=args.log_group_id,
             log_type="CUSTOM",
             is_enabled=True,
@@ -91,7 +89,7 @@ class OkeContainerLogs(pulumi.ComponentResource):
         oci.logging.UnifiedAgentConfiguration(
             f"{name}-agent",
             compartment_id=args.workers_compartment_id,
-            display_name=f"{args.name_prefix}-containers",
+            display_name=f"{args.scope.name_prefix}-containers",
             description=f"Container logs of the {args.kubernetes_namespace} namespace to OCI Logging",
             is_enabled=True,
             service_configuration=oci.logging.UnifiedAgentConfigurationServiceConfigurationArgs(

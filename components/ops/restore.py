@@ -16,6 +16,7 @@ import pulumi_oci as oci
 
 from components.config.schema import DatabaseConfig
 from components.data.database import BACKUP_START_UTC, MAINTENANCE_WINDOW_START_UTC
+from components.scope import TierPlacement
 
 RESTORE_SOURCE_TYPE = "BACKUP"
 
@@ -26,12 +27,8 @@ class RestoredDatabaseArgs:
     """The `database` section: the restored system gets the same version, shape and size."""
     backup_id: str
     """The OCI PostgreSQL backup to restore (`ops.restoreFromBackupOcid`)."""
-    compartment_id: pulumi.Input[str]
-    """The data compartment."""
-    subnet_id: pulumi.Input[str]
-    """The db tier's subnet."""
-    nsg_id: pulumi.Input[str]
-    """The db tier's NSG (Orthanc is already allowed to reach it)."""
+    placement: TierPlacement
+    """The data compartment, the db tier's subnet and its NSG (Orthanc is already allowed to reach it)."""
     kms_key_id: pulumi.Input[str]
     """The master key: the restored storage is encrypted like the original."""
     configuration_id: pulumi.Input[str]
@@ -49,7 +46,7 @@ class RestoredDatabase(pulumi.ComponentResource):
         config = args.config
         db_system = oci.psql.DbSystem(
             f"{name}-postgresql",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             display_name=f"{name}-postgresql",
             description=f"Orthanc index restored from {args.backup_id}",
             db_version=config.postgres_version,
@@ -59,8 +56,8 @@ class RestoredDatabase(pulumi.ComponentResource):
             instance_count=config.instance_count,
             config_id=args.configuration_id,
             network_details=oci.psql.DbSystemNetworkDetailsArgs(
-                subnet_id=args.subnet_id,
-                nsg_ids=[args.nsg_id],
+                subnet_id=args.placement.subnet_id,
+                nsg_ids=[args.placement.nsg_id],
                 is_reader_endpoint_enabled=config.instance_count > 1,
             ),
             storage_details=oci.psql.DbSystemStorageDetailsArgs(
