@@ -102,6 +102,64 @@ def backup_key_statements(dynamic_group: str, compartment_id: str, key_id: str) 
     ]
 
 
+def index_db_system(
+    resource_name: str,
+    *,
+    config: DatabaseConfig,
+    placement: TierPlacement,
+    key_id: pulumi.Input[str],
+    configuration_id: pulumi.Input[str],
+    description: str,
+    opts: pulumi.ResourceOptions,
+    copy_policy: oci.psql.DbSystemManagementPolicyBackupPolicyCopyPolicyArgs | None = None,
+    credentials: oci.psql.DbSystemCredentialsArgs | None = None,
+    source: oci.psql.DbSystemSourceArgs | None = None,
+) -> oci.psql.DbSystem:
+    """A DB system of Orthanc's index, sized by the `database` section: private in the db tier behind its NSG (a
+    reader endpoint when there is a standby), regionally durable storage encrypted with `key_id`, daily backups
+    (copied by `copy_policy`, if any) and the Sunday maintenance window; protected and retained whatever `opts`
+    says. A new system is given `credentials`; a restored one its `source`, whose backup brings the roles."""
+    return oci.psql.DbSystem(
+        resource_name,
+        compartment_id=placement.compartment_id,
+        display_name=resource_name,
+        description=description,
+        db_version=config.postgres_version,
+        shape=config.shape,
+        instance_ocpu_count=config.ocpus,
+        instance_memory_size_in_gbs=config.memory_gb,
+        instance_count=config.instance_count,
+        config_id=configuration_id,
+        network_details=oci.psql.DbSystemNetworkDetailsArgs(
+            subnet_id=placement.subnet_id,
+            nsg_ids=[placement.nsg_id],
+            is_reader_endpoint_enabled=config.instance_count > 1,
+        ),
+        storage_details=oci.psql.DbSystemStorageDetailsArgs(
+            is_regionally_durable=True,
+            system_type="OCI_OPTIMIZED_STORAGE",
+            kms_key_id=key_id,
+        ),
+        management_policy=oci.psql.DbSystemManagementPolicyArgs(
+            backup_policy=oci.psql.DbSystemManagementPolicyBackupPolicyArgs(
+                kind="DAILY",
+                backup_start=BACKUP_START_UTC,
+                retention_days=config.backup_retention_days,
+                copy_policy=copy_policy,
+            ),
+            maintenance_window_start=MAINTENANCE_WINDOW_START_UTC,
+        ),
+        credentials=credentials,
+        source=source,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
+    )
+
+
+def primary_endpoint(db_system: oci.psql.DbSystem) -> pulumi.Output[str]:
+    """The private IP address of the DB system's primary endpoint (what Orthanc connects to)."""
+    return db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
+
+
 class Database(pulumi.ComponentResource):
     """OCI Database with PostgreSQL for Orthanc's index, with its Vault-generated admin password."""
 
@@ -119,7 +177,6 @@ class Database(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-        highly_available = config.instance_count > 1
 
         password = oci.vault.Secret(
             f"{name}-admin-password",
@@ -170,36 +227,14 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
         copy_policy, key_grant = self._backup_copy(name, args)
-        db_system = oci.psql.DbSystem(
+        db_system = index_db_system(
             f"{name}-postgresql",
-            compartment_id=args.placement.compartment_id,
-            display_name=f"{name}-postgresql",
+            config=config,
+            placement=args.placement,
+            key_id=args.vault_key.key_id,
+            configuration_id=configuration.id,
             description="Orthanc index (DICOM store)",
-            db_version=config.postgres_version,
-            shape=config.shape,
-            instance_ocpu_count=config.ocpus,
-            instance_memory_size_in_gbs=config.memory_gb,
-            instance_count=config.instance_count,
-            config_id=configuration.id,
-            network_details=oci.psql.DbSystemNetworkDetailsArgs(
-                subnet_id=args.placement.subnet_id,
-                nsg_ids=[args.placement.nsg_id],
-                is_reader_endpoint_enabled=highly_available,
-            ),
-            storage_details=oci.psql.DbSystemStorageDetailsArgs(
-                is_regionally_durable=True,
-                system_type="OCI_OPTIMIZED_STORAGE",
-                kms_key_id=args.vault_key.key_id,
-            ),
-            management_policy=oci.psql.DbSystemManagementPolicyArgs(
-                backup_policy=oci.psql.DbSystemManagementPolicyBackupPolicyArgs(
-                    kind="DAILY",
-                    backup_start=BACKUP_START_UTC,
-                    retention_days=config.backup_retention_days,
-                    copy_policy=copy_policy,
-                ),
-                maintenance_window_start=MAINTENANCE_WINDOW_START_UTC,
-            ),
+            copy_policy=copy_policy,
             credentials=oci.psql.DbSystemCredentialsArgs(
                 username=config.admin_username,
                 password_details=oci.psql.DbSystemCredentialsPasswordDetailsArgs(
@@ -209,14 +244,14 @@ class Database(pulumi.ComponentResource):
                 ),
             ),
             # The credentials matter at creation only: a later secret version (rotation) must not replace the DB.
-            opts=pulumi.ResourceOptions.merge(
-                stateful, pulumi.ResourceOptions(depends_on=[secret_grant, *key_grant], ignore_changes=["credentials"])
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[secret_grant, *key_grant], ignore_changes=["credentials"]
             ),
         )
 
         self.db_system_id = db_system.id
         self.configuration_id = configuration.id
-        self.host = db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
+        self.host = primary_endpoint(db_system)
         self.port = POSTGRES_PORT
         self.database_name = pulumi.Output.from_input(config.database_name)
         self.admin_username = pulumi.Output.from_input(config.admin_username)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_oci as oci
@@ -55,6 +56,9 @@ from components.scope import StackScope, VaultKey
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
 S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
+UserCredential = Literal["api_keys", "customer_secret_keys"]
+"""The one kind of credential an Object Storage user may hold: API keys (OCI request signing) or customer secret
+keys (the S3-compatible API)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,32 @@ def object_storage_service_policy(
     return statements
 
 
+def object_storage_user(
+    resource_name: str,
+    *,
+    tenancy_id: str,
+    name: str,
+    description: str,
+    credential: UserCredential,
+    opts: pulumi.ResourceOptions,
+) -> oci.identity.User:
+    """An IAM user a program signs Object Storage requests as (Orthanc's S3 plugin, an edge device's sync): it
+    can hold `credential` and nothing else (no console password, auth token or SMTP credential). Its
+    capabilities, `<resource_name>-capabilities`, are parented to it."""
+    user = oci.identity.User(resource_name, compartment_id=tenancy_id, name=name, description=description, opts=opts)
+    oci.identity.UserCapabilitiesManagement(
+        f"{resource_name}-capabilities",
+        user_id=user.id,
+        can_use_api_keys=credential == "api_keys",
+        can_use_auth_tokens=False,
+        can_use_console_password=False,
+        can_use_customer_secret_keys=credential == "customer_secret_keys",
+        can_use_smtp_credentials=False,
+        opts=pulumi.ResourceOptions(parent=user),
+    )
+    return user
+
+
 class Storage(pulumi.ComponentResource):
     """The DICOM bucket, its lifecycle, logs, optional DR replica, and the S3 credentials for Orthanc."""
 
@@ -178,22 +208,13 @@ class Storage(pulumi.ComponentResource):
             )
 
         user_name = f"{args.scope.name_prefix}-orthanc-s3"
-        user = oci.identity.User(
+        user = object_storage_user(
             f"{name}-s3-user",
-            compartment_id=args.scope.tenancy_id,
+            tenancy_id=args.scope.tenancy_id,
             name=user_name,
             description="Orthanc S3 plugin: objects of the DICOM bucket only (customer secret key)",
+            credential="customer_secret_keys",
             opts=child,
-        )
-        oci.identity.UserCapabilitiesManagement(
-            f"{name}-s3-user-capabilities",
-            user_id=user.id,
-            can_use_api_keys=False,
-            can_use_auth_tokens=False,
-            can_use_console_password=False,
-            can_use_customer_secret_keys=True,
-            can_use_smtp_credentials=False,
-            opts=pulumi.ResourceOptions(parent=user),
         )
         group = oci.identity.Group(
             f"{name}-s3-group",

@@ -36,7 +36,7 @@ import pulumi_oci as oci
 from components.config.schema import EdgeConfig
 from components.data.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket
-from components.data.storage import bucket_object_policy
+from components.data.storage import bucket_object_policy, object_storage_user
 from components.edge.edge_workload import InferenceWorkload, render_inference_manifest
 from components.identity.identity import iam_policy
 from components.scope import StackScope
@@ -159,22 +159,13 @@ class Edge(pulumi.ComponentResource):
 
     def _sync_user(self, name: str, args: EdgeArgs, group: oci.identity.Group, number: int) -> pulumi.Output[str]:
         """The IAM user device `number` syncs as: API keys only (no console password, no other credential)."""
-        user = oci.identity.User(
+        user = object_storage_user(
             f"{name}-sync-user-{number}",
-            compartment_id=args.scope.tenancy_id,
+            tenancy_id=args.scope.tenancy_id,
             name=f"{args.scope.name_prefix}-red-{number}-sync",
             description=f"Roving Edge Device {number}: data sync with the edge-transfer bucket",
+            credential="api_keys",
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        oci.identity.UserCapabilitiesManagement(
-            f"{name}-sync-user-{number}-capabilities",
-            user_id=user.id,
-            can_use_api_keys=True,
-            can_use_auth_tokens=False,
-            can_use_console_password=False,
-            can_use_customer_secret_keys=False,
-            can_use_smtp_credentials=False,
-            opts=pulumi.ResourceOptions(parent=user),
         )
         oci.identity.UserGroupMembership(
             f"{name}-sync-user-{number}-membership",
