@@ -33,11 +33,9 @@ from pulumi_oci.datascience import (
 
 from components.config.schema import AiConfig
 from components.identity.identity import iam_policy
+from components.ops.logs import custom_log
 from components.scope import StackScope, TierPlacement
 from components.security import ai_edge_iam, iam_statements
-
-LOG_RETENTION_DAYS = 90
-"""Retention of the AI logs (OCI Logging keeps custom logs 30-180 days, in 30-day steps)."""
 
 
 def is_flex(shape: str) -> bool:
@@ -249,13 +247,10 @@ class Ai(pulumi.ComponentResource):
         )
 
     def _log(self, name: str, role: str, log_group: oci.logging.LogGroup) -> oci.logging.Log:
-        return oci.logging.Log(
+        return custom_log(
             f"{name}-{role}-log",
             display_name=f"{name}-{role}",
             log_group_id=log_group.id,
-            log_type="CUSTOM",
-            is_enabled=True,
-            retention_duration=LOG_RETENTION_DAYS,
             opts=pulumi.ResourceOptions(parent=log_group),
         )
 
