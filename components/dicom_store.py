@@ -31,7 +31,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import Oke, OkeArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier
 from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
-from components.scope import StackScope
+from components.scope import StackScope, VaultKey
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
 
@@ -115,33 +115,29 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
+        vault_key = VaultKey(self.security.vault_id, self.security.master_key_id)
         self.storage = Storage(
             f"{name}-storage",
             StorageArgs(
                 config=config.storage,
-                name_prefix=args.name_prefix,
-                region=config.region,
-                tenancy_id=config.tenancy_ocid,
+                scope=scope,
                 compartment_id=self.identity.data_compartment_id,
-                vault_id=self.security.vault_id,
-                master_key_id=self.security.master_key_id,
+                vault_key=vault_key,
                 log_group_id=self.security.log_group_id,
                 replica_provider=self.security.dr_provider,
                 replica_key_id=self.security.dr_key_id,
             ),
             child,
         )
+        db_placement = self.network.tier(Tier.DB, self.identity.data_compartment_id)
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
-                name_prefix=args.name_prefix,
+                scope=scope,
                 max_connections=fleet.db_max_connections,
-                compartment_id=self.identity.data_compartment_id,
-                subnet_id=self.network.subnet_ids[Tier.DB],
-                nsg_id=self.network.nsg_ids[Tier.DB],
-                vault_id=self.security.vault_id,
-                master_key_id=self.security.master_key_id,
+                placement=db_placement,
+                vault_key=vault_key,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 backup_copy=BackupCopy(config.storage.replication_region, self.security.dr_key_id)
                 if config.storage.replication_region and self.security.dr_key_id
@@ -155,9 +151,7 @@ class DicomStore(pulumi.ComponentResource):
                 RestoredDatabaseArgs(
                     config=config.database,
                     backup_id=config.ops.restore_from_backup_ocid,
-                    compartment_id=self.identity.data_compartment_id,
-                    subnet_id=self.network.subnet_ids[Tier.DB],
-                    nsg_id=self.network.nsg_ids[Tier.DB],
+                    placement=db_placement,
                     kms_key_id=self.security.master_key_id,
                     configuration_id=self.database.configuration_id,
                 ),
@@ -193,9 +187,7 @@ class DicomStore(pulumi.ComponentResource):
             OkeContainerLogs(
                 f"{name}-container-logs",
                 OkeContainerLogsArgs(
-                    name_prefix=args.name_prefix,
-                    tenancy_id=config.tenancy_ocid,
-                    parent_compartment_id=config.parent_compartment_ocid,
+                    scope=scope,
                     workers_compartment_id=self.identity.app_compartment_id,
                     log_group_id=self.security.log_group_id,
                     log_compartment_id=self.identity.data_compartment_id,
@@ -292,9 +284,7 @@ class DicomStore(pulumi.ComponentResource):
                 f"{name}-edge",
                 EdgeArgs(
                     config=config.edge,
-                    name_prefix=args.name_prefix,
-                    tenancy_id=config.tenancy_ocid,
-                    policy_compartment_id=config.parent_compartment_ocid,
+                    scope=scope,
                     app_compartment_id=self.identity.app_compartment_id,
                     data_compartment_id=self.identity.data_compartment_id,
                     namespace=self.storage.namespace,
@@ -310,15 +300,10 @@ class DicomStore(pulumi.ComponentResource):
                 f"{name}-ai",
                 AiArgs(
                     config=config.ai,
-                    name_prefix=args.name_prefix,
-                    region=config.region,
-                    tenancy_id=config.tenancy_ocid,
-                    policy_compartment_id=config.parent_compartment_ocid,
-                    compartment_id=self.identity.ai_compartment_id,
+                    scope=scope,
+                    placement=self.network.tier(Tier.AI, self.identity.ai_compartment_id),
                     data_compartment_id=self.identity.data_compartment_id,
                     network_compartment_id=self.identity.network_compartment_id,
-                    subnet_id=self.network.subnet_ids[Tier.AI],
-                    nsg_id=self.network.nsg_ids[Tier.AI],
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
                     master_key_id=self.security.master_key_id,
@@ -329,9 +314,7 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-ops",
             OperationsArgs(
                 config=config.ops,
-                name_prefix=args.name_prefix,
-                tenancy_id=config.tenancy_ocid,
-                parent_compartment_id=config.parent_compartment_ocid,
+                scope=scope,
                 emails=config.ops.notification_emails or config.security.notification_emails,
                 compartment_ids={
                     Scope.APP: self.identity.app_compartment_id,

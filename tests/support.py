@@ -12,12 +12,17 @@ import pytest
 from pulumi.runtime.proto.resource_pb2 import RegisterResourceRequest
 
 from components.config.schema import StackConfig, load_stack_config
+from components.scope import StackScope
 from offline.engine import RecordingMonitor, record_program
 from offline.records import ResourceRecord
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaatesttenancy000000000000000000000000000000000000000"
 PARENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
+SCOPE = StackScope(
+    name_prefix="dicomstore-test", region="eu-frankfurt-1", tenancy_id=TENANCY, parent_compartment_id=PARENT
+)
+"""What a block test hands its block as the stack's scope (the tenancy and parent of `stack_config()`)."""
 
 VALID_VALUES: dict[str, Any] = {
     "region": "eu-frankfurt-1",

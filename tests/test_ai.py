@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from components.ai.ai import Ai, AiArgs, is_flex, ocir_image
+from components.scope import TierPlacement
 from components.security import ai_edge_iam, iam_statements
 from offline.provider_outputs import created_state
-from tests.support import TENANCY, Recorded, record, stack_config
+from tests.support import PARENT, SCOPE, TENANCY, Recorded, record, stack_config
 
 REGION = "eu-frankfurt-1"
 AI_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestai00000000000000000000000000000000000000000"
 DATA_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestdata000000000000000000000000000000000000000"
 NETWORK_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestnetwork000000000000000000000000000000000"
-POLICY_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
 AI_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaatestaisubnet00000000000000000000000000000000000000"
 AI_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.aaaaaaaatestainsg0000000000000000000000000000000000"
 KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestmasterkey00000000000000000000000000000000000000"
@@ -42,15 +42,10 @@ def _ai(**ai: Any) -> Recorded:
             "ai",
             AiArgs(
                 config=config,
-                name_prefix="dicomstore-test",
-                region=REGION,
-                tenancy_id=TENANCY,
-                policy_compartment_id=POLICY_COMPARTMENT,
-                compartment_id=AI_COMPARTMENT,
+                scope=SCOPE,
+                placement=TierPlacement(compartment_id=AI_COMPARTMENT, subnet_id=AI_SUBNET, nsg_id=AI_NSG),
                 data_compartment_id=DATA_COMPARTMENT,
                 network_compartment_id=NETWORK_COMPARTMENT,
-                subnet_id=AI_SUBNET,
-                nsg_id=AI_NSG,
                 namespace=NAMESPACE,
                 bucket_name=BUCKET,
                 master_key_id=KEY,
@@ -144,7 +139,7 @@ def test_dynamic_groups_match_one_data_science_type_in_the_ai_compartment(ai: Re
 
 def test_iam_is_least_privilege(ai: Recorded) -> None:
     (policy,) = ai.of_type(POLICY)
-    assert policy.inputs["compartmentId"] == POLICY_COMPARTMENT
+    assert policy.inputs["compartmentId"] == PARENT
     statements: list[str] = policy.inputs["statements"]
     assert iam_statements.forbidden_grants(statements) == []
     for statement in statements:

@@ -19,11 +19,12 @@ from components.data.postgres_sizing import (
     shape_connection_limit,
 )
 from components.network.ports import POSTGRES_PORT
+from components.scope import TierPlacement, VaultKey
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import Recorded, record, spy_registrations, stack_config
+from tests.support import SCOPE, Recorded, record, spy_registrations, stack_config
 
 NAME = "dicomstore-database"
 REGION = "eu-frankfurt-1"
@@ -46,13 +47,10 @@ def run_database(
             NAME,
             DatabaseArgs(
                 config=config,
-                name_prefix="dicomstore-test",
+                scope=SCOPE,
                 max_connections=required_max_connections(replicas, index_connections),
-                compartment_id=DATA,
-                subnet_id=DB_SUBNET,
-                nsg_id=DB_NSG,
-                vault_id=VAULT,
-                master_key_id=MASTER_KEY,
+                placement=TierPlacement(compartment_id=DATA, subnet_id=DB_SUBNET, nsg_id=DB_NSG),
+                vault_key=VaultKey(vault_id=VAULT, key_id=MASTER_KEY),
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 backup_copy=backup_copy,
             ),

@@ -13,12 +13,11 @@ from components.edge import edge_workload
 from components.edge.edge import Edge, EdgeArgs, transfer_lifecycle_rules
 from components.security import iam_statements
 from offline.provider_outputs import created_state
-from tests.support import TENANCY, Recorded, record, stack_config
+from tests.support import PARENT, SCOPE, TENANCY, Recorded, record, stack_config
 
 REGION = "eu-frankfurt-1"
 APP_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestapp000000000000000000000000000000000000000"
 DATA_COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaatestdata000000000000000000000000000000000000000"
-POLICY_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
 KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestmasterkey00000000000000000000000000000000000000"
 LOG_GROUP = "ocid1.loggroup.oc1.eu-frankfurt-1.aaaaaaaatestloggroup000000000000000000000000000000000000"
 BUCKET = "dicomstore-test-edge-transfer"
@@ -38,9 +37,7 @@ def _edge(**edge: Any) -> tuple[Recorded, list[Edge]]:
                 "edge",
                 EdgeArgs(
                     config=config,
-                    name_prefix="dicomstore-test",
-                    tenancy_id=TENANCY,
-                    policy_compartment_id=POLICY_COMPARTMENT,
+                    scope=SCOPE,
                     app_compartment_id=APP_COMPARTMENT,
                     data_compartment_id=DATA_COMPARTMENT,
                     namespace="axoffline1234",
@@ -121,7 +118,7 @@ def test_the_tenancy_wide_rover_grant_is_attached_to_the_tenancy(edge: Recorded)
 
 def test_edge_policy_is_least_privilege(edge: Recorded) -> None:
     policy = edge.named("edge-policy")
-    assert policy.inputs["compartmentId"] == POLICY_COMPARTMENT
+    assert policy.inputs["compartmentId"] == PARENT
     statements: list[str] = policy.inputs["statements"]
     assert iam_statements.forbidden_grants(statements) == []
     for statement in statements:

@@ -20,17 +20,18 @@ from components.data.storage import (
     object_storage_service_policy,
     s3_endpoint,
 )
+from components.scope import VaultKey
 from offline.invokes import OFFLINE_NAMESPACE
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
 from offline.report import plan_document
 from policies.packs import PACKS
-from tests.support import TENANCY, Recorded, record, spy_registrations, stack_config
+from tests.support import SCOPE, TENANCY, Recorded, record, spy_registrations, stack_config
 
 NAME = "dicomstore-storage"
-PREFIX = "dicomstore-test"
-REGION = "eu-frankfurt-1"
+PREFIX = SCOPE.name_prefix
+REGION = SCOPE.region
 DATA = "ocid1.compartment.oc1..aaaaaaaadatacompartment000000000000000000000000000000000"
 VAULT = "ocid1.vault.oc1.eu-frankfurt-1.aaaaaaaavault000000000000000000000000000000000000000000"
 MASTER_KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaamasterkey00000000000000000000000000000000000000"
@@ -51,12 +52,9 @@ def run_storage(**storage: Any) -> Recorded:
             NAME,
             StorageArgs(
                 config=config,
-                name_prefix=PREFIX,
-                region=REGION,
-                tenancy_id=TENANCY,
+                scope=SCOPE,
                 compartment_id=DATA,
-                vault_id=VAULT,
-                master_key_id=MASTER_KEY,
+                vault_key=VaultKey(vault_id=VAULT, key_id=MASTER_KEY),
                 log_group_id=LOG_GROUP,
                 replica_provider=dr_provider,
                 replica_key_id=DR_KEY if replicated else None,

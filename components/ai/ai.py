@@ -33,10 +33,9 @@ from pulumi_oci.datascience import (
 
 from components.config.schema import AiConfig
 from components.identity.identity import iam_policy
+from components.ops.logs import custom_log
+from components.scope import StackScope, TierPlacement
 from components.security import ai_edge_iam, iam_statements
-
-LOG_RETENTION_DAYS = 90
-"""Retention of the AI logs (OCI Logging keeps custom logs 30-180 days, in 30-day steps)."""
 
 
 def is_flex(shape: str) -> bool:
@@ -53,24 +52,16 @@ def ocir_image(region: str, namespace: str, repository: str, tag: str) -> str:
 class AiArgs:
     config: AiConfig
     """The `ai` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of dynamic group, group and policy names (tenancy-unique)."""
-    region: str
-    """Deployment region (OCIR address of the training image)."""
-    tenancy_id: str
-    """Dynamic groups and groups live in the tenancy."""
-    policy_compartment_id: str
-    """Compartment holding the policy: the common parent of the AI, data and network compartments."""
-    compartment_id: pulumi.Input[str]
-    """The AI compartment."""
+    scope: StackScope
+    """Prefix of the tenancy-unique dynamic group, group and policy names; the region (OCIR address of the training
+    image); the tenancy (dynamic groups and groups live there); the parent compartment, which holds the policy
+    as the common parent of the AI, data and network compartments."""
+    placement: TierPlacement
+    """The AI compartment, the private AI subnet and the AI NSG."""
     data_compartment_id: pulumi.Input[str]
     """Where the DICOM bucket and the master key live."""
     network_compartment_id: pulumi.Input[str]
     """Where the AI subnet lives (Data Science places VNICs there)."""
-    subnet_id: pulumi.Input[str]
-    """The private AI subnet."""
-    nsg_id: pulumi.Input[str]
-    """The AI NSG."""
     namespace: pulumi.Input[str]
     """Object Storage namespace (also the OCIR namespace)."""
     bucket_name: pulumi.Input[str]
@@ -94,10 +85,10 @@ class Ai(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         principals = ai_edge_iam.AiPrincipals(
-            notebooks=f"{args.name_prefix}-ai-notebooks",
-            job_runs=f"{args.name_prefix}-ai-job-runs",
-            model_deployments=f"{args.name_prefix}-ai-model-deployments",
-            data_scientists=f"{args.name_prefix}-data-scientists",
+            notebooks=f"{args.scope.name_prefix}-ai-notebooks",
+            job_runs=f"{args.scope.name_prefix}-ai-job-runs",
+            model_deployments=f"{args.scope.name_prefix}-ai-model-deployments",
+            data_scientists=f"{args.scope.name_prefix}-data-scientists",
         )
         identities: list[pulumi.Resource] = [
             self._dynamic_group(name, args, group_name, principal_type)
@@ -110,7 +101,7 @@ class Ai(pulumi.ComponentResource):
         identities.append(
             oci.identity.Group(
                 f"{name}-data-scientists",
-                compartment_id=args.tenancy_id,
+                compartment_id=args.scope.tenancy_id,
                 name=principals.data_scientists,
                 description="Data scientists: Data Science resources of the AI compartment (no access to PHI stores)",
                 opts=child,
@@ -118,31 +109,31 @@ class Ai(pulumi.ComponentResource):
         )
         policy = iam_policy(
             f"{name}-policy",
-            compartment_id=args.policy_compartment_id,
-            name=f"{args.name_prefix}-ai",
+            compartment_id=args.scope.parent_compartment_id,
+            name=f"{args.scope.name_prefix}-ai",
             description="AI block: Data Science principals read the DICOM bucket; service networking; logs",
             statements=pulumi.Output.all(
-                args.compartment_id,
+                args.placement.compartment_id,
                 args.data_compartment_id,
                 args.network_compartment_id,
                 args.bucket_name,
                 args.master_key_id,
             ).apply(lambda values: ai_edge_iam.ai_statements(principals, ai_edge_iam.AiScope(*values))),
-            descendants=[args.compartment_id, args.data_compartment_id, args.network_compartment_id],
+            descendants=[args.placement.compartment_id, args.data_compartment_id, args.network_compartment_id],
             # OCI rejects a policy naming a group or dynamic group that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=identities),
         )
         log_group = oci.logging.LogGroup(
             f"{name}-logs",
-            compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-ai-logs",
+            compartment_id=args.placement.compartment_id,
+            display_name=f"{args.scope.name_prefix}-ai-logs",
             description="Data Science job runs and model deployment access/predict logs",
             opts=child,
         )
         project = oci.datascience.Project(
             f"{name}-project",
-            compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-dicom-ai",
+            compartment_id=args.placement.compartment_id,
+            display_name=f"{args.scope.name_prefix}-dicom-ai",
             description="Training and inference on the DICOM archive",
             opts=child,
         )
@@ -151,12 +142,12 @@ class Ai(pulumi.ComponentResource):
         notebook_endpoint = self._private_endpoint(name, args, "notebook", "NOTEBOOK_SESSION", project)
         notebook = oci.datascience.NotebookSession(
             f"{name}-notebook",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             project_id=project.id,
-            display_name=f"{args.name_prefix}-notebook",
+            display_name=f"{args.scope.name_prefix}-notebook",
             notebook_session_configuration_details=oci.datascience.NotebookSessionNotebookSessionConfigurationDetailsArgs(
                 shape=config.notebook_shape,
-                subnet_id=args.subnet_id,
+                subnet_id=args.placement.subnet_id,
                 block_storage_size_in_gbs=config.notebook_block_storage_gb,
                 private_endpoint_id=notebook_endpoint.id,
                 notebook_session_shape_config_details=(
@@ -170,14 +161,14 @@ class Ai(pulumi.ComponentResource):
         job_log = self._log(name, "job-runs", log_group)
         image = pulumi.Output.from_input(args.namespace).apply(
             lambda namespace: ocir_image(
-                args.region, namespace, config.training_image_repository, config.training_image_tag
+                args.scope.region, namespace, config.training_image_repository, config.training_image_tag
             )
         )
         job = oci.datascience.Job(
             f"{name}-training",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             project_id=project.id,
-            display_name=f"{args.name_prefix}-training",
+            display_name=f"{args.scope.name_prefix}-training",
             description="GPU training on studies of the DICOM bucket (read-only)",
             job_configuration_details=oci.datascience.JobJobConfigurationDetailsArgs(
                 job_type="DEFAULT",
@@ -185,7 +176,7 @@ class Ai(pulumi.ComponentResource):
                 environment_variables={
                     "DICOM_BUCKET": args.bucket_name,
                     "OCI_NAMESPACE": args.namespace,
-                    "OCI_REGION": args.region,
+                    "OCI_REGION": args.scope.region,
                 },
             ),
             job_environment_configuration_details=oci.datascience.JobJobEnvironmentConfigurationDetailsArgs(
@@ -194,7 +185,7 @@ class Ai(pulumi.ComponentResource):
             job_infrastructure_configuration_details=oci.datascience.JobJobInfrastructureConfigurationDetailsArgs(
                 job_infrastructure_type="STANDALONE",
                 shape_name=config.training_shape,
-                subnet_id=args.subnet_id,
+                subnet_id=args.placement.subnet_id,
                 block_storage_size_in_gbs=config.training_block_storage_gb,
             ),
             job_log_configuration_details=oci.datascience.JobJobLogConfigurationDetailsArgs(
@@ -228,13 +219,13 @@ class Ai(pulumi.ComponentResource):
         self, name: str, args: AiArgs, group_name: str, principal_type: str
     ) -> oci.identity.DynamicGroup:
         """A dynamic group of one Data Science principal type in the AI compartment."""
-        role = group_name.removeprefix(f"{args.name_prefix}-ai-")
+        role = group_name.removeprefix(f"{args.scope.name_prefix}-ai-")
         return oci.identity.DynamicGroup(
             f"{name}-{role}",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             name=group_name,
             description=f"Data Science {role} of the AI compartment",
-            matching_rule=pulumi.Output.from_input(args.compartment_id).apply(
+            matching_rule=pulumi.Output.from_input(args.placement.compartment_id).apply(
                 lambda compartment_id: iam_statements.resource_principal_rule(principal_type, compartment_id)
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -246,23 +237,20 @@ class Ai(pulumi.ComponentResource):
         """A Data Science private endpoint in the AI subnet, behind the AI NSG."""
         return oci.datascience.PrivateEndpoint(
             f"{name}-{role}-endpoint",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             data_science_resource_type=resource_type,
-            subnet_id=args.subnet_id,
-            nsg_ids=[args.nsg_id],
-            display_name=f"{args.name_prefix}-{role}",
+            subnet_id=args.placement.subnet_id,
+            nsg_ids=[args.placement.nsg_id],
+            display_name=f"{args.scope.name_prefix}-{role}",
             description=f"Private access to the {role}",
             opts=pulumi.ResourceOptions(parent=project),
         )
 
     def _log(self, name: str, role: str, log_group: oci.logging.LogGroup) -> oci.logging.Log:
-        return oci.logging.Log(
+        return custom_log(
             f"{name}-{role}-log",
             display_name=f"{name}-{role}",
             log_group_id=log_group.id,
-            log_type="CUSTOM",
-            is_enabled=True,
-            retention_duration=LOG_RETENTION_DAYS,
             opts=pulumi.ResourceOptions(parent=log_group),
         )
 
@@ -280,9 +268,9 @@ class Ai(pulumi.ComponentResource):
         predict_log = self._log(name, "deployment-predict", log_group)
         return oci.datascience.ModelDeployment(
             f"{name}-model-deployment",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             project_id=project.id,
-            display_name=f"{args.name_prefix}-model",
+            display_name=f"{args.scope.name_prefix}-model",
             description="Private inference endpoint of the trained model",
             # Typed dicts: the generated class names of these nested inputs run past any sensible line length.
             model_deployment_configuration_details={
@@ -291,7 +279,7 @@ class Ai(pulumi.ComponentResource):
                     "model_id": str(config.model_ocid),
                     "instance_configuration": {
                         "instance_shape_name": config.model_deployment_shape,
-                        "subnet_id": args.subnet_id,
+                        "subnet_id": args.placement.subnet_id,
                         "private_endpoint_id": endpoint.id,
                     },
                     "scaling_policy": {

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.data.bucket_lifecycle import LifecycleRule
+from components.ops.logs import service_log
 
 ACCESS_LOG_RETENTION_DAYS = 180  # OCI Logging's maximum; archive to Object Storage for longer
 # The two categories of Object Storage service logs (OCI Logging): write access events and read access events.
@@ -158,19 +159,15 @@ def access_logs(
     """The bucket's Object Storage service logs, `<name>-write-log` (CIS OCI 4.17) and `<name>-read-log` (who
     read which object: HIPAA 164.312(b) audit controls on PHI), parented to the bucket."""
     return [
-        oci.logging.Log(
+        service_log(
             f"{name}-{category}-log",
             display_name=pulumi.Output.concat(bucket.name, f"-{category}"),
             log_group_id=log_group_id,
-            log_type="SERVICE",
-            configuration=oci.logging.LogConfigurationArgs(
-                compartment_id=compartment_id,
-                source=oci.logging.LogConfigurationSourceArgs(
-                    category=category, resource=bucket.name, service="objectstorage", source_type="OCISERVICE"
-                ),
-            ),
-            is_enabled=True,
-            retention_duration=ACCESS_LOG_RETENTION_DAYS,
+            compartment_id=compartment_id,
+            service="objectstorage",
+            category=category,
+            resource=bucket.name,
+            retention_days=ACCESS_LOG_RETENTION_DAYS,
             opts=pulumi.ResourceOptions(parent=bucket, provider=provider),
         )
         for category in ACCESS_LOG_CATEGORIES

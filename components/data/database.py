@@ -39,6 +39,7 @@ from components.config.schema import DatabaseConfig
 from components.data.postgres_sizing import configuration_shape
 from components.identity.identity import iam_policy
 from components.network.ports import POSTGRES_PORT
+from components.scope import StackScope, TierPlacement, VaultKey
 from components.security.iam_statements import secret_read_statement
 
 """The port OCI Database with PostgreSQL listens on (fixed by the service)."""
@@ -69,20 +70,15 @@ class BackupCopy:
 class DatabaseArgs:
     config: DatabaseConfig
     """The `database` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of tenancy-unique names (IAM policies)."""
+    scope: StackScope
+    """Prefix of tenancy-unique names (IAM policies)."""
     max_connections: int
     """`max_connections` for the Orthanc fleet at its peak (`config.schema.orthanc_fleet`)."""
-    compartment_id: pulumi.Input[str]
-    """The data compartment (security zone)."""
-    subnet_id: pulumi.Input[str]
-    """The database subnet."""
-    nsg_id: pulumi.Input[str]
-    """The database NSG."""
-    vault_id: pulumi.Input[str]
-    """The vault that generates and keeps the administrator's password."""
-    master_key_id: pulumi.Input[str]
-    """The HSM master key encrypting the storage and the secret."""
+    placement: TierPlacement
+    """The data compartment (security zone), the database subnet and the database NSG."""
+    vault_key: VaultKey
+    """The vault that generates and keeps the administrator's password, and the HSM master key encrypting the
+    storage and the secret."""
     postgresql_dynamic_group_name: pulumi.Input[str]
     """The dynamic group of the PostgreSQL DB systems: may read the password secret (and use the DR key)."""
     backup_copy: BackupCopy | None = None
@@ -106,6 +102,64 @@ def backup_key_statements(dynamic_group: str, compartment_id: str, key_id: str) 
     ]
 
 
+def index_db_system(
+    resource_name: str,
+    *,
+    config: DatabaseConfig,
+    placement: TierPlacement,
+    key_id: pulumi.Input[str],
+    configuration_id: pulumi.Input[str],
+    description: str,
+    opts: pulumi.ResourceOptions,
+    copy_policy: oci.psql.DbSystemManagementPolicyBackupPolicyCopyPolicyArgs | None = None,
+    credentials: oci.psql.DbSystemCredentialsArgs | None = None,
+    source: oci.psql.DbSystemSourceArgs | None = None,
+) -> oci.psql.DbSystem:
+    """A DB system of Orthanc's index, sized by the `database` section: private in the db tier behind its NSG (a
+    reader endpoint when there is a standby), regionally durable storage encrypted with `key_id`, daily backups
+    (copied by `copy_policy`, if any) and the Sunday maintenance window; protected and retained whatever `opts`
+    says. A new system is given `credentials`; a restored one its `source`, whose backup brings the roles."""
+    return oci.psql.DbSystem(
+        resource_name,
+        compartment_id=placement.compartment_id,
+        display_name=resource_name,
+        description=description,
+        db_version=config.postgres_version,
+        shape=config.shape,
+        instance_ocpu_count=config.ocpus,
+        instance_memory_size_in_gbs=config.memory_gb,
+        instance_count=config.instance_count,
+        config_id=configuration_id,
+        network_details=oci.psql.DbSystemNetworkDetailsArgs(
+            subnet_id=placement.subnet_id,
+            nsg_ids=[placement.nsg_id],
+            is_reader_endpoint_enabled=config.instance_count > 1,
+        ),
+        storage_details=oci.psql.DbSystemStorageDetailsArgs(
+            is_regionally_durable=True,
+            system_type="OCI_OPTIMIZED_STORAGE",
+            kms_key_id=key_id,
+        ),
+        management_policy=oci.psql.DbSystemManagementPolicyArgs(
+            backup_policy=oci.psql.DbSystemManagementPolicyBackupPolicyArgs(
+                kind="DAILY",
+                backup_start=BACKUP_START_UTC,
+                retention_days=config.backup_retention_days,
+                copy_policy=copy_policy,
+            ),
+            maintenance_window_start=MAINTENANCE_WINDOW_START_UTC,
+        ),
+        credentials=credentials,
+        source=source,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
+    )
+
+
+def primary_endpoint(db_system: oci.psql.DbSystem) -> pulumi.Output[str]:
+    """The private IP address of the DB system's primary endpoint (what Orthanc connects to)."""
+    return db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
+
+
 class Database(pulumi.ComponentResource):
     """OCI Database with PostgreSQL for Orthanc's index, with its Vault-generated admin password."""
 
@@ -123,13 +177,12 @@ class Database(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-        highly_available = config.instance_count > 1
 
         password = oci.vault.Secret(
             f"{name}-admin-password",
-            compartment_id=args.compartment_id,
-            vault_id=args.vault_id,
-            key_id=args.master_key_id,
+            compartment_id=args.placement.compartment_id,
+            vault_id=args.vault_key.vault_id,
+            key_id=args.vault_key.key_id,
             secret_name=f"{name}-admin-password",
             description=f"PostgreSQL administrator {config.admin_username} (generated by OCI Vault)",
             enable_auto_generation=True,
@@ -144,7 +197,7 @@ class Database(pulumi.ComponentResource):
         shape = configuration_shape(config.shape)
         configuration = oci.psql.Configuration(
             f"{name}-configuration",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             display_name=f"{name}-orthanc",
             description="Orthanc index: max_connections sized for the Orthanc fleet",
             db_version=config.postgres_version,
@@ -165,45 +218,23 @@ class Database(pulumi.ComponentResource):
         # The service reads the password when it creates the DB system: the grant names this one secret.
         secret_grant = iam_policy(
             f"{name}-admin-password-policy",
-            compartment_id=args.compartment_id,
-            name=f"{args.name_prefix}-postgresql-admin-password",
+            compartment_id=args.placement.compartment_id,
+            name=f"{args.scope.name_prefix}-postgresql-admin-password",
             description="PostgreSQL DB systems read their administrator's password secret, no other secret",
-            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, password.id).apply(
-                lambda values: [secret_read_statement(values[0], values[1], [values[2]])]
-            ),
+            statements=pulumi.Output.all(
+                args.postgresql_dynamic_group_name, args.placement.compartment_id, password.id
+            ).apply(lambda values: [secret_read_statement(values[0], values[1], [values[2]])]),
             opts=child,
         )
         copy_policy, key_grant = self._backup_copy(name, args)
-        db_system = oci.psql.DbSystem(
+        db_system = index_db_system(
             f"{name}-postgresql",
-            compartment_id=args.compartment_id,
-            display_name=f"{name}-postgresql",
+            config=config,
+            placement=args.placement,
+            key_id=args.vault_key.key_id,
+            configuration_id=configuration.id,
             description="Orthanc index (DICOM store)",
-            db_version=config.postgres_version,
-            shape=config.shape,
-            instance_ocpu_count=config.ocpus,
-            instance_memory_size_in_gbs=config.memory_gb,
-            instance_count=config.instance_count,
-            config_id=configuration.id,
-            network_details=oci.psql.DbSystemNetworkDetailsArgs(
-                subnet_id=args.subnet_id,
-                nsg_ids=[args.nsg_id],
-                is_reader_endpoint_enabled=highly_available,
-            ),
-            storage_details=oci.psql.DbSystemStorageDetailsArgs(
-                is_regionally_durable=True,
-                system_type="OCI_OPTIMIZED_STORAGE",
-                kms_key_id=args.master_key_id,
-            ),
-            management_policy=oci.psql.DbSystemManagementPolicyArgs(
-                backup_policy=oci.psql.DbSystemManagementPolicyBackupPolicyArgs(
-                    kind="DAILY",
-                    backup_start=BACKUP_START_UTC,
-                    retention_days=config.backup_retention_days,
-                    copy_policy=copy_policy,
-                ),
-                maintenance_window_start=MAINTENANCE_WINDOW_START_UTC,
-            ),
+            copy_policy=copy_policy,
             credentials=oci.psql.DbSystemCredentialsArgs(
                 username=config.admin_username,
                 password_details=oci.psql.DbSystemCredentialsPasswordDetailsArgs(
@@ -213,14 +244,14 @@ class Database(pulumi.ComponentResource):
                 ),
             ),
             # The credentials matter at creation only: a later secret version (rotation) must not replace the DB.
-            opts=pulumi.ResourceOptions.merge(
-                stateful, pulumi.ResourceOptions(depends_on=[secret_grant, *key_grant], ignore_changes=["credentials"])
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[secret_grant, *key_grant], ignore_changes=["credentials"]
             ),
         )
 
         self.db_system_id = db_system.id
         self.configuration_id = configuration.id
-        self.host = db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
+        self.host = primary_endpoint(db_system)
         self.port = POSTGRES_PORT
         self.database_name = pulumi.Output.from_input(config.database_name)
         self.admin_username = pulumi.Output.from_input(config.admin_username)
@@ -247,16 +278,16 @@ class Database(pulumi.ComponentResource):
             return None, []
         grant = iam_policy(
             f"{name}-backup-key-policy",
-            compartment_id=args.compartment_id,
-            name=f"{args.name_prefix}-postgresql-backup-copy",
+            compartment_id=args.placement.compartment_id,
+            name=f"{args.scope.name_prefix}-postgresql-backup-copy",
             description=f"PostgreSQL DB systems encrypt backup copies in {copy.region} with the DR key",
-            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, copy.key_id).apply(
-                lambda values: backup_key_statements(values[0], values[1], values[2])
-            ),
+            statements=pulumi.Output.all(
+                args.postgresql_dynamic_group_name, args.placement.compartment_id, copy.key_id
+            ).apply(lambda values: backup_key_statements(values[0], values[1], values[2])),
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = oci.psql.DbSystemManagementPolicyBackupPolicyCopyPolicyArgs(
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             regions=[copy.region],
             kms_key_ids=[copy.key_id],
             retention_period=args.config.backup_retention_days,

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_oci as oci
@@ -50,28 +51,27 @@ from components.config.schema import StorageConfig
 from components.data.bucket_lifecycle import lifecycle_rules
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.identity.identity import iam_policy
+from components.scope import StackScope, VaultKey
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
 S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
+UserCredential = Literal["api_keys", "customer_secret_keys"]
+"""The one kind of credential an Object Storage user may hold: API keys (OCI request signing) or customer secret
+keys (the S3-compatible API)."""
 
 
 @dataclass(frozen=True)
 class StorageArgs:
     config: StorageConfig
     """The `storage` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of the bucket, user, group and secret names."""
-    region: str
-    """The primary region (for the S3-compatible endpoint and the Object Storage service principal)."""
-    tenancy_id: str
-    """The tenancy: IAM users and groups can only live there."""
+    scope: StackScope
+    """Prefix of the bucket, user, group and secret names; the primary region (S3-compatible endpoint, Object
+    Storage service principal); the tenancy (IAM users and groups can only live there)."""
     compartment_id: pulumi.Input[str]
     """The data compartment (security zone)."""
-    vault_id: pulumi.Input[str]
-    """The vault holding the S3 secret key."""
-    master_key_id: pulumi.Input[str]
-    """The HSM master key encrypting the bucket and the secret."""
+    vault_key: VaultKey
+    """The vault holding the S3 secret key, and the HSM master key encrypting the bucket and the secret."""
     log_group_id: pulumi.Input[str]
     """The log group of service logs (bucket write and read logs)."""
     replica_provider: oci.Provider | None = None
@@ -125,6 +125,32 @@ def object_storage_service_policy(
     return statements
 
 
+def object_storage_user(
+    resource_name: str,
+    *,
+    tenancy_id: str,
+    name: str,
+    description: str,
+    credential: UserCredential,
+    opts: pulumi.ResourceOptions,
+) -> oci.identity.User:
+    """An IAM user a program signs Object Storage requests as (Orthanc's S3 plugin, an edge device's sync): it
+    can hold `credential` and nothing else (no console password, auth token or SMTP credential). Its
+    capabilities, `<resource_name>-capabilities`, are parented to it."""
+    user = oci.identity.User(resource_name, compartment_id=tenancy_id, name=name, description=description, opts=opts)
+    oci.identity.UserCapabilitiesManagement(
+        f"{resource_name}-capabilities",
+        user_id=user.id,
+        can_use_api_keys=credential == "api_keys",
+        can_use_auth_tokens=False,
+        can_use_console_password=False,
+        can_use_customer_secret_keys=credential == "customer_secret_keys",
+        can_use_smtp_credentials=False,
+        opts=pulumi.ResourceOptions(parent=user),
+    )
+    return user
+
+
 class Storage(pulumi.ComponentResource):
     """The DICOM bucket, its lifecycle, logs, optional DR replica, and the S3 credentials for Orthanc."""
 
@@ -141,17 +167,17 @@ class Storage(pulumi.ComponentResource):
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-        bucket_name = f"{args.name_prefix}-dicom"
+        bucket_name = f"{args.scope.name_prefix}-dicom"
 
         self.namespace = oci.objectstorage.get_namespace_output(
-            compartment_id=args.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            compartment_id=args.scope.tenancy_id, opts=pulumi.InvokeOutputOptions(parent=self)
         ).namespace
         bucket = private_bucket(
             f"{name}-bucket",
             compartment_id=args.compartment_id,
             namespace=self.namespace,
             name=bucket_name,
-            kms_key_id=args.master_key_id,
+            kms_key_id=args.vault_key.key_id,
             auto_tiering=config.auto_tiering,
             opts=child,
         )
@@ -160,10 +186,10 @@ class Storage(pulumi.ComponentResource):
         service_policy = iam_policy(
             f"{name}-service-policy",
             compartment_id=args.compartment_id,
-            name=f"{args.name_prefix}-objectstorage-service",
+            name=f"{args.scope.name_prefix}-objectstorage-service",
             description="Object Storage service: lifecycle and replication of the DICOM bucket",
             statements=pulumi.Output.all(args.compartment_id, args.replica_key_id).apply(
-                lambda values: object_storage_service_policy(values[0], args.region, replica_region, values[1])
+                lambda values: object_storage_service_policy(values[0], args.scope.region, replica_region, values[1])
             ),
             opts=child,
         )
@@ -181,27 +207,18 @@ class Storage(pulumi.ComponentResource):
                 service_policy=service_policy,
             )
 
-        user_name = f"{args.name_prefix}-orthanc-s3"
-        user = oci.identity.User(
+        user_name = f"{args.scope.name_prefix}-orthanc-s3"
+        user = object_storage_user(
             f"{name}-s3-user",
-            compartment_id=args.tenancy_id,
+            tenancy_id=args.scope.tenancy_id,
             name=user_name,
             description="Orthanc S3 plugin: objects of the DICOM bucket only (customer secret key)",
+            credential="customer_secret_keys",
             opts=child,
-        )
-        oci.identity.UserCapabilitiesManagement(
-            f"{name}-s3-user-capabilities",
-            user_id=user.id,
-            can_use_api_keys=False,
-            can_use_auth_tokens=False,
-            can_use_console_password=False,
-            can_use_customer_secret_keys=True,
-            can_use_smtp_credentials=False,
-            opts=pulumi.ResourceOptions(parent=user),
         )
         group = oci.identity.Group(
             f"{name}-s3-group",
-            compartment_id=args.tenancy_id,
+            compartment_id=args.scope.tenancy_id,
             name=user_name,
             description="Orthanc S3 plugin: objects of the DICOM bucket only",
             opts=child,
@@ -239,8 +256,8 @@ class Storage(pulumi.ComponentResource):
         secret_key_secret = oci.vault.Secret(
             f"{name}-s3-secret-key",
             compartment_id=args.compartment_id,
-            vault_id=args.vault_id,
-            key_id=args.master_key_id,
+            vault_id=args.vault_key.vault_id,
+            key_id=args.vault_key.key_id,
             secret_name=f"{user_name}-secret-key",
             description="Secret key of the Orthanc S3 plugin's customer secret key",
             secret_content=oci.vault.SecretSecretContentArgs(
@@ -252,7 +269,7 @@ class Storage(pulumi.ComponentResource):
 
         self.bucket_name = bucket.name
         self.bucket_id = bucket.bucket_id
-        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.region))
+        self.s3_endpoint = self.namespace.apply(lambda namespace: s3_endpoint(namespace, args.scope.region))
         self.s3_access_key_id = pulumi.Output.secret(secret_key.id)
         self.s3_secret_key_secret_id = secret_key_secret.id
         self.register_outputs(
@@ -283,9 +300,9 @@ class Storage(pulumi.ComponentResource):
             f"{name}-dr-bucket",
             source=source,
             region=region,
-            name=f"{args.name_prefix}-dicom-dr",
+            name=f"{args.scope.name_prefix}-dicom-dr",
             kms_key_id=key_id,
-            replication_name=f"{args.name_prefix}-dicom-to-{region}",
+            replication_name=f"{args.scope.name_prefix}-dicom-to-{region}",
             provider=provider,
             compartment_id=args.compartment_id,
             service_grant=service_policy,
@@ -294,7 +311,7 @@ class Storage(pulumi.ComponentResource):
         log_group = oci.logging.LogGroup(
             f"{name}-dr-log-group",
             compartment_id=args.compartment_id,
-            display_name=f"{args.name_prefix}-dr-service-logs",
+            display_name=f"{args.scope.name_prefix}-dr-service-logs",
             description="Service logs of the DR region (replica bucket writes and reads)",
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )

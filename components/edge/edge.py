@@ -36,9 +36,10 @@ import pulumi_oci as oci
 from components.config.schema import EdgeConfig
 from components.data.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket
-from components.data.storage import bucket_object_policy
+from components.data.storage import bucket_object_policy, object_storage_user
 from components.edge.edge_workload import InferenceWorkload, render_inference_manifest
 from components.identity.identity import iam_policy
+from components.scope import StackScope
 from components.security import ai_edge_iam
 
 
@@ -55,12 +56,10 @@ def transfer_lifecycle_rules(retention_days: int) -> list[LifecycleRule]:
 class EdgeArgs:
     config: EdgeConfig
     """The `edge` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of the bucket, group, user and policy names."""
-    tenancy_id: str
-    """Groups and users live in the tenancy."""
-    policy_compartment_id: str
-    """Compartment holding the edge policy: the common parent of the app and data compartments."""
+    scope: StackScope
+    """Prefix of the bucket, group, user and policy names; the tenancy (groups and users live there, and the rover
+    namespace grant attaches there); the parent compartment, which holds the edge policy as the common parent of the
+    app and data compartments."""
     app_compartment_id: pulumi.Input[str]
     """Where devices are ordered and managed."""
     data_compartment_id: pulumi.Input[str]
@@ -85,7 +84,7 @@ class Edge(pulumi.ComponentResource):
         super().__init__("dicomstore:edge:Edge", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        bucket_name = f"{args.name_prefix}-edge-transfer"
+        bucket_name = f"{args.scope.name_prefix}-edge-transfer"
 
         bucket = private_bucket(
             f"{name}-transfer-bucket",
@@ -98,27 +97,30 @@ class Edge(pulumi.ComponentResource):
         lifecycle_policy(f"{name}-transfer-lifecycle", bucket, transfer_lifecycle_rules(config.transfer_retention_days))
         access_logs(f"{name}-transfer", args.log_group_id, args.data_compartment_id, bucket)
 
-        operators = oci.identity.Group(
-            f"{name}-operators",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-red-operators",
-            description="Roving Edge Device operators: order and manage devices, attach the edge-transfer bucket",
-            opts=child,
-        )
-        sync_group = oci.identity.Group(
-            f"{name}-sync",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-red-sync",
-            description="Roving Edge Device sync users: objects of the edge-transfer bucket only",
-            opts=child,
+        # The block's two groups, `<prefix>-red-<role>`: who orders the devices, and who the devices sync as.
+        operators, sync_group = (
+            oci.identity.Group(
+                f"{name}-{role}",
+                compartment_id=args.scope.tenancy_id,
+                name=f"{args.scope.name_prefix}-red-{role}",
+                description=description,
+                opts=child,
+            )
+            for role, description in (
+                (
+                    "operators",
+                    "Roving Edge Device operators: order and manage devices, attach the edge-transfer bucket",
+                ),
+                ("sync", "Roving Edge Device sync users: objects of the edge-transfer bucket only"),
+            )
         )
         self.sync_user_ids = [
             self._sync_user(name, args, sync_group, number) for number in range(1, config.device_count + 1)
         ]
         iam_policy(
             f"{name}-policy",
-            compartment_id=args.policy_compartment_id,
-            name=f"{args.name_prefix}-edge",
+            compartment_id=args.scope.parent_compartment_id,
+            name=f"{args.scope.name_prefix}-edge",
             description="Roving Edge: operators, the rover service and device sync users on the edge-transfer bucket",
             statements=pulumi.Output.all(
                 operators.id, sync_group.id, args.app_compartment_id, args.data_compartment_id, bucket.name
@@ -134,8 +136,8 @@ class Edge(pulumi.ComponentResource):
         # `in tenancy` is valid only in a policy attached to the tenancy.
         iam_policy(
             f"{name}-rover-namespaces-policy",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-edge-rover-namespaces",
+            compartment_id=args.scope.tenancy_id,
+            name=f"{args.scope.name_prefix}-edge-rover-namespaces",
             description="Roving Edge: the rover service manages the tenancy's Object Storage namespace (Oracle's docs)",
             statements=[ai_edge_iam.ROVER_NAMESPACE_STATEMENT],
             opts=child,
@@ -157,22 +159,13 @@ class Edge(pulumi.ComponentResource):
 
     def _sync_user(self, name: str, args: EdgeArgs, group: oci.identity.Group, number: int) -> pulumi.Output[str]:
         """The IAM user device `number` syncs as: API keys only (no console password, no other credential)."""
-        user = oci.identity.User(
+        user = object_storage_user(
             f"{name}-sync-user-{number}",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-red-{number}-sync",
+            tenancy_id=args.scope.tenancy_id,
+            name=f"{args.scope.name_prefix}-red-{number}-sync",
             description=f"Roving Edge Device {number}: data sync with the edge-transfer bucket",
+            credential="api_keys",
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        oci.identity.UserCapabilitiesManagement(
-            f"{name}-sync-user-{number}-capabilities",
-            user_id=user.id,
-            can_use_api_keys=True,
-            can_use_auth_tokens=False,
-            can_use_console_password=False,
-            can_use_customer_secret_keys=False,
-            can_use_smtp_credentials=False,
-            opts=pulumi.ResourceOptions(parent=user),
         )
         oci.identity.UserGroupMembership(
             f"{name}-sync-user-{number}-membership",

@@ -1,5 +1,9 @@
-"""Container logs of Orthanc and its helper containers in OCI Logging, per runtime.
+"""The stack's logs in OCI Logging: one definition of a service log and of a custom log, and the container logs
+of Orthanc and its helper containers, per runtime.
 
+* Service logs (`service_log`): an OCI service's log of one resource, e.g. a bucket's reads and writes, a load
+  balancer's access and errors, a subnet's flow log. Custom logs (`custom_log`): what a workload writes itself
+  (Data Science job runs, containers), kept `LOG_RETENTION_DAYS`.
 * OKE: the kubelet writes every container's stdout/stderr to /var/log/containers/<pod>_<namespace>_<container>-
   <id>.log on the worker. The Oracle Cloud Agent's Custom Logs Monitoring plugin (the Unified Monitoring Agent)
   tails them when a Unified Agent configuration names those paths and a dynamic group of the workers
@@ -20,18 +24,62 @@ import pulumi
 import pulumi_oci as oci
 
 from components.identity.identity import iam_policy
+from components.scope import StackScope
 
 LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days in 30-day steps; as the load balancer's logs
 
 
+def service_log(
+    resource_name: str,
+    *,
+    display_name: pulumi.Input[str],
+    log_group_id: pulumi.Input[str],
+    compartment_id: pulumi.Input[str],
+    service: str,
+    category: str,
+    resource: pulumi.Input[str],
+    retention_days: int,
+    opts: pulumi.ResourceOptions,
+) -> oci.logging.Log:
+    """The `category` log of OCI service `service` for one `resource` (e.g. objectstorage/write of a bucket),
+    enabled and kept `retention_days`; `compartment_id` is the resource's."""
+    return oci.logging.Log(
+        resource_name,
+        display_name=display_name,
+        log_group_id=log_group_id,
+        log_type="SERVICE",
+        configuration=oci.logging.LogConfigurationArgs(
+            compartment_id=compartment_id,
+            source=oci.logging.LogConfigurationSourceArgs(
+                category=category, resource=resource, service=service, source_type="OCISERVICE"
+            ),
+        ),
+        is_enabled=True,
+        retention_duration=retention_days,
+        opts=opts,
+    )
+
+
+def custom_log(
+    resource_name: str, *, display_name: str, log_group_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> oci.logging.Log:
+    """An enabled custom log (a workload writes it, not an OCI service), kept `LOG_RETENTION_DAYS`."""
+    return oci.logging.Log(
+        resource_name,
+        display_name=display_name,
+        log_group_id=log_group_id,
+        log_type="CUSTOM",
+        is_enabled=True,
+        retention_duration=LOG_RETENTION_DAYS,
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True)
 class OkeContainerLogsArgs:
-    name_prefix: str
-    """Prefix of tenancy-unique names."""
-    tenancy_id: str
-    """Dynamic groups live in the tenancy."""
-    parent_compartment_id: str
-    """Home of the stack's IAM policies."""
+    scope: StackScope
+    """Prefix of tenancy-unique names; the tenancy (dynamic groups live there); the parent compartment (home of
+    the stack's IAM policies)."""
     workers_compartment_id: pulumi.Input[str]
     """The app compartment: the OKE worker nodes."""
     log_group_id: pulumi.Input[str]
@@ -62,16 +110,16 @@ class OkeContainerLogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         workers = oci.identity.DynamicGroup(
             f"{name}-workers",
-            compartment_id=args.tenancy_id,
-            name=f"{args.name_prefix}-oke-log-agents",
+            compartment_id=args.scope.tenancy_id,
+            name=f"{args.scope.name_prefix}-oke-log-agents",
             description="DICOM store: OKE workers whose agent ships container logs",
             matching_rule=pulumi.Output.from_input(args.workers_compartment_id).apply(worker_rule),
             opts=child,
         )
         grant = iam_policy(
             f"{name}-policy",
-            compartment_id=args.parent_compartment_id,
-            name=f"{args.name_prefix}-oke-log-agents",
+            compartment_id=args.scope.parent_compartment_id,
+            name=f"{args.scope.name_prefix}-oke-log-agents",
             description="DICOM store: OKE workers' agents write container logs to the service log group",
             statements=pulumi.Output.all(workers.name, args.log_compartment_id).apply(
                 lambda v: [f"Allow dynamic-group {v[0]} to use log-content in compartment id {v[1]}"]
@@ -79,19 +127,16 @@ class OkeContainerLogs(pulumi.ComponentResource):
             descendants=[args.log_compartment_id],
             opts=child,
         )
-        log = oci.logging.Log(
+        log = custom_log(
             f"{name}-log",
-            display_name=f"{args.name_prefix}-containers",
+            display_name=f"{args.scope.name_prefix}-containers",
             log_group_id=args.log_group_id,
-            log_type="CUSTOM",
-            is_enabled=True,
-            retention_duration=LOG_RETENTION_DAYS,
             opts=child,
         )
         oci.logging.UnifiedAgentConfiguration(
             f"{name}-agent",
             compartment_id=args.workers_compartment_id,
-            display_name=f"{args.name_prefix}-containers",
+            display_name=f"{args.scope.name_prefix}-containers",
             description=f"Container logs of the {args.kubernetes_namespace} namespace to OCI Logging",
             is_enabled=True,
             service_configuration=oci.logging.UnifiedAgentConfigurationServiceConfigurationArgs(

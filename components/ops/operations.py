@@ -29,6 +29,7 @@ from components.config.schema import OpsConfig
 from components.identity.identity import iam_policy
 from components.ops.alarms import AlarmSpec, AlarmTargets, Scope, Severity, alarm_specs
 from components.ops.budget import budget_rules
+from components.scope import StackScope
 from components.security import iam_statements
 
 PENDING_DURATION = "PT5M"  # a condition must hold five minutes before paging: no flapping on one bad minute
@@ -41,12 +42,9 @@ BACKUP_EVENTS = ("com.oraclecloud.postgresql.createbackup.end",)
 class OperationsArgs:
     config: OpsConfig
     """The `ops` config section."""
-    name_prefix: str
-    """Prefix of tenancy-unique names, e.g. `dicomstore-prod`."""
-    tenancy_id: str
-    """Budgets live in the tenancy's root compartment."""
-    parent_compartment_id: str
-    """Home of the stack's IAM policies."""
+    scope: StackScope
+    """Prefix of tenancy-unique names (e.g. `dicomstore-prod`); the tenancy (budgets live in its root
+    compartment); the parent compartment (home of the stack's IAM policies, the budget's target)."""
     emails: Sequence[str]
     """Subscriptions of the operations topic."""
     compartment_ids: dict[Scope, pulumi.Input[str]]
@@ -80,7 +78,7 @@ class Operations(pulumi.ComponentResource):
         topic = oci.ons.NotificationTopic(
             f"{name}-topic",
             compartment_id=app_compartment_id,
-            name=f"{args.name_prefix}-operations",
+            name=f"{args.scope.name_prefix}-operations",
             description="DICOM store: alarms, database backups and budget",
             opts=child,
         )
@@ -124,7 +122,7 @@ class Operations(pulumi.ComponentResource):
                 f"{self._name}-{spec.role}",
                 compartment_id=args.compartment_ids[Scope.APP],
                 metric_compartment_id=args.compartment_ids[spec.scope],
-                display_name=f"{args.name_prefix}-{spec.role}",
+                display_name=f"{args.scope.name_prefix}-{spec.role}",
                 namespace=spec.namespace,
                 query=query(index),
                 severity=spec.severity.value,
@@ -144,8 +142,8 @@ class Operations(pulumi.ComponentResource):
         data_compartment_id = args.compartment_ids[Scope.DATA]
         grant = iam_policy(
             f"{self._name}-events-policy",
-            compartment_id=args.parent_compartment_id,
-            name=f"{args.name_prefix}-ops-events",
+            compartment_id=args.scope.parent_compartment_id,
+            name=f"{args.scope.name_prefix}-ops-events",
             description="DICOM store: the Events service publishes database backup events to the operations topic",
             statements=pulumi.Output.from_input(args.compartment_ids[Scope.APP]).apply(
                 iam_statements.notification_statements
@@ -156,7 +154,7 @@ class Operations(pulumi.ComponentResource):
         oci.events.Rule(
             f"{self._name}-database-backups",
             compartment_id=data_compartment_id,
-            display_name=f"{args.name_prefix}-database-backups",
+            display_name=f"{args.scope.name_prefix}-database-backups",
             description="Every finished PostgreSQL backup of the DICOM store, to the operations topic",
             is_enabled=True,
             condition=json.dumps({"eventType": list(BACKUP_EVENTS)}),
@@ -171,8 +169,8 @@ class Operations(pulumi.ComponentResource):
         amount = args.config.monthly_budget_usd
         budget = oci.budget.Budget(
             f"{self._name}-budget",
-            compartment_id=args.tenancy_id,
-            display_name=f"{args.name_prefix}-monthly",
+            compartment_id=args.scope.tenancy_id,
+            display_name=f"{args.scope.name_prefix}-monthly",
             description="DICOM store: monthly spend of the stack's compartments",
             amount=amount,
             reset_period="MONTHLY",
@@ -180,14 +178,14 @@ class Operations(pulumi.ComponentResource):
             target_type="COMPARTMENT",
             # OCI takes exactly one target per budget (oci_budget_budget: "the array should contain EXACT ONE
             # item"); a compartment budget covers its subcompartments, so the parent holds the whole stack.
-            targets=[args.parent_compartment_id],
+            targets=[args.scope.parent_compartment_id],
             opts=pulumi.ResourceOptions(parent=self),
         )
         for rule in budget_rules():
             oci.budget.Rule(
                 f"{self._name}-budget-{rule.name}",
                 budget_id=budget.id,
-                display_name=f"{args.name_prefix}-{rule.name}",
+                display_name=f"{args.scope.name_prefix}-{rule.name}",
                 type=rule.kind,
                 threshold=rule.percent,
                 threshold_type="PERCENTAGE",

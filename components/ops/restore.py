@@ -15,7 +15,8 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config.schema import DatabaseConfig
-from components.data.database import BACKUP_START_UTC, MAINTENANCE_WINDOW_START_UTC
+from components.data.database import index_db_system, primary_endpoint
+from components.scope import TierPlacement
 
 RESTORE_SOURCE_TYPE = "BACKUP"
 
@@ -26,12 +27,8 @@ class RestoredDatabaseArgs:
     """The `database` section: the restored system gets the same version, shape and size."""
     backup_id: str
     """The OCI PostgreSQL backup to restore (`ops.restoreFromBackupOcid`)."""
-    compartment_id: pulumi.Input[str]
-    """The data compartment."""
-    subnet_id: pulumi.Input[str]
-    """The db tier's subnet."""
-    nsg_id: pulumi.Input[str]
-    """The db tier's NSG (Orthanc is already allowed to reach it)."""
+    placement: TierPlacement
+    """The data compartment, the db tier's subnet and its NSG (Orthanc is already allowed to reach it)."""
     kms_key_id: pulumi.Input[str]
     """The master key: the restored storage is encrypted like the original."""
     configuration_id: pulumi.Input[str]
@@ -46,36 +43,18 @@ class RestoredDatabase(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: RestoredDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:ops:RestoredDatabase", name, None, opts)
-        config = args.config
-        db_system = oci.psql.DbSystem(
+        # Same version, shape, size, placement, key, daily backups and maintenance window as the original: the
+        # restored system becomes the live index and is backed up from day one (in this region: no copy policy).
+        db_system = index_db_system(
             f"{name}-postgresql",
-            compartment_id=args.compartment_id,
-            display_name=f"{name}-postgresql",
+            config=args.config,
+            placement=args.placement,
+            key_id=args.kms_key_id,
+            configuration_id=args.configuration_id,
             description=f"Orthanc index restored from {args.backup_id}",
-            db_version=config.postgres_version,
-            shape=config.shape,
-            instance_ocpu_count=config.ocpus,
-            instance_memory_size_in_gbs=config.memory_gb,
-            instance_count=config.instance_count,
-            config_id=args.configuration_id,
-            network_details=oci.psql.DbSystemNetworkDetailsArgs(
-                subnet_id=args.subnet_id,
-                nsg_ids=[args.nsg_id],
-                is_reader_endpoint_enabled=config.instance_count > 1,
-            ),
-            storage_details=oci.psql.DbSystemStorageDetailsArgs(
-                is_regionally_durable=True, system_type="OCI_OPTIMIZED_STORAGE", kms_key_id=args.kms_key_id
-            ),
-            # The restored system becomes the live index: it is backed up like the original from day one.
-            management_policy=oci.psql.DbSystemManagementPolicyArgs(
-                backup_policy=oci.psql.DbSystemManagementPolicyBackupPolicyArgs(
-                    kind="DAILY", backup_start=BACKUP_START_UTC, retention_days=config.backup_retention_days
-                ),
-                maintenance_window_start=MAINTENANCE_WINDOW_START_UTC,
-            ),
             source=oci.psql.DbSystemSourceArgs(source_type=RESTORE_SOURCE_TYPE, backup_id=args.backup_id),
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.db_system_id = db_system.id
-        self.host = db_system.network_details.apply(lambda details: details.primary_db_endpoint_private_ip or "")
+        self.host = primary_endpoint(db_system)
         self.register_outputs({"db_system_id": self.db_system_id, "host": self.host})
