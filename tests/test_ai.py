@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -237,3 +238,23 @@ def test_policy_waits_for_the_groups_it_names(ai: Recorded) -> None:
 def test_training_needs_a_gpu_shape() -> None:
     with pytest.raises(Exception, match=r"dicomstore:ai\.trainingShape = 'VM.Standard.E4.Flex': is not a GPU shape"):
         stack_config(ai={"enabled": True, "trainingShape": "VM.Standard.E4.Flex"})
+
+
+@pytest.mark.parametrize("shape", ["VM.GPU2.1", "VM.GPU3.1", "BM.GPU4.8", "VM.GPU.A10.1", "BM.GPU.H100.8"])
+@pytest.mark.parametrize(
+    "sections",
+    [
+        lambda shape: {"ai": {"enabled": True, "trainingShape": shape}},
+        lambda shape: {
+            "orthanc": {"runtime": "oke"},
+            "oke": {"gpuPoolEnabled": True, "gpuShape": shape},
+            "network": {"deployerCidrs": ["10.0.8.0/24"]},
+        },
+    ],
+    ids=["ai.trainingShape", "oke.gpuShape"],
+)
+def test_every_gpu_generation_is_a_gpu_shape_for_training_and_the_gpu_pool(
+    shape: str, sections: Callable[[str], dict[str, Any]]
+) -> None:
+    """One rule for both keys: the older generations (VM.GPU3.1, BM.GPU4.8) have no dot after "GPU"."""
+    assert stack_config(**sections(shape)) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components.config.config_messages import RuleProblem
+from components.config.config_messages import RuleProblem, gpu_shape_problems
 
 if TYPE_CHECKING:
     from components.config.schema import AiConfig
@@ -25,13 +25,8 @@ def ai_problems(ai: AiConfig) -> list[RuleProblem]:
                 "register the trained model in the Data Science catalog and set its OCID here",
             )
         )  # fmt: skip
-    if ai.enabled and ".GPU." not in ai.training_shape:
-        problems.append(
-            (
-                "ai.trainingShape", ai.training_shape, "is not a GPU shape",
-                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
-            )
-        )  # fmt: skip
+    if ai.enabled:
+        problems += gpu_shape_problems("ai.trainingShape", ai.training_shape)
     if ai.training_image_tag == "latest":
         problems.append(
             (

@@ -24,12 +24,26 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticUndefined
 
-from components.config.identifiers import AE_TITLE_PATTERN, ORTHANC_USER_PATTERN, SQL_IDENTIFIER_PATTERN
+from components.config.identifiers import (
+    AE_TITLE_PATTERN,
+    GPU_SHAPE_PREFIXES,
+    ORTHANC_USER_PATTERN,
+    SQL_IDENTIFIER_PATTERN,
+)
 
 Location = tuple[int | str, ...]
 RuleProblem = tuple[str, Any, str, str]
 """A bad value as a block's cross-field rules report it (e.g. `components/data/database_rules.py`): its key, the
 value, what is wrong with it, how to fix it; `components/config/schema.py` makes a `ConfigProblem` of it."""
+
+
+def gpu_shape_problems(key: str, shape: str) -> list[RuleProblem]:
+    """The one rule for a key that must name a GPU shape (AI training, OKE's GPU pool)."""
+    if shape.startswith(GPU_SHAPE_PREFIXES):
+        return []
+    return [(key, shape, "is not a GPU shape", "use a VM.GPU* or BM.GPU* shape, e.g. VM.GPU.A10.1")]
+
+
 Qualify = Callable[[Location], str]
 """Spells a location as the user writes the key, e.g. `dicomstore:orthanc.replicas`."""
 

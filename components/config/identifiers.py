@@ -11,3 +11,6 @@ ORTHANC_USER_PATTERN = r"^[a-z][a-z0-9_.-]{1,31}$"
 variable."""
 SQL_IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 """A PostgreSQL role or database name: unquoted lower case, at most 63 bytes (NAMEDATALEN - 1)."""
+GPU_SHAPE_PREFIXES = ("VM.GPU", "BM.GPU")
+"""Every OCI GPU shape starts so, whatever its generation: VM.GPU2.1, VM.GPU3.1, BM.GPU4.8, VM.GPU.A10.1,
+BM.GPU.H100.8 (https://docs.oracle.com/en-us/iaas/Content/Compute/References/computeshapes.htm#vm-gpu)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-from components.config.config_messages import RuleProblem
+from components.config.config_messages import RuleProblem, gpu_shape_problems
 
 if TYPE_CHECKING:
     from components.config.schema import StackConfig
@@ -34,13 +34,8 @@ def oke_problems(config: StackConfig) -> list[RuleProblem]:
                 "choose a service range outside the VCN and on-prem networks, e.g. 10.96.0.0/16",
             )
         )  # fmt: skip
-    if oke.gpu_pool_enabled and ".GPU" not in oke.gpu_shape:
-        problems.append(
-            (
-                "oke.gpuShape", oke.gpu_shape, "is not a GPU shape",
-                "use a VM.GPU.* or BM.GPU.* shape, e.g. VM.GPU.A10.1",
-            )
-        )  # fmt: skip
+    if oke.gpu_pool_enabled:
+        problems += gpu_shape_problems("oke.gpuShape", oke.gpu_shape)
     # One OCPU is two vCPUs; Orthanc's pod asks for its OCPUs and memory and must leave room for the node's
     # own daemons (kubelet, CNI, log agent).
     if orthanc.ocpus >= oke.node_ocpus or orthanc.memory_gb >= oke.node_memory_gb:
