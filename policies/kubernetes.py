@@ -20,6 +20,7 @@ Exceptions are data, not code paths: `IMAGE_UID_EXCEPTIONS` lists the images tha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -104,18 +105,15 @@ def _workload_rule(check: Any) -> Any:
     return validate
 
 
-def _policy(name: str, description: str, validate: Any, reference: str, fix: str, **extra: Any) -> Policy:
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=extra.pop("severity", Severity.HIGH),
-        framework=KUBERNETES.control(reference, description),
-        remediation_steps=fix,
-        tags=["kubernetes"],
-        **extra,
-    )
+# Every rule is MANDATORY (module docstring) and HIGH unless it says otherwise; a control's wording is the
+# policy's description.
+_policy = functools.partial(
+    KUBERNETES.policy,
+    kind=ResourceValidationPolicy,
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    tags=["kubernetes"],
+)
 
 
 def unpinned_images(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
@@ -132,8 +130,8 @@ k8s_image_digest = _policy(
     "k8s-images-pinned-by-digest",
     "Every container image is pinned by its sha256 digest.",
     _workload_rule(unpinned_images),
-    "supply-chain.image-digest",
-    "Resolve each image tag to its digest (`crane digest IMAGE:TAG`) and reference IMAGE@sha256:DIGEST.",
+    reference="supply-chain.image-digest",
+    remediation="Resolve each image tag to its digest (`crane digest IMAGE:TAG`) and reference IMAGE@sha256:DIGEST.",
 )
 
 
@@ -152,8 +150,8 @@ k8s_no_token = _policy(
     "k8s-no-service-account-token",
     "Pods do not mount a service-account token unless they call the Kubernetes API.",
     _workload_rule(token_mounted),
-    "access.service-account-token",
-    "Set automountServiceAccountToken: false in the pod spec (and on the ServiceAccount).",
+    reference="access.service-account-token",
+    remediation="Set automountServiceAccountToken: false in the pod spec (and on the ServiceAccount).",
     config_schema=PolicyConfigSchema(
         {
             "podsNeedingApiAccess": {
@@ -198,8 +196,8 @@ k8s_non_root_high_uid = _policy(
     "k8s-non-root-high-uid",
     f"Containers run as non-root with a UID >= {MIN_UID}, unless the image needs its own UID (listed with why).",
     _workload_rule(low_or_root_uid),
-    "pss-restricted.running-as-non-root",
-    f"Set runAsNonRoot: true and runAsUser >= {MIN_UID} (pod or container securityContext).",
+    reference="pss-restricted.running-as-non-root",
+    remediation=f"Set runAsNonRoot: true and runAsUser >= {MIN_UID} (pod or container securityContext).",
     config_schema=PolicyConfigSchema(
         {
             "imageUidExceptions": {
@@ -227,8 +225,8 @@ k8s_read_only_root = _policy(
     "k8s-read-only-root-filesystem",
     "Every container has a read-only root filesystem.",
     _workload_rule(writable_root),
-    "hardening.read-only-root-filesystem",
-    "Set readOnlyRootFilesystem: true; give the paths the image writes to an emptyDir.",
+    reference="hardening.read-only-root-filesystem",
+    remediation="Set readOnlyRootFilesystem: true; give the paths the image writes to an emptyDir.",
 )
 
 RESOURCE_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
@@ -249,8 +247,8 @@ k8s_requests_limits = _policy(
     "k8s-requests-and-limits",
     "Every container sets CPU and memory requests and limits.",
     _workload_rule(missing_resources),
-    "availability.resources",
-    "Set resources.requests and resources.limits (cpu, memory) on every container.",
+    reference="availability.resources",
+    remediation="Set resources.requests and resources.limits (cpu, memory) on every container.",
     severity=Severity.MEDIUM,
 )
 
@@ -270,8 +268,8 @@ k8s_probes = _policy(
     "k8s-liveness-and-readiness-probes",
     "Every long-running container has a liveness and a readiness probe.",
     _workload_rule(missing_probes),
-    "availability.probes",
-    "Add livenessProbe and readinessProbe (a startupProbe covers slow starts).",
+    reference="availability.probes",
+    remediation="Add livenessProbe and readinessProbe (a startupProbe covers slow starts).",
     severity=Severity.MEDIUM,
 )
 
@@ -295,8 +293,8 @@ k8s_no_host_access = _policy(
     "k8s-no-privileged-or-host-access",
     "No privileged container, hostPath volume, hostNetwork, hostPID or hostIPC.",
     _workload_rule(host_access),
-    "pss-baseline.host-namespaces-privileged-hostpath",
-    "Remove privileged, hostPath volumes and host namespaces from the pod spec.",
+    reference="pss-baseline.host-namespaces-privileged-hostpath",
+    remediation="Remove privileged, hostPath volumes and host namespaces from the pod spec.",
     severity=Severity.CRITICAL,
 )
 
@@ -317,14 +315,13 @@ def validate_network_policy_per_namespace(args: StackValidationArgs, report_viol
         )
 
 
-k8s_network_policy_per_namespace: Policy = StackValidationPolicy(
-    name="k8s-network-policy-per-namespace",
-    description="Every namespace that runs pods has a NetworkPolicy.",
-    validate=validate_network_policy_per_namespace,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.HIGH,
-    framework=KUBERNETES.control("network.network-policy", "Every namespace that runs pods has a NetworkPolicy."),
-    remediation_steps="Add a default-deny NetworkPolicy per namespace, then allow the required flows.",
+k8s_network_policy_per_namespace = _policy(
+    "k8s-network-policy-per-namespace",
+    "Every namespace that runs pods has a NetworkPolicy.",
+    validate_network_policy_per_namespace,
+    kind=StackValidationPolicy,
+    reference="network.network-policy",
+    remediation="Add a default-deny NetworkPolicy per namespace, then allow the required flows.",
     tags=["kubernetes", "network"],
 )
 

@@ -16,9 +16,10 @@ from the URNs (`urn:pulumi:<stack>::<project>::...`), which the engine and the o
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,32 +84,9 @@ HTTPS_PORT = 443  # every OCI API, Object Storage and OCIR answer on HTTPS
 DRG_OCID_PREFIX = "ocid1.drg."
 
 
-def _policy(
-    name: str,
-    description: str,
-    validate: Callable[[Any, ReportViolation], None],
-    *,
-    kind: type[ResourceValidationPolicy] | type[StackValidationPolicy],
-    reference: str,
-    url: str,
-    remediation: str,
-    tags: list[str],
-    severity: Severity = Severity.HIGH,
-    config_schema: PolicyConfigSchema | None = None,
-) -> Policy:
-    """One MANDATORY service rule: a violation is a deployment OCI refuses or one that cannot work."""
-    return kind(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        framework=OCI_SERVICE_RULES.control(reference, description),
-        remediation_steps=remediation,
-        tags=tags,
-        url=url,
-        config_schema=config_schema,
-    )
+# Every service rule is MANDATORY: a violation is a deployment OCI refuses or one that cannot work. HIGH unless a rule
+# says otherwise; the control's wording is the rule's description.
+_policy = functools.partial(OCI_SERVICE_RULES.policy, level=EnforcementLevel.MANDATORY, severity=Severity.HIGH)
 
 
 # --- 1. Object Storage replication destination -------------------------------------------------------------
