@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from offline.policy_replay import replay
@@ -395,25 +395,54 @@ def test_image_repository(image: str, repository: str) -> None:
 # --- 7 -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resource_type", [t for t in svc.TENANCY_UNIQUE_TYPES if t != svc.TAG_NAMESPACE])
-def test_tenancy_unique_name_without_stack_prefix_is_flagged(resource_type: str) -> None:
-    """deleting-certificate-authority.htm: CA names stay taken while pending deletion; IAM names are unique
-    in the tenancy. The test URNs are stack `test` of project `dicomstore`."""
-    bare = record(resource_type, "bare", {"name": "dicomstore-orthanc-lb-ca"})
-    prefixed = record(resource_type, "prefixed", {"name": "dicomstore-test-orthanc-lb-ca"})
-    results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
-    assert [r.urn for r in results] == [bare.urn]
-    assert_flags(results, "bare", "'dicomstore-test-<role>'")
-
-
-def test_tag_namespace_carries_the_prefix_without_separators() -> None:
-    """Tag namespaces are tenancy-unique too; they take letters and digits only (matching rules name them as
-    `tag.<namespace>.<key>.value`), so the prefix `dicomstore-test` is written `dicomstoretest`."""
-    bare = record(svc.TAG_NAMESPACE, "bare", {"name": "dicomstore"})
-    prefixed = record(svc.TAG_NAMESPACE, "prefixed", {"name": "dicomstoretest"})
-    results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
-    assert [r.urn for r in results] == [bare.urn]
-    assert_flags(results, "bare", "'dicomstoretest'")
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "refused", "valid", "fix"),
+    [
+        # deleting-certificate-authority.htm: CA names stay taken while pending deletion; IAM names are unique in
+        # the tenancy. The test URNs are stack `test` of project `dicomstore`.
+        *(
+            pytest.param(
+                svc.ocisvc_tenancy_unique_names,
+                resource_type,
+                "dicomstore-orthanc-lb-ca",
+                "dicomstore-test-orthanc-lb-ca",
+                "'dicomstore-test-<role>'",
+                id=resource_type,
+            )
+            for resource_type in svc.TENANCY_UNIQUE_TYPES
+            if resource_type != svc.TAG_NAMESPACE
+        ),
+        # Tag namespaces are tenancy-unique too; they take letters and digits only (matching rules name them as
+        # `tag.<namespace>.<key>.value`), so the prefix `dicomstore-test` is written `dicomstoretest`.
+        pytest.param(
+            svc.ocisvc_tenancy_unique_names,
+            svc.TAG_NAMESPACE,
+            "dicomstore",
+            "dicomstoretest",
+            "'dicomstoretest'",
+            id="tag-namespace",
+        ),
+        # CreateBucketDetails.name: letters, digits, hyphens, underscores and periods, 1 to 256 characters.
+        pytest.param(
+            svc.ocisvc_bucket_name,
+            BUCKET,
+            "dicom store/prod",
+            "dicomstore-prod_dicom.v1",
+            "rename the bucket",
+            id="bucket",
+        ),
+    ],
+)
+def test_name_oci_refuses_is_flagged_and_valid_name_passes(
+    policy: Policy, resource_type: str, refused: str, valid: str, fix: str
+) -> None:
+    """Names OCI refuses: tenancy-unique names without the stack prefix, bucket names with other characters (the
+    source of each rule is on its case)."""
+    bad = record(resource_type, "bad", {"name": refused})
+    good = record(resource_type, "good", {"name": valid})
+    results = run_policy(policy, [bad, good])
+    assert [r.urn for r in results] == [bad.urn]
+    assert_flags(results, "bad", fix)
 
 
 def test_stack_prefix_comes_from_the_urn() -> None:
@@ -548,14 +577,6 @@ def test_flexible_load_balancer_bandwidth_out_of_range_is_flagged(
 def test_flexible_load_balancer_in_range_passes() -> None:
     inputs = {"shape": "flexible", "shapeDetails": {"minimumBandwidthInMbps": 10, "maximumBandwidthInMbps": 8000}}
     assert run_policy(svc.ocisvc_lb_flexible_shape, [record(svc.LOAD_BALANCER, "lb", inputs)]) == []
-
-
-def test_bucket_name_with_invalid_characters_is_flagged() -> None:
-    bad = record(BUCKET, "bad", {"name": "dicom store/prod"})
-    good = record(BUCKET, "good", {"name": "dicomstore-prod_dicom.v1"})
-    results = run_policy(svc.ocisvc_bucket_name, [bad, good])
-    assert [r.urn for r in results] == [bad.urn]
-    assert_flags(results, "bad", "rename the bucket")
 
 
 def test_nsg_over_the_rule_limit_is_flagged() -> None:
