@@ -155,34 +155,21 @@ def _oke_stack(*, deployer_rule: bool, drg_route: bool, drg_id: str = DRG_ID) ->
     table = record(svc.ROUTE_TABLE, "api-routes", {"routeRules": routes if drg_route else []}, dependencies=(drg.urn,))
     subnet = record(svc.SUBNET, "api", {"cidrBlock": "10.30.2.0/28"}, dependencies=(table.urn, vcn.urn))
     nsg = record(svc.NSG, "api-nsg")
-    bastion_rule = record(
-        NSG_RULE,
-        "api-from-bastion",
-        {
+
+    def api_rule(name: str, source: str) -> ResourceRecord:
+        """An ingress rule on the API NSG admitting 6443 from `source`."""
+        inputs = {
             "direction": "INGRESS",
             "protocol": "6",
-            "source": "10.30.9.0/28",
+            "source": source,
             "sourceType": "CIDR_BLOCK",
             "tcpOptions": {"destinationPortRange": {"min": 6443, "max": 6443}},
-        },
-        dependencies=(nsg.urn,),
-    )
-    rules = [bastion_rule]
+        }
+        return record(NSG_RULE, name, inputs, dependencies=(nsg.urn,))
+
+    rules = [api_rule("api-from-bastion", "10.30.9.0/28")]
     if deployer_rule:
-        rules.append(
-            record(
-                NSG_RULE,
-                "api-from-deployers",
-                {
-                    "direction": "INGRESS",
-                    "protocol": "6",
-                    "source": "10.0.8.0/24",
-                    "sourceType": "CIDR_BLOCK",
-                    "tcpOptions": {"destinationPortRange": {"min": 6443, "max": 6443}},
-                },
-                dependencies=(nsg.urn,),
-            )
-        )
+        rules.append(api_rule("api-from-deployers", "10.0.8.0/24"))
     cluster = record(
         svc.CLUSTER,
         "cluster",
