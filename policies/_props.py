@@ -156,3 +156,10 @@ def overlapping_cidrs(left: Iterable[Any], right: Iterable[Any]) -> list[tuple[s
         for other in right_networks
         if network.version == other.version and network.overlaps(other)
     ]
+
+
+def image_repository(image: str) -> str:
+    """`orthancteam/orthanc` from `orthancteam/orthanc:25.1.1` or `...@sha256:...` (a registry port stays)."""
+    name = image.split("@", maxsplit=1)[0]
+    tag_at = name.rfind(":")
+    return name[:tag_at] if tag_at > name.rfind("/") else name

@@ -37,7 +37,7 @@ from pulumi_policy import (
 )
 
 from policies._framework import KUBERNETES, describe
-from policies._props import as_bool, as_int, as_list, lookup
+from policies._props import as_bool, as_int, as_list, image_repository, lookup
 from policies._stack import resources_of
 
 POD = "kubernetes:core/v1:Pod"
@@ -83,15 +83,6 @@ def containers(spec: Mapping[str, Any], *, with_init: bool = True) -> Iterator[M
         yield from (c for c in as_list(spec.get(key)) if isinstance(c, Mapping))
 
 
-def repository(image: str) -> str:
-    """`orthancteam/orthanc` for `orthancteam/orthanc:25.1.1` or `...@sha256:...` (registry port kept)."""
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)
-    if ":" in last[-1]:
-        last[-1] = last[-1].split(":", 1)[0]
-    return "/".join(last)
-
-
 def _workload_rule(check: Any) -> Any:
     """A validator that runs `check(args, spec)` on workload resources and reports each message it yields."""
 
@@ -122,7 +113,7 @@ def unpinned_images(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> It
         if DIGEST_MARKER not in image:
             yield (
                 f"runs container {container.get('name')!r} from {image!r}, not pinned by digest. Fix: pin it as "
-                f"{repository(image)}@sha256:<digest> (the tag may be kept before the @ for readers)."
+                f"{image_repository(image)}@sha256:<digest> (the tag may be kept before the @ for readers)."
             )
 
 
@@ -180,7 +171,7 @@ def low_or_root_uid(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> It
         uid = as_int(context.get("runAsUser", pod_context.get("runAsUser")))
         non_root = as_bool(context.get("runAsNonRoot", pod_context.get("runAsNonRoot")))
         image = str(container.get("image", ""))
-        allowed_uid, _reason = exceptions.get(repository(image), (None, None))
+        allowed_uid, _reason = exceptions.get(image_repository(image), (None, None))
         name = container.get("name")
         if non_root is not True:
             yield f"lets container {name!r} run as root (runAsNonRoot is not true). Fix: set run_as_non_root=True."

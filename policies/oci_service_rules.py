@@ -43,6 +43,7 @@ from policies._props import (
     as_bool,
     as_int,
     as_list,
+    image_repository,
     is_root_compartment,
     known,
     lookup,
@@ -532,13 +533,6 @@ def orthanc_write_problems(pod: Mapping[str, Any], container: Mapping[str, Any])
             )
         )
     return problems
-
-
-def image_repository(image: str) -> str:
-    """`orthancteam/orthanc` from `orthancteam/orthanc:25.1.1` or `...@sha256:...` (a registry port stays)."""
-    name = image.split("@", maxsplit=1)[0]
-    tag_at = name.rfind(":")
-    return name[:tag_at] if tag_at > name.rfind("/") else name
 
 
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"

@@ -12,6 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from offline.policy_replay import replay
 from offline.records import ResourceRecord
 from policies import oci_service_rules as svc
+from policies._props import image_repository
 from policies.packs import COMPLIANCE_PACK, PACKS
 from tests.policy_cases import DATA_COMPARTMENT, TENANCY, assert_flags, record, run_policy
 
@@ -373,10 +374,13 @@ def test_container_instance_on_the_image_defaults_passes() -> None:
         ("orthancteam/orthanc@sha256:abc", "orthancteam/orthanc"),
         ("registry:5000/orthancteam/orthanc", "registry:5000/orthancteam/orthanc"),
         ("jodogne/orthanc-plugins:1.12", "jodogne/orthanc-plugins"),
+        (f"registry:5000/team/app@sha256:{'0' * 64}", "registry:5000/team/app"),
+        (f"nvcr.io/nvidia/tritonserver:24.10-py3@sha256:{'0' * 64}", "nvcr.io/nvidia/tritonserver"),
     ],
 )
-def test_image_repository(image: str, repository: str) -> None:
-    assert svc.image_repository(image) == repository
+def test_image_repository_drops_tag_and_digest_but_keeps_a_registry_port(image: str, repository: str) -> None:
+    """The one parser the Orthanc entrypoint rule and the Kubernetes digest and UID rules share."""
+    assert image_repository(image) == repository
 
 
 # --- 7 -------------------------------------------------------------------------------------------------------
