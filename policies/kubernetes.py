@@ -37,22 +37,11 @@ from pulumi_policy import (
 )
 
 from policies._framework import KUBERNETES, describe
-from policies._props import as_bool, as_int, as_list, image_repository, lookup
+from policies._props import POD_SPEC_PATHS, as_bool, as_int, as_list, image_repository, lookup, pod_containers, pod_spec
 from policies._stack import resources_of
 
-POD = "kubernetes:core/v1:Pod"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-# Where each workload kind keeps its pod spec.
-POD_SPEC_PATHS: Mapping[str, str] = {
-    POD: "spec",
-    "kubernetes:apps/v1:Deployment": "spec.template.spec",
-    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
-    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
-    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
-    "kubernetes:batch/v1:Job": "spec.template.spec",
-    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
-}
 DEFAULT_NAMESPACE = "default"  # where Kubernetes puts an object without metadata.namespace
 DIGEST_MARKER = "@sha256:"
 MIN_UID = 10000
@@ -67,27 +56,11 @@ IMAGE_UID_EXCEPTIONS: Mapping[str, tuple[int, str]] = {
 }
 
 
-def pod_spec(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    """The pod spec of a workload resource, None for any other resource."""
-    path = POD_SPEC_PATHS.get(args.resource_type)
-    if path is None:
-        return None
-    spec = lookup(args.props, path, {})
-    return spec if isinstance(spec, Mapping) else {}
-
-
-def containers(spec: Mapping[str, Any], *, with_init: bool = True) -> Iterator[Mapping[str, Any]]:
-    """The pod's containers, then (with_init) its init containers."""
-    keys = ("containers", "initContainers") if with_init else ("containers",)
-    for key in keys:
-        yield from (c for c in as_list(spec.get(key)) if isinstance(c, Mapping))
-
-
 def _workload_rule(check: Any) -> Any:
     """A validator that runs `check(args, spec)` on workload resources and reports each message it yields."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        spec = pod_spec(args)
+        spec = pod_spec(args.resource_type, args.props)
         if spec is None:
             return
         for message in check(args, spec):
@@ -108,7 +81,7 @@ _policy = functools.partial(
 
 
 def unpinned_images(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         image = str(container.get("image", ""))
         if DIGEST_MARKER not in image:
             yield (
@@ -166,7 +139,7 @@ def _uid_exceptions(args: ResourceValidationArgs) -> Mapping[str, Any]:
 def low_or_root_uid(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
     pod_context = spec.get("securityContext") or {}
     exceptions = _uid_exceptions(args)
-    for container in containers(spec):
+    for container in pod_containers(spec):
         context = container.get("securityContext") or {}
         uid = as_int(context.get("runAsUser", pod_context.get("runAsUser")))
         non_root = as_bool(context.get("runAsNonRoot", pod_context.get("runAsNonRoot")))
@@ -204,7 +177,7 @@ k8s_non_root_high_uid = _policy(
 
 
 def writable_root(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         if as_bool(lookup(container, "securityContext.readOnlyRootFilesystem")) is not True:
             yield (
                 f"lets container {container.get('name')!r} write to its root filesystem. Fix: set "
@@ -224,7 +197,7 @@ RESOURCE_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory
 
 
 def missing_resources(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         resources = container.get("resources") or {}
         missing = [key for key in RESOURCE_KEYS if lookup(resources, key) is None]
         if missing:
@@ -246,7 +219,7 @@ k8s_requests_limits = _policy(
 
 def missing_probes(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
     # Init containers run to completion: Kubernetes rejects liveness/readiness probes on them.
-    for container in containers(spec, with_init=False):
+    for container in pod_containers(spec, with_init=False):
         missing = [probe for probe in ("livenessProbe", "readinessProbe") if not container.get(probe)]
         if missing:
             yield (
@@ -275,7 +248,7 @@ def host_access(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterat
         if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
             name = volume.get("name")
             yield f"mounts the node's filesystem (hostPath volume {name!r}). Fix: use an emptyDir or a PVC."
-    for container in containers(spec):
+    for container in pod_containers(spec):
         if as_bool(lookup(container, "securityContext.privileged")) is True:
             yield f"runs container {container.get('name')!r} privileged. Fix: remove privileged: true."
 

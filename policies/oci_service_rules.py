@@ -48,6 +48,8 @@ from policies._props import (
     known,
     lookup,
     parse_cidrs,
+    pod_containers,
+    pod_spec,
     port_in_range,
 )
 from policies._stack import linked, resources_of
@@ -575,8 +577,8 @@ def pod_and_containers(resource_type: str, props: Mapping[str, Any]) -> tuple[Ma
     if resource_type == CONTAINER_INSTANCE:
         return container_instance_as_pod(props)
     if resource_type in K8S_WORKLOADS:
-        pod = lookup(props, "spec.template.spec", {})
-        return pod, [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]
+        pod = pod_spec(resource_type, props) or {}
+        return pod, list(pod_containers(pod))
     return {}, []
 
 
