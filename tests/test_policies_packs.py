@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
 
 from policies import checkov_oci, cis_oci, hipaa, kubernetes, oci_service_rules, reference_architecture
+from policies._framework import CHECKOV_OCI, KUBERNETES
 from policies.packs import COMPLIANCE_PACK, PACKS
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -29,6 +38,59 @@ def test_one_pack_holds_every_framework_module_in_order() -> None:
     assert PACKS == (COMPLIANCE_PACK,)
     modules = [module_policy for module, _ in MODULE_PREFIXES for module_policy in module.POLICIES]
     assert list(COMPLIANCE_PACK.policies) == modules
+
+
+def _never_violated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """A validator for the builder test, which only looks at the metadata."""
+
+
+def test_framework_policy_builds_the_kind_with_its_control_and_the_control_wording() -> None:
+    """`Framework.policy`: a control's wording is the policy's description unless the framework has its own."""
+    own = KUBERNETES.policy(
+        "k8s-test",
+        "Pods do something.",
+        _never_violated,
+        kind=ResourceValidationPolicy,
+        level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+        reference="test.reference",
+        remediation="Do something.",
+        tags=("kubernetes",),
+    )
+    assert isinstance(own, ResourceValidationPolicy)
+    assert (own.name, own.description, own.remediation_steps, own.tags) == (
+        "k8s-test",
+        "Pods do something.",
+        "Do something.",
+        ["kubernetes"],
+    )
+    assert (own.enforcement_level, own.severity) == (EnforcementLevel.ADVISORY, Severity.LOW)
+    assert own.framework is not None
+    assert (own.framework.name, own.framework.reference, own.framework.specification) == (
+        KUBERNETES.name,
+        "test.reference",
+        "Pods do something.",
+    )
+    checkov = CHECKOV_OCI.policy(
+        "ckv-oci-0-test",
+        "Volumes are tested.",
+        _never_violated,
+        kind=StackValidationPolicy,
+        level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        reference="CKV_OCI_0",
+        specification="Ensure OCI volumes are tested",
+        remediation="Test it.",
+        tags=(),
+        url="https://example.com/ckv",
+    )
+    assert isinstance(checkov, StackValidationPolicy)
+    assert checkov.framework is not None
+    assert (checkov.framework.name, checkov.framework.specification) == (
+        CHECKOV_OCI.name,
+        "Ensure OCI volumes are tested",
+    )
+    assert checkov.url == "https://example.com/ckv"
 
 
 def test_policy_names_are_unique_kebab_case_with_the_framework_prefix() -> None:
