@@ -53,7 +53,7 @@ DATA_CATALOG = "oci:DataCatalog/catalog:Catalog"
 NOBODY_ID = 65534  # the conventional nobody/nogroup id Checkov expects root to be squashed to
 
 
-def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: str, fix: str) -> Any:
+def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: str, fix: str) -> ResourceValidation:
     """A validator flagging a `resource_type` whose props `is_bad` says fail: "<resource> <problem>. Fix: <fix>"."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -63,7 +63,7 @@ def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: 
     return validate
 
 
-def _cmk_rule(resource_type: str) -> Any:
+def _cmk_rule(resource_type: str) -> ResourceValidation:
     """A validator flagging a `resource_type` encrypted with an Oracle-managed key (no kmsKeyId)."""
     return _attribute_rule(
         resource_type, lambda props: not props.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
@@ -140,7 +140,6 @@ ckv_oci_10_bucket_not_public = _checkov_policy(
     severity=Severity.CRITICAL,
 )  # fmt: skip
 
-
 ckv_oci_16_security_list_ingress = _checkov_policy(
     "CKV_OCI_16", "Ensure VCN has an inbound security list",
     "Security lists (other than the managed default list) define their inbound rules.",
@@ -191,7 +190,6 @@ ckv2_oci_2_nsg_rdp = _checkov_policy(
     severity=Severity.CRITICAL,
 )  # fmt: skip
 
-
 ckv2_oci_3_cluster_nsgs = _checkov_policy(
     "CKV2_OCI_3", "Ensure Kubernetes engine cluster is configured with NSG(s)",
     "OKE cluster API endpoints are filtered by network security groups.",
@@ -204,7 +202,6 @@ ckv2_oci_3_cluster_nsgs = _checkov_policy(
     severity=Severity.MEDIUM,
     level=EnforcementLevel.ADVISORY,
 )  # fmt: skip
-
 
 ckv2_oci_5_node_pool_in_transit = _checkov_policy(
     "CKV2_OCI_5", "Ensure Kubernetes Engine Cluster boot volume is configured with in-transit data encryption",
