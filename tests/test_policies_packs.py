@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi_policy import (
-    EnforcementLevel,
-    Policy,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidationPolicy,
-)
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, Severity, StackValidationPolicy
 
 from policies import checkov_oci, cis_oci, hipaa, kubernetes, oci_service_rules, reference_architecture
-from policies._framework import CHECKOV_OCI, KUBERNETES
+from policies._framework import CHECKOV_OCI, PolicyKind
 from policies.packs import COMPLIANCE_PACK, PACKS
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -40,57 +32,43 @@ def test_one_pack_holds_every_framework_module_in_order() -> None:
     assert list(COMPLIANCE_PACK.policies) == modules
 
 
-def _never_violated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """A validator for the builder test, which only looks at the metadata."""
-
-
-def test_framework_policy_builds_the_kind_with_its_control_and_the_control_wording() -> None:
-    """`Framework.policy`: a control's wording is the policy's description unless the framework has its own."""
-    own = KUBERNETES.policy(
-        "k8s-test",
-        "Pods do something.",
-        _never_violated,
-        kind=ResourceValidationPolicy,
-        level=EnforcementLevel.ADVISORY,
-        severity=Severity.LOW,
-        reference="test.reference",
-        remediation="Do something.",
-        tags=("kubernetes",),
-    )
-    assert isinstance(own, ResourceValidationPolicy)
-    assert (own.name, own.description, own.remediation_steps, own.tags) == (
-        "k8s-test",
-        "Pods do something.",
-        "Do something.",
-        ["kubernetes"],
-    )
-    assert (own.enforcement_level, own.severity) == (EnforcementLevel.ADVISORY, Severity.LOW)
-    assert own.framework is not None
-    assert (own.framework.name, own.framework.reference, own.framework.specification) == (
-        KUBERNETES.name,
-        "test.reference",
-        "Pods do something.",
-    )
-    checkov = CHECKOV_OCI.policy(
+@pytest.mark.parametrize(
+    ("kind", "specification", "wording"),
+    [
+        # The frameworks whose controls are this design's own statements: the wording is the description.
+        (ResourceValidationPolicy, None, "Volumes are tested."),
+        (StackValidationPolicy, "Ensure OCI volumes are tested", "Ensure OCI volumes are tested"),
+    ],
+)
+def test_framework_policy_builds_the_kind_with_its_control_and_its_wording(
+    kind: PolicyKind, specification: str | None, wording: str
+) -> None:
+    policy = CHECKOV_OCI.policy(
         "ckv-oci-0-test",
         "Volumes are tested.",
-        _never_violated,
-        kind=StackValidationPolicy,
-        level=EnforcementLevel.MANDATORY,
-        severity=Severity.HIGH,
+        lambda args, report_violation: None,
+        kind=kind,
+        level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
         reference="CKV_OCI_0",
-        specification="Ensure OCI volumes are tested",
+        specification=specification,
         remediation="Test it.",
-        tags=(),
+        tags=("storage",),
         url="https://example.com/ckv",
     )
-    assert isinstance(checkov, StackValidationPolicy)
-    assert checkov.framework is not None
-    assert (checkov.framework.name, checkov.framework.specification) == (
-        CHECKOV_OCI.name,
-        "Ensure OCI volumes are tested",
+    assert type(policy) is kind
+    assert (policy.name, policy.description, policy.remediation_steps, policy.tags, policy.url) == (
+        "ckv-oci-0-test",
+        "Volumes are tested.",
+        "Test it.",
+        ["storage"],
+        "https://example.com/ckv",
     )
-    assert checkov.url == "https://example.com/ckv"
+    assert (policy.enforcement_level, policy.severity) == (EnforcementLevel.ADVISORY, Severity.LOW)
+    assert policy.framework is not None
+    framework = (policy.framework.name, policy.framework.version, policy.framework.reference)
+    assert framework == (CHECKOV_OCI.name, CHECKOV_OCI.version, "CKV_OCI_0")
+    assert policy.framework.specification == wording
 
 
 def test_policy_names_are_unique_kebab_case_with_the_framework_prefix() -> None:
