@@ -4,21 +4,33 @@ Each framework is one `Framework` value; a policy's `PolicyComplianceFramework` 
 control it implements (`reference`) and the control's wording (`specification`), so a reviewer can map every
 policy back to the benchmark line it proves. Policy names carry the framework prefix (`cis-`, `ckv-`,
 `hipaa-`, `refarch-`) because one pack holds all four frameworks and names must be unique in a pack.
+`Framework.policy` is the one builder for the modules whose policies share a level and a shape (service rules,
+Kubernetes hardening, the Checkov checks): each states its shared settings once, over this builder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
     PolicyComplianceFramework,
+    PolicyConfigSchema,
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
+    ResourceValidation,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidation,
+    StackValidationPolicy,
 )
+
+PolicyKind = type[ResourceValidationPolicy] | type[StackValidationPolicy]
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,38 @@ class Framework:
         """The framework metadata of one policy: which control (`reference`) and what it requires."""
         return PolicyComplianceFramework(
             name=self.name, version=self.version, reference=reference, specification=specification
+        )
+
+    def policy(
+        self,
+        name: str,
+        description: str,
+        validate: ResourceValidation | StackValidation,
+        *,
+        kind: PolicyKind,
+        level: EnforcementLevel,
+        severity: Severity,
+        reference: str,
+        remediation: str,
+        tags: Sequence[str],
+        specification: str | None = None,
+        url: str | None = None,
+        config_schema: PolicyConfigSchema | None = None,
+    ) -> Policy:
+        """One policy of this framework: a `kind` (resource or stack) policy proving control `reference`, whose
+        wording is `specification`; by default the policy's own description, for the frameworks whose
+        controls are this design's own statements (service rules, Kubernetes hardening)."""
+        return kind(
+            name=name,
+            description=description,
+            validate=validate,  # type: ignore[arg-type]  # `kind` says which of the two validators it takes
+            enforcement_level=level,
+            severity=severity,
+            framework=self.control(reference, specification or description),
+            remediation_steps=remediation,
+            tags=list(tags),
+            url=url,
+            config_schema=config_schema,
         )
 
 

@@ -1,4 +1,4 @@
-"""Pure helpers that read OCI resource properties in the Pulumi engine representation.
+"""Pure helpers that read resource properties (OCI and Kubernetes) in the Pulumi engine representation.
 
 Policies see what the engine sends an analyzer: camelCase property names, numbers as floats (the gRPC
 Struct has no integer type, so a port 22 arrives as 22.0), booleans sometimes as strings (the provider
@@ -9,7 +9,7 @@ shape and needs no Pulumi runtime, so it is tested with plain dicts.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -156,3 +156,38 @@ def overlapping_cidrs(left: Iterable[Any], right: Iterable[Any]) -> list[tuple[s
         for other in right_networks
         if network.version == other.version and network.overlaps(other)
     ]
+
+
+def image_repository(image: str) -> str:
+    """`orthancteam/orthanc` from `orthancteam/orthanc:25.1.1` or `...@sha256:...` (a registry port stays)."""
+    name = image.split("@", maxsplit=1)[0]
+    tag_at = name.rfind(":")
+    return name[:tag_at] if tag_at > name.rfind("/") else name
+
+
+# Where each Kubernetes workload kind keeps its pod spec.
+POD_SPEC_PATHS: Mapping[str, str] = {
+    "kubernetes:core/v1:Pod": "spec",
+    "kubernetes:apps/v1:Deployment": "spec.template.spec",
+    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
+    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
+    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
+    "kubernetes:batch/v1:Job": "spec.template.spec",
+    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+}
+
+
+def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod spec of a Kubernetes workload, None for any other resource."""
+    path = POD_SPEC_PATHS.get(resource_type)
+    if path is None:
+        return None
+    spec = lookup(props, path, {})
+    return spec if isinstance(spec, Mapping) else {}
+
+
+def pod_containers(spec: Mapping[str, Any], *, with_init: bool = True) -> Iterator[Mapping[str, Any]]:
+    """The pod's containers, then (with_init) its init containers."""
+    keys = ("containers", "initContainers") if with_init else ("containers",)
+    for key in keys:
+        yield from (c for c in as_list(spec.get(key)) if isinstance(c, Mapping))

@@ -17,11 +17,12 @@ from typing import Any
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
-    PolicyComplianceFramework,
     ReportViolation,
+    ResourceValidation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidation,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -37,7 +38,7 @@ from policies._checks import (
     validate_security_list_no_rdp,
     validate_security_list_no_ssh,
 )
-from policies._framework import CHECKOV_OCI, describe
+from policies._framework import CHECKOV_OCI, PolicyKind, describe
 from policies._props import as_bool, as_int, as_list, lookup
 from policies._stack import linked, resources_of
 
@@ -52,7 +53,7 @@ DATA_CATALOG = "oci:DataCatalog/catalog:Catalog"
 NOBODY_ID = 65534  # the conventional nobody/nogroup id Checkov expects root to be squashed to
 
 
-def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: str, fix: str) -> Any:
+def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: str, fix: str) -> ResourceValidation:
     """A validator flagging a `resource_type` whose props `is_bad` says fail: "<resource> <problem>. Fix: <fix>"."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -62,7 +63,7 @@ def _attribute_rule(resource_type: str, is_bad: Callable[[Any], bool], problem: 
     return validate
 
 
-def _cmk_rule(resource_type: str) -> Any:
+def _cmk_rule(resource_type: str) -> ResourceValidation:
     """A validator flagging a `resource_type` encrypted with an Oracle-managed key (no kmsKeyId)."""
     return _attribute_rule(
         resource_type, lambda props: not props.get("kmsKeyId"), "is encrypted with an Oracle-managed key only",
@@ -71,193 +72,149 @@ def _cmk_rule(resource_type: str) -> Any:
 
 
 def _checkov_policy(
-    control: PolicyComplianceFramework, description: str, validate: Any, fix: str, severity: Severity, *tags: str
+    check: str,
+    title: str,
+    description: str,
+    validate: ResourceValidation | StackValidation,
+    fix: str,
+    *tags: str,
+    severity: Severity,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    kind: PolicyKind = ResourceValidationPolicy,
 ) -> Policy:
-    """A MANDATORY resource policy for one Checkov check (`control`: its id and title), named
-    `ckv-oci-<n>-<tags[0]>`; tags[1:] are its tags."""
-    return ResourceValidationPolicy(
-        name=f"{str(control.reference).lower().replace('_', '-')}-{tags[0]}",
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    """The policy of one Checkov check (`check`: its id, `title`: its title), named after the id and tags[0]
+    (`ckv-oci-19-security-list-no-ssh-from-anywhere`); tags[1:] are its tags. MANDATORY unless `level` says otherwise
+    (the checks whose failure exposes nothing, module docstring)."""
+    return CHECKOV_OCI.policy(
+        f"{check.lower().replace('_', '-')}-{tags[0]}",
+        description,
+        validate,
+        kind=kind,
+        level=level,
         severity=severity,
-        framework=control,
-        remediation_steps=fix,
-        tags=list(tags[1:]),
+        reference=check,
+        specification=title,
+        remediation=fix,
+        tags=tags[1:],
     )
 
 
-def validate_bucket_object_events(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type == BUCKET and as_bool(args.props.get("objectEventsEnabled")) is not True:
-        report_violation(
-            f"{describe(args)} does not emit object events. Fix: set object_events_enabled=True so "
-            "uploads and deletions of images reach the Events service.",
-            None,
-        )
-
-
-ckv_oci_7_bucket_object_events = ResourceValidationPolicy(
-    name="ckv-oci-7-bucket-object-events",
-    description="Object Storage buckets emit object events.",
-    validate=validate_bucket_object_events,
-    enforcement_level=EnforcementLevel.ADVISORY,
+ckv_oci_7_bucket_object_events = _checkov_policy(
+    "CKV_OCI_7", "Ensure OCI Object Storage bucket can emit object events",
+    "Object Storage buckets emit object events.",
+    _attribute_rule(
+        BUCKET, lambda p: as_bool(p.get("objectEventsEnabled")) is not True, "does not emit object events",
+        "set object_events_enabled=True so uploads and deletions of images reach the Events service",
+    ),
+    "Set object_events_enabled=True on the bucket.",
+    "bucket-object-events", "storage", "logging",
     severity=Severity.LOW,
-    framework=CHECKOV_OCI.control("CKV_OCI_7", "Ensure OCI Object Storage bucket can emit object events"),
-    remediation_steps="Set object_events_enabled=True on the bucket.",
-    tags=["storage", "logging"],
-)
+    level=EnforcementLevel.ADVISORY,
+)  # fmt: skip
 
-ckv_oci_8_bucket_versioning = StackValidationPolicy(
-    name="ckv-oci-8-bucket-versioning",
-    description="Object Storage buckets have versioning enabled.",
-    validate=validate_bucket_versioning,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ckv_oci_8_bucket_versioning = _checkov_policy(
+    "CKV_OCI_8", "Ensure OCI Object Storage has versioning enabled",
+    "Object Storage buckets have versioning enabled.",
+    validate_bucket_versioning,
+    "Set versioning='Enabled' on the bucket.",
+    "bucket-versioning", "storage", "phi",
     severity=Severity.MEDIUM,
-    framework=CHECKOV_OCI.control("CKV_OCI_8", "Ensure OCI Object Storage has versioning enabled"),
-    remediation_steps="Set versioning='Enabled' on the bucket.",
-    tags=["storage", "phi"],
-)
+    kind=StackValidationPolicy,
+)  # fmt: skip
 
-ckv_oci_9_bucket_cmk = ResourceValidationPolicy(
-    name="ckv-oci-9-bucket-encrypted-with-cmk",
-    description="Object Storage buckets are encrypted with a customer-managed key.",
-    validate=validate_bucket_cmk,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ckv_oci_9_bucket_cmk = _checkov_policy(
+    "CKV_OCI_9", "Ensure OCI Object Storage is encrypted with Customer Managed Key",
+    "Object Storage buckets are encrypted with a customer-managed key.",
+    validate_bucket_cmk,
+    "Set kms_key_id to the Vault master key.",
+    "bucket-encrypted-with-cmk", "storage", "encryption", "phi",
     severity=Severity.HIGH,
-    framework=CHECKOV_OCI.control("CKV_OCI_9", "Ensure OCI Object Storage is encrypted with Customer Managed Key"),
-    remediation_steps="Set kms_key_id to the Vault master key.",
-    tags=["storage", "encryption", "phi"],
-)
+)  # fmt: skip
 
-ckv_oci_10_bucket_not_public = ResourceValidationPolicy(
-    name="ckv-oci-10-bucket-not-public",
-    description="Object Storage buckets are not public.",
-    validate=validate_bucket_not_public,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ckv_oci_10_bucket_not_public = _checkov_policy(
+    "CKV_OCI_10", "Ensure OCI Object Storage is not Public",
+    "Object Storage buckets are not public.",
+    validate_bucket_not_public,
+    "Set access_type='NoPublicAccess' on the bucket.",
+    "bucket-not-public", "storage", "phi",
     severity=Severity.CRITICAL,
-    framework=CHECKOV_OCI.control("CKV_OCI_10", "Ensure OCI Object Storage is not Public"),
-    remediation_steps="Set access_type='NoPublicAccess' on the bucket.",
-    tags=["storage", "phi"],
-)
+)  # fmt: skip
 
-
-def validate_security_list_has_ingress(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type == SECURITY_LIST and not as_list(args.props.get("ingressSecurityRules")):
-        report_violation(
-            f"{describe(args)} defines no inbound rules. Fix: if subnets only need NSG filtering, attach the "
-            "managed (empty) default security list instead of a separate empty list; otherwise add the "
-            "intended ingress rules.",
-            None,
-        )
-
-
-ckv_oci_16_security_list_ingress = ResourceValidationPolicy(
-    name="ckv-oci-16-security-list-has-ingress",
-    description="Security lists (other than the managed default list) define their inbound rules.",
-    validate=validate_security_list_has_ingress,
-    enforcement_level=EnforcementLevel.ADVISORY,
+ckv_oci_16_security_list_ingress = _checkov_policy(
+    "CKV_OCI_16", "Ensure VCN has an inbound security list",
+    "Security lists (other than the managed default list) define their inbound rules.",
+    _attribute_rule(
+        SECURITY_LIST, lambda p: not as_list(p.get("ingressSecurityRules")), "defines no inbound rules",
+        "if subnets only need NSG filtering, attach the managed (empty) default security list instead of a "
+        "separate empty list; otherwise add the intended ingress rules",
+    ),
+    "Define ingress_security_rules, or drop the list and rely on the emptied default list plus NSGs.",
+    "security-list-has-ingress", "network",
     severity=Severity.LOW,
-    framework=CHECKOV_OCI.control("CKV_OCI_16", "Ensure VCN has an inbound security list"),
-    remediation_steps="Define ingress_security_rules, or drop the list and rely on the emptied default list plus NSGs.",
-    tags=["network"],
-)
+    level=EnforcementLevel.ADVISORY,
+)  # fmt: skip
 
-ckv_oci_19_security_list_ssh = ResourceValidationPolicy(
-    name="ckv-oci-19-security-list-no-ssh-from-anywhere",
-    description="No security list allows ingress from 0.0.0.0/0 or ::/0 to port 22.",
-    validate=validate_security_list_no_ssh,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ckv_oci_19_security_list_ssh = _checkov_policy(
+    "CKV_OCI_19", "Ensure security list does not allow ingress from 0.0.0.0:0 to port 22.",
+    "No security list allows ingress from 0.0.0.0/0 or ::/0 to port 22.",
+    validate_security_list_no_ssh,
+    "Remove the rule or restrict its source; use the OCI Bastion service for SSH.",
+    "security-list-no-ssh-from-anywhere", "network",
     severity=Severity.CRITICAL,
-    framework=CHECKOV_OCI.control(
-        "CKV_OCI_19", "Ensure security list does not allow ingress from 0.0.0.0:0 to port 22."
+)  # fmt: skip
+
+ckv_oci_20_security_list_rdp = _checkov_policy(
+    "CKV_OCI_20", "Ensure security list does not allow ingress from 0.0.0.0:0 to port 3389.",
+    "No security list allows ingress from 0.0.0.0/0 or ::/0 to port 3389.",
+    validate_security_list_no_rdp,
+    "Remove the rule or restrict its source; use the OCI Bastion service for RDP.",
+    "security-list-no-rdp-from-anywhere", "network",
+    severity=Severity.CRITICAL,
+)  # fmt: skip
+
+ckv_oci_22_nsg_ssh = _checkov_policy(
+    "CKV_OCI_22", "Ensure no security groups rules allow ingress from 0.0.0.0/0 to port 22.",
+    "No NSG rule allows ingress from 0.0.0.0/0 or ::/0 to port 22.",
+    validate_nsg_no_ssh,
+    "Set the rule's source to a peer NSG or a known CIDR.",
+    "nsg-no-ssh-from-anywhere", "network",
+    severity=Severity.CRITICAL,
+)  # fmt: skip
+
+ckv2_oci_2_nsg_rdp = _checkov_policy(
+    "CKV2_OCI_2", "Ensure NSG does not allow all traffic on RDP port (3389)",
+    "No NSG rule allows ingress from 0.0.0.0/0 or ::/0 to port 3389.",
+    validate_nsg_no_rdp,
+    "Set the rule's source to a peer NSG or a known CIDR.",
+    "nsg-no-rdp-from-anywhere", "network",
+    severity=Severity.CRITICAL,
+)  # fmt: skip
+
+ckv2_oci_3_cluster_nsgs = _checkov_policy(
+    "CKV2_OCI_3", "Ensure Kubernetes engine cluster is configured with NSG(s)",
+    "OKE cluster API endpoints are filtered by network security groups.",
+    _attribute_rule(
+        CLUSTER, lambda p: not as_list(lookup(p, "endpointConfig.nsgIds")),
+        "has a Kubernetes API endpoint without NSGs", "set endpoint_config.nsg_ids to the oke-api NSG",
     ),
-    remediation_steps="Remove the rule or restrict its source; use the OCI Bastion service for SSH.",
-    tags=["network"],
-)
-
-ckv_oci_20_security_list_rdp = ResourceValidationPolicy(
-    name="ckv-oci-20-security-list-no-rdp-from-anywhere",
-    description="No security list allows ingress from 0.0.0.0/0 or ::/0 to port 3389.",
-    validate=validate_security_list_no_rdp,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.CRITICAL,
-    framework=CHECKOV_OCI.control(
-        "CKV_OCI_20", "Ensure security list does not allow ingress from 0.0.0.0:0 to port 3389."
-    ),
-    remediation_steps="Remove the rule or restrict its source; use the OCI Bastion service for RDP.",
-    tags=["network"],
-)
-
-ckv_oci_22_nsg_ssh = ResourceValidationPolicy(
-    name="ckv-oci-22-nsg-no-ssh-from-anywhere",
-    description="No NSG rule allows ingress from 0.0.0.0/0 or ::/0 to port 22.",
-    validate=validate_nsg_no_ssh,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.CRITICAL,
-    framework=CHECKOV_OCI.control(
-        "CKV_OCI_22", "Ensure no security groups rules allow ingress from 0.0.0.0/0 to port 22."
-    ),
-    remediation_steps="Set the rule's source to a peer NSG or a known CIDR.",
-    tags=["network"],
-)
-
-ckv2_oci_2_nsg_rdp = ResourceValidationPolicy(
-    name="ckv2-oci-2-nsg-no-rdp-from-anywhere",
-    description="No NSG rule allows ingress from 0.0.0.0/0 or ::/0 to port 3389.",
-    validate=validate_nsg_no_rdp,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.CRITICAL,
-    framework=CHECKOV_OCI.control("CKV2_OCI_2", "Ensure NSG does not allow all traffic on RDP port (3389)"),
-    remediation_steps="Set the rule's source to a peer NSG or a known CIDR.",
-    tags=["network"],
-)
-
-
-def validate_cluster_nsgs(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type == CLUSTER and not as_list(lookup(args.props, "endpointConfig.nsgIds")):
-        report_violation(
-            f"{describe(args)} has a Kubernetes API endpoint without NSGs. Fix: set "
-            "endpoint_config.nsg_ids to the oke-api NSG.",
-            None,
-        )
-
-
-ckv2_oci_3_cluster_nsgs = ResourceValidationPolicy(
-    name="ckv2-oci-3-oke-cluster-endpoint-nsgs",
-    description="OKE cluster API endpoints are filtered by network security groups.",
-    validate=validate_cluster_nsgs,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    "Attach the oke-api NSG through endpoint_config.nsg_ids.",
+    "oke-cluster-endpoint-nsgs", "kubernetes", "network",
     severity=Severity.MEDIUM,
-    framework=CHECKOV_OCI.control("CKV2_OCI_3", "Ensure Kubernetes engine cluster is configured with NSG(s)"),
-    remediation_steps="Attach the oke-api NSG through endpoint_config.nsg_ids.",
-    tags=["kubernetes", "network"],
-)
+    level=EnforcementLevel.ADVISORY,
+)  # fmt: skip
 
-
-def validate_node_pool_in_transit_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != NODE_POOL:
-        return
-    enabled = as_bool(lookup(args.props, "nodeConfigDetails.isPvEncryptionInTransitEnabled"))
-    if enabled is not True:
-        report_violation(
-            f"{describe(args)} sends boot and block volume traffic unencrypted. Fix: set "
-            "node_config_details.is_pv_encryption_in_transit_enabled=True.",
-            None,
-        )
-
-
-ckv2_oci_5_node_pool_in_transit = ResourceValidationPolicy(
-    name="ckv2-oci-5-node-pool-in-transit-encryption",
-    description="OKE node pools encrypt volume traffic in transit.",
-    validate=validate_node_pool_in_transit_encryption,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.HIGH,
-    framework=CHECKOV_OCI.control(
-        "CKV2_OCI_5", "Ensure Kubernetes Engine Cluster boot volume is configured with in-transit data encryption"
+ckv2_oci_5_node_pool_in_transit = _checkov_policy(
+    "CKV2_OCI_5", "Ensure Kubernetes Engine Cluster boot volume is configured with in-transit data encryption",
+    "OKE node pools encrypt volume traffic in transit.",
+    _attribute_rule(
+        NODE_POOL, lambda p: as_bool(lookup(p, "nodeConfigDetails.isPvEncryptionInTransitEnabled")) is not True,
+        "sends boot and block volume traffic unencrypted",
+        "set node_config_details.is_pv_encryption_in_transit_enabled=True",
     ),
-    remediation_steps="Set node_config_details.is_pv_encryption_in_transit_enabled=True on every node pool.",
-    tags=["kubernetes", "encryption", "phi"],
-)
+    "Set node_config_details.is_pv_encryption_in_transit_enabled=True on every node pool.",
+    "node-pool-in-transit-encryption", "kubernetes", "encryption", "phi",
+    severity=Severity.HIGH,
+)  # fmt: skip
 
 
 def validate_volume_backups(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -272,40 +229,39 @@ def validate_volume_backups(args: StackValidationArgs, report_violation: ReportV
             )
 
 
-ckv_oci_2_volume_backup = StackValidationPolicy(
-    name="ckv-oci-2-block-volume-backup",
-    description="Block volumes have a backup policy.",
-    validate=validate_volume_backups,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ckv_oci_2_volume_backup = _checkov_policy(
+    "CKV_OCI_2", "Ensure OCI Block Storage Block Volume has backup enabled",
+    "Block volumes have a backup policy.",
+    validate_volume_backups,
+    "Assign a volume backup policy with oci.core.VolumeBackupPolicyAssignment.",
+    "block-volume-backup", "storage", "backup",
     severity=Severity.MEDIUM,
-    framework=CHECKOV_OCI.control("CKV_OCI_2", "Ensure OCI Block Storage Block Volume has backup enabled"),
-    remediation_steps="Assign a volume backup policy with oci.core.VolumeBackupPolicyAssignment.",
-    tags=["storage", "backup"],
-)
+    kind=StackValidationPolicy,
+)  # fmt: skip
 
 ckv_oci_3_volume_cmk = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_3", "OCI Block Storage Block Volumes are encrypted with a Customer Managed Key (CMK)"),
+    "CKV_OCI_3", "OCI Block Storage Block Volumes are encrypted with a Customer Managed Key (CMK)",
     "Block volumes are encrypted with a customer-managed Vault key.",
     _cmk_rule(VOLUME),
     "Set kms_key_id on the volume.",
-    Severity.HIGH,
     "block-volume-encrypted-with-cmk", "storage", "encryption",
+    severity=Severity.HIGH,
 )  # fmt: skip
 
 ckv_oci_4_instance_in_transit = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_4", "Ensure OCI Compute Instance boot volume has in-transit data encryption enabled"),
+    "CKV_OCI_4", "Ensure OCI Compute Instance boot volume has in-transit data encryption enabled",
     "Compute instances encrypt boot and block volume traffic in transit.",
     _attribute_rule(
         INSTANCE, lambda p: as_bool(lookup(p, "launchOptions.isPvEncryptionInTransitEnabled")) is not True,
         "sends boot volume traffic unencrypted", "set launch_options.is_pv_encryption_in_transit_enabled=True",
     ),
     "Set launch_options.is_pv_encryption_in_transit_enabled=True.",
-    Severity.HIGH,
     "instance-in-transit-encryption", "compute", "encryption",
+    severity=Severity.HIGH,
 )  # fmt: skip
 
 ckv_oci_5_instance_legacy_imds = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_5", "Ensure OCI Compute Instance has Legacy MetaData service endpoint disabled"),
+    "CKV_OCI_5", "Ensure OCI Compute Instance has Legacy MetaData service endpoint disabled",
     "Compute instances serve only the v2 (header-protected) instance metadata endpoint.",
     _attribute_rule(
         INSTANCE, lambda p: as_bool(lookup(p, "instanceOptions.areLegacyImdsEndpointsDisabled")) is not True,
@@ -313,41 +269,41 @@ ckv_oci_5_instance_legacy_imds = _checkov_policy(
         "set instance_options.are_legacy_imds_endpoints_disabled=True",
     ),
     "Set instance_options.are_legacy_imds_endpoints_disabled=True.",
-    Severity.HIGH,
     "instance-legacy-imds-disabled", "compute",
+    severity=Severity.HIGH,
 )  # fmt: skip
 
 ckv_oci_6_instance_monitoring = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_6", "Ensure OCI Compute Instance has monitoring enabled"),
+    "CKV_OCI_6", "Ensure OCI Compute Instance has monitoring enabled",
     "Compute instances keep the Oracle Cloud Agent monitoring plugin on.",
     _attribute_rule(
         INSTANCE, lambda p: as_bool(lookup(p, "agentConfig.isMonitoringDisabled")) is True,
         "has the Oracle Cloud Agent monitoring plugin disabled", "set agent_config.is_monitoring_disabled=False",
     ),
     "Leave agent_config.is_monitoring_disabled unset or False.",
-    Severity.LOW,
     "instance-monitoring", "compute", "monitoring",
+    severity=Severity.LOW,
 )  # fmt: skip
 
 ckv_oci_15_file_system_cmk = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_15", "Ensure OCI File System is Encrypted with a customer Managed Key"),
+    "CKV_OCI_15", "Ensure OCI File System is Encrypted with a customer Managed Key",
     "File Storage file systems are encrypted with a customer-managed Vault key.",
     _cmk_rule(FILE_SYSTEM),
     "Set kms_key_id on the file system.",
-    Severity.HIGH,
     "file-system-encrypted-with-cmk", "storage", "encryption",
+    severity=Severity.HIGH,
 )  # fmt: skip
 
 ckv_oci_23_data_catalog_private = _checkov_policy(
-    CHECKOV_OCI.control("CKV_OCI_23", "Ensure OCI Data Catalog is configured without overly permissive network access"),
+    "CKV_OCI_23", "Ensure OCI Data Catalog is configured without overly permissive network access",
     "Data Catalog instances are reached through a private endpoint.",
     _attribute_rule(
         DATA_CATALOG, lambda p: not as_list(p.get("attachedCatalogPrivateEndpoints")),
         "is reachable over the public endpoint only", "attach a catalog private endpoint",
     ),
     "Create an oci.datacatalog.CatalogPrivateEndpoint and list it in attached_catalog_private_endpoints.",
-    Severity.MEDIUM,
     "data-catalog-private-endpoint", "network",
+    severity=Severity.MEDIUM,
 )  # fmt: skip
 
 
@@ -362,13 +318,13 @@ def _root_not_squashed(props: Any) -> bool:
 
 
 ckv2_oci_4_nfs_root_squash = _checkov_policy(
-    CHECKOV_OCI.control("CKV2_OCI_4", "Ensure File Storage File System access is restricted to root users"),
+    "CKV2_OCI_4", "Ensure File Storage File System access is restricted to root users",
     "NFS exports squash the client's root user to nobody (65534:65534).",
     _attribute_rule(NFS_EXPORT, _root_not_squashed, "lets NFS clients act as root on the file system",
                     f"squash root: identity_squash='ROOT', anonymous_uid={NOBODY_ID}, anonymous_gid={NOBODY_ID}"),
     "Squash root on every export (identity_squash ROOT to 65534:65534).",
-    Severity.HIGH,
     "nfs-export-root-squash", "storage",
+    severity=Severity.HIGH,
 )  # fmt: skip
 
 POLICIES: list[Policy] = [

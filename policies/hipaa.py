@@ -182,6 +182,14 @@ hipaa_dicom_tls = ResourceValidationPolicy(
 )
 
 
+# The control both audit policies prove: retention of the audit trail, and logs of who read what.
+AUDIT_CONTROLS = HIPAA.control(
+    "164.312(b)",
+    "Audit controls: record and examine activity in information systems that contain or use "
+    "electronic protected health information.",
+)
+
+
 def validate_audit_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != AUDIT_CONFIGURATION:
         return
@@ -201,11 +209,7 @@ hipaa_audit_retention = ResourceValidationPolicy(
     validate=validate_audit_retention,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    framework=HIPAA.control(
-        "164.312(b)",
-        "Audit controls: record and examine activity in information systems that contain or use "
-        "electronic protected health information.",
-    ),
+    framework=AUDIT_CONTROLS,
     config_schema=PolicyConfigSchema(
         threshold_schema("minRetentionDays", MIN_AUDIT_RETENTION_DAYS, "Shortest allowed audit retention.", 90)
     ),
@@ -256,11 +260,7 @@ hipaa_audit_and_access_logs = StackValidationPolicy(
     validate=validate_audit_and_access_logs,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
-    framework=HIPAA.control(
-        "164.312(b)",
-        "Audit controls: record and examine activity in information systems that contain or use "
-        "electronic protected health information.",
-    ),
+    framework=AUDIT_CONTROLS,
     remediation_steps="Manage the audit configuration; add load-balancer access logs and Object Storage read logs "
     "to the log group.",
     tags=["logging", "phi"],

@@ -20,6 +20,7 @@ Exceptions are data, not code paths: `IMAGE_UID_EXCEPTIONS` lists the images tha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -36,22 +37,11 @@ from pulumi_policy import (
 )
 
 from policies._framework import KUBERNETES, describe
-from policies._props import as_bool, as_int, as_list, lookup
+from policies._props import POD_SPEC_PATHS, as_bool, as_int, as_list, image_repository, lookup, pod_containers, pod_spec
 from policies._stack import resources_of
 
-POD = "kubernetes:core/v1:Pod"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-# Where each workload kind keeps its pod spec.
-POD_SPEC_PATHS: Mapping[str, str] = {
-    POD: "spec",
-    "kubernetes:apps/v1:Deployment": "spec.template.spec",
-    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
-    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
-    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
-    "kubernetes:batch/v1:Job": "spec.template.spec",
-    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
-}
 DEFAULT_NAMESPACE = "default"  # where Kubernetes puts an object without metadata.namespace
 DIGEST_MARKER = "@sha256:"
 MIN_UID = 10000
@@ -66,36 +56,11 @@ IMAGE_UID_EXCEPTIONS: Mapping[str, tuple[int, str]] = {
 }
 
 
-def pod_spec(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    """The pod spec of a workload resource, None for any other resource."""
-    path = POD_SPEC_PATHS.get(args.resource_type)
-    if path is None:
-        return None
-    spec = lookup(args.props, path, {})
-    return spec if isinstance(spec, Mapping) else {}
-
-
-def containers(spec: Mapping[str, Any], *, with_init: bool = True) -> Iterator[Mapping[str, Any]]:
-    """The pod's containers, then (with_init) its init containers."""
-    keys = ("containers", "initContainers") if with_init else ("containers",)
-    for key in keys:
-        yield from (c for c in as_list(spec.get(key)) if isinstance(c, Mapping))
-
-
-def repository(image: str) -> str:
-    """`orthancteam/orthanc` for `orthancteam/orthanc:25.1.1` or `...@sha256:...` (registry port kept)."""
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)
-    if ":" in last[-1]:
-        last[-1] = last[-1].split(":", 1)[0]
-    return "/".join(last)
-
-
 def _workload_rule(check: Any) -> Any:
     """A validator that runs `check(args, spec)` on workload resources and reports each message it yields."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        spec = pod_spec(args)
+        spec = pod_spec(args.resource_type, args.props)
         if spec is None:
             return
         for message in check(args, spec):
@@ -104,27 +69,24 @@ def _workload_rule(check: Any) -> Any:
     return validate
 
 
-def _policy(name: str, description: str, validate: Any, reference: str, fix: str, **extra: Any) -> Policy:
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=extra.pop("severity", Severity.HIGH),
-        framework=KUBERNETES.control(reference, description),
-        remediation_steps=fix,
-        tags=["kubernetes"],
-        **extra,
-    )
+# Every rule is MANDATORY (module docstring) and HIGH unless it says otherwise; a control's wording is the
+# policy's description.
+_policy = functools.partial(
+    KUBERNETES.policy,
+    kind=ResourceValidationPolicy,
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    tags=["kubernetes"],
+)
 
 
 def unpinned_images(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         image = str(container.get("image", ""))
         if DIGEST_MARKER not in image:
             yield (
                 f"runs container {container.get('name')!r} from {image!r}, not pinned by digest. Fix: pin it as "
-                f"{repository(image)}@sha256:<digest> (the tag may be kept before the @ for readers)."
+                f"{image_repository(image)}@sha256:<digest> (the tag may be kept before the @ for readers)."
             )
 
 
@@ -132,8 +94,8 @@ k8s_image_digest = _policy(
     "k8s-images-pinned-by-digest",
     "Every container image is pinned by its sha256 digest.",
     _workload_rule(unpinned_images),
-    "supply-chain.image-digest",
-    "Resolve each image tag to its digest (`crane digest IMAGE:TAG`) and reference IMAGE@sha256:DIGEST.",
+    reference="supply-chain.image-digest",
+    remediation="Resolve each image tag to its digest (`crane digest IMAGE:TAG`) and reference IMAGE@sha256:DIGEST.",
 )
 
 
@@ -152,8 +114,8 @@ k8s_no_token = _policy(
     "k8s-no-service-account-token",
     "Pods do not mount a service-account token unless they call the Kubernetes API.",
     _workload_rule(token_mounted),
-    "access.service-account-token",
-    "Set automountServiceAccountToken: false in the pod spec (and on the ServiceAccount).",
+    reference="access.service-account-token",
+    remediation="Set automountServiceAccountToken: false in the pod spec (and on the ServiceAccount).",
     config_schema=PolicyConfigSchema(
         {
             "podsNeedingApiAccess": {
@@ -177,12 +139,12 @@ def _uid_exceptions(args: ResourceValidationArgs) -> Mapping[str, Any]:
 def low_or_root_uid(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
     pod_context = spec.get("securityContext") or {}
     exceptions = _uid_exceptions(args)
-    for container in containers(spec):
+    for container in pod_containers(spec):
         context = container.get("securityContext") or {}
         uid = as_int(context.get("runAsUser", pod_context.get("runAsUser")))
         non_root = as_bool(context.get("runAsNonRoot", pod_context.get("runAsNonRoot")))
         image = str(container.get("image", ""))
-        allowed_uid, _reason = exceptions.get(repository(image), (None, None))
+        allowed_uid, _reason = exceptions.get(image_repository(image), (None, None))
         name = container.get("name")
         if non_root is not True:
             yield f"lets container {name!r} run as root (runAsNonRoot is not true). Fix: set run_as_non_root=True."
@@ -198,8 +160,8 @@ k8s_non_root_high_uid = _policy(
     "k8s-non-root-high-uid",
     f"Containers run as non-root with a UID >= {MIN_UID}, unless the image needs its own UID (listed with why).",
     _workload_rule(low_or_root_uid),
-    "pss-restricted.running-as-non-root",
-    f"Set runAsNonRoot: true and runAsUser >= {MIN_UID} (pod or container securityContext).",
+    reference="pss-restricted.running-as-non-root",
+    remediation=f"Set runAsNonRoot: true and runAsUser >= {MIN_UID} (pod or container securityContext).",
     config_schema=PolicyConfigSchema(
         {
             "imageUidExceptions": {
@@ -215,7 +177,7 @@ k8s_non_root_high_uid = _policy(
 
 
 def writable_root(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         if as_bool(lookup(container, "securityContext.readOnlyRootFilesystem")) is not True:
             yield (
                 f"lets container {container.get('name')!r} write to its root filesystem. Fix: set "
@@ -227,15 +189,15 @@ k8s_read_only_root = _policy(
     "k8s-read-only-root-filesystem",
     "Every container has a read-only root filesystem.",
     _workload_rule(writable_root),
-    "hardening.read-only-root-filesystem",
-    "Set readOnlyRootFilesystem: true; give the paths the image writes to an emptyDir.",
+    reference="hardening.read-only-root-filesystem",
+    remediation="Set readOnlyRootFilesystem: true; give the paths the image writes to an emptyDir.",
 )
 
 RESOURCE_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
 
 
 def missing_resources(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
-    for container in containers(spec):
+    for container in pod_containers(spec):
         resources = container.get("resources") or {}
         missing = [key for key in RESOURCE_KEYS if lookup(resources, key) is None]
         if missing:
@@ -249,15 +211,15 @@ k8s_requests_limits = _policy(
     "k8s-requests-and-limits",
     "Every container sets CPU and memory requests and limits.",
     _workload_rule(missing_resources),
-    "availability.resources",
-    "Set resources.requests and resources.limits (cpu, memory) on every container.",
+    reference="availability.resources",
+    remediation="Set resources.requests and resources.limits (cpu, memory) on every container.",
     severity=Severity.MEDIUM,
 )
 
 
 def missing_probes(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterator[str]:
     # Init containers run to completion: Kubernetes rejects liveness/readiness probes on them.
-    for container in containers(spec, with_init=False):
+    for container in pod_containers(spec, with_init=False):
         missing = [probe for probe in ("livenessProbe", "readinessProbe") if not container.get(probe)]
         if missing:
             yield (
@@ -270,8 +232,8 @@ k8s_probes = _policy(
     "k8s-liveness-and-readiness-probes",
     "Every long-running container has a liveness and a readiness probe.",
     _workload_rule(missing_probes),
-    "availability.probes",
-    "Add livenessProbe and readinessProbe (a startupProbe covers slow starts).",
+    reference="availability.probes",
+    remediation="Add livenessProbe and readinessProbe (a startupProbe covers slow starts).",
     severity=Severity.MEDIUM,
 )
 
@@ -286,7 +248,7 @@ def host_access(args: ResourceValidationArgs, spec: Mapping[str, Any]) -> Iterat
         if isinstance(volume, Mapping) and volume.get("hostPath") is not None:
             name = volume.get("name")
             yield f"mounts the node's filesystem (hostPath volume {name!r}). Fix: use an emptyDir or a PVC."
-    for container in containers(spec):
+    for container in pod_containers(spec):
         if as_bool(lookup(container, "securityContext.privileged")) is True:
             yield f"runs container {container.get('name')!r} privileged. Fix: remove privileged: true."
 
@@ -295,8 +257,8 @@ k8s_no_host_access = _policy(
     "k8s-no-privileged-or-host-access",
     "No privileged container, hostPath volume, hostNetwork, hostPID or hostIPC.",
     _workload_rule(host_access),
-    "pss-baseline.host-namespaces-privileged-hostpath",
-    "Remove privileged, hostPath volumes and host namespaces from the pod spec.",
+    reference="pss-baseline.host-namespaces-privileged-hostpath",
+    remediation="Remove privileged, hostPath volumes and host namespaces from the pod spec.",
     severity=Severity.CRITICAL,
 )
 
@@ -317,14 +279,13 @@ def validate_network_policy_per_namespace(args: StackValidationArgs, report_viol
         )
 
 
-k8s_network_policy_per_namespace: Policy = StackValidationPolicy(
-    name="k8s-network-policy-per-namespace",
-    description="Every namespace that runs pods has a NetworkPolicy.",
-    validate=validate_network_policy_per_namespace,
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=Severity.HIGH,
-    framework=KUBERNETES.control("network.network-policy", "Every namespace that runs pods has a NetworkPolicy."),
-    remediation_steps="Add a default-deny NetworkPolicy per namespace, then allow the required flows.",
+k8s_network_policy_per_namespace = _policy(
+    "k8s-network-policy-per-namespace",
+    "Every namespace that runs pods has a NetworkPolicy.",
+    validate_network_policy_per_namespace,
+    kind=StackValidationPolicy,
+    reference="network.network-policy",
+    remediation="Add a default-deny NetworkPolicy per namespace, then allow the required flows.",
     tags=["kubernetes", "network"],
 )
 

@@ -16,9 +16,10 @@ from the URNs (`urn:pulumi:<stack>::<project>::...`), which the engine and the o
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +43,13 @@ from policies._props import (
     as_bool,
     as_int,
     as_list,
+    image_repository,
     is_root_compartment,
     known,
     lookup,
     parse_cidrs,
+    pod_containers,
+    pod_spec,
     port_in_range,
 )
 from policies._stack import linked, resources_of
@@ -83,32 +87,9 @@ HTTPS_PORT = 443  # every OCI API, Object Storage and OCIR answer on HTTPS
 DRG_OCID_PREFIX = "ocid1.drg."
 
 
-def _policy(
-    name: str,
-    description: str,
-    validate: Callable[[Any, ReportViolation], None],
-    *,
-    kind: type[ResourceValidationPolicy] | type[StackValidationPolicy],
-    reference: str,
-    url: str,
-    remediation: str,
-    tags: list[str],
-    severity: Severity = Severity.HIGH,
-    config_schema: PolicyConfigSchema | None = None,
-) -> Policy:
-    """One MANDATORY service rule: a violation is a deployment OCI refuses or one that cannot work."""
-    return kind(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=severity,
-        framework=OCI_SERVICE_RULES.control(reference, description),
-        remediation_steps=remediation,
-        tags=tags,
-        url=url,
-        config_schema=config_schema,
-    )
+# Every service rule is MANDATORY: a violation is a deployment OCI refuses or one that cannot work. HIGH unless a rule
+# says otherwise; the control's wording is the rule's description.
+_policy = functools.partial(OCI_SERVICE_RULES.policy, level=EnforcementLevel.MANDATORY, severity=Severity.HIGH)
 
 
 # --- 1. Object Storage replication destination -------------------------------------------------------------
@@ -556,13 +537,6 @@ def orthanc_write_problems(pod: Mapping[str, Any], container: Mapping[str, Any])
     return problems
 
 
-def image_repository(image: str) -> str:
-    """`orthancteam/orthanc` from `orthancteam/orthanc:25.1.1` or `...@sha256:...` (a registry port stays)."""
-    name = image.split("@", maxsplit=1)[0]
-    tag_at = name.rfind(":")
-    return name[:tag_at] if tag_at > name.rfind("/") else name
-
-
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
 EMPTY_DIR_VOLUME = "EMPTYDIR"  # Container Instances' other volume type, CONFIGFILE, carries files like a configMap
 
@@ -603,8 +577,8 @@ def pod_and_containers(resource_type: str, props: Mapping[str, Any]) -> tuple[Ma
     if resource_type == CONTAINER_INSTANCE:
         return container_instance_as_pod(props)
     if resource_type in K8S_WORKLOADS:
-        pod = lookup(props, "spec.template.spec", {})
-        return pod, [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]
+        pod = pod_spec(resource_type, props) or {}
+        return pod, list(pod_containers(pod))
     return {}, []
 
 

@@ -32,7 +32,7 @@ from pulumi_policy import (
 
 from policies._checks import BUCKET
 from policies._framework import REFERENCE_ARCHITECTURE, RecordedResourceOptions, describe
-from policies._props import as_list, is_root_compartment, lookup, overlapping_cidrs
+from policies._props import as_list, is_root_compartment, lookup, overlapping_cidrs, pod_containers, pod_spec
 from policies._stack import linked, resources_of
 
 SUBNET = "oci:Core/subnet:Subnet"
@@ -209,11 +209,9 @@ def container_env(resource_type: str, props: Mapping[str, Any]) -> list[tuple[st
             for name, value in (container.get("environmentVariables") or {}).items()
         ]
     if resource_type in WORKLOAD_TYPES:
-        pod = lookup(props, "spec.template.spec", {})
-        containers = [*as_list(pod.get("containers")), *as_list(pod.get("initContainers"))]
         return [
             (str(variable.get("name")), variable.get("value"))
-            for container in containers
+            for container in pod_containers(pod_spec(resource_type, props) or {})
             for variable in as_list(container.get("env"))
         ]
     return []

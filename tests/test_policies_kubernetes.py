@@ -113,12 +113,6 @@ def test_a_workload_that_calls_the_api_may_mount_its_token_when_listed() -> None
     assert run_policy(kubernetes.k8s_no_token, [_workload(spec)], config) == []
 
 
-def test_image_repository_drops_tag_and_digest_but_keeps_a_registry_port() -> None:
-    assert kubernetes.repository("orthancteam/orthanc:25.1.1") == "orthancteam/orthanc"
-    assert kubernetes.repository(f"registry:5000/team/app@{DIGEST}") == "registry:5000/team/app"
-    assert kubernetes.repository(f"nvcr.io/nvidia/tritonserver:24.10-py3@{DIGEST}") == "nvcr.io/nvidia/tritonserver"
-
-
 def test_every_namespace_that_runs_pods_needs_a_network_policy() -> None:
     policy = kubernetes.k8s_network_policy_per_namespace
     workload = _workload(_pod_spec())

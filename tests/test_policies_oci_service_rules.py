@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from offline.policy_replay import replay
 from offline.records import ResourceRecord
 from policies import oci_service_rules as svc
+from policies._props import image_repository
 from policies.packs import COMPLIANCE_PACK, PACKS
 from tests.policy_cases import DATA_COMPARTMENT, TENANCY, assert_flags, record, run_policy
 
@@ -155,34 +156,21 @@ def _oke_stack(*, deployer_rule: bool, drg_route: bool, drg_id: str = DRG_ID) ->
     table = record(svc.ROUTE_TABLE, "api-routes", {"routeRules": routes if drg_route else []}, dependencies=(drg.urn,))
     subnet = record(svc.SUBNET, "api", {"cidrBlock": "10.30.2.0/28"}, dependencies=(table.urn, vcn.urn))
     nsg = record(svc.NSG, "api-nsg")
-    bastion_rule = record(
-        NSG_RULE,
-        "api-from-bastion",
-        {
+
+    def api_rule(name: str, source: str) -> ResourceRecord:
+        """An ingress rule on the API NSG admitting 6443 from `source`."""
+        inputs = {
             "direction": "INGRESS",
             "protocol": "6",
-            "source": "10.30.9.0/28",
+            "source": source,
             "sourceType": "CIDR_BLOCK",
             "tcpOptions": {"destinationPortRange": {"min": 6443, "max": 6443}},
-        },
-        dependencies=(nsg.urn,),
-    )
-    rules = [bastion_rule]
+        }
+        return record(NSG_RULE, name, inputs, dependencies=(nsg.urn,))
+
+    rules = [api_rule("api-from-bastion", "10.30.9.0/28")]
     if deployer_rule:
-        rules.append(
-            record(
-                NSG_RULE,
-                "api-from-deployers",
-                {
-                    "direction": "INGRESS",
-                    "protocol": "6",
-                    "source": "10.0.8.0/24",
-                    "sourceType": "CIDR_BLOCK",
-                    "tcpOptions": {"destinationPortRange": {"min": 6443, "max": 6443}},
-                },
-                dependencies=(nsg.urn,),
-            )
-        )
+        rules.append(api_rule("api-from-deployers", "10.0.8.0/24"))
     cluster = record(
         svc.CLUSTER,
         "cluster",
@@ -386,34 +374,66 @@ def test_container_instance_on_the_image_defaults_passes() -> None:
         ("orthancteam/orthanc@sha256:abc", "orthancteam/orthanc"),
         ("registry:5000/orthancteam/orthanc", "registry:5000/orthancteam/orthanc"),
         ("jodogne/orthanc-plugins:1.12", "jodogne/orthanc-plugins"),
+        (f"registry:5000/team/app@sha256:{'0' * 64}", "registry:5000/team/app"),
+        (f"nvcr.io/nvidia/tritonserver:24.10-py3@sha256:{'0' * 64}", "nvcr.io/nvidia/tritonserver"),
     ],
 )
-def test_image_repository(image: str, repository: str) -> None:
-    assert svc.image_repository(image) == repository
+def test_image_repository_drops_tag_and_digest_but_keeps_a_registry_port(image: str, repository: str) -> None:
+    """The one parser the Orthanc entrypoint rule and the Kubernetes digest and UID rules share."""
+    assert image_repository(image) == repository
 
 
 # --- 7 -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resource_type", [t for t in svc.TENANCY_UNIQUE_TYPES if t != svc.TAG_NAMESPACE])
-def test_tenancy_unique_name_without_stack_prefix_is_flagged(resource_type: str) -> None:
-    """deleting-certificate-authority.htm: CA names stay taken while pending deletion; IAM names are unique
-    in the tenancy. The test URNs are stack `test` of project `dicomstore`."""
-    bare = record(resource_type, "bare", {"name": "dicomstore-orthanc-lb-ca"})
-    prefixed = record(resource_type, "prefixed", {"name": "dicomstore-test-orthanc-lb-ca"})
-    results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
-    assert [r.urn for r in results] == [bare.urn]
-    assert_flags(results, "bare", "'dicomstore-test-<role>'")
-
-
-def test_tag_namespace_carries_the_prefix_without_separators() -> None:
-    """Tag namespaces are tenancy-unique too; they take letters and digits only (matching rules name them as
-    `tag.<namespace>.<key>.value`), so the prefix `dicomstore-test` is written `dicomstoretest`."""
-    bare = record(svc.TAG_NAMESPACE, "bare", {"name": "dicomstore"})
-    prefixed = record(svc.TAG_NAMESPACE, "prefixed", {"name": "dicomstoretest"})
-    results = run_policy(svc.ocisvc_tenancy_unique_names, [bare, prefixed])
-    assert [r.urn for r in results] == [bare.urn]
-    assert_flags(results, "bare", "'dicomstoretest'")
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "refused", "valid", "fix"),
+    [
+        # deleting-certificate-authority.htm: CA names stay taken while pending deletion; IAM names are unique in
+        # the tenancy. The test URNs are stack `test` of project `dicomstore`.
+        *(
+            pytest.param(
+                svc.ocisvc_tenancy_unique_names,
+                resource_type,
+                "dicomstore-orthanc-lb-ca",
+                "dicomstore-test-orthanc-lb-ca",
+                "'dicomstore-test-<role>'",
+                id=resource_type,
+            )
+            for resource_type in svc.TENANCY_UNIQUE_TYPES
+            if resource_type != svc.TAG_NAMESPACE
+        ),
+        # Tag namespaces are tenancy-unique too; they take letters and digits only (matching rules name them as
+        # `tag.<namespace>.<key>.value`), so the prefix `dicomstore-test` is written `dicomstoretest`.
+        pytest.param(
+            svc.ocisvc_tenancy_unique_names,
+            svc.TAG_NAMESPACE,
+            "dicomstore",
+            "dicomstoretest",
+            "'dicomstoretest'",
+            id="tag-namespace",
+        ),
+        # CreateBucketDetails.name: letters, digits, hyphens, underscores and periods, 1 to 256 characters.
+        pytest.param(
+            svc.ocisvc_bucket_name,
+            BUCKET,
+            "dicom store/prod",
+            "dicomstore-prod_dicom.v1",
+            "rename the bucket",
+            id="bucket",
+        ),
+    ],
+)
+def test_name_oci_refuses_is_flagged_and_valid_name_passes(
+    policy: Policy, resource_type: str, refused: str, valid: str, fix: str
+) -> None:
+    """Names OCI refuses: tenancy-unique names without the stack prefix, bucket names with other characters (the
+    source of each rule is on its case)."""
+    bad = record(resource_type, "bad", {"name": refused})
+    good = record(resource_type, "good", {"name": valid})
+    results = run_policy(policy, [bad, good])
+    assert [r.urn for r in results] == [bad.urn]
+    assert_flags(results, "bad", fix)
 
 
 def test_stack_prefix_comes_from_the_urn() -> None:
@@ -548,14 +568,6 @@ def test_flexible_load_balancer_bandwidth_out_of_range_is_flagged(
 def test_flexible_load_balancer_in_range_passes() -> None:
     inputs = {"shape": "flexible", "shapeDetails": {"minimumBandwidthInMbps": 10, "maximumBandwidthInMbps": 8000}}
     assert run_policy(svc.ocisvc_lb_flexible_shape, [record(svc.LOAD_BALANCER, "lb", inputs)]) == []
-
-
-def test_bucket_name_with_invalid_characters_is_flagged() -> None:
-    bad = record(BUCKET, "bad", {"name": "dicom store/prod"})
-    good = record(BUCKET, "good", {"name": "dicomstore-prod_dicom.v1"})
-    results = run_policy(svc.ocisvc_bucket_name, [bad, good])
-    assert [r.urn for r in results] == [bad.urn]
-    assert_flags(results, "bad", "rename the bucket")
 
 
 def test_nsg_over_the_rule_limit_is_flagged() -> None:

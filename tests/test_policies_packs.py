@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy, Severity, StackValidationPolicy
 
 from policies import checkov_oci, cis_oci, hipaa, kubernetes, oci_service_rules, reference_architecture
+from policies._framework import CHECKOV_OCI, PolicyKind
 from policies.packs import COMPLIANCE_PACK, PACKS
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -29,6 +30,45 @@ def test_one_pack_holds_every_framework_module_in_order() -> None:
     assert PACKS == (COMPLIANCE_PACK,)
     modules = [module_policy for module, _ in MODULE_PREFIXES for module_policy in module.POLICIES]
     assert list(COMPLIANCE_PACK.policies) == modules
+
+
+@pytest.mark.parametrize(
+    ("kind", "specification", "wording"),
+    [
+        # The frameworks whose controls are this design's own statements: the wording is the description.
+        (ResourceValidationPolicy, None, "Volumes are tested."),
+        (StackValidationPolicy, "Ensure OCI volumes are tested", "Ensure OCI volumes are tested"),
+    ],
+)
+def test_framework_policy_builds_the_kind_with_its_control_and_its_wording(
+    kind: PolicyKind, specification: str | None, wording: str
+) -> None:
+    policy = CHECKOV_OCI.policy(
+        "ckv-oci-0-test",
+        "Volumes are tested.",
+        lambda args, report_violation: None,
+        kind=kind,
+        level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+        reference="CKV_OCI_0",
+        specification=specification,
+        remediation="Test it.",
+        tags=("storage",),
+        url="https://example.com/ckv",
+    )
+    assert type(policy) is kind
+    assert (policy.name, policy.description, policy.remediation_steps, policy.tags, policy.url) == (
+        "ckv-oci-0-test",
+        "Volumes are tested.",
+        "Test it.",
+        ["storage"],
+        "https://example.com/ckv",
+    )
+    assert (policy.enforcement_level, policy.severity) == (EnforcementLevel.ADVISORY, Severity.LOW)
+    assert policy.framework is not None
+    framework = (policy.framework.name, policy.framework.version, policy.framework.reference)
+    assert framework == (CHECKOV_OCI.name, CHECKOV_OCI.version, "CKV_OCI_0")
+    assert policy.framework.specification == wording
 
 
 def test_policy_names_are_unique_kebab_case_with_the_framework_prefix() -> None:
