@@ -39,7 +39,8 @@ from components.orthanc.kubernetes_manifests import (
 from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
 from components.orthanc.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc.orthanc_config import OrthancConfigError
-from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, ResolvedDataTier
+from components.scope import TierPlacement
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
@@ -51,6 +52,7 @@ KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    tok
 WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
 WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
 PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
+WORKERS = TierPlacement("ocid1.compartment.oc1..app", WORKERS_SUBNET, WORKERS_NSG)
 DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
@@ -73,23 +75,25 @@ RESOLVED = ResolvedDataTier(
     secret_ids=SECRET_IDS,
 )
 DATA = OrthancDataTier(
-    namespace=RESOLVED.namespace,
-    bucket_name=RESOLVED.bucket,
+    index=OrthancIndex(
+        namespace=RESOLVED.namespace,
+        bucket_name=RESOLVED.bucket,
+        s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
+        db_host=RESOLVED.host,
+        db_port=RESOLVED.port,
+        database_name=RESOLVED.database,
+        db_username=RESOLVED.username,
+        db_admin_username=RESOLVED.admin_username,
+        db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
+        db_bootstrap_image=RESOLVED.bootstrap_image,
+        db_max_connections=RESOLVED.max_connections,
+    ),
     s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
-    s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
-    db_host=RESOLVED.host,
-    db_port=RESOLVED.port,
-    database_name=RESOLVED.database,
-    db_username=RESOLVED.username,
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
-    db_admin_username=RESOLVED.admin_username,
-    db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
-    db_bootstrap_image=RESOLVED.bootstrap_image,
     user_password_secret_ids={
         "admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"],
         "radiologist": SECRET_IDS["ORTHANC_USER_RADIOLOGIST_PASSWORD"],
     },
-    db_max_connections=RESOLVED.max_connections,
 )
 PSS_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "csi"}
 K8S_PREFIX = "kubernetes:"
@@ -122,8 +126,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,
         "kubeconfig": KUBECONFIG,
-        "workers_subnet_id": WORKERS_SUBNET,
-        "workers_nsg_id": WORKERS_NSG,
+        "workers": WORKERS,
         "data": DATA,
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})
