@@ -56,15 +56,11 @@ def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
 class ResolvedDataTier:
     """The data tier's outputs as plain values (inside an apply)."""
 
-    host: str
-    port: int
-    database: str
-    username: str
-    """Orthanc's own role (not the administrator)."""
+    index: PostgresEndpoint
+    """The index as Orthanc connects to it: as its own role (not the administrator), within max_connections."""
     admin_username: str
     """The DB system's administrator: the bootstrap connects as it."""
     bootstrap_image: str
-    max_connections: int | None
     namespace: str
     bucket: str
     secret_ids: dict[str, str]
@@ -74,26 +70,18 @@ class ResolvedDataTier:
     def render(self, settings: OrthancSettings, region: str) -> RenderedOrthancConfig:
         """The renderer on these values (raises when the database cannot hold the replicas' connections)."""
         return render_orthanc_config(
-            settings,
-            PostgresEndpoint(
-                host=self.host,
-                port=self.port,
-                database=self.database,
-                username=self.username,
-                max_connections=self.max_connections,
-            ),
-            ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket),
+            settings, self.index, ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket)
         )
 
     def bootstrap(self, rendered: RenderedOrthancConfig) -> DatabaseBootstrap:
         """The bootstrap that creates the role and database `rendered` connects with (same password file)."""
         (role_password,) = (secret for secret in rendered.secret_files if secret.env_var == DB_PASSWORD_VARIABLE)
         return DatabaseBootstrap(
-            host=self.host,
-            port=self.port,
+            host=self.index.host,
+            port=self.index.port,
             admin_username=self.admin_username,
-            role=self.username,
-            database=self.database,
+            role=self.index.username,
+            database=self.index.database,
             role_password_file=role_password,
         )
 
@@ -177,13 +165,15 @@ class OrthancDataTier:
 def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
     max_connections = values["max_connections"]
     return ResolvedDataTier(
-        host=str(values["host"]),
-        port=int(values["port"]),
-        database=str(values["database"]),
-        username=str(values["username"]),
+        index=PostgresEndpoint(
+            host=str(values["host"]),
+            port=int(values["port"]),
+            database=str(values["database"]),
+            username=str(values["username"]),
+            max_connections=None if max_connections is None else int(max_connections),
+        ),
         admin_username=str(values["admin_username"]),
         bootstrap_image=str(values["bootstrap_image"]),
-        max_connections=None if max_connections is None else int(max_connections),
         namespace=str(values["namespace"]),
         bucket=str(values["bucket"]),
         secret_ids={str(key): str(value) for key, value in values["secret_ids"].items()},
