@@ -63,7 +63,7 @@ SECRET_IDS = {
     "ORTHANC_USER_RADIOLOGIST_PASSWORD": SECRET.format("radio"),
 }
 RESOLVED = ResolvedDataTier(
-    index=PostgresEndpoint(host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=200),
+    postgres=PostgresEndpoint(host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=200),
     admin_username="orthanc_admin",
     bootstrap_image="postgres:15.8-alpine3.20",
     namespace="axoffline1234",
@@ -75,14 +75,14 @@ DATA = OrthancDataTier(
         namespace=RESOLVED.namespace,
         bucket_name=RESOLVED.bucket,
         s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
-        db_host=RESOLVED.index.host,
-        db_port=RESOLVED.index.port,
-        database_name=RESOLVED.index.database,
-        db_username=RESOLVED.index.username,
+        db_host=RESOLVED.postgres.host,
+        db_port=RESOLVED.postgres.port,
+        database_name=RESOLVED.postgres.database,
+        db_username=RESOLVED.postgres.username,
         db_admin_username=RESOLVED.admin_username,
         db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
         db_bootstrap_image=RESOLVED.bootstrap_image,
-        db_max_connections=RESOLVED.index.max_connections,
+        db_max_connections=RESOLVED.postgres.max_connections,
     ),
     s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
@@ -216,7 +216,7 @@ def test_each_replica_gets_its_own_database_server_identifier() -> None:
 
 def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
     config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
-    small = replace(RESOLVED, index=replace(RESOLVED.index, max_connections=100))
+    small = replace(RESOLVED, postgres=replace(RESOLVED.postgres, max_connections=100))
     with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
         workload_spec(_args(config), small, PLACEMENT)
     workload_spec(_args(_config(max_replicas=None)), small, PLACEMENT)
@@ -326,7 +326,7 @@ def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_ort
     assert bootstrap["image"] == RESOLVED.bootstrap_image
     script = bootstrap["command"][2]
     assert bootstrap["command"][:2] == ["/bin/sh", "-c"]
-    assert f"export PGHOST={RESOLVED.index.host}" in script and "export PGUSER=orthanc_admin" in script
+    assert f"export PGHOST={RESOLVED.postgres.host}" in script and "export PGUSER=orthanc_admin" in script
     assert "export PGSSLMODE=require" in script and "-v role=orthanc -v database=orthanc" in script
     mounts = {c["name"]: {m["name"]: (m["mountPath"], m.get("readOnly", False)) for m in c["volumeMounts"]}
               for c in [*pod["initContainers"], *pod["containers"]]}  # fmt: skip

@@ -56,7 +56,7 @@ def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
 class ResolvedDataTier:
     """The data tier's outputs as plain values (inside an apply)."""
 
-    index: PostgresEndpoint
+    postgres: PostgresEndpoint
     """The index as Orthanc connects to it: as its own role (not the administrator), within max_connections."""
     admin_username: str
     """The DB system's administrator: the bootstrap connects as it."""
@@ -70,18 +70,18 @@ class ResolvedDataTier:
     def render(self, settings: OrthancSettings, region: str) -> RenderedOrthancConfig:
         """The renderer on these values (raises when the database cannot hold the replicas' connections)."""
         return render_orthanc_config(
-            settings, self.index, ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket)
+            settings, self.postgres, ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket)
         )
 
     def bootstrap(self, rendered: RenderedOrthancConfig) -> DatabaseBootstrap:
         """The bootstrap that creates the role and database `rendered` connects with (same password file)."""
         (role_password,) = (secret for secret in rendered.secret_files if secret.env_var == DB_PASSWORD_VARIABLE)
         return DatabaseBootstrap(
-            host=self.index.host,
-            port=self.index.port,
+            host=self.postgres.host,
+            port=self.postgres.port,
             admin_username=self.admin_username,
-            role=self.index.username,
-            database=self.index.database,
+            role=self.postgres.username,
+            database=self.postgres.database,
             role_password_file=role_password,
         )
 
@@ -165,7 +165,7 @@ class OrthancDataTier:
 def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
     max_connections = values["max_connections"]
     return ResolvedDataTier(
-        index=PostgresEndpoint(
+        postgres=PostgresEndpoint(
             host=str(values["host"]),
             port=int(values["port"]),
             database=str(values["database"]),

@@ -40,7 +40,7 @@ def _bootstrap(
 ) -> DatabaseBootstrap:
     """The runtimes' bootstrap for this server, its files under `work`, the secrets written like the fetcher."""
     tier = ResolvedDataTier(
-        index=PostgresEndpoint(host="127.0.0.1", port=server.port, database=DATABASE, username=ROLE),
+        postgres=PostgresEndpoint(host="127.0.0.1", port=server.port, database=DATABASE, username=ROLE),
         admin_username=server.username,
         bootstrap_image="postgres:15.8-alpine3.20",
         namespace="testnamespace",
@@ -49,7 +49,7 @@ def _bootstrap(
     )
     rendered = render_orthanc_config(
         OrthancSettings(),
-        tier.index,
+        tier.postgres,
         ObjectStorageEndpoint(namespace=tier.namespace, region="eu-frankfurt-1", bucket=tier.bucket),
         secrets_directory=str(work / "secrets"),
         access_script_path=str(work / "access-control.lua"),
