@@ -174,10 +174,10 @@ class DicomStore(pulumi.ComponentResource):
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
         index = self.restored_database or self.database
-        self.oke = None
         # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
         app_tier = partial(self.network.tier, compartment_id=self.identity.app_compartment_id)
         oke_workers = app_tier(Tier.OKE_WORKERS)
+        self.oke = None
         if config.orthanc.runtime == "oke":
             self.oke = Oke(
                 f"{name}-oke",
