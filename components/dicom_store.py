@@ -29,8 +29,8 @@ from components.orthanc.container_instances import ContainerInstances, Container
 from components.orthanc.kubernetes_workloads import NAMESPACE as KUBERNETES_NAMESPACE
 from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs
 from components.orthanc.oke import Oke, OkeArgs
-from components.orthanc.orthanc_runtime import OrthancDataTier
-from components.orthanc.service import OrthancIndex, OrthancService, OrthancServiceArgs
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex
+from components.orthanc.service import OrthancService, OrthancServiceArgs
 from components.scope import StackScope, VaultKey
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
@@ -162,6 +162,9 @@ class DicomStore(pulumi.ComponentResource):
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
         index = self.restored_database or self.database
+        # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
+        app_tier = partial(self.network.tier, compartment_id=self.identity.app_compartment_id)
+        oke_workers = app_tier(Tier.OKE_WORKERS)
         self.oke = None
         if config.orthanc.runtime == "oke":
             self.oke = Oke(
@@ -169,14 +172,10 @@ class DicomStore(pulumi.ComponentResource):
                 OkeArgs(
                     config=config.oke,
                     name_prefix=args.name_prefix,
-                    compartment_id=self.identity.app_compartment_id,
                     vcn_id=self.network.vcn_id,
-                    api_subnet_id=self.network.subnet_ids[Tier.OKE_API],
-                    api_nsg_id=self.network.nsg_ids[Tier.OKE_API],
-                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
-                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
-                    pods_subnet_id=self.network.subnet_ids[Tier.OKE_PODS],
-                    pods_nsg_id=self.network.nsg_ids[Tier.OKE_PODS],
+                    api=app_tier(Tier.OKE_API),
+                    workers=oke_workers,
+                    pods=app_tier(Tier.OKE_PODS),
                     kms_key_id=self.security.master_key_id,
                     cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
@@ -207,9 +206,7 @@ class DicomStore(pulumi.ComponentResource):
                 ContainerInstancesArgs(
                     config=config.orthanc,
                     region=config.region,
-                    compartment_id=self.identity.app_compartment_id,
-                    app_subnet_id=self.network.subnet_ids[Tier.APP],
-                    app_nsg_id=self.network.nsg_ids[Tier.APP],
+                    app=app_tier(Tier.APP),
                     data=data,
                 ),
                 opts,
@@ -228,8 +225,7 @@ class DicomStore(pulumi.ComponentResource):
                     hospital_cidrs=list(config.network.on_prem_cidrs),
                     region=config.region,
                     kubeconfig=kubeconfig,
-                    workers_subnet_id=self.network.subnet_ids[Tier.OKE_WORKERS],
-                    workers_nsg_id=self.network.nsg_ids[Tier.OKE_WORKERS],
+                    workers=oke_workers,
                     data=data,
                 ),
                 opts,
@@ -239,11 +235,10 @@ class DicomStore(pulumi.ComponentResource):
             f"{name}-orthanc",
             OrthancServiceArgs(
                 config=config.orthanc,
-                name_prefix=args.name_prefix,
+                scope=scope,
                 index=OrthancIndex(
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
-                    s3_access_key_id=self.storage.s3_access_key_id,
                     s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
                     db_host=index.host,
                     db_port=self.database.port,
@@ -254,13 +249,11 @@ class DicomStore(pulumi.ComponentResource):
                     db_bootstrap_image=config.database.bootstrap_image,
                     db_max_connections=self.database.max_connections,
                 ),
+                s3_access_key_id=self.storage.s3_access_key_id,
                 data_compartment_id=self.identity.data_compartment_id,
-                vault_id=self.security.vault_id,
-                master_key_id=self.security.master_key_id,
+                vault_key=vault_key,
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
-                lb_compartment_id=self.identity.app_compartment_id,
-                lb_subnet_id=self.network.subnet_ids[Tier.LB],
-                lb_nsg_id=self.network.nsg_ids[Tier.LB],
+                load_balancer=app_tier(Tier.LB),
                 log_group_id=self.security.log_group_id,
                 place=partial(place_on_oke, self.oke.kubeconfig) if self.oke else place_on_container_instances,
                 vault_management_endpoint=self.security.vault_management_endpoint,

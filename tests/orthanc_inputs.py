@@ -5,7 +5,10 @@ from __future__ import annotations
 import pulumi
 
 from components.config.schema import OrthancConfig
-from components.orthanc.service import OrthancIndex, OrthancServiceArgs, PlaceOrthanc
+from components.orthanc.orthanc_runtime import OrthancIndex
+from components.orthanc.service import OrthancServiceArgs, PlaceOrthanc
+from components.scope import StackScope, TierPlacement, VaultKey
+from tests.support import PARENT, TENANCY
 
 REGION = "eu-frankfurt-1"
 
@@ -16,6 +19,7 @@ def ocid(kind: str, name: str) -> str:
 
 COMPARTMENT = ocid("compartment", "app")
 LB_SUBNET, LB_NSG = ocid("subnet", "lb"), ocid("networksecuritygroup", "lb")
+SCOPE = StackScope(name_prefix="dicomstore-test", region=REGION, tenancy_id=TENANCY, parent_compartment_id=PARENT)
 DB_ADMIN_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
 BOOTSTRAP_IMAGE = "postgres:15.8-alpine3.20"
 S3_SECRET_KEY_SECRET = ocid("vaultsecret", "s3secretkey")
@@ -27,11 +31,10 @@ def orthanc_service_args(config: OrthancConfig, place: PlaceOrthanc) -> OrthancS
     """The service's arguments in the test stack `dicomstore-test`, with `place` as its runtime."""
     return OrthancServiceArgs(
         config=config,
-        name_prefix="dicomstore-test",
+        scope=SCOPE,
         index=OrthancIndex(
             namespace="axoffline1234",
             bucket_name="dicomstore-test-dicom",
-            s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
             s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
             db_host=DB_HOST,
             db_port=5432,
@@ -42,13 +45,11 @@ def orthanc_service_args(config: OrthancConfig, place: PlaceOrthanc) -> OrthancS
             db_bootstrap_image=BOOTSTRAP_IMAGE,
             db_max_connections=100,
         ),
+        s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
         data_compartment_id=ocid("compartment", "data"),
-        vault_id=ocid("vault", "stack"),
-        master_key_id=ocid("key", "master"),
+        vault_key=VaultKey(ocid("vault", "stack"), ocid("key", "master")),
         orthanc_dynamic_group_name="dicomstore-test-orthanc",
-        lb_compartment_id=COMPARTMENT,
-        lb_subnet_id=LB_SUBNET,
-        lb_nsg_id=LB_NSG,
+        load_balancer=TierPlacement(COMPARTMENT, LB_SUBNET, LB_NSG),
         log_group_id=ocid("loggroup", "service"),
         place=place,
     )

@@ -28,7 +28,7 @@ from components.orthanc.orthanc_config import (
     rollover_password_env_var,
     user_password_env_var,
 )
-from components.orthanc.orthanc_runtime import IMAGE_COMMAND, OrthancDataTier, orthanc_settings
+from components.orthanc.orthanc_runtime import IMAGE_COMMAND, OrthancDataTier, OrthancIndex, orthanc_settings
 from components.orthanc.placement import placement
 from components.orthanc.secret_fetch import (
     READY_MARKER,
@@ -38,6 +38,7 @@ from components.orthanc.secret_fetch import (
     wait_for_secrets,
 )
 from components.orthanc.service import OrthancService
+from components.scope import TierPlacement
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
@@ -58,6 +59,7 @@ from tests.support import Recorded, record, stack_config
 
 OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
+APP_TIER = TierPlacement(COMPARTMENT, APP_SUBNET, APP_NSG)
 CERTIFICATE = ocid("certificate", "hospital")
 
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
@@ -75,11 +77,9 @@ def planned(config: OrthancConfig) -> Recorded:
     """The OrthancService placing Orthanc on Container Instances, with literal upstream outputs."""
 
     def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
-        args = ContainerInstancesArgs(
-            config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
-            data=data,
-        )  # fmt: skip
-        return ContainerInstances(name, args, opts)
+        return ContainerInstances(
+            name, ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=data), opts
+        )
 
     def program() -> None:
         orthanc = OrthancService("orthanc", orthanc_service_args(config, place))
@@ -488,20 +488,20 @@ def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Re
     assert OCID.match(outputs["dicom_host"]) is None and outputs["dicom_host"].count(".") == 3
 
 
-def _direct_args(config: OrthancConfig, **data: Any) -> ContainerInstancesArgs:
+def _direct_args(config: OrthancConfig, **index: Any) -> ContainerInstancesArgs:
     """Arguments with literal secret OCIDs (no OrthancSecrets block), for the refusals below."""
-    tier = OrthancDataTier(**{
-        "namespace": "ns", "bucket_name": "b", "s3_access_key_secret_id": ocid("vaultsecret", "a"),
-        "s3_secret_key_secret_id": S3_SECRET_KEY_SECRET, "db_host": DB_HOST, "db_port": 5432,
-        "database_name": "orthanc", "db_username": "orthanc", "db_password_secret_id": ocid("vaultsecret", "db"),
-        "db_admin_username": "orthanc_admin", "db_admin_password_secret_id": DB_ADMIN_PASSWORD_SECRET,
-        "db_bootstrap_image": BOOTSTRAP_IMAGE, "user_password_secret_ids": {"admin": ocid("vaultsecret", "admin")},
-        **data,
-    })  # fmt: skip
-    return ContainerInstancesArgs(
-        config=config, region=REGION, compartment_id=COMPARTMENT, app_subnet_id=APP_SUBNET, app_nsg_id=APP_NSG,
-        data=tier,
+    tier = OrthancDataTier(
+        index=OrthancIndex(**{
+            "namespace": "ns", "bucket_name": "b", "s3_secret_key_secret_id": S3_SECRET_KEY_SECRET,
+            "db_host": DB_HOST, "db_port": 5432, "database_name": "orthanc", "db_username": "orthanc",
+            "db_admin_username": "orthanc_admin", "db_admin_password_secret_id": DB_ADMIN_PASSWORD_SECRET,
+            "db_bootstrap_image": BOOTSTRAP_IMAGE, **index,
+        }),
+        s3_access_key_secret_id=ocid("vaultsecret", "a"),
+        db_password_secret_id=ocid("vaultsecret", "db"),
+        user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
+    return ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=tier)
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:

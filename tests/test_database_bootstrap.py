@@ -222,8 +222,8 @@ def test_timeout_covers_every_attempt_its_connect_and_lock_timeouts() -> None:
 
 def test_runtime_bootstrap_creates_the_role_and_database_orthanc_connects_with() -> None:
     tier = ResolvedDataTier(
-        host="10.20.3.17", port=5432, database="orthanc", username="orthanc", admin_username="orthanc_admin",
-        bootstrap_image="postgres:15.8-alpine3.20", max_connections=None, namespace="ns", bucket="b", secret_ids={},
+        postgres=PostgresEndpoint(host="10.20.3.17"), admin_username="orthanc_admin",
+        bootstrap_image="postgres:15.8-alpine3.20", namespace="ns", bucket="b", secret_ids={},
     )  # fmt: skip
     rendered = tier.render(OrthancSettings(), "eu-frankfurt-1")
     bootstrap = tier.bootstrap(rendered)

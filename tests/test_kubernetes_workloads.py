@@ -38,9 +38,10 @@ from components.orthanc.kubernetes_manifests import (
 )
 from components.orthanc.kubernetes_workloads import KubernetesWorkloads, KubernetesWorkloadsArgs, workload_spec
 from components.orthanc.oke import GPU_TAINT, POOL_LABEL
-from components.orthanc.orthanc_config import OrthancConfigError
-from components.orthanc.orthanc_runtime import OrthancDataTier, ResolvedDataTier
+from components.orthanc.orthanc_config import OrthancConfigError, PostgresEndpoint
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, ResolvedDataTier
 from components.orthanc.secret_fetch import READY_MARKER, render_fetch_script
+from components.scope import TierPlacement
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
@@ -52,6 +53,7 @@ KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    tok
 WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
 WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
 PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
+WORKERS = TierPlacement("ocid1.compartment.oc1..app", WORKERS_SUBNET, WORKERS_NSG)
 DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
@@ -62,35 +64,33 @@ SECRET_IDS = {
     "ORTHANC_USER_RADIOLOGIST_PASSWORD": SECRET.format("radio"),
 }
 RESOLVED = ResolvedDataTier(
-    host="10.20.3.5",
-    port=5432,
-    database="orthanc",
-    username="orthanc",
+    postgres=PostgresEndpoint(host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=200),
     admin_username="orthanc_admin",
     bootstrap_image="postgres:15.8-alpine3.20",
-    max_connections=200,
     namespace="axoffline1234",
     bucket="dicomstore-test-dicom",
     secret_ids=SECRET_IDS,
 )
 DATA = OrthancDataTier(
-    namespace=RESOLVED.namespace,
-    bucket_name=RESOLVED.bucket,
+    index=OrthancIndex(
+        namespace=RESOLVED.namespace,
+        bucket_name=RESOLVED.bucket,
+        s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
+        db_host=RESOLVED.postgres.host,
+        db_port=RESOLVED.postgres.port,
+        database_name=RESOLVED.postgres.database,
+        db_username=RESOLVED.postgres.username,
+        db_admin_username=RESOLVED.admin_username,
+        db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
+        db_bootstrap_image=RESOLVED.bootstrap_image,
+        db_max_connections=RESOLVED.postgres.max_connections,
+    ),
     s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
-    s3_secret_key_secret_id=SECRET_IDS["ORTHANC_S3_SECRET_KEY"],
-    db_host=RESOLVED.host,
-    db_port=RESOLVED.port,
-    database_name=RESOLVED.database,
-    db_username=RESOLVED.username,
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
-    db_admin_username=RESOLVED.admin_username,
-    db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
-    db_bootstrap_image=RESOLVED.bootstrap_image,
     user_password_secret_ids={
         "admin": SECRET_IDS["ORTHANC_USER_ADMIN_PASSWORD"],
         "radiologist": SECRET_IDS["ORTHANC_USER_RADIOLOGIST_PASSWORD"],
     },
-    db_max_connections=RESOLVED.max_connections,
 )
 PSS_VOLUME_TYPES = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "csi"}
 K8S_PREFIX = "kubernetes:"
@@ -123,8 +123,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "region": config.region,
         "kubeconfig": KUBECONFIG,
-        "workers_subnet_id": WORKERS_SUBNET,
-        "workers_nsg_id": WORKERS_NSG,
+        "workers": WORKERS,
         "data": DATA,
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})
@@ -218,9 +217,10 @@ def test_each_replica_gets_its_own_database_server_identifier() -> None:
 
 def test_database_connection_budget_counts_the_autoscalers_maximum() -> None:
     config = _config(max_replicas=32)  # 32 x 5 connections do not fit 100
+    small = replace(RESOLVED, postgres=replace(RESOLVED.postgres, max_connections=100))
     with pytest.raises(OrthancConfigError, match="replica_count x index_connections_count = 160"):
-        workload_spec(_args(config), replace(RESOLVED, max_connections=100), PLACEMENT)
-    workload_spec(_args(_config(max_replicas=None)), replace(RESOLVED, max_connections=100), PLACEMENT)
+        workload_spec(_args(config), small, PLACEMENT)
+    workload_spec(_args(_config(max_replicas=None)), small, PLACEMENT)
 
 
 def test_orthanc_pods_spread_over_zones_and_hosts() -> None:
@@ -343,7 +343,7 @@ def test_database_bootstrap_init_container_runs_after_the_fetcher_and_before_ort
     assert bootstrap["image"] == RESOLVED.bootstrap_image
     script = bootstrap["command"][2]
     assert bootstrap["command"][:2] == ["/bin/sh", "-c"]
-    assert f"export PGHOST={RESOLVED.host}" in script and "export PGUSER=orthanc_admin" in script
+    assert f"export PGHOST={RESOLVED.postgres.host}" in script and "export PGUSER=orthanc_admin" in script
     assert "export PGSSLMODE=require" in script and "-v role=orthanc -v database=orthanc" in script
     mounts = {c["name"]: {m["name"]: (m["mountPath"], m.get("readOnly", False)) for m in c["volumeMounts"]}
               for c in [*pod["initContainers"], *pod["containers"]]}  # fmt: skip

@@ -19,6 +19,7 @@ from components.orthanc.oke import (
     node_user_data,
     select_node_image,
 )
+from components.scope import TierPlacement
 from offline.oke_catalog import node_pool_option
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
@@ -32,15 +33,13 @@ APP = "ocid1.compartment.oc1..aaaaaaaaappcompartment0000000000000000000000000000
 KEY = "ocid1.key.oc1.eu-frankfurt-1.bbpyzs4eaaeug.abtheljsmasterkey00000000000000000000000000000000"
 NODE_TAGS = {"dicomstoretest.role": "orthanc"}
 SIGNING_KEY = "ocid1.key.oc1.eu-frankfurt-1.bbpyzs4eaaeug.abtheljsimagesigning000000000000000000000000000000"
-NETWORK = {
-    "vcn_id": "ocid1.vcn.oc1.eu-frankfurt-1.vcn",
-    "api_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.okeapi",
-    "api_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeapi",
-    "workers_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers",
-    "workers_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers",
-    "pods_subnet_id": "ocid1.subnet.oc1.eu-frankfurt-1.okepods",
-    "pods_nsg_id": "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okepods",
-}
+VCN = "ocid1.vcn.oc1.eu-frankfurt-1.vcn"
+API, WORKERS, PODS = (
+    TierPlacement(
+        APP, f"ocid1.subnet.oc1.eu-frankfurt-1.{tier}", f"ocid1.networksecuritygroup.oc1.eu-frankfurt-1.{tier}"
+    )
+    for tier in ("okeapi", "okeworkers", "okepods")
+)
 CLUSTER = "oci:ContainerEngine/cluster:Cluster"
 NODE_POOL = "oci:ContainerEngine/nodePool:NodePool"
 
@@ -58,8 +57,9 @@ def _recorded(**oke: Any) -> Recorded:
     config = OkeConfig(**oke)
 
     def program() -> None:
-        cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", compartment_id=APP,
-                                       kms_key_id=KEY, cpu_node_defined_tags=NODE_TAGS, **NETWORK))  # fmt: skip
+        cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", vcn_id=VCN, api=API,
+                                       workers=WORKERS, pods=PODS, kms_key_id=KEY,
+                                       cpu_node_defined_tags=NODE_TAGS))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)
 
     return record(program)
@@ -137,12 +137,12 @@ def test_cluster_is_enhanced_private_behind_the_api_nsg(with_gpu: Recorded) -> N
     (cluster,) = with_gpu.of_type(CLUSTER)
     assert cluster.inputs["type"] == "ENHANCED_CLUSTER"
     assert cluster.inputs["endpointConfig"] == {
-        "subnetId": NETWORK["api_subnet_id"],
+        "subnetId": API.subnet_id,
         "isPublicIpEnabled": False,
-        "nsgIds": [NETWORK["api_nsg_id"]],
+        "nsgIds": [API.nsg_id],
     }
     assert cluster.inputs["compartmentId"] == APP
-    assert cluster.inputs["vcnId"] == NETWORK["vcn_id"]
+    assert cluster.inputs["vcnId"] == VCN
 
 
 def test_cluster_encrypts_secrets_with_the_vault_key_and_uses_vcn_native_pods(with_gpu: Recorded) -> None:
@@ -167,15 +167,15 @@ def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_onl
     assert [p["availabilityDomain"] for p in details["placementConfigs"]] == [
         "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-3"
     ]  # fmt: skip
-    assert {p["subnetId"] for p in details["placementConfigs"]} == {NETWORK["workers_subnet_id"]}
-    assert details["nsgIds"] == [NETWORK["workers_nsg_id"]]
+    assert {p["subnetId"] for p in details["placementConfigs"]} == {WORKERS.subnet_id}
+    assert details["nsgIds"] == [WORKERS.nsg_id]
     assert details["isPvEncryptionInTransitEnabled"] is True
     assert details["kmsKeyId"] == KEY
     assert details["nodePoolPodNetworkOptionDetails"] == {
         "cniType": "OCI_VCN_IP_NATIVE",
         "maxPodsPerNode": 31,
-        "podSubnetIds": [NETWORK["pods_subnet_id"]],
-        "podNsgIds": [NETWORK["pods_nsg_id"]],
+        "podSubnetIds": [PODS.subnet_id],
+        "podNsgIds": [PODS.nsg_id],
     }
     assert pool.inputs["nodeShape"] == "VM.Standard.E5.Flex"
     assert pool.inputs["nodeShapeConfig"] == {"ocpus": 2, "memoryInGbs": 32}
@@ -208,7 +208,7 @@ def test_gpu_pool_is_tainted_labelled_and_runs_the_gpu_image(with_gpu: Recorded)
     assert "nodeShapeConfig" not in gpu.inputs  # fixed GPU shapes take no OCPU/memory settings
     assert gpu.inputs["nodeConfigDetails"]["size"] == 2
     assert gpu.inputs["nodeConfigDetails"]["isPvEncryptionInTransitEnabled"] is True
-    assert gpu.inputs["nodeConfigDetails"]["nsgIds"] == [NETWORK["workers_nsg_id"]]
+    assert gpu.inputs["nodeConfigDetails"]["nsgIds"] == [WORKERS.nsg_id]
     assert gpu.inputs["initialNodeLabels"] == [{"key": "dicomstore/pool", "value": "gpu"}]
     script = base64.b64decode(gpu.inputs["nodeMetadata"]["user_data"]).decode()
     assert "--register-with-taints=nvidia.com/gpu=present:NoSchedule" in script

@@ -13,6 +13,7 @@ from components.orthanc.orthanc_secrets import (
     rollover_secret_name,
     user_secret_name,
 )
+from components.scope import VaultKey
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
 from tests.support import Recorded, record
@@ -34,8 +35,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
                 db_username="orthanc",
                 name_prefix="dicomstore-test",
                 compartment_id=COMPARTMENT,
-                vault_id=VAULT,
-                key_id=KEY,
+                vault_key=VaultKey(VAULT, KEY),
                 s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),
             ),
         )

@@ -15,7 +15,7 @@ from components.config.schema import ConfigError, load_stack_config
 from components.orthanc.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from tests.support import Recorded, config_values, record
-from tests.test_load_balancer import CERTIFICATE, COMPARTMENT, LB_NSG, LB_SUBNET, LISTENER, LOG_GROUP
+from tests.test_load_balancer import CERTIFICATE, LB_TIER, LISTENER, LOG_GROUP
 
 PORTAL = "https://portal.hospital.example"
 RULE_SET = "oci:LoadBalancer/ruleSet:RuleSet"
@@ -101,9 +101,7 @@ def _planned(origins: tuple[str, ...], dicom_tls: bool = True) -> Recorded:
         OrthancLoadBalancer(
             "edge",
             OrthancLoadBalancerArgs(
-                compartment_id=COMPARTMENT,
-                subnet_id=LB_SUBNET,
-                nsg_id=LB_NSG,
+                placement=LB_TIER,
                 backends=[Backend(ip_address="10.20.1.10", http_port=8042, dicom_port=4242)],
                 tls_min_version="TLSv1.2",
                 dicom_tls=dicom_tls,

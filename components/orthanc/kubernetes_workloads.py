@@ -56,6 +56,7 @@ from components.orthanc.orthanc_runtime import (
     ResolvedDataTier,
     orthanc_settings,
 )
+from components.scope import TierPlacement
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -110,10 +111,9 @@ class KubernetesWorkloadsArgs:
     """OCI region id (the S3-compatible endpoint's region)."""
     kubeconfig: pulumi.Input[str]
     """The cluster's kubeconfig (Oke block), a secret."""
-    workers_subnet_id: pulumi.Input[str]
-    """oke_workers tier: where the cloud controller puts Orthanc's internal network load balancer."""
-    workers_nsg_id: pulumi.Input[str]
-    """oke_workers NSG: the network load balancer joins it (the flow table admits the load balancer tier there)."""
+    workers: TierPlacement
+    """oke_workers tier: the cloud controller puts Orthanc's internal network load balancer in its subnet and NSG
+    (the flow table admits the load balancer tier there)."""
     data: OrthancDataTier
     """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService); the database's
     max_connections is checked against the autoscaler's bound, not just orthanc.replicas."""
@@ -184,7 +184,7 @@ class KubernetesWorkloads(OrthancRuntime):
             namespace=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        manifests = pulumi.Output.all(args.data.resolved(), args.workers_subnet_id, args.workers_nsg_id).apply(
+        manifests = pulumi.Output.all(args.data.resolved(), args.workers.subnet_id, args.workers.nsg_id).apply(
             lambda values: workload_manifests(workload_spec(args, values[0], BalancerPlacement(values[1], values[2])))
         )
 

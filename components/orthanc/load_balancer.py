@@ -48,6 +48,7 @@ import pulumi_oci as oci
 from components.identity.identity import stack_name_prefix
 from components.network.ports import DICOM_PORT, HTTPS_PORT
 from components.orthanc.cors_rules import cors_rule_items
+from components.scope import TierPlacement
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
 HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
@@ -131,12 +132,9 @@ class Backend:
 
 @dataclass(frozen=True)
 class OrthancLoadBalancerArgs:
-    compartment_id: pulumi.Input[str]
-    """Compartment of the load balancers (the app compartment)."""
-    subnet_id: pulumi.Input[str]
-    """The lb tier's private subnet."""
-    nsg_id: pulumi.Input[str]
-    """The lb tier's NSG."""
+    placement: TierPlacement
+    """The lb tier: the load balancers' compartment (the app compartment), private subnet and NSG; the private
+    CA and its key go to the same compartment."""
     backends: Sequence[Backend]
     """Where Orthanc listens (one entry per replica or node)."""
     tls_min_version: TlsVersion
@@ -180,7 +178,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
 
         lb = oci.loadbalancer.LoadBalancer(
             f"{name}-lb",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             display_name=f"{name}-lb",
             shape="flexible",
             shape_details={
@@ -188,8 +186,8 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 "maximum_bandwidth_in_mbps": args.max_bandwidth_mbps,
             },
             is_private=not args.internet_facing,
-            subnet_ids=[args.subnet_id],
-            network_security_group_ids=[args.nsg_id],
+            subnet_ids=[args.placement.subnet_id],
+            network_security_group_ids=[args.placement.nsg_id],
             opts=child,
         )
         self.ip_address = lb.ip_address_details.apply(lambda details: str(details[0].ip_address))
@@ -201,7 +199,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 log_group_id=args.log_group_id,
                 log_type="SERVICE",
                 configuration={
-                    "compartment_id": args.compartment_id,
+                    "compartment_id": args.placement.compartment_id,
                     "source": {
                         "category": category,
                         "resource": lb.id,
@@ -383,7 +381,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         prefix = f"{stack_name_prefix()}-lb"
         ca_key = oci.kms.Key(
             f"{name}-ca-key",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             display_name=f"{prefix}-ca-key",
             management_endpoint=args.vault_management_endpoint,
             key_shape={"algorithm": "RSA", "length": CA_KEY_LENGTH_BYTES},
@@ -392,7 +390,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         )
         authority = oci.certificatesmanagement.CertificateAuthority(
             f"{name}-ca",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             name=f"{prefix}-ca",
             description="Private CA of the DICOM store's load balancer certificates",
             kms_key_id=ca_key.id,
@@ -416,7 +414,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         )
         certificate = oci.certificatesmanagement.Certificate(
             f"{name}-certificate",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             name=f"{prefix}-https",
             description="TLS server certificate of the DICOM store's private load balancer",
             certificate_config={
@@ -447,10 +445,10 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         """Layer-4 pass-through of DIMSE to Orthanc's DICOM port; returns the NLB's private address."""
         nlb = oci.networkloadbalancer.NetworkLoadBalancer(
             f"{name}-nlb",
-            compartment_id=args.compartment_id,
+            compartment_id=args.placement.compartment_id,
             display_name=f"{name}-dicom-nlb",
-            subnet_id=args.subnet_id,
-            network_security_group_ids=[args.nsg_id],
+            subnet_id=args.placement.subnet_id,
+            network_security_group_ids=[args.placement.nsg_id],
             is_private=True,
             # Orthanc matches modalities by AE title, not address (DicomCheckModalityHost: false).
             is_preserve_source_destination=False,

@@ -56,15 +56,11 @@ def orthanc_settings(config: OrthancConfig, replica: int) -> OrthancSettings:
 class ResolvedDataTier:
     """The data tier's outputs as plain values (inside an apply)."""
 
-    host: str
-    port: int
-    database: str
-    username: str
-    """Orthanc's own role (not the administrator)."""
+    postgres: PostgresEndpoint
+    """The index as Orthanc connects to it: as its own role (not the administrator), within max_connections."""
     admin_username: str
     """The DB system's administrator: the bootstrap connects as it."""
     bootstrap_image: str
-    max_connections: int | None
     namespace: str
     bucket: str
     secret_ids: dict[str, str]
@@ -74,61 +70,65 @@ class ResolvedDataTier:
     def render(self, settings: OrthancSettings, region: str) -> RenderedOrthancConfig:
         """The renderer on these values (raises when the database cannot hold the replicas' connections)."""
         return render_orthanc_config(
-            settings,
-            PostgresEndpoint(
-                host=self.host,
-                port=self.port,
-                database=self.database,
-                username=self.username,
-                max_connections=self.max_connections,
-            ),
-            ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket),
+            settings, self.postgres, ObjectStorageEndpoint(namespace=self.namespace, region=region, bucket=self.bucket)
         )
 
     def bootstrap(self, rendered: RenderedOrthancConfig) -> DatabaseBootstrap:
         """The bootstrap that creates the role and database `rendered` connects with (same password file)."""
         (role_password,) = (secret for secret in rendered.secret_files if secret.env_var == DB_PASSWORD_VARIABLE)
         return DatabaseBootstrap(
-            host=self.host,
-            port=self.port,
+            host=self.postgres.host,
+            port=self.postgres.port,
             admin_username=self.admin_username,
-            role=self.username,
-            database=self.database,
+            role=self.postgres.username,
+            database=self.postgres.database,
             role_password_file=role_password,
         )
 
 
 @dataclass(frozen=True)
-class OrthancDataTier:
-    """Where Orthanc keeps its index and files, and the Vault secrets it reads at start (OCIDs, never values)."""
+class OrthancIndex:
+    """What the data block hands Orthanc: the bucket, the index database and the Vault secrets of their
+    credentials (OCIDs and plain values only: a runtime is handed all of it)."""
 
     namespace: pulumi.Input[str]
     """Object Storage namespace (Storage block)."""
     bucket_name: pulumi.Input[str]
     """The DICOM bucket (Storage block)."""
-    s3_access_key_secret_id: pulumi.Input[str]
-    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
     s3_secret_key_secret_id: pulumi.Input[str]
     """Vault secret holding the Customer Secret Key's secret (Storage block)."""
     db_host: pulumi.Input[str]
+    """The index's host: the restored DB system's after a restore."""
     db_port: pulumi.Input[int]
     database_name: pulumi.Input[str]
-    db_username: pulumi.Input[str]
-    """Orthanc's role (`database.orthancUsername`), created by the bootstrap."""
-    db_password_secret_id: pulumi.Input[str]
-    """Vault secret holding the role's password (OrthancSecrets)."""
+    db_username: str
+    """Orthanc's own PostgreSQL role (`database.orthancUsername`), created by the bootstrap."""
     db_admin_username: pulumi.Input[str]
     """The DB system's administrator (Database block): the bootstrap connects as it."""
     db_admin_password_secret_id: pulumi.Input[str]
     """Vault secret holding the administrator's password (Database block); read by the bootstrap only."""
     db_bootstrap_image: str
     """PostgreSQL client image running the bootstrap (`database.bootstrapImage`)."""
+    db_max_connections: pulumi.Input[int] | None = None
+    """The database's max_connections (`config.schema.orthanc_fleet`); when given, the renderer checks that every
+    replica's connections fit."""
+
+
+@dataclass(frozen=True)
+class OrthancDataTier:
+    """Where Orthanc keeps its index and files, and the Vault secrets it reads at start (OCIDs, never values):
+    the data block's index plus the secrets the OrthancService created for it."""
+
+    index: OrthancIndex
+    """Bucket, database and the data block's secrets."""
+    s3_access_key_secret_id: pulumi.Input[str]
+    """Vault secret holding the Customer Secret Key's access key id (OrthancSecrets)."""
+    db_password_secret_id: pulumi.Input[str]
+    """Vault secret holding the password of Orthanc's role (OrthancSecrets)."""
     user_password_secret_ids: Mapping[str, pulumi.Input[str]]
     """Vault secret per Orthanc user (OrthancSecrets), keyed by user name."""
     rollover_password_secret_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Vault secret of the rollover alias of each user in `orthanc.passwordRollover` (OrthancSecrets), by user."""
-    db_max_connections: pulumi.Input[int] | None = None
-    """The database's max_connections; when given, the renderer checks that every replica's connections fit."""
     secret_grant_id: pulumi.Input[str] | None = None
     """The IAM policy letting the runtime's principal read these secrets; when given, `resolved` waits for it,
     so no runtime is created before it may fetch its secrets."""
@@ -137,25 +137,26 @@ class OrthancDataTier:
         """Which Vault secret backs which secret file variable (the rendered configuration's and the bootstrap's)."""
         return {
             DB_PASSWORD_VARIABLE: self.db_password_secret_id,
-            ADMIN_PASSWORD_FILE.env_var: self.db_admin_password_secret_id,
+            ADMIN_PASSWORD_FILE.env_var: self.index.db_admin_password_secret_id,
             "ORTHANC_S3_ACCESS_KEY": self.s3_access_key_secret_id,
-            "ORTHANC_S3_SECRET_KEY": self.s3_secret_key_secret_id,
+            "ORTHANC_S3_SECRET_KEY": self.index.s3_secret_key_secret_id,
             **{user_password_env_var(user): secret for user, secret in self.user_password_secret_ids.items()},
             **{rollover_password_env_var(user): secret for user, secret in self.rollover_password_secret_ids.items()},
         }
 
     def resolved(self) -> pulumi.Output[ResolvedDataTier]:
         """All of it as one output of plain values."""
+        index = self.index
         return pulumi.Output.all(
-            host=self.db_host,
-            port=self.db_port,
-            database=self.database_name,
-            username=self.db_username,
-            admin_username=self.db_admin_username,
-            bootstrap_image=self.db_bootstrap_image,
-            max_connections=self.db_max_connections,
-            namespace=self.namespace,
-            bucket=self.bucket_name,
+            host=index.db_host,
+            port=index.db_port,
+            database=index.database_name,
+            username=index.db_username,
+            admin_username=index.db_admin_username,
+            bootstrap_image=index.db_bootstrap_image,
+            max_connections=index.db_max_connections,
+            namespace=index.namespace,
+            bucket=index.bucket_name,
             secret_ids=pulumi.Output.all(**self.secret_ids_by_variable()),
             secret_grant=self.secret_grant_id,
         ).apply(_resolved)
@@ -164,13 +165,15 @@ class OrthancDataTier:
 def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
     max_connections = values["max_connections"]
     return ResolvedDataTier(
-        host=str(values["host"]),
-        port=int(values["port"]),
-        database=str(values["database"]),
-        username=str(values["username"]),
+        postgres=PostgresEndpoint(
+            host=str(values["host"]),
+            port=int(values["port"]),
+            database=str(values["database"]),
+            username=str(values["username"]),
+            max_connections=None if max_connections is None else int(max_connections),
+        ),
         admin_username=str(values["admin_username"]),
         bootstrap_image=str(values["bootstrap_image"]),
-        max_connections=None if max_connections is None else int(max_connections),
         namespace=str(values["namespace"]),
         bucket=str(values["bucket"]),
         secret_ids={str(key): str(value) for key, value in values["secret_ids"].items()},

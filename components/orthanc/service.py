@@ -22,8 +22,9 @@ from components.config.schema import OrthancConfig
 from components.identity.identity import iam_policy
 from components.network.ports import DICOM_PORT
 from components.orthanc.load_balancer import OrthancLoadBalancer, OrthancLoadBalancerArgs
-from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancRuntime, orthanc_settings
+from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, OrthancRuntime, orthanc_settings
 from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
+from components.scope import StackScope, TierPlacement, VaultKey
 from components.security.iam_statements import orthanc_runtime_statements
 
 PlaceOrthanc = Callable[[str, OrthancDataTier, pulumi.ResourceOptions], OrthancRuntime]
@@ -32,44 +33,23 @@ parent the runtime to the service)."""
 
 
 @dataclass(frozen=True)
-class OrthancIndex:
-    """What the data block hands Orthanc: the bucket, the index database and their credentials."""
-
-    namespace: pulumi.Input[str]
-    bucket_name: pulumi.Input[str]
-    s3_access_key_id: pulumi.Input[str]
-    """The S3 user's access key id (a secret); the service stores it in Vault for the runtime."""
-    s3_secret_key_secret_id: pulumi.Input[str]
-    db_host: pulumi.Input[str]
-    """The index's host: the restored DB system's after a restore."""
-    db_port: pulumi.Input[int]
-    database_name: pulumi.Input[str]
-    db_username: str
-    """Orthanc's own PostgreSQL role (`database.orthancUsername`)."""
-    db_admin_username: pulumi.Input[str]
-    db_admin_password_secret_id: pulumi.Input[str]
-    db_bootstrap_image: str
-    db_max_connections: int
-    """The index's max_connections (`config.schema.orthanc_fleet`)."""
-
-
-@dataclass(frozen=True)
 class OrthancServiceArgs:
     config: OrthancConfig
     """The `orthanc` config section."""
-    name_prefix: str
-    """`<project>-<stack>`: prefix of tenancy-unique names (the runtime's IAM policy)."""
+    scope: StackScope
+    """The stack's naming: the runtime's IAM policy and the secrets' names carry its prefix."""
     index: OrthancIndex
+    """What the data block hands Orthanc; the runtime gets it with the service's secrets."""
+    s3_access_key_id: pulumi.Input[str]
+    """The S3 user's access key id (a secret, Storage block); the service stores it in Vault for the runtime."""
     data_compartment_id: pulumi.Input[str]
     """The data compartment: Orthanc's secrets and the policy that lets the runtime read them."""
-    vault_id: pulumi.Input[str]
-    master_key_id: pulumi.Input[str]
+    vault_key: VaultKey
+    """The stack's vault and master key: they hold and encrypt Orthanc's secrets; the runtime decrypts with it."""
     orthanc_dynamic_group_name: pulumi.Input[str]
     """The dynamic group of Orthanc's runtime (container instances or OKE workers), granted its secrets."""
-    lb_compartment_id: pulumi.Input[str]
-    """The app compartment (load balancers)."""
-    lb_subnet_id: pulumi.Input[str]
-    lb_nsg_id: pulumi.Input[str]
+    load_balancer: TierPlacement
+    """The lb tier, in the app compartment: the load balancers."""
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
     place: PlaceOrthanc
@@ -102,43 +82,33 @@ class OrthancService(pulumi.ComponentResource):
             OrthancSecretsArgs(
                 users=config.users,
                 db_username=index.db_username,
-                name_prefix=args.name_prefix,
+                name_prefix=args.scope.name_prefix,
                 compartment_id=args.data_compartment_id,
-                vault_id=args.vault_id,
-                key_id=args.master_key_id,
-                s3_access_key_id=index.s3_access_key_id,
+                vault_key=args.vault_key,
+                s3_access_key_id=args.s3_access_key_id,
             ),
             moved,
         )
         data = OrthancDataTier(
-            namespace=index.namespace,
-            bucket_name=index.bucket_name,
+            index=index,
             s3_access_key_secret_id=self.secrets.s3_access_key_secret_id,
-            s3_secret_key_secret_id=index.s3_secret_key_secret_id,
-            db_host=index.db_host,
-            db_port=index.db_port,
-            database_name=index.database_name,
-            db_username=index.db_username,
             db_password_secret_id=self.secrets.db_password_secret_id,
-            db_admin_username=index.db_admin_username,
-            db_admin_password_secret_id=index.db_admin_password_secret_id,
-            db_bootstrap_image=index.db_bootstrap_image,
             user_password_secret_ids=self.secrets.user_password_secret_ids,
+            # The runtime reads a rollover alias's password only while a rollover lists the user.
             rollover_password_secret_ids={
                 user: self.secrets.rollover_password_secret_ids[user] for user in config.password_rollover
             },
-            db_max_connections=index.db_max_connections,
         )
         # The runtime may read exactly the secrets it is handed, once they all exist; it starts after the grant.
         runtime_grant = iam_policy(
             f"{name}-runtime-policy",
             compartment_id=args.data_compartment_id,
-            name=f"{args.name_prefix}-orthanc-runtime",
+            name=f"{args.scope.name_prefix}-orthanc-runtime",
             description="DICOM store: the Orthanc runtime reads its own secrets (objects go through the S3 user)",
             statements=pulumi.Output.all(
                 args.orthanc_dynamic_group_name,
                 args.data_compartment_id,
-                args.master_key_id,
+                args.vault_key.key_id,
                 *data.secret_ids_by_variable().values(),
             ).apply(lambda v: orthanc_runtime_statements(v[0], v[1], v[2], v[3:])),
             opts=moved,
@@ -147,9 +117,7 @@ class OrthancService(pulumi.ComponentResource):
         load_balancer = OrthancLoadBalancer(
             f"{name}-lb",
             OrthancLoadBalancerArgs(
-                compartment_id=args.lb_compartment_id,
-                subnet_id=args.lb_subnet_id,
-                nsg_id=args.lb_nsg_id,
+                placement=args.load_balancer,
                 backends=list(self.runtime.backends),
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,

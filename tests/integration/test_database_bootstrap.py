@@ -40,20 +40,16 @@ def _bootstrap(
 ) -> DatabaseBootstrap:
     """The runtimes' bootstrap for this server, its files under `work`, the secrets written like the fetcher."""
     tier = ResolvedDataTier(
-        host="127.0.0.1",
-        port=server.port,
-        database=DATABASE,
-        username=ROLE,
+        postgres=PostgresEndpoint(host="127.0.0.1", port=server.port, database=DATABASE, username=ROLE),
         admin_username=server.username,
         bootstrap_image="postgres:15.8-alpine3.20",
-        max_connections=None,
         namespace="testnamespace",
         bucket="dicom",
         secret_ids={},
     )
     rendered = render_orthanc_config(
         OrthancSettings(),
-        PostgresEndpoint(host=tier.host, port=tier.port, database=tier.database, username=tier.username),
+        tier.postgres,
         ObjectStorageEndpoint(namespace=tier.namespace, region="eu-frankfurt-1", bucket=tier.bucket),
         secrets_directory=str(work / "secrets"),
         access_script_path=str(work / "access-control.lua"),
