@@ -13,6 +13,7 @@ from components.ops.alarms import AlarmTargets, alarm_specs, connection_threshol
 from components.ops.budget import budget_rules
 from offline.cost import estimate, stack_usage
 from offline.engine import read_stack_settings
+from offline.provider_outputs import created_state
 from tests.support import PROJECT_DIR, Recorded, record, stack_config
 
 ALARM = "oci:Monitoring/alarm:Alarm"
@@ -63,6 +64,27 @@ def test_every_query_is_mql_on_a_published_metric_with_a_runbook() -> None:
         assert spec.body.startswith(f"[{spec.severity}] ") and "Runbook: " in spec.body
 
 
+# Every query with the default thresholds, spelled as each namespace's OCI metrics page spells its metric and
+# dimension names (cited in components/ops/alarms.py). MQL dimension names are case-sensitive: Object Storage's
+# bucket dimension is `resourceID`, the others' `resourceId`.
+DOCUMENTED_QUERIES = {
+    "lb-unhealthy-backends": "UnHealthyBackendServers[1m].max() > 0",
+    "lb-5xx": "HttpResponses5xx[1m].sum() > 10",
+    "postgres-cpu": 'CpuUtilization[5m]{resourceId = "ocid1.postgresqldbsystem.oc1..db", dbInstanceRole = "PRIMARY"}'
+    ".mean() > 80",
+    "postgres-storage": 'UsedStorage[5m]{resourceId = "ocid1.postgresqldbsystem.oc1..db"}.max() > 200',
+    "postgres-connections": 'Connections[1m]{resourceId = "ocid1.postgresqldbsystem.oc1..db"}.max() > 26',
+    "bucket-client-errors": 'ClientErrors[5m]{resourceID = "ocid1.bucket.oc1..b"}.sum() > 100',
+    "orthanc-memory": "MemoryUtilization[5m].max() > 90",
+    "fastconnect-down": 'ConnectionState[1m]{resourceId = "ocid1.virtualcircuit.oc1..vc"}.mean() == 0',
+    "ipsec-tunnel-down": "TunnelState[1m].mean() == 0",
+}
+
+
+def test_every_query_is_spelled_as_oci_documents_it() -> None:
+    assert {spec.role: spec.query for spec in alarm_specs(OpsConfig(), _targets())} == DOCUMENTED_QUERIES
+
+
 def test_thresholds_come_from_config() -> None:
     config = OpsConfig(lb_server_errors_per_minute=42, postgres_cpu_percent=65, postgres_connections_percent=50)
     queries = {spec.role: spec.query for spec in alarm_specs(config, _targets(db_max_connections=40))}
@@ -105,6 +127,14 @@ def test_dev_alarms_route_to_the_operations_topic(dev_plan: Recorded) -> None:
     assert topic.inputs["compartmentId"] == load_balancer.inputs["compartmentId"]  # the app compartment
     assert alarms["lb-5xx"]["metricCompartmentId"] == load_balancer.inputs["compartmentId"]
     assert alarms["postgres-cpu"]["metricCompartmentId"] == db_system.inputs["compartmentId"]
+
+
+def test_bucket_alarm_filters_on_the_dicom_bucket_with_object_storage_spelling(dev_plan: Recorded) -> None:
+    bucket = dev_plan.named("dicomstore-storage-bucket")
+    region = read_stack_settings(PROJECT_DIR, "dev").config["oci:region"]
+    bucket_id, _ = created_state(bucket.type, bucket.name, bucket.inputs, region)  # the id the mocks gave it
+    query = _alarms(dev_plan)["bucket-client-errors"]["query"]
+    assert query == f'ClientErrors[5m]{{resourceID = "{bucket_id}"}}.sum() > 100'
 
 
 def test_connection_alarm_uses_the_configured_max_connections(dev_plan: Recorded) -> None:

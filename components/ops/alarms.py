@@ -2,21 +2,28 @@
 
 Pure data and functions (no Pulumi runtime), so every query can be checked in a unit test. Each query is
 OCI Monitoring Query Language, `Metric[interval]{dimension = "value"}.statistic() <op> threshold`
-(docs.oracle.com/iaas/Content/Monitoring/Reference/mql.htm), on a namespace the service publishes:
+(docs.oracle.com/iaas/Content/Monitoring/Reference/mql.htm), on a namespace the service publishes. Metric and
+dimension names are spelled exactly as each namespace's page lists them: the spelling differs between services
+(`resourceId` almost everywhere, `resourceID` in Object Storage) and a filter on a misspelt dimension matches no
+stream, so the alarm would never fire. Intervals are 1m or 5m, inside the 1m-60m an alarm query accepts
+(terraform-provider-oci `oci_monitoring_alarm`, `query`).
 
 * oci_lbaas — docs.oracle.com/iaas/Content/Balance/Reference/loadbalancermetrics.htm: UnHealthyBackendServers,
   HttpResponses5xx. The load balancer lives in the app compartment with no other: no dimension filter needed.
 * oci_postgresql — docs.oracle.com/iaas/Content/postgresql/metrics.htm: CpuUtilization (percent),
-  UsedStorage (GB), Connections (count); dimensions resourceId (the DB system) and dbInstanceRole.
+  UsedStorage (GB), Connections (count); dimensions resourceId (the DB system), dbInstanceRole (whether the node
+  is the primary or a read replica: `PRIMARY`) and dbInstanceId (the node).
 * oci_objectstorage — docs.oracle.com/iaas/Content/Object/Reference/objectstoragemetrics.htm: ClientErrors
-  (4xx, which includes 429 throttling), dimension resourceId = the bucket's OCID. The namespace documents no
-  5xx count; an Object Storage outage surfaces as Orthanc 5xx on the load balancer.
+  (4xx, which includes 429 throttling), dimension resourceID (capital ID) = the bucket's OCID. The namespace
+  documents no 5xx count; an Object Storage outage surfaces as Orthanc 5xx on the load balancer.
 * oci_computecontainerinstance — docs.oracle.com/iaas/Content/container-instances/container-instance-metrics.htm:
-  MemoryUtilization (percent) per container instance.
-* oci_fastconnect: ConnectionState (1 up, 0 down), resourceId = the virtual circuit (OCI docs "FastConnect
-  Metrics"); oci_vpn: TunnelState (1 up, 0 down) per tunnel (OCI docs "IPSec Metrics"); the network
-  compartment holds only this stack's tunnels. Both queries are the ones of Oracle's landing-zone alarm set
-  (oracle-quickstart CIS landing zone: `fast-connect-status-alarm`, `vpn-status-alarm`).
+  MemoryUtilization (percent) per container instance (dimension resourceId).
+* oci_fastconnect — docs.oracle.com/iaas/Content/Network/Reference/fastconnectmetrics2.htm: ConnectionState
+  (1 up, 0 down), resourceId = the virtual circuit. oci_vpn — docs.oracle.com/iaas/Content/Network/Reference/
+  ipsecmetrics.htm ("Site-to-Site VPN Metrics"): TunnelState (1 up, 0 down) per tunnel (dimensions
+  parentResourceId = the IPSec connection, publicIp = the tunnel); the network compartment holds only this
+  stack's tunnels. Both queries are the ones of Oracle's landing-zone alarm set (oracle-quickstart CIS landing
+  zone: `fast-connect-status-alarm`, `vpn-status-alarm`).
 
 OKE publishes no pod-restart metric in `oci_oke` (its metrics are API server and node-level): on OKE the load
 balancer's unhealthy-backend alarm is Orthanc's health signal (the backends are the node ports of the pods).
@@ -129,7 +136,8 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
         AlarmSpec(
             "bucket-client-errors", "oci_objectstorage",
             mql("ClientErrors", "5m", "sum", f"> {config.bucket_client_errors_per_five_minutes}",
-                {"resourceId": targets.bucket_id}),
+                # `resourceID`, not `resourceId`: docs.oracle.com/iaas/Content/Object/Reference/objectstoragemetrics.htm
+                {"resourceID": targets.bucket_id}),
             Scope.DATA, Severity.ERROR,
             f"More than {config.bucket_client_errors_per_five_minutes} 4xx/429 answers from the DICOM bucket in 5 min",
             "429: Orthanc is throttled, lower ingest concurrency; 401/403: check the S3 customer secret key",
