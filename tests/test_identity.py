@@ -17,6 +17,7 @@ from tests.support import PARENT, PROJECT_DIR, TENANCY, Recorded, record
 DATA = "ocid1.compartment.oc1..aaaaaaaatestdata000000000000000000000000000000000000000000"
 KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestkey00000000000000000000000000000000000000"
 VAULT = "ocid1.vault.oc1.eu-frankfurt-1.aaaaaaaatestvault0000000000000000000000000000000000"
+CLUSTER = "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaatestcluster00000000000000000000000000000000"
 OTHER = "ocid1.compartment.oc1..aaaaaaaatestsibling000000000000000000000000000000000000000"
 AT_ROOT = iam_statements.PolicyAttachment(TENANCY)
 AT_PARENT = iam_statements.PolicyAttachment(PARENT, frozenset({DATA}))
@@ -83,6 +84,19 @@ def test_oke_runtime_matches_the_workers_and_adds_the_cluster_group() -> None:
     assert groups["dicomstore-test-oke-clusters"]["matchingRule"] == (
         f"ALL {{resource.type = 'cluster', resource.compartment.id = '{app}'}}"
     )
+
+
+def test_tag_namespace_lives_with_the_cluster_and_its_node_pools(prod_plan: Recorded) -> None:
+    """OKE applies node tags from a tag namespace in the node pool's compartment without any grant; one in another
+    compartment needs `Allow any-user to use tag-namespace ... where all {request.principal.type = 'cluster'}`
+    (https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengtaggingclusterresources_iam-tag-namespace-policy.htm),
+    which the IAM guard refuses. So the namespace, the cluster and every node pool share one compartment."""
+    (namespace,) = prod_plan.of_type("oci:Identity/tagNamespace:TagNamespace")
+    (cluster,) = prod_plan.of_type("oci:ContainerEngine/cluster:Cluster")
+    pools = prod_plan.of_type("oci:ContainerEngine/nodePool:NodePool")
+    assert len(pools) == 2  # the CPU pool carrying the tag, and the GPU pool
+    compartments = {cluster.inputs["compartmentId"], *(pool.inputs["compartmentId"] for pool in pools)}
+    assert compartments == {namespace.inputs["compartmentId"]}
 
 
 def test_container_instances_need_no_tag_namespace() -> None:
@@ -335,6 +349,12 @@ def test_node_pool_key_grant_is_the_one_any_user_statement_allowed() -> None:
         f"target.key.id = '{KEY}'}}",
         f"Allow any-user to use key-delegates in compartment id {DATA} "
         f"where ALL {{request.principal.type = 'nodepool', target.key.id = '{KEY}'}} or 1",
+        # OKE's grant for a tag namespace in another compartment than the nodes it tags, and its narrower example
+        # (contengtaggingclusterresources_iam-tag-namespace-policy.htm), and a node-pool form OKE does not document:
+        # the stack needs none (test_tag_namespace_lives_with_the_cluster_and_its_node_pools)
+        "Allow any-user to use tag-namespace in tenancy where all {request.principal.type = 'cluster'}",
+        f"Allow any-user to use tag-namespace in compartment id {DATA} where all {{ request.principal.id = '{CLUSTER}' }}",
+        "Allow any-user to use tag-namespaces in tenancy where all {request.principal.type = 'nodepool'}",
     ],
 )
 def test_broader_any_user_statements_stay_refused(statement: str) -> None:

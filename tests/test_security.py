@@ -276,12 +276,33 @@ def test_clones_carry_the_customised_rules(recorded: Recorded) -> None:
     assert configuration["BUCKET_IS_PUBLIC"]["riskLevel"] == "CRITICAL"
     assert configuration["BUCKET_ENCRYPTED_WITH_ORACLE_MANAGED_KEY"]["riskLevel"] == "HIGH"  # Oracle: MINOR
     assert configuration["BUCKET_READ_LOG_ACCESS_DISABLED"]["isEnabled"] is True  # Oracle: off
+    any_user = configuration["POLICY_USES_ANY_USER"]
+    assert (any_user["isEnabled"], any_user["riskLevel"]) == (True, "HIGH")  # Oracle: MEDIUM
     assert "INSTANCE_WITH_PUBLIC_IP" not in configuration  # untouched rules stay Oracle's
     # A threat rule's risk level is not user-settable (detect-recipes-modify-rules.htm): the clone only adds lists
     # and sends Oracle's own level (CRITICAL) back.
     threat = rules_by_id(recorded.named("sec-threat-detector-recipe"))
     assert threat["ROGUE_USER"]["riskLevel"] == "CRITICAL"
     assert threat["ROGUE_USER"]["configurations"]
+
+
+def test_the_stack_gives_policy_uses_any_user_one_finding_and_only_with_oke(
+    dev_plan: Recorded, prod_plan: Recorded
+) -> None:
+    """The clone keeps Cloud Guard's `POLICY_USES_ANY_USER` on, which reports every policy with an `any-user`
+    statement. The README ("Findings the stack itself causes") tells operators to expect exactly one on OKE, the
+    key-use policy with the node pools' documented key grant, and none on Container Instances."""
+
+    def any_user_statements(plan: Recorded) -> dict[str, list[str]]:
+        by_policy = {p.inputs["name"]: p.inputs["statements"] for p in plan.of_type("oci:Identity/policy:Policy")}
+        found = {name: [s for s in statements if "any-user" in s.lower()] for name, statements in by_policy.items()}
+        return {name: statements for name, statements in found.items() if statements}
+
+    assert any_user_statements(dev_plan) == {}  # dev runs Orthanc on Container Instances
+    ((policy, statements),) = any_user_statements(prod_plan).items()  # prod runs it on OKE
+    assert policy == "dicomstore-prod-key-use"
+    assert len(statements) == 1
+    assert iam_statements.NODE_POOL_KEY_DELEGATE.fullmatch(statements[0])
 
 
 def test_managed_lists_hold_the_configured_values(recorded: Recorded) -> None:

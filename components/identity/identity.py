@@ -197,8 +197,12 @@ class Identity(pulumi.ComponentResource):
 
     def _orthanc_node_tag(self, name: str, args: IdentityArgs) -> pulumi.Output[DefinedTag]:
         """The stack's tag namespace and the key Orthanc's OKE nodes carry. Both live in the app compartment with
-        the cluster: OKE needs an extra `any-user` grant only to apply tags from another compartment
-        (OKE docs, "Additional IAM Policy when a Cluster and a Tag Namespace are in Different Compartments")."""
+        the cluster and its node pools, so OKE needs no grant to apply the tag: its documented grant,
+        `Allow any-user to use tag-namespace in tenancy where all {request.principal.type = 'cluster'}` (not a
+        `nodepool` principal), is only for a tag namespace in another compartment than the tagged nodes (OKE docs,
+        "Additional IAM Policy when a Cluster and a Tag Namespace are in Different Compartments":
+        https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengtaggingclusterresources_iam-tag-namespace-policy.htm),
+        an `any-user` grant `iam_policy` refuses."""
         namespace = oci.identity.TagNamespace(
             f"{name}-tag-namespace",
             compartment_id=self.app_compartment_id,

@@ -3,6 +3,11 @@
 Same conventions as `components/security/iam_statements.py`: compartments by OCID, every grant names its target
 (`target.bucket.name`, `target.key.id`), no `manage all-resources`, no `any-user`.
 
+Resource types as OCI's references spell them: `data-science-family` ("Data Science Policies",
+https://docs.oracle.com/en-us/iaas/data-science/using/policies.htm); `rover-family` and `rover-nodes` for operators,
+`read object-family` and `manage objectstorage-namespaces` for the `rover` service ("Policies for Managing Roving
+Edge Infrastructure", https://docs.oracle.com/en-us/iaas/Content/Rover/Getting_Started/setting_policies.htm).
+
 AI: one dynamic group per Data Science principal type (notebook sessions, job runs, model deployments), each
 matching that type in the AI compartment only — OCI matching rules are flat, and separate groups let each
 type get only what it needs:
