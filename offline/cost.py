@@ -307,8 +307,13 @@ def knob_costs(records: Sequence[ResourceRecord], usage: Usage) -> list[Knob]:
     pools = [record for record in records if record.type == "oci:ContainerEngine/nodePool:NodePool"]
     cpu_pools = [pool for pool in pools if not _is_gpu_pool(pool)]
     gpu_pools = [pool for pool in pools if _is_gpu_pool(pool)]
-    vault_types = [record.inputs.get("vaultType") for record in records if record.type == "oci:Kms/vault:Vault"]
-    primary_private = bool(vault_types) and vault_types[0] == "VIRTUAL_PRIVATE"
+    vaults = [record for record in records if record.type == "oci:Kms/vault:Vault"]
+    # The DR vault is always DEFAULT (components/security/security.py DR_VAULT_TYPE), so a VIRTUAL_PRIVATE vault
+    # is the stack's own; with none, flipping any DEFAULT vault costs the same.
+    stack_vault = next((vault for vault in vaults if vault.inputs.get("vaultType") == "VIRTUAL_PRIVATE"), None) or (
+        vaults[0] if vaults else None
+    )
+    stack_vault_private = stack_vault is not None and stack_vault.inputs.get("vaultType") == "VIRTUAL_PRIVATE"
 
     def swap(old: ResourceRecord, new: ResourceRecord) -> list[ResourceRecord]:
         return [new if record is old else record for record in records]
@@ -325,8 +330,8 @@ def knob_costs(records: Sequence[ResourceRecord], usage: Usage) -> list[Knob]:
          _variant(records, "oci:Psql/dbSystem:DbSystem",
                   lambda db: [_with_inputs(db, instanceCount=_number(db.inputs.get("instanceCount"), 1) + 1)]), usage),
         ("security.vaultType", "the other type (VIRTUAL_PRIVATE <-> DEFAULT)",
-         _variant(records, "oci:Kms/vault:Vault",
-                  lambda v: [_with_inputs(v, vaultType="DEFAULT" if primary_private else "VIRTUAL_PRIVATE")]), usage),
+         swap(stack_vault, _with_inputs(stack_vault, vaultType="DEFAULT" if stack_vault_private else "VIRTUAL_PRIVATE"))
+         if stack_vault else None, usage),
         ("cost.storedTb", "+1 TB", list(records), dataclasses.replace(usage, stored_tb=usage.stored_tb + 1)),
         ("cost.monthlyNewTb", "a year of it (storedTb + 12 x monthlyNewTb)",
          list(records), dataclasses.replace(usage, stored_tb=usage.stored_tb + 12 * usage.monthly_new_tb)),

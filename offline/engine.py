@@ -195,7 +195,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
-                dependencies=tuple(request.dependencies),
+                dependencies=tuple(sorted(request.dependencies)),  # a set to the engine; sorted, so runs agree
                 inputs=_plain_numbers(inputs),
                 custom=bool(request.custom),
                 aliases=tuple(self._alias_urn(request, alias) for alias in request.aliases),
@@ -280,7 +280,9 @@ def record_program(
         finally:
             loop.close()
             asyncio.set_event_loop(None)
-        return tuple(monitor.records), outputs
+        # Registration order follows when outputs resolve on the event loop, which varies from run to run;
+        # URN order makes the plan (JSON, tree, cost lines) byte-identical for the same program and config.
+        return tuple(sorted(monitor.records, key=lambda record: record.urn)), outputs
 
     return contextvars.Context().run(run)
 

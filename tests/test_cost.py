@@ -148,6 +148,18 @@ def test_knobs_are_priced_as_the_changed_plan() -> None:
         _monthly("object_storage", 1024, hourly=False) + _monthly("postgresql_storage", 10, hourly=False), abs=0.01
     )
     assert knobs["storage.replicationRegion"] == pytest.approx(-_monthly("object_storage", 20 * 1024, hourly=False))
+
+
+@pytest.mark.parametrize("dr_vault_first", [True, False])
+def test_the_vault_knob_flips_the_stacks_vault_not_the_dr_vault(dr_vault_first: bool) -> None:
+    """Prod has two vaults, its own VIRTUAL_PRIVATE one and the DR region's DEFAULT one, in either order."""
+    vaults = [
+        _record("oci:Kms/vault:Vault", "dicomstore-security-dr-vault", vaultType="DEFAULT"),
+        _record("oci:Kms/vault:Vault", "dicomstore-security-vault", vaultType="VIRTUAL_PRIVATE"),
+    ]
+    records = vaults if dr_vault_first else vaults[::-1]
+    knobs = {knob["key"]: knob["monthly"] for knob in estimate(records, USAGE)["knobs"]}
+    assert knobs["security.vaultType"] == pytest.approx(-_monthly("vault_private", 1), abs=0.01)
     assert "orthanc.replicas" not in knobs  # no container instance to add
     assert "ai.enabled" not in knobs
 

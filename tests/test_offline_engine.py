@@ -113,6 +113,12 @@ def test_plan_writes_the_json_contract(tmp_path: Path) -> None:
     assert set(entry) == {"urn", "type", "name", "parent", "protect", "retainOnDelete", "dependencies", "inputs"}
     assert "oci:Core/vcn:Vcn" in {resource["type"] for resource in document["resources"]}
     assert "├─" in result.stdout and "Resources:" in result.stdout
+    # Deterministic: the same program and config give the same bytes, whatever order outputs resolved in.
+    urns = [resource["urn"] for resource in document["resources"]]
+    assert urns == sorted(urns)
+    assert all(resource["dependencies"] == sorted(resource["dependencies"]) for resource in document["resources"])
+    cost_urns = [line["urn"] for line in document["cost"]["lines"]]
+    assert cost_urns == sorted(cost_urns)
 
 
 @pytest.mark.parametrize(
