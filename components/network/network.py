@@ -43,6 +43,7 @@ from components.network.network_rules import (
     security_list_arguments,
     security_list_rules,
 )
+from components.ops.logs import service_log
 from components.scope import TierPlacement
 
 
@@ -238,22 +239,15 @@ class Network(pulumi.ComponentResource):
                 security_list_ids=[security_list_ids.get(tier, default_security_list.id)],
                 opts=child,
             )
-            oci.logging.Log(
+            service_log(
                 f"{name}-{_slug(tier)}-flow-log",
                 display_name=f"{name}-{tier.value}-flow-log",
                 log_group_id=log_group.id,
-                log_type="SERVICE",
-                configuration={
-                    "compartment_id": args.compartment_id,
-                    "source": {
-                        "source_type": "OCISERVICE",
-                        "service": "flowlogs",
-                        "category": "all",
-                        "resource": subnet.id,
-                    },
-                },
-                is_enabled=True,
-                retention_duration=config.flow_log_retention_days,
+                compartment_id=args.compartment_id,
+                service="flowlogs",
+                category="all",
+                resource=subnet.id,
+                retention_days=config.flow_log_retention_days,
                 opts=pulumi.ResourceOptions(parent=subnet),
             )
             self.subnet_ids[tier] = subnet.id

@@ -47,6 +47,7 @@ import pulumi_oci as oci
 
 from components.identity.identity import stack_name_prefix
 from components.network.ports import DICOM_PORT, HTTPS_PORT
+from components.ops.logs import LOG_RETENTION_DAYS, service_log
 from components.orthanc.cors_rules import cors_rule_items
 from components.scope import TierPlacement
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
@@ -57,7 +58,6 @@ HEALTH_CHECK_INTERVAL_MS = 10_000
 HEALTH_CHECK_TIMEOUT_MS = 3_000
 HEALTH_CHECK_RETRIES = 3
 IDLE_TIMEOUT_SECONDS = "300"  # STOW-RS of a large study and WADO-RS of a CT series take minutes
-LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days; long-term audit copies go to Object Storage
 # Durations in days, written as OCI wants them: ISO-8601 `P<n>D` (provider acceptance tests use P365D/P30D).
 CA_VALIDITY_DAYS = 3650  # the root CA's own validity, and the longest a CA it issued could live
 LEAF_CERTIFICATE_MAX_VALIDITY_DAYS = 397  # the CA's issuance rule: CA/Browser Forum ceiling for TLS servers
@@ -193,22 +193,15 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         self.ip_address = lb.ip_address_details.apply(lambda details: str(details[0].ip_address))
         lb_child = pulumi.ResourceOptions(parent=lb)
         for category in ("access", "error"):
-            oci.logging.Log(
+            service_log(
                 f"{name}-{category}-log",
                 display_name=f"{name}-lb-{category}",
                 log_group_id=args.log_group_id,
-                log_type="SERVICE",
-                configuration={
-                    "compartment_id": args.placement.compartment_id,
-                    "source": {
-                        "category": category,
-                        "resource": lb.id,
-                        "service": "loadbalancer",
-                        "source_type": "OCISERVICE",
-                    },
-                },
-                is_enabled=True,
-                retention_duration=LOG_RETENTION_DAYS,
+                compartment_id=args.placement.compartment_id,
+                service="loadbalancer",
+                category=category,
+                resource=lb.id,
+                retention_days=LOG_RETENTION_DAYS,
                 opts=lb_child,
             )
 
