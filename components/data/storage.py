@@ -40,7 +40,6 @@ Design choices:
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +51,7 @@ from components.data.bucket_lifecycle import lifecycle_rules
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.identity.identity import iam_policy
 from components.scope import StackScope, VaultKey
+from components.security.vault_secrets import stored_secret
 
 # What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
 # the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
@@ -166,7 +166,6 @@ class Storage(pulumi.ComponentResource):
         super().__init__("dicomstore:storage:Storage", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         bucket_name = f"{args.scope.name_prefix}-dicom"
 
         self.namespace = oci.objectstorage.get_namespace_output(
@@ -248,23 +247,15 @@ class Storage(pulumi.ComponentResource):
             for generation in config.s3_key_generations
         ]
         secret_key = keys[-1]
-        # A new last key changes only `secret_content`: updatable in place, and OCI makes it a new secret version
-        # ("Updating the secret contents automatically creates a new secret version", Vault API
-        # UpdateSecretDetails); the secret's OCID, which the runtimes hold, stays.
-        # Secret in program memory too, whatever the provider says about `key`.
-        encoded_key: pulumi.Output[str] = secret_key.key.apply(lambda key: base64.b64encode(key.encode()).decode())
-        secret_key_secret = oci.vault.Secret(
+        # A new last key changes only the secret's content: a new version of the same secret (vault_secrets).
+        secret_key_secret = stored_secret(
             f"{name}-s3-secret-key",
             compartment_id=args.compartment_id,
-            vault_id=args.vault_key.vault_id,
-            key_id=args.vault_key.key_id,
+            vault_key=args.vault_key,
             secret_name=f"{user_name}-secret-key",
             description="Secret key of the Orthanc S3 plugin's customer secret key",
-            secret_content=oci.vault.SecretSecretContentArgs(
-                content_type="BASE64",
-                content=pulumi.Output.secret(encoded_key),
-            ),
-            opts=stateful,
+            value=secret_key.key,
+            opts=child,
         )
 
         self.bucket_name = bucket.name
