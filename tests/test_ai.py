@@ -257,4 +257,5 @@ def test_every_gpu_generation_is_a_gpu_shape_for_training_and_the_gpu_pool(
     shape: str, sections: Callable[[str], dict[str, Any]]
 ) -> None:
     """One rule for both keys: the older generations (VM.GPU3.1, BM.GPU4.8) have no dot after "GPU"."""
-    assert stack_config(**sections(shape)) is not None
+    config = stack_config(**sections(shape))
+    assert shape in (config.ai.training_shape, config.oke.gpu_shape)

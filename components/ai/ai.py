@@ -33,7 +33,7 @@ from pulumi_oci.datascience import (
 
 from components.config.schema import AiConfig
 from components.identity.identity import iam_policy
-from components.ops.logs import custom_log
+from components.logs import custom_log
 from components.scope import StackScope, TierPlacement
 from components.security import ai_edge_iam, iam_statements
 

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.data.bucket_lifecycle import LifecycleRule
-from components.ops.logs import service_log
+from components.logs import service_log
 
 ACCESS_LOG_RETENTION_DAYS = 180  # OCI Logging's maximum; archive to Object Storage for longer
 # The two categories of Object Storage service logs (OCI Logging): write access events and read access events.

@@ -43,7 +43,6 @@ from components.scope import StackScope, TierPlacement, VaultKey
 from components.security.iam_statements import secret_read_statement
 from components.security.vault_secrets import generated_secret
 
-"""The port OCI Database with PostgreSQL listens on (fixed by the service)."""
 ADMIN_PASSWORD_LENGTH = 30
 """Longest passphrase the DBAAS_DEFAULT_PASSWORD generation template produces (Oracle's 30-character rule);
 within OCI PostgreSQL's 8-32 and mixing upper/lower case, digits and special characters as it requires."""

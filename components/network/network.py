@@ -28,6 +28,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config.schema import Modality, NetworkConfig, Tier
+from components.logs import service_log
 from components.network.network_rules import (
     ALL_SERVICES_NAME,
     NSG_LESS_TIERS,
@@ -43,7 +44,6 @@ from components.network.network_rules import (
     security_list_arguments,
     security_list_rules,
 )
-from components.ops.logs import service_log
 from components.scope import TierPlacement
 
 

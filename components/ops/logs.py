@@ -1,9 +1,6 @@
-"""The stack's logs in OCI Logging: one definition of a service log and of a custom log, and the container logs
-of Orthanc and its helper containers, per runtime.
+"""The container logs of Orthanc and its helper containers in OCI Logging, per runtime (service and custom logs of
+every block are defined once in components/logs.py).
 
-* Service logs (`service_log`): an OCI service's log of one resource, e.g. a bucket's reads and writes, a load
-  balancer's access and errors, a subnet's flow log. Custom logs (`custom_log`): what a workload writes itself
-  (Data Science job runs, containers), kept `LOG_RETENTION_DAYS`.
 * OKE: the kubelet writes every container's stdout/stderr to /var/log/containers/<pod>_<namespace>_<container>-
   <id>.log on the worker. The Oracle Cloud Agent's Custom Logs Monitoring plugin (the Unified Monitoring Agent)
   tails them when a Unified Agent configuration names those paths and a dynamic group of the workers
@@ -24,55 +21,8 @@ import pulumi
 import pulumi_oci as oci
 
 from components.identity.identity import iam_policy
+from components.logs import custom_log
 from components.scope import StackScope
-
-LOG_RETENTION_DAYS = 90  # OCI Logging keeps 30-180 days in 30-day steps; as the load balancer's logs
-
-
-def service_log(
-    resource_name: str,
-    *,
-    display_name: pulumi.Input[str],
-    log_group_id: pulumi.Input[str],
-    compartment_id: pulumi.Input[str],
-    service: str,
-    category: str,
-    resource: pulumi.Input[str],
-    retention_days: int,
-    opts: pulumi.ResourceOptions,
-) -> oci.logging.Log:
-    """The `category` log of OCI service `service` for one `resource` (e.g. objectstorage/write of a bucket),
-    enabled and kept `retention_days`; `compartment_id` is the resource's."""
-    return oci.logging.Log(
-        resource_name,
-        display_name=display_name,
-        log_group_id=log_group_id,
-        log_type="SERVICE",
-        configuration=oci.logging.LogConfigurationArgs(
-            compartment_id=compartment_id,
-            source=oci.logging.LogConfigurationSourceArgs(
-                category=category, resource=resource, service=service, source_type="OCISERVICE"
-            ),
-        ),
-        is_enabled=True,
-        retention_duration=retention_days,
-        opts=opts,
-    )
-
-
-def custom_log(
-    resource_name: str, *, display_name: str, log_group_id: pulumi.Input[str], opts: pulumi.ResourceOptions
-) -> oci.logging.Log:
-    """An enabled custom log (a workload writes it, not an OCI service), kept `LOG_RETENTION_DAYS`."""
-    return oci.logging.Log(
-        resource_name,
-        display_name=display_name,
-        log_group_id=log_group_id,
-        log_type="CUSTOM",
-        is_enabled=True,
-        retention_duration=LOG_RETENTION_DAYS,
-        opts=opts,
-    )
 
 
 @dataclass(frozen=True)

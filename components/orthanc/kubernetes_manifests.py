@@ -16,7 +16,7 @@ Design choices:
   one service account, but its IAM statements need `any-user`, which the package's IAM guard refuses; the
   network policies keep every other pod of the namespace away from the instance metadata service.
   No secret value is in any manifest, in Pulumi state or in etcd: manifests carry secret OCIDs only, and the init
-  container runs Container Instances' fetch script (components/orthanc/secret_fetch.py: mode 600, atomic rename,
+  container runs the fetch script both runtimes share (components/orthanc/secret_fetch.py: mode 600, atomic rename,
   an empty secret refused), writing only into its memory-backed volumes. Chosen over the Secrets
   Store CSI driver because it needs no extra cluster add-on or CRD (every manifest here is a built-in kind
   that kubernetes-validate can check), and a secret is read once per pod start, not mounted as a volume.
@@ -301,7 +301,7 @@ def _orthanc_statefulset(spec: WorkloadSpec) -> Manifest:
         {"name": "HOME", "value": "/tmp"},  # the CLI writes its cache under $HOME
         *({"name": name, "value": value} for name, value in fetcher_environment(fetched, spec.secret_ids).items()),
     ]
-    # Container Instances' fetch script, signed as the worker node. No ready marker: the kubelet starts the next
+    # The fetch script both runtimes share, signed as the worker node. No ready marker: the kubelet starts the next
     # init container (the database bootstrap), and Orthanc after it, only once the fetcher has exited 0.
     fetch_script = render_fetch_script(
         spec.secret_files, spec.bootstrap_secret_files, auth="instance_principal", ready_marker=False

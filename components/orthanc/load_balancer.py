@@ -46,8 +46,8 @@ import pulumi
 import pulumi_oci as oci
 
 from components.identity.identity import stack_name_prefix
+from components.logs import LOG_RETENTION_DAYS, service_log
 from components.network.ports import DICOM_PORT, HTTPS_PORT
-from components.ops.logs import LOG_RETENTION_DAYS, service_log
 from components.orthanc.cors_rules import cors_rule_items
 from components.scope import TierPlacement
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls

@@ -35,8 +35,8 @@ OciAuth = Literal["resource_principal", "instance_principal"]
 https://docs.oracle.com/en-us/iaas/Content/API/Concepts/sdk_authentication_methods.htm). `instance_principal`: a
 pod on an OKE worker node, which signs as that compute instance through the instance metadata service ("Calling
 Services from an Instance", https://docs.oracle.com/en-us/iaas/Content/Identity/Tasks/callingservicesfrominstances.htm).
-OKE workload identity (`oke_workload_identity`) needs an enhanced cluster and `any-user` statements, which the
-package's IAM guard refuses (components/orthanc/kubernetes_manifests.py)."""
+OKE workload identity (`oke_workload_identity`) would need `any-user` statements, which the package's IAM guard
+refuses (components/orthanc/kubernetes_manifests.py)."""
 
 
 def secret_ocid_env_var(secret: SecretFile) -> str:
