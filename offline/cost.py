@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components.config.schema import NAMESPACE, CostConfig
+from components.config.identifiers import A10_SHAPE_PATTERN, GPU_SHAPE_PREFIXES
+from components.config.schema import NAMESPACE, CostConfig, gpus_per_node
 from offline.records import ResourceRecord
 
 HOURS_PER_MONTH = 744  # OCI bills a month as 744 hours
@@ -186,9 +188,10 @@ def _load_balancer(record: ResourceRecord, _: Plan) -> list[CostLine]:
 def _node_pool(record: ResourceRecord, _: Plan) -> list[CostLine]:
     size = _number((record.inputs.get("nodeConfigDetails") or {}).get("size"), 1)
     shape = str(record.inputs.get("nodeShape", ""))
-    if "GPU" in shape:
-        gpus_per_node = shape.rsplit(".", 1)[-1]  # VM.GPU.A10.2 -> 2 GPUs
-        return [_line(record, "gpu_a10", size * (int(gpus_per_node) if gpus_per_node.isdigit() else 1))]
+    if shape.startswith(GPU_SHAPE_PREFIXES):
+        # Only the A10 family has a price here; another GPU family is left out (see "not estimated"), rather
+        # than priced as an A10.
+        return [_line(record, "gpu_a10", size * gpus_per_node(shape))] if re.match(A10_SHAPE_PATTERN, shape) else []
     shape_config = record.inputs.get("nodeShapeConfig") or {}
     return [
         _line(record, "compute_e5_ocpu", size * _number(shape_config.get("ocpus"), 2)),
@@ -298,7 +301,7 @@ def _node_pool_size(record: ResourceRecord, delta: int) -> ResourceRecord:
 
 
 def _is_gpu_pool(record: ResourceRecord) -> bool:
-    return "GPU" in str(record.inputs.get("nodeShape", ""))
+    return str(record.inputs.get("nodeShape", "")).startswith(GPU_SHAPE_PREFIXES)
 
 
 def knob_costs(records: Sequence[ResourceRecord], usage: Usage) -> list[Knob]:
@@ -368,7 +371,8 @@ def estimate(records: Sequence[ResourceRecord], usage: Usage | None = None) -> d
                         "prices": f"OCI pay-as-you-go list prices ({PRICE_LIST}, as of {PRICES_AS_OF}); free: VCN, "
                                   "gateways, NSGs, Cloud Guard, Bastion, NLB, default vaults, first 20 HSM key "
                                   "versions, first 10 TB outbound a month; not estimated: training job runs (billed "
-                                  "per run hour), Infrequent Access retrieval, requests"},
+                                  "per run hour), GPU shapes other than A10, Infrequent Access retrieval, "
+                                  "requests"},
         "lines": [asdict(line) for line in lines],
         "knobs": [asdict(knob) for knob in knob_costs(records, usage)],
     }  # fmt: skip

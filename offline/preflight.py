@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.config.identifiers import A10_SHAPE_PATTERN
 from components.config.schema import gpus_per_node
 from offline.plan_index import PlanIndex
 
@@ -57,7 +58,6 @@ class LimitNeed:
 
 
 _FLEX_SHAPE = re.compile(r"^(?:VM|BM|CI)\.Standard\.(E\d+)\.Flex$")
-_GPU_SHAPE = re.compile(r"^(?:VM|BM)\.GPU\.(A10)\.\d+$")
 
 
 def _compute_limits(shape: str, ocpus: float, memory_gb: float) -> list[tuple[str, int]] | None:
@@ -66,9 +66,8 @@ def _compute_limits(shape: str, ocpus: float, memory_gb: float) -> list[tuple[st
     if flex:
         family = f"standard-{flex.group(1).lower()}"
         return [(f"{family}-core-count", math.ceil(ocpus)), (f"{family}-memory-count", math.ceil(memory_gb))]
-    gpu = _GPU_SHAPE.match(shape)
-    if gpu:
-        return [(f"gpu-{gpu.group(1).lower()}-count", gpus_per_node(shape))]
+    if re.match(A10_SHAPE_PATTERN, shape):
+        return [("gpu-a10-count", gpus_per_node(shape))]
     return None
 
 

@@ -74,6 +74,13 @@ def test_gpu_pool_and_fastconnect_and_private_vault() -> None:
     assert [line["urn"].rsplit("::", 1)[1] for line in lines if line["type"] == "oci:Kms/vault:Vault"] == ["private"]
 
 
+@pytest.mark.parametrize("shape", ["VM.GPU3.1", "BM.GPU4.8", "BM.GPU.H100.8"])
+def test_a_gpu_family_without_a_price_is_left_out_not_priced_as_an_a10(shape: str) -> None:
+    cost = estimate([_record("oci:ContainerEngine/nodePool:NodePool", nodeShape=shape, nodeConfigDetails={"size": 1})])
+    assert cost["lines"] == []
+    assert "GPU shapes other than A10" in cost["assumptions"]["prices"]
+
+
 @pytest.mark.parametrize(("shape", "price_key"), [("1 Gbps", "fastconnect_1g"), ("10 Gbps", "fastconnect_10g"),
                                                   ("100 Gbps", "fastconnect_100g")])  # fmt: skip
 def test_fastconnect_port_is_priced_by_its_bandwidth(shape: str, price_key: str) -> None:

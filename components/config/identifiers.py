@@ -1,5 +1,6 @@
-"""One pattern per identifier kind, shared by the config schema (what a stack may set) and the renderers (what
-they accept from any caller, e.g. the integration tests), so the two cannot drift apart."""
+"""One pattern per identifier kind, shared by the config schema (what a stack may set), the renderers (what they
+accept from any caller, e.g. the integration tests) and the offline tools (cost, preflight), so they cannot drift
+apart."""
 
 from __future__ import annotations
 
@@ -14,3 +15,6 @@ SQL_IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 GPU_SHAPE_PREFIXES = ("VM.GPU", "BM.GPU")
 """Every OCI GPU shape starts so, whatever its generation: VM.GPU2.1, VM.GPU3.1, BM.GPU4.8, VM.GPU.A10.1,
 BM.GPU.H100.8 (https://docs.oracle.com/en-us/iaas/Content/Compute/References/computeshapes.htm#vm-gpu)."""
+A10_SHAPE_PATTERN = r"^(VM|BM)\.GPU\.A10\.\d+$"
+"""The A10 GPU family (VM.GPU.A10.1, BM.GPU.A10.4): the one GPU family the cost estimate prices and the preflight
+knows the limit of (`gpu-a10-count`)."""
