@@ -171,7 +171,7 @@ class DicomStore(pulumi.ComponentResource):
                 f"{name}-oke",
                 OkeArgs(
                     config=config.oke,
-                    name_prefix=args.name_prefix,
+                    scope=scope,
                     vcn_id=self.network.vcn_id,
                     api=app_tier(Tier.OKE_API),
                     workers=oke_workers,
@@ -205,7 +205,7 @@ class DicomStore(pulumi.ComponentResource):
                 service,
                 ContainerInstancesArgs(
                     config=config.orthanc,
-                    region=config.region,
+                    scope=scope,
                     app=app_tier(Tier.APP),
                     data=data,
                 ),
@@ -223,7 +223,7 @@ class DicomStore(pulumi.ComponentResource):
                     peak_replicas=fleet.peak_replicas,
                     subnets=config.network.subnets,
                     hospital_cidrs=list(config.network.on_prem_cidrs),
-                    region=config.region,
+                    scope=scope,
                     kubeconfig=kubeconfig,
                     workers=oke_workers,
                     data=data,

@@ -16,7 +16,10 @@ class StackScope:
     """The tenancy, region and naming of the whole stack (plain values from the validated config)."""
 
     name_prefix: str
-    """`<project>-<stack>`: prefix of names that must be unique in the tenancy (groups, policies, buckets)."""
+    """`<project>-<stack>`: the prefix of the stack's physical names (what OCI shows, not the Pulumi resource
+    names). Names OCI keeps unique in the tenancy or a vault (groups, policies, buckets, certificate authorities,
+    secrets) must carry it so dev and prod can share a tenancy; display names carry it too, so a console list
+    shows which stack a resource belongs to."""
     region: str
     """The deployment region (service principals, endpoints, image addresses)."""
     tenancy_id: str

@@ -55,7 +55,7 @@ from tests.orthanc_inputs import (
     ocid,
     orthanc_service_args,
 )
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
@@ -78,7 +78,7 @@ def planned(config: OrthancConfig) -> Recorded:
 
     def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
         return ContainerInstances(
-            name, ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=data), opts
+            name, ContainerInstancesArgs(config=config, scope=SCOPE, app=APP_TIER, data=data), opts
         )
 
     def program() -> None:
@@ -501,7 +501,7 @@ def _direct_args(config: OrthancConfig, **index: Any) -> ContainerInstancesArgs:
         db_password_secret_id=ocid("vaultsecret", "db"),
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
-    return ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=tier)
+    return ContainerInstancesArgs(config=config, scope=SCOPE, app=APP_TIER, data=tier)
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:

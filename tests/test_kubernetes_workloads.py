@@ -45,7 +45,7 @@ from components.scope import TierPlacement
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000000000000000000"
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
@@ -121,7 +121,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "peak_replicas": orthanc_fleet(config).peak_replicas,
         "subnets": config.network.subnets,
         "hospital_cidrs": list(config.network.on_prem_cidrs),
-        "region": config.region,
+        "scope": SCOPE,
         "kubeconfig": KUBECONFIG,
         "workers": WORKERS,
         "data": DATA,

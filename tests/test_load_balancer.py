@@ -28,7 +28,7 @@ from components.security.tls_policy import (
 )
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, record, spy_registrations
+from tests.support import SCOPE, Recorded, record, spy_registrations
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
@@ -73,6 +73,7 @@ def planned(
         lb = OrthancLoadBalancer(
             "edge",
             OrthancLoadBalancerArgs(
+                scope=SCOPE,
                 placement=LB_TIER,
                 backends=[Backend(ip_address=ip, http_port=8042, dicom_port=4242) for ip in BACKEND_IPS],
                 tls_min_version=tls_min_version,
@@ -335,7 +336,7 @@ def test_a_configured_certificate_creates_no_ca() -> None:
 
 def test_no_backends_is_refused() -> None:
     args = OrthancLoadBalancerArgs(
-        placement=LB_TIER, backends=[], tls_min_version="TLSv1.2",
+        scope=SCOPE, placement=LB_TIER, backends=[], tls_min_version="TLSv1.2",
         dicom_tls=False, log_group_id=LOG_GROUP, certificate_id=CERTIFICATE,
     )  # fmt: skip
     with pytest.raises(Exception, match="at least one backend"):

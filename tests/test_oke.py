@@ -26,7 +26,7 @@ from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import is_secret
 from policies.packs import PACKS
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 REGION = "eu-frankfurt-1"
 APP = "ocid1.compartment.oc1..aaaaaaaaappcompartment000000000000000000000000000000000"
@@ -57,7 +57,7 @@ def _recorded(**oke: Any) -> Recorded:
     config = OkeConfig(**oke)
 
     def program() -> None:
-        cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", vcn_id=VCN, api=API,
+        cluster = Oke("t-oke", OkeArgs(config=config, scope=SCOPE, vcn_id=VCN, api=API,
                                        workers=WORKERS, pods=PODS, kms_key_id=KEY,
                                        cpu_node_defined_tags=NODE_TAGS))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)

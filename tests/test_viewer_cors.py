@@ -14,7 +14,7 @@ import pytest
 from components.config.schema import ConfigError, load_stack_config
 from components.orthanc.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
-from tests.support import Recorded, config_values, record
+from tests.support import SCOPE, Recorded, config_values, record
 from tests.test_load_balancer import CERTIFICATE, LB_TIER, LISTENER, LOG_GROUP
 
 PORTAL = "https://portal.hospital.example"
@@ -101,6 +101,7 @@ def _planned(origins: tuple[str, ...], dicom_tls: bool = True) -> Recorded:
         OrthancLoadBalancer(
             "edge",
             OrthancLoadBalancerArgs(
+                scope=SCOPE,
                 placement=LB_TIER,
                 backends=[Backend(ip_address="10.20.1.10", http_port=8042, dicom_port=4242)],
                 tls_min_version="TLSv1.2",

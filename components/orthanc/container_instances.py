@@ -69,7 +69,7 @@ from components.orthanc.secret_fetch import (
     wait_for_file,
     wait_for_secrets,
 )
-from components.scope import TierPlacement
+from components.scope import StackScope, TierPlacement
 
 RESTART_POLICY = "ON_FAILURE"
 GRACEFUL_SHUTDOWN_SECONDS = "60"  # the SDK types it as a string; long enough for an in-flight study upload
@@ -91,8 +91,8 @@ BOOTSTRAP_VOLUME = "db-bootstrap"
 class ContainerInstancesArgs:
     config: OrthancConfig
     """The `orthanc` config section."""
-    region: str
-    """OCI region id (the S3-compatible endpoint's region)."""
+    scope: StackScope
+    """The stack's region: the S3-compatible endpoint's."""
     app: TierPlacement
     """The app tier: the instances' compartment (the app compartment), their subnet and the orthanc (app) NSG."""
     data: OrthancDataTier
@@ -167,7 +167,7 @@ class ContainerInstances(OrthancRuntime):
                 availability_domain=ad_name, compartment_id=args.app.compartment_id
             ).fault_domains.apply(lambda fds: [str(fd.name) for fd in fds])
             fd_name = pulumi.Output.all(availability_domains, fault_domains).apply(partial(_fault_domain_name, replica))
-            rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.region))
+            rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.scope.region))
             instance = self._replica(name, replica, args, placed=(ad_name, fd_name), rendered=rendered, data=data)
             self.instance_ids.append(instance.id)
             vnic_id = instance.vnics.apply(lambda vnics: str(vnics[0].vnic_id))

@@ -56,7 +56,7 @@ from components.orthanc.orthanc_runtime import (
     ResolvedDataTier,
     orthanc_settings,
 )
-from components.scope import TierPlacement
+from components.scope import StackScope, TierPlacement
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -107,8 +107,8 @@ class KubernetesWorkloadsArgs:
     """The network's tier CIDRs (network policies name the load balancer, workers and database tiers)."""
     hospital_cidrs: Sequence[str]
     """On-prem and peered networks: modalities named by host name live there."""
-    region: str
-    """OCI region id (the S3-compatible endpoint's region)."""
+    scope: StackScope
+    """The stack's region: the S3-compatible endpoint's."""
     kubeconfig: pulumi.Input[str]
     """The cluster's kubeconfig (Oke block), a secret."""
     workers: TierPlacement
@@ -122,7 +122,7 @@ class KubernetesWorkloadsArgs:
 def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balancer: BalancerPlacement) -> WorkloadSpec:
     """The manifests' inputs from the config and the resolved data tier (runs inside an apply; creates nothing)."""
     orthanc, oke = args.orthanc, args.oke
-    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=args.peak_replicas), args.region)
+    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=args.peak_replicas), args.scope.region)
     # Plugins: where the image's configurator copies them when the root file system is read-only.
     config: JsonObject = {
         **rendered.config,

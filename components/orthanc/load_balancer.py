@@ -45,11 +45,10 @@ from datetime import UTC, datetime, timedelta
 import pulumi
 import pulumi_oci as oci
 
-from components.identity.identity import stack_name_prefix
 from components.logs import LOG_RETENTION_DAYS, service_log
 from components.network.ports import DICOM_PORT, HTTPS_PORT
 from components.orthanc.cors_rules import cors_rule_items
-from components.scope import TierPlacement
+from components.scope import StackScope, TierPlacement
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
 HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
@@ -132,6 +131,8 @@ class Backend:
 
 @dataclass(frozen=True)
 class OrthancLoadBalancerArgs:
+    scope: StackScope
+    """The stack's naming: the private CA's and certificate's names, unique in the tenancy, carry its prefix."""
     placement: TierPlacement
     """The lb tier: the load balancers' compartment (the app compartment), private subnet and NSG; the private
     CA and its key go to the same compartment."""
@@ -371,7 +372,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         # must not re-issue because today moved (an update of the config issues a new version).
         today = _start_of_today()
         # CA (and certificate) names are unique in the tenancy: dev and prod must not share them.
-        prefix = f"{stack_name_prefix()}-lb"
+        prefix = f"{args.scope.name_prefix}-lb"
         ca_key = oci.kms.Key(
             f"{name}-ca-key",
             compartment_id=args.placement.compartment_id,

@@ -35,7 +35,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config.schema import OkeConfig, gpu_node_count
-from components.scope import TierPlacement
+from components.scope import StackScope, TierPlacement
 
 CLUSTER_TYPE = "ENHANCED_CLUSTER"
 POD_NETWORK_CNI = "OCI_VCN_IP_NATIVE"
@@ -111,8 +111,8 @@ def node_user_data(taints: Iterable[str] = ()) -> str:
 class OkeArgs:
     config: OkeConfig
     """The `oke` config section."""
-    name_prefix: str
-    """Prefix of the cluster's and node pools' display names."""
+    scope: StackScope
+    """The stack's naming: the cluster's and node pools' display names carry its prefix."""
     vcn_id: pulumi.Input[str]
     api: TierPlacement
     """oke_api tier: the cluster (in its compartment) and its private Kubernetes API endpoint."""
@@ -144,7 +144,7 @@ class Oke(pulumi.ComponentResource):
             f"{name}-cluster",
             compartment_id=args.api.compartment_id,
             vcn_id=args.vcn_id,
-            name=f"{args.name_prefix}-oke",
+            name=f"{args.scope.name_prefix}-oke",
             kubernetes_version=config.kubernetes_version,
             type=CLUSTER_TYPE,
             endpoint_config=oci.containerengine.ClusterEndpointConfigArgs(
@@ -198,7 +198,7 @@ class Oke(pulumi.ComponentResource):
                 f"{name}-{role}-pool",
                 cluster_id=cluster.id,
                 compartment_id=args.workers.compartment_id,
-                name=f"{args.name_prefix}-{role}",
+                name=f"{args.scope.name_prefix}-{role}",
                 kubernetes_version=config.kubernetes_version,
                 node_shape=shape,
                 node_shape_config=(

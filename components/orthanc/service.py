@@ -37,7 +37,8 @@ class OrthancServiceArgs:
     config: OrthancConfig
     """The `orthanc` config section."""
     scope: StackScope
-    """The stack's naming: the runtime's IAM policy and the secrets' names carry its prefix."""
+    """The stack's naming and region: the runtime's IAM policy, the secrets' and the private CA's names carry its
+    prefix."""
     index: OrthancIndex
     """What the data block hands Orthanc; the runtime gets it with the service's secrets."""
     s3_access_key_id: pulumi.Input[str]
@@ -82,7 +83,7 @@ class OrthancService(pulumi.ComponentResource):
             OrthancSecretsArgs(
                 users=config.users,
                 db_username=index.db_username,
-                name_prefix=args.scope.name_prefix,
+                scope=args.scope,
                 compartment_id=args.data_compartment_id,
                 vault_key=args.vault_key,
                 s3_access_key_id=args.s3_access_key_id,
@@ -117,6 +118,7 @@ class OrthancService(pulumi.ComponentResource):
         load_balancer = OrthancLoadBalancer(
             f"{name}-lb",
             OrthancLoadBalancerArgs(
+                scope=args.scope,
                 placement=args.load_balancer,
                 backends=list(self.runtime.backends),
                 tls_min_version=config.tls_min_version,
