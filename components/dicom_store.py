@@ -31,7 +31,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import Oke, OkeArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex
 from components.orthanc.service import OrthancService, OrthancServiceArgs
-from components.scope import StackScope, VaultKey
+from components.scope import StackScope
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
 
@@ -115,14 +115,13 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
-        vault_key = VaultKey(self.security.vault_id, self.security.master_key_id)
         self.storage = Storage(
             f"{name}-storage",
             StorageArgs(
                 config=config.storage,
                 scope=scope,
                 compartment_id=self.identity.data_compartment_id,
-                vault_key=vault_key,
+                vault_key=self.security.vault_key,
                 log_group_id=self.security.log_group_id,
                 replica_provider=self.security.dr_provider,
                 replica_key_id=self.security.dr_key_id,
@@ -137,7 +136,7 @@ class DicomStore(pulumi.ComponentResource):
                 scope=scope,
                 max_connections=fleet.db_max_connections,
                 placement=db_placement,
-                vault_key=vault_key,
+                vault_key=self.security.vault_key,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 backup_copy=BackupCopy(config.storage.replication_region, self.security.dr_key_id)
                 if config.storage.replication_region and self.security.dr_key_id
@@ -152,7 +151,7 @@ class DicomStore(pulumi.ComponentResource):
                     config=config.database,
                     backup_id=config.ops.restore_from_backup_ocid,
                     placement=db_placement,
-                    kms_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                     configuration_id=self.database.configuration_id,
                 ),
                 child,
@@ -176,7 +175,7 @@ class DicomStore(pulumi.ComponentResource):
                     api=app_tier(Tier.OKE_API),
                     workers=oke_workers,
                     pods=app_tier(Tier.OKE_PODS),
-                    kms_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                     cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
                 child,
@@ -251,7 +250,7 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 s3_access_key_id=self.storage.s3_access_key_id,
                 data_compartment_id=self.identity.data_compartment_id,
-                vault_key=vault_key,
+                vault_key=self.security.vault_key,
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
                 load_balancer=app_tier(Tier.LB),
                 log_group_id=self.security.log_group_id,
@@ -281,7 +280,7 @@ class DicomStore(pulumi.ComponentResource):
                     app_compartment_id=self.identity.app_compartment_id,
                     data_compartment_id=self.identity.data_compartment_id,
                     namespace=self.storage.namespace,
-                    master_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                     log_group_id=self.security.log_group_id,
                 ),
                 # The transfer bucket's lifecycle needs the Object Storage service grant the storage block makes.
@@ -299,7 +298,7 @@ class DicomStore(pulumi.ComponentResource):
                     network_compartment_id=self.identity.network_compartment_id,
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
-                    master_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                 ),
                 child,
             )
@@ -327,8 +326,8 @@ class DicomStore(pulumi.ComponentResource):
             {
                 "vcn_id": self.network.vcn_id,
                 "data_compartment_id": self.identity.data_compartment_id,
-                "vault_id": self.security.vault_id,
-                "master_key_id": self.security.master_key_id,
+                "vault_id": self.security.vault_key.vault_id,
+                "master_key_id": self.security.vault_key.key_id,
                 "security_zone_id": self.security.security_zone_id,
                 "cloud_guard_target_id": self.security.cloud_guard_target_id,
                 "bucket_name": self.storage.bucket_name,

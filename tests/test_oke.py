@@ -58,7 +58,7 @@ def _recorded(**oke: Any) -> Recorded:
 
     def program() -> None:
         cluster = Oke("t-oke", OkeArgs(config=config, scope=SCOPE, vcn_id=VCN, api=API,
-                                       workers=WORKERS, pods=PODS, kms_key_id=KEY,
+                                       workers=WORKERS, pods=PODS, master_key_id=KEY,
                                        cpu_node_defined_tags=NODE_TAGS))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)
 

@@ -91,9 +91,9 @@ def record_security(
         if consumer:
             # Stands for the bucket of the Storage block: it receives the published master key id.
             oci.objectstorage.Bucket(
-                "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.master_key_id
+                "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.vault_key.key_id
             )
-        pulumi.export("master_key_id", block.master_key_id)
+        pulumi.export("master_key_id", block.vault_key.key_id)
         pulumi.export("recipe_attachments", block.recipe_attachments)
         if private_ca:
             # Stands for the load balancer's CA key: created from the published management endpoint.

@@ -29,7 +29,7 @@ class RestoredDatabaseArgs:
     """The OCI PostgreSQL backup to restore (`ops.restoreFromBackupOcid`)."""
     placement: TierPlacement
     """The data compartment, the db tier's subnet and its NSG (Orthanc is already allowed to reach it)."""
-    kms_key_id: pulumi.Input[str]
+    master_key_id: pulumi.Input[str]
     """The master key: the restored storage is encrypted like the original."""
     configuration_id: pulumi.Input[str]
     """The original's PostgreSQL configuration (max_connections sized for the Orthanc fleet)."""
@@ -49,7 +49,7 @@ class RestoredDatabase(pulumi.ComponentResource):
             f"{name}-postgresql",
             config=args.config,
             placement=args.placement,
-            key_id=args.kms_key_id,
+            key_id=args.master_key_id,
             configuration_id=args.configuration_id,
             description=f"Orthanc index restored from {args.backup_id}",
             source=oci.psql.DbSystemSourceArgs(source_type=RESTORE_SOURCE_TYPE, backup_id=args.backup_id),

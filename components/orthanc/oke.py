@@ -120,7 +120,7 @@ class OkeArgs:
     """oke_workers tier: the node pools (in its compartment) and the nodes' VNICs."""
     pods: TierPlacement
     """oke_pods tier: one address per pod (VCN-native pod networking) in its subnet, behind its NSG."""
-    kms_key_id: pulumi.Input[str]
+    master_key_id: pulumi.Input[str]
     """Vault master key: Kubernetes secrets in etcd and the workers' boot volumes."""
     cpu_node_defined_tags: pulumi.Input[Mapping[str, str]]
     """Defined tags of the CPU pool's nodes (Identity): the Orthanc runtime's dynamic group matches them."""
@@ -153,7 +153,7 @@ class Oke(pulumi.ComponentResource):
             cluster_pod_network_options=[
                 oci.containerengine.ClusterClusterPodNetworkOptionArgs(cni_type=POD_NETWORK_CNI)
             ],
-            kms_key_id=args.kms_key_id,
+            kms_key_id=args.master_key_id,
             image_policy_config=(
                 oci.containerengine.ClusterImagePolicyConfigArgs(
                     is_policy_enabled=True,
@@ -218,7 +218,7 @@ class Oke(pulumi.ComponentResource):
                     placement_configs=placements,
                     nsg_ids=[args.workers.nsg_id],
                     is_pv_encryption_in_transit_enabled=True,
-                    kms_key_id=args.kms_key_id,
+                    kms_key_id=args.master_key_id,
                     defined_tags=defined_tags,
                     node_pool_pod_network_option_details=(
                         oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
