@@ -128,14 +128,15 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
-        db_placement = self.network.tier(Tier.DB, self.identity.data_compartment_id)
+        db_subnet = self.network.tier(Tier.DB)
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
                 scope=scope,
                 max_connections=fleet.db_max_connections,
-                placement=db_placement,
+                compartment_id=self.identity.data_compartment_id,
+                subnet=db_subnet,
                 vault_key=self.security.vault_key,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 backup_copy=BackupCopy(config.storage.replication_region, self.security.dr_key_id)
@@ -150,7 +151,8 @@ class DicomStore(pulumi.ComponentResource):
                 RestoredDatabaseArgs(
                     config=config.database,
                     backup_id=config.ops.restore_from_backup_ocid,
-                    placement=db_placement,
+                    compartment_id=self.identity.data_compartment_id,
+                    subnet=db_subnet,
                     master_key_id=self.security.vault_key.key_id,
                     configuration_id=self.database.configuration_id,
                 ),
@@ -162,8 +164,7 @@ class DicomStore(pulumi.ComponentResource):
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
         index = self.restored_database or self.database
         # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
-        app_tier = partial(self.network.tier, compartment_id=self.identity.app_compartment_id)
-        oke_workers = app_tier(Tier.OKE_WORKERS)
+        oke_workers = self.network.tier(Tier.OKE_WORKERS)
         self.oke = None
         if config.orthanc.runtime == "oke":
             self.oke = Oke(
@@ -172,9 +173,10 @@ class DicomStore(pulumi.ComponentResource):
                     config=config.oke,
                     scope=scope,
                     vcn_id=self.network.vcn_id,
-                    api=app_tier(Tier.OKE_API),
-                    workers=oke_workers,
-                    pods=app_tier(Tier.OKE_PODS),
+                    compartment_id=self.identity.app_compartment_id,
+                    api_subnet=self.network.tier(Tier.OKE_API),
+                    workers_subnet=oke_workers,
+                    pods_subnet=self.network.tier(Tier.OKE_PODS),
                     master_key_id=self.security.vault_key.key_id,
                     cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
@@ -205,7 +207,8 @@ class DicomStore(pulumi.ComponentResource):
                 ContainerInstancesArgs(
                     config=config.orthanc,
                     scope=scope,
-                    app=app_tier(Tier.APP),
+                    compartment_id=self.identity.app_compartment_id,
+                    app=self.network.tier(Tier.APP),
                     data=data,
                 ),
                 opts,
@@ -224,7 +227,7 @@ class DicomStore(pulumi.ComponentResource):
                     hospital_cidrs=list(config.network.on_prem_cidrs),
                     scope=scope,
                     kubeconfig=kubeconfig,
-                    workers=oke_workers,
+                    workers_subnet=oke_workers,
                     data=data,
                 ),
                 opts,
@@ -252,7 +255,8 @@ class DicomStore(pulumi.ComponentResource):
                 data_compartment_id=self.identity.data_compartment_id,
                 vault_key=self.security.vault_key,
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
-                load_balancer=app_tier(Tier.LB),
+                app_compartment_id=self.identity.app_compartment_id,
+                load_balancer=self.network.tier(Tier.LB),
                 log_group_id=self.security.log_group_id,
                 place=partial(place_on_oke, self.oke.kubeconfig) if self.oke else place_on_container_instances,
                 vault_management_endpoint=self.security.vault_management_endpoint,
@@ -293,7 +297,8 @@ class DicomStore(pulumi.ComponentResource):
                 AiArgs(
                     config=config.ai,
                     scope=scope,
-                    placement=self.network.tier(Tier.AI, self.identity.ai_compartment_id),
+                    compartment_id=self.identity.ai_compartment_id,
+                    subnet=self.network.tier(Tier.AI),
                     data_compartment_id=self.identity.data_compartment_id,
                     network_compartment_id=self.identity.network_compartment_id,
                     namespace=self.storage.namespace,

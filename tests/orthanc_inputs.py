@@ -7,7 +7,7 @@ import pulumi
 from components.config.schema import OrthancConfig
 from components.orthanc.orthanc_runtime import OrthancIndex
 from components.orthanc.service import OrthancServiceArgs, PlaceOrthanc
-from components.scope import StackScope, TierPlacement, VaultKey
+from components.scope import StackScope, TierSubnet, VaultKey
 from tests.support import PARENT, TENANCY
 
 REGION = "eu-frankfurt-1"
@@ -49,7 +49,8 @@ def orthanc_service_args(config: OrthancConfig, place: PlaceOrthanc) -> OrthancS
         data_compartment_id=ocid("compartment", "data"),
         vault_key=VaultKey(ocid("vault", "stack"), ocid("key", "master")),
         orthanc_dynamic_group_name="dicomstore-test-orthanc",
-        load_balancer=TierPlacement(COMPARTMENT, LB_SUBNET, LB_NSG),
+        app_compartment_id=COMPARTMENT,
+        load_balancer=TierSubnet(LB_SUBNET, LB_NSG),
         log_group_id=ocid("loggroup", "service"),
         place=place,
     )

@@ -38,7 +38,7 @@ from components.orthanc.secret_fetch import (
     wait_for_secrets,
 )
 from components.orthanc.service import OrthancService
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
@@ -59,7 +59,7 @@ from tests.support import SCOPE, Recorded, record, stack_config
 
 OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
-APP_TIER = TierPlacement(COMPARTMENT, APP_SUBNET, APP_NSG)
+APP_TIER = TierSubnet(APP_SUBNET, APP_NSG)
 CERTIFICATE = ocid("certificate", "hospital")
 
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
@@ -78,7 +78,9 @@ def planned(config: OrthancConfig) -> Recorded:
 
     def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
         return ContainerInstances(
-            name, ContainerInstancesArgs(config=config, scope=SCOPE, app=APP_TIER, data=data), opts
+            name,
+            ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, app=APP_TIER, data=data),
+            opts,
         )
 
     def program() -> None:
@@ -501,7 +503,7 @@ def _direct_args(config: OrthancConfig, **index: Any) -> ContainerInstancesArgs:
         db_password_secret_id=ocid("vaultsecret", "db"),
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
-    return ContainerInstancesArgs(config=config, scope=SCOPE, app=APP_TIER, data=tier)
+    return ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, app=APP_TIER, data=tier)
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:

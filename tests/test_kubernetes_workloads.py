@@ -41,7 +41,7 @@ from components.orthanc.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc.orthanc_config import OrthancConfigError, PostgresEndpoint
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, ResolvedDataTier
 from components.orthanc.secret_fetch import READY_MARKER, render_fetch_script
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
@@ -53,7 +53,7 @@ KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    tok
 WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
 WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
 PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
-WORKERS = TierPlacement("ocid1.compartment.oc1..app", WORKERS_SUBNET, WORKERS_NSG)
+WORKERS = TierSubnet(WORKERS_SUBNET, WORKERS_NSG)
 DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
@@ -123,7 +123,7 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "hospital_cidrs": list(config.network.on_prem_cidrs),
         "scope": SCOPE,
         "kubeconfig": KUBECONFIG,
-        "workers": WORKERS,
+        "workers_subnet": WORKERS,
         "data": DATA,
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})

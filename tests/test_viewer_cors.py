@@ -15,7 +15,7 @@ from components.config.schema import ConfigError, load_stack_config
 from components.orthanc.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
 from tests.support import SCOPE, Recorded, config_values, record
-from tests.test_load_balancer import CERTIFICATE, LB_TIER, LISTENER, LOG_GROUP
+from tests.test_load_balancer import CERTIFICATE, COMPARTMENT, LB_TIER, LISTENER, LOG_GROUP
 
 PORTAL = "https://portal.hospital.example"
 RULE_SET = "oci:LoadBalancer/ruleSet:RuleSet"
@@ -102,7 +102,8 @@ def _planned(origins: tuple[str, ...], dicom_tls: bool = True) -> Recorded:
             "edge",
             OrthancLoadBalancerArgs(
                 scope=SCOPE,
-                placement=LB_TIER,
+                compartment_id=COMPARTMENT,
+                subnet=LB_TIER,
                 backends=[Backend(ip_address="10.20.1.10", http_port=8042, dicom_port=4242)],
                 tls_min_version="TLSv1.2",
                 dicom_tls=dicom_tls,

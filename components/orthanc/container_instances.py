@@ -69,7 +69,7 @@ from components.orthanc.secret_fetch import (
     wait_for_file,
     wait_for_secrets,
 )
-from components.scope import StackScope, TierPlacement
+from components.scope import StackScope, TierSubnet
 
 RESTART_POLICY = "ON_FAILURE"
 GRACEFUL_SHUTDOWN_SECONDS = "60"  # the SDK types it as a string; long enough for an in-flight study upload
@@ -93,8 +93,10 @@ class ContainerInstancesArgs:
     """The `orthanc` config section."""
     scope: StackScope
     """The stack's region: the S3-compatible endpoint's."""
-    app: TierPlacement
-    """The app tier: the instances' compartment (the app compartment), their subnet and the orthanc (app) NSG."""
+    compartment_id: pulumi.Input[str]
+    """The app compartment: the container instances go there."""
+    app: TierSubnet
+    """The app tier: the instances' subnet and the orthanc (app) NSG."""
     data: OrthancDataTier
     """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService)."""
 
@@ -156,7 +158,7 @@ class ContainerInstances(OrthancRuntime):
         super().__init__("dicomstore:container_instances:ContainerInstances", name, None, opts)
         config = args.config
         availability_domains = oci.identity.get_availability_domains_output(
-            compartment_id=args.app.compartment_id
+            compartment_id=args.compartment_id
         ).availability_domains.apply(lambda ads: [str(ad.name) for ad in ads])
         data = args.data.resolved()
         self.instance_ids = []
@@ -164,7 +166,7 @@ class ContainerInstances(OrthancRuntime):
         for replica in range(config.replicas):
             ad_name = availability_domains.apply(partial(_availability_domain_name, replica))
             fault_domains = oci.identity.get_fault_domains_output(
-                availability_domain=ad_name, compartment_id=args.app.compartment_id
+                availability_domain=ad_name, compartment_id=args.compartment_id
             ).fault_domains.apply(lambda fds: [str(fd.name) for fd in fds])
             fd_name = pulumi.Output.all(availability_domains, fault_domains).apply(partial(_fault_domain_name, replica))
             rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.scope.region))
@@ -242,7 +244,7 @@ class ContainerInstances(OrthancRuntime):
         )
         return oci.containerengine.ContainerInstance(
             f"{name}-{replica}",
-            compartment_id=args.app.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{name}-{replica}",
             availability_domain=availability_domain,
             fault_domain=fault_domain,

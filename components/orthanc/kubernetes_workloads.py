@@ -56,7 +56,7 @@ from components.orthanc.orthanc_runtime import (
     ResolvedDataTier,
     orthanc_settings,
 )
-from components.scope import StackScope, TierPlacement
+from components.scope import StackScope, TierSubnet
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -111,7 +111,7 @@ class KubernetesWorkloadsArgs:
     """The stack's region: the S3-compatible endpoint's."""
     kubeconfig: pulumi.Input[str]
     """The cluster's kubeconfig (Oke block), a secret."""
-    workers: TierPlacement
+    workers_subnet: TierSubnet
     """oke_workers tier: the cloud controller puts Orthanc's internal network load balancer in its subnet and NSG
     (the flow table admits the load balancer tier there)."""
     data: OrthancDataTier
@@ -184,7 +184,9 @@ class KubernetesWorkloads(OrthancRuntime):
             namespace=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        manifests = pulumi.Output.all(args.data.resolved(), args.workers.subnet_id, args.workers.nsg_id).apply(
+        manifests = pulumi.Output.all(
+            args.data.resolved(), args.workers_subnet.subnet_id, args.workers_subnet.nsg_id
+        ).apply(
             lambda values: workload_manifests(workload_spec(args, values[0], BalancerPlacement(values[1], values[2])))
         )
 

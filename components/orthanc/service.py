@@ -24,7 +24,7 @@ from components.network.ports import DICOM_PORT
 from components.orthanc.load_balancer import OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, OrthancRuntime, orthanc_settings
 from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.scope import StackScope, TierPlacement, VaultKey
+from components.scope import StackScope, TierSubnet, VaultKey
 from components.security.iam_statements import orthanc_runtime_statements
 
 PlaceOrthanc = Callable[[str, OrthancDataTier, pulumi.ResourceOptions], OrthancRuntime]
@@ -49,8 +49,10 @@ class OrthancServiceArgs:
     """The stack's vault and master key: they hold and encrypt Orthanc's secrets; the runtime decrypts with it."""
     orthanc_dynamic_group_name: pulumi.Input[str]
     """The dynamic group of Orthanc's runtime (container instances or OKE workers), granted its secrets."""
-    load_balancer: TierPlacement
-    """The lb tier, in the app compartment: the load balancers."""
+    app_compartment_id: pulumi.Input[str]
+    """The app compartment: the load balancers (and their private CA)."""
+    load_balancer: TierSubnet
+    """The lb tier: the load balancers' subnet and NSG."""
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
     place: PlaceOrthanc
@@ -119,7 +121,8 @@ class OrthancService(pulumi.ComponentResource):
             f"{name}-lb",
             OrthancLoadBalancerArgs(
                 scope=args.scope,
-                placement=args.load_balancer,
+                compartment_id=args.app_compartment_id,
+                subnet=args.load_balancer,
                 backends=list(self.runtime.backends),
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,
