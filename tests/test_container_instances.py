@@ -490,15 +490,15 @@ def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Re
     assert OCID.match(outputs["dicom_host"]) is None and outputs["dicom_host"].count(".") == 3
 
 
-def _direct_args(config: OrthancConfig, **index: Any) -> ContainerInstancesArgs:
+def _direct_args(config: OrthancConfig, db_max_connections: int = 100) -> ContainerInstancesArgs:
     """Arguments with literal secret OCIDs (no OrthancSecrets block), for the refusals below."""
     tier = OrthancDataTier(
-        index=OrthancIndex(**{
-            "namespace": "ns", "bucket_name": "b", "s3_secret_key_secret_id": S3_SECRET_KEY_SECRET,
-            "db_host": DB_HOST, "db_port": 5432, "database_name": "orthanc", "db_username": "orthanc",
-            "db_admin_username": "orthanc_admin", "db_admin_password_secret_id": DB_ADMIN_PASSWORD_SECRET,
-            "db_bootstrap_image": BOOTSTRAP_IMAGE, **index,
-        }),
+        index=OrthancIndex(
+            namespace="ns", bucket_name="b", s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
+            db_host=DB_HOST, db_port=5432, database_name="orthanc", db_username="orthanc",
+            db_admin_username="orthanc_admin", db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET,
+            db_bootstrap_image=BOOTSTRAP_IMAGE, db_max_connections=db_max_connections,
+        ),
         s3_access_key_secret_id=ocid("vaultsecret", "a"),
         db_password_secret_id=ocid("vaultsecret", "db"),
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},

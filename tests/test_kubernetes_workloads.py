@@ -63,8 +63,11 @@ SECRET_IDS = {
     "ORTHANC_USER_ADMIN_PASSWORD": SECRET.format("admin"),
     "ORTHANC_USER_RADIOLOGIST_PASSWORD": SECRET.format("radio"),
 }
+MAX_CONNECTIONS = 200
 RESOLVED = ResolvedDataTier(
-    postgres=PostgresEndpoint(host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=200),
+    postgres=PostgresEndpoint(
+        host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=MAX_CONNECTIONS
+    ),
     admin_username="orthanc_admin",
     bootstrap_image="postgres:15.8-alpine3.20",
     namespace="axoffline1234",
@@ -83,7 +86,7 @@ DATA = OrthancDataTier(
         db_admin_username=RESOLVED.admin_username,
         db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
         db_bootstrap_image=RESOLVED.bootstrap_image,
-        db_max_connections=RESOLVED.postgres.max_connections,
+        db_max_connections=MAX_CONNECTIONS,
     ),
     s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
