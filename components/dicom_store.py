@@ -21,7 +21,7 @@ from components.edge.edge import Edge, EdgeArgs
 from components.identity.identity import Identity, IdentityArgs
 from components.network.network import Network, NetworkArgs
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
-from components.ops.alarms import Scope
+from components.ops.alarms import MetricCompartment
 from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
 from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
@@ -162,7 +162,7 @@ class DicomStore(pulumi.ComponentResource):
             else None
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
-        index = self.restored_database or self.database
+        live_database = self.restored_database or self.database
         # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
         oke_workers = self.network.tier(Tier.OKE_WORKERS)
         self.oke = None
@@ -242,7 +242,7 @@ class DicomStore(pulumi.ComponentResource):
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
                     s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
-                    db_host=index.host,
+                    db_host=live_database.host,
                     db_port=self.database.port,
                     database_name=self.database.database_name,
                     db_username=config.database.orthanc_username,
@@ -314,11 +314,11 @@ class DicomStore(pulumi.ComponentResource):
                 scope=scope,
                 emails=config.ops.notification_emails or config.security.notification_emails,
                 compartment_ids={
-                    Scope.APP: self.identity.app_compartment_id,
-                    Scope.DATA: self.identity.data_compartment_id,
-                    Scope.NETWORK: self.identity.network_compartment_id,
+                    MetricCompartment.APP: self.identity.app_compartment_id,
+                    MetricCompartment.DATA: self.identity.data_compartment_id,
+                    MetricCompartment.NETWORK: self.identity.network_compartment_id,
                 },
-                db_system_id=index.db_system_id,
+                db_system_id=live_database.db_system_id,
                 db_max_connections=self.database.max_connections,
                 bucket_id=self.storage.bucket_id,
                 container_instances=isinstance(self.orthanc.runtime, ContainerInstances),
