@@ -50,7 +50,7 @@ def orthanc_service_args(config: OrthancConfig, place: PlaceOrthanc) -> OrthancS
         vault_key=VaultKey(ocid("vault", "stack"), ocid("key", "master")),
         orthanc_dynamic_group_name="dicomstore-test-orthanc",
         app_compartment_id=COMPARTMENT,
-        load_balancer=TierSubnet(LB_SUBNET, LB_NSG),
+        load_balancer_subnet=TierSubnet(LB_SUBNET, LB_NSG),
         log_group_id=ocid("loggroup", "service"),
         place=place,
     )

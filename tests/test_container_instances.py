@@ -79,7 +79,7 @@ def planned(config: OrthancConfig) -> Recorded:
     def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
         return ContainerInstances(
             name,
-            ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, app=APP_TIER, data=data),
+            ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, subnet=APP_TIER, data=data),
             opts,
         )
 
@@ -503,7 +503,7 @@ def _direct_args(config: OrthancConfig, db_max_connections: int = 100) -> Contai
         db_password_secret_id=ocid("vaultsecret", "db"),
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
-    return ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, app=APP_TIER, data=tier)
+    return ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, subnet=APP_TIER, data=tier)
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:

@@ -95,7 +95,7 @@ class ContainerInstancesArgs:
     """The stack's region: the S3-compatible endpoint's."""
     compartment_id: pulumi.Input[str]
     """The app compartment: the container instances go there."""
-    app: TierSubnet
+    subnet: TierSubnet
     """The app tier: the instances' subnet and the orthanc (app) NSG."""
     data: OrthancDataTier
     """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService)."""
@@ -254,8 +254,8 @@ class ContainerInstances(OrthancRuntime):
             ),
             vnics=[
                 oci.containerengine.ContainerInstanceVnicArgs(
-                    subnet_id=args.app.subnet_id,
-                    nsg_ids=[args.app.nsg_id],
+                    subnet_id=args.subnet.subnet_id,
+                    nsg_ids=[args.subnet.nsg_id],
                     is_public_ip_assigned=False,
                     hostname_label=f"orthanc{replica}",
                     display_name=f"{name}-{replica}-vnic",

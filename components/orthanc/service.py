@@ -51,7 +51,7 @@ class OrthancServiceArgs:
     """The dynamic group of Orthanc's runtime (container instances or OKE workers), granted its secrets."""
     app_compartment_id: pulumi.Input[str]
     """The app compartment: the load balancers (and their private CA)."""
-    load_balancer: TierSubnet
+    load_balancer_subnet: TierSubnet
     """The lb tier: the load balancers' subnet and NSG."""
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
@@ -122,7 +122,7 @@ class OrthancService(pulumi.ComponentResource):
             OrthancLoadBalancerArgs(
                 scope=args.scope,
                 compartment_id=args.app_compartment_id,
-                subnet=args.load_balancer,
+                subnet=args.load_balancer_subnet,
                 backends=list(self.runtime.backends),
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,
