@@ -21,7 +21,7 @@ from components.edge.edge import Edge, EdgeArgs
 from components.identity.identity import Identity, IdentityArgs
 from components.network.network import Network, NetworkArgs
 from components.network.ports import DICOM_PORT, ORTHANC_HTTP_PORT
-from components.ops.alarms import Scope
+from components.ops.alarms import MetricCompartment
 from components.ops.logs import OkeContainerLogs, OkeContainerLogsArgs
 from components.ops.operations import Operations, OperationsArgs
 from components.ops.restore import RestoredDatabase, RestoredDatabaseArgs
@@ -31,7 +31,7 @@ from components.orthanc.kubernetes_workloads import KubernetesWorkloads, Kuberne
 from components.orthanc.oke import Oke, OkeArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex
 from components.orthanc.service import OrthancService, OrthancServiceArgs
-from components.scope import StackScope, VaultKey
+from components.scope import StackScope
 from components.security.kms import MovedFrom
 from components.security.security import Security, SecurityArgs
 
@@ -115,29 +115,29 @@ class DicomStore(pulumi.ComponentResource):
             ),
             child,
         )
-        vault_key = VaultKey(self.security.vault_id, self.security.master_key_id)
         self.storage = Storage(
             f"{name}-storage",
             StorageArgs(
                 config=config.storage,
                 scope=scope,
                 compartment_id=self.identity.data_compartment_id,
-                vault_key=vault_key,
+                vault_key=self.security.vault_key,
                 log_group_id=self.security.log_group_id,
                 replica_provider=self.security.dr_provider,
                 replica_key_id=self.security.dr_key_id,
             ),
             child,
         )
-        db_placement = self.network.tier(Tier.DB, self.identity.data_compartment_id)
+        db_subnet = self.network.tier(Tier.DB)
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
                 config=config.database,
                 scope=scope,
                 max_connections=fleet.db_max_connections,
-                placement=db_placement,
-                vault_key=vault_key,
+                compartment_id=self.identity.data_compartment_id,
+                subnet=db_subnet,
+                vault_key=self.security.vault_key,
                 postgresql_dynamic_group_name=self.identity.postgresql_dynamic_group_name,
                 backup_copy=BackupCopy(config.storage.replication_region, self.security.dr_key_id)
                 if config.storage.replication_region and self.security.dr_key_id
@@ -151,8 +151,9 @@ class DicomStore(pulumi.ComponentResource):
                 RestoredDatabaseArgs(
                     config=config.database,
                     backup_id=config.ops.restore_from_backup_ocid,
-                    placement=db_placement,
-                    kms_key_id=self.security.master_key_id,
+                    compartment_id=self.identity.data_compartment_id,
+                    subnet=db_subnet,
+                    master_key_id=self.security.vault_key.key_id,
                     configuration_id=self.database.configuration_id,
                 ),
                 child,
@@ -161,22 +162,22 @@ class DicomStore(pulumi.ComponentResource):
             else None
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
-        index = self.restored_database or self.database
+        live_database = self.restored_database or self.database
         # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
-        app_tier = partial(self.network.tier, compartment_id=self.identity.app_compartment_id)
-        oke_workers = app_tier(Tier.OKE_WORKERS)
+        oke_workers = self.network.tier(Tier.OKE_WORKERS)
         self.oke = None
         if config.orthanc.runtime == "oke":
             self.oke = Oke(
                 f"{name}-oke",
                 OkeArgs(
                     config=config.oke,
-                    name_prefix=args.name_prefix,
+                    scope=scope,
                     vcn_id=self.network.vcn_id,
-                    api=app_tier(Tier.OKE_API),
-                    workers=oke_workers,
-                    pods=app_tier(Tier.OKE_PODS),
-                    kms_key_id=self.security.master_key_id,
+                    compartment_id=self.identity.app_compartment_id,
+                    api_subnet=self.network.tier(Tier.OKE_API),
+                    workers_subnet=oke_workers,
+                    pods_subnet=self.network.tier(Tier.OKE_PODS),
+                    master_key_id=self.security.vault_key.key_id,
                     cpu_node_defined_tags=self.identity.orthanc_node_defined_tags,
                 ),
                 child,
@@ -205,8 +206,9 @@ class DicomStore(pulumi.ComponentResource):
                 service,
                 ContainerInstancesArgs(
                     config=config.orthanc,
-                    region=config.region,
-                    app=app_tier(Tier.APP),
+                    scope=scope,
+                    compartment_id=self.identity.app_compartment_id,
+                    subnet=self.network.tier(Tier.APP),
                     data=data,
                 ),
                 opts,
@@ -223,9 +225,9 @@ class DicomStore(pulumi.ComponentResource):
                     peak_replicas=fleet.peak_replicas,
                     subnets=config.network.subnets,
                     hospital_cidrs=list(config.network.on_prem_cidrs),
-                    region=config.region,
+                    scope=scope,
                     kubeconfig=kubeconfig,
-                    workers=oke_workers,
+                    workers_subnet=oke_workers,
                     data=data,
                 ),
                 opts,
@@ -240,7 +242,7 @@ class DicomStore(pulumi.ComponentResource):
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
                     s3_secret_key_secret_id=self.storage.s3_secret_key_secret_id,
-                    db_host=index.host,
+                    db_host=live_database.host,
                     db_port=self.database.port,
                     database_name=self.database.database_name,
                     db_username=config.database.orthanc_username,
@@ -251,9 +253,10 @@ class DicomStore(pulumi.ComponentResource):
                 ),
                 s3_access_key_id=self.storage.s3_access_key_id,
                 data_compartment_id=self.identity.data_compartment_id,
-                vault_key=vault_key,
+                vault_key=self.security.vault_key,
                 orthanc_dynamic_group_name=self.identity.orthanc_dynamic_group_name,
-                load_balancer=app_tier(Tier.LB),
+                app_compartment_id=self.identity.app_compartment_id,
+                load_balancer_subnet=self.network.tier(Tier.LB),
                 log_group_id=self.security.log_group_id,
                 place=partial(place_on_oke, self.oke.kubeconfig) if self.oke else place_on_container_instances,
                 vault_management_endpoint=self.security.vault_management_endpoint,
@@ -281,7 +284,7 @@ class DicomStore(pulumi.ComponentResource):
                     app_compartment_id=self.identity.app_compartment_id,
                     data_compartment_id=self.identity.data_compartment_id,
                     namespace=self.storage.namespace,
-                    master_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                     log_group_id=self.security.log_group_id,
                 ),
                 # The transfer bucket's lifecycle needs the Object Storage service grant the storage block makes.
@@ -294,12 +297,13 @@ class DicomStore(pulumi.ComponentResource):
                 AiArgs(
                     config=config.ai,
                     scope=scope,
-                    placement=self.network.tier(Tier.AI, self.identity.ai_compartment_id),
+                    compartment_id=self.identity.ai_compartment_id,
+                    subnet=self.network.tier(Tier.AI),
                     data_compartment_id=self.identity.data_compartment_id,
                     network_compartment_id=self.identity.network_compartment_id,
                     namespace=self.storage.namespace,
                     bucket_name=self.storage.bucket_name,
-                    master_key_id=self.security.master_key_id,
+                    master_key_id=self.security.vault_key.key_id,
                 ),
                 child,
             )
@@ -310,11 +314,11 @@ class DicomStore(pulumi.ComponentResource):
                 scope=scope,
                 emails=config.ops.notification_emails or config.security.notification_emails,
                 compartment_ids={
-                    Scope.APP: self.identity.app_compartment_id,
-                    Scope.DATA: self.identity.data_compartment_id,
-                    Scope.NETWORK: self.identity.network_compartment_id,
+                    MetricCompartment.APP: self.identity.app_compartment_id,
+                    MetricCompartment.DATA: self.identity.data_compartment_id,
+                    MetricCompartment.NETWORK: self.identity.network_compartment_id,
                 },
-                db_system_id=index.db_system_id,
+                db_system_id=live_database.db_system_id,
                 db_max_connections=self.database.max_connections,
                 bucket_id=self.storage.bucket_id,
                 container_instances=isinstance(self.orthanc.runtime, ContainerInstances),
@@ -327,8 +331,8 @@ class DicomStore(pulumi.ComponentResource):
             {
                 "vcn_id": self.network.vcn_id,
                 "data_compartment_id": self.identity.data_compartment_id,
-                "vault_id": self.security.vault_id,
-                "master_key_id": self.security.master_key_id,
+                "vault_id": self.security.vault_key.vault_id,
+                "master_key_id": self.security.vault_key.key_id,
                 "security_zone_id": self.security.security_zone_id,
                 "cloud_guard_target_id": self.security.cloud_guard_target_id,
                 "bucket_name": self.storage.bucket_name,

@@ -7,8 +7,8 @@ import pulumi
 from components.config.schema import OrthancConfig
 from components.orthanc.orthanc_runtime import OrthancIndex
 from components.orthanc.service import OrthancServiceArgs, PlaceOrthanc
-from components.scope import StackScope, TierPlacement, VaultKey
-from tests.support import PARENT, TENANCY
+from components.scope import TierSubnet, VaultKey
+from tests.support import SCOPE
 
 REGION = "eu-frankfurt-1"
 
@@ -19,7 +19,6 @@ def ocid(kind: str, name: str) -> str:
 
 COMPARTMENT = ocid("compartment", "app")
 LB_SUBNET, LB_NSG = ocid("subnet", "lb"), ocid("networksecuritygroup", "lb")
-SCOPE = StackScope(name_prefix="dicomstore-test", region=REGION, tenancy_id=TENANCY, parent_compartment_id=PARENT)
 DB_ADMIN_PASSWORD_SECRET = ocid("vaultsecret", "dbadmin")
 BOOTSTRAP_IMAGE = "postgres:15.8-alpine3.20"
 S3_SECRET_KEY_SECRET = ocid("vaultsecret", "s3secretkey")
@@ -49,7 +48,8 @@ def orthanc_service_args(config: OrthancConfig, place: PlaceOrthanc) -> OrthancS
         data_compartment_id=ocid("compartment", "data"),
         vault_key=VaultKey(ocid("vault", "stack"), ocid("key", "master")),
         orthanc_dynamic_group_name="dicomstore-test-orthanc",
-        load_balancer=TierPlacement(COMPARTMENT, LB_SUBNET, LB_NSG),
+        app_compartment_id=COMPARTMENT,
+        load_balancer_subnet=TierSubnet(LB_SUBNET, LB_NSG),
         log_group_id=ocid("loggroup", "service"),
         place=place,
     )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.ai.ai import Ai, AiArgs, is_flex, ocir_image
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from components.security import ai_edge_iam, iam_statements
 from offline.provider_outputs import created_state
 from tests.support import PARENT, SCOPE, TENANCY, Recorded, record, stack_config
@@ -44,7 +44,8 @@ def _ai(**ai: Any) -> Recorded:
             AiArgs(
                 config=config,
                 scope=SCOPE,
-                placement=TierPlacement(compartment_id=AI_COMPARTMENT, subnet_id=AI_SUBNET, nsg_id=AI_NSG),
+                compartment_id=AI_COMPARTMENT,
+                subnet=TierSubnet(subnet_id=AI_SUBNET, nsg_id=AI_NSG),
                 data_compartment_id=DATA_COMPARTMENT,
                 network_compartment_id=NETWORK_COMPARTMENT,
                 namespace=NAMESPACE,

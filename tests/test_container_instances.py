@@ -38,7 +38,7 @@ from components.orthanc.secret_fetch import (
     wait_for_secrets,
 )
 from components.orthanc.service import OrthancService
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from offline.invokes import answer_invoke
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
@@ -55,11 +55,11 @@ from tests.orthanc_inputs import (
     ocid,
     orthanc_service_args,
 )
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc1\.[a-z0-9-]*\.[a-z0-9]+$")
 APP_SUBNET, APP_NSG = ocid("subnet", "app"), ocid("networksecuritygroup", "app")
-APP_TIER = TierPlacement(COMPARTMENT, APP_SUBNET, APP_NSG)
+APP_TIER = TierSubnet(APP_SUBNET, APP_NSG)
 CERTIFICATE = ocid("certificate", "hospital")
 
 CONTAINER_INSTANCE = "oci:ContainerEngine/containerInstance:ContainerInstance"
@@ -78,7 +78,9 @@ def planned(config: OrthancConfig) -> Recorded:
 
     def place(name: str, data: OrthancDataTier, opts: pulumi.ResourceOptions) -> ContainerInstances:
         return ContainerInstances(
-            name, ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=data), opts
+            name,
+            ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, subnet=APP_TIER, data=data),
+            opts,
         )
 
     def program() -> None:
@@ -488,20 +490,20 @@ def test_outputs_name_the_dicomweb_url_and_the_dicom_endpoint(three_replicas: Re
     assert OCID.match(outputs["dicom_host"]) is None and outputs["dicom_host"].count(".") == 3
 
 
-def _direct_args(config: OrthancConfig, **index: Any) -> ContainerInstancesArgs:
+def _direct_args(config: OrthancConfig, db_max_connections: int = 100) -> ContainerInstancesArgs:
     """Arguments with literal secret OCIDs (no OrthancSecrets block), for the refusals below."""
     tier = OrthancDataTier(
-        index=OrthancIndex(**{
-            "namespace": "ns", "bucket_name": "b", "s3_secret_key_secret_id": S3_SECRET_KEY_SECRET,
-            "db_host": DB_HOST, "db_port": 5432, "database_name": "orthanc", "db_username": "orthanc",
-            "db_admin_username": "orthanc_admin", "db_admin_password_secret_id": DB_ADMIN_PASSWORD_SECRET,
-            "db_bootstrap_image": BOOTSTRAP_IMAGE, **index,
-        }),
+        index=OrthancIndex(
+            namespace="ns", bucket_name="b", s3_secret_key_secret_id=S3_SECRET_KEY_SECRET,
+            db_host=DB_HOST, db_port=5432, database_name="orthanc", db_username="orthanc",
+            db_admin_username="orthanc_admin", db_admin_password_secret_id=DB_ADMIN_PASSWORD_SECRET,
+            db_bootstrap_image=BOOTSTRAP_IMAGE, db_max_connections=db_max_connections,
+        ),
         s3_access_key_secret_id=ocid("vaultsecret", "a"),
         db_password_secret_id=ocid("vaultsecret", "db"),
         user_password_secret_ids={"admin": ocid("vaultsecret", "admin")},
     )  # fmt: skip
-    return ContainerInstancesArgs(config=config, region=REGION, app=APP_TIER, data=tier)
+    return ContainerInstancesArgs(config=config, scope=SCOPE, compartment_id=COMPARTMENT, subnet=APP_TIER, data=tier)
 
 
 def test_secret_ids_cover_every_file_orthanc_and_the_bootstrap_read() -> None:

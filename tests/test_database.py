@@ -19,7 +19,7 @@ from components.data.postgres_sizing import (
     shape_connection_limit,
 )
 from components.network.ports import POSTGRES_PORT
-from components.scope import TierPlacement, VaultKey
+from components.scope import TierSubnet, VaultKey
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.report import plan_document
@@ -49,7 +49,8 @@ def run_database(
                 config=config,
                 scope=SCOPE,
                 max_connections=required_max_connections(replicas, index_connections),
-                placement=TierPlacement(compartment_id=DATA, subnet_id=DB_SUBNET, nsg_id=DB_NSG),
+                compartment_id=DATA,
+                subnet=TierSubnet(subnet_id=DB_SUBNET, nsg_id=DB_NSG),
                 vault_key=VaultKey(vault_id=VAULT, key_id=MASTER_KEY),
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
                 backup_copy=backup_copy,

@@ -8,11 +8,10 @@ import pulumi
 import pytest
 
 from components.identity.identity import Identity, IdentityArgs, iam_policy
-from components.scope import StackScope
 from components.security import iam_statements
 from components.security.iam_statements import KeyGrantees, OrthancRuntime
 from offline.provider_outputs import created_state
-from tests.support import PARENT, PROJECT_DIR, TENANCY, Recorded, record
+from tests.support import PARENT, PROJECT_DIR, SCOPE, TENANCY, Recorded, record
 
 DATA = "ocid1.compartment.oc1..aaaaaaaatestdata000000000000000000000000000000000000000000"
 KEY = "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaatestkey00000000000000000000000000000000000000"
@@ -25,16 +24,7 @@ AT_PARENT = iam_statements.PolicyAttachment(PARENT, frozenset({DATA}))
 
 def record_identity(runtime: OrthancRuntime, ai: bool = False, private_ca: bool = False) -> Recorded:
     def program() -> None:
-        Identity(
-            "id",
-            IdentityArgs(
-                scope=StackScope(
-                    name_prefix="dicomstore-test", region="eu-frankfurt-1", tenancy_id=TENANCY,
-                    parent_compartment_id=PARENT,
-                ),
-                ai_enabled=ai, orthanc_runtime=runtime, private_ca=private_ca,
-            ),
-        )  # fmt: skip
+        Identity("id", IdentityArgs(scope=SCOPE, ai_enabled=ai, orthanc_runtime=runtime, private_ca=private_ca))
 
     return record(program)
 

@@ -41,11 +41,11 @@ from components.orthanc.oke import GPU_TAINT, POOL_LABEL
 from components.orthanc.orthanc_config import OrthancConfigError, PostgresEndpoint
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, ResolvedDataTier
 from components.orthanc.secret_fetch import READY_MARKER, render_fetch_script
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from offline.oke_catalog import service_status
 from offline.provider_outputs import created_state
 from offline.redact import is_secret
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 SECRET = "ocid1.vaultsecret.oc1.eu-frankfurt-1.amaaaaaa{}00000000000000000000000000000000000000"
 KUBECONFIG_TOKEN = "sentinel-kubeconfig-token"
@@ -53,7 +53,7 @@ KUBECONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    tok
 WORKERS_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.okeworkers"
 WORKERS_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.okeworkers"
 PLACEMENT = BalancerPlacement(WORKERS_SUBNET, WORKERS_NSG)
-WORKERS = TierPlacement("ocid1.compartment.oc1..app", WORKERS_SUBNET, WORKERS_NSG)
+WORKERS = TierSubnet(WORKERS_SUBNET, WORKERS_NSG)
 DEPLOYERS = "10.0.8.0/24"  # network.deployerCidrs: required with the OKE runtime
 SECRET_IDS = {
     "ORTHANC_DB_PASSWORD": SECRET.format("db"),
@@ -63,8 +63,11 @@ SECRET_IDS = {
     "ORTHANC_USER_ADMIN_PASSWORD": SECRET.format("admin"),
     "ORTHANC_USER_RADIOLOGIST_PASSWORD": SECRET.format("radio"),
 }
+MAX_CONNECTIONS = 200
 RESOLVED = ResolvedDataTier(
-    postgres=PostgresEndpoint(host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=200),
+    postgres=PostgresEndpoint(
+        host="10.20.3.5", port=5432, database="orthanc", username="orthanc", max_connections=MAX_CONNECTIONS
+    ),
     admin_username="orthanc_admin",
     bootstrap_image="postgres:15.8-alpine3.20",
     namespace="axoffline1234",
@@ -83,7 +86,7 @@ DATA = OrthancDataTier(
         db_admin_username=RESOLVED.admin_username,
         db_admin_password_secret_id=SECRET_IDS["DB_ADMIN_PASSWORD"],
         db_bootstrap_image=RESOLVED.bootstrap_image,
-        db_max_connections=RESOLVED.postgres.max_connections,
+        db_max_connections=MAX_CONNECTIONS,
     ),
     s3_access_key_secret_id=SECRET_IDS["ORTHANC_S3_ACCESS_KEY"],
     db_password_secret_id=SECRET_IDS["ORTHANC_DB_PASSWORD"],
@@ -121,9 +124,9 @@ def _args(config: StackConfig, **overrides: Any) -> KubernetesWorkloadsArgs:
         "peak_replicas": orthanc_fleet(config).peak_replicas,
         "subnets": config.network.subnets,
         "hospital_cidrs": list(config.network.on_prem_cidrs),
-        "region": config.region,
+        "scope": SCOPE,
         "kubeconfig": KUBECONFIG,
-        "workers": WORKERS,
+        "workers_subnet": WORKERS,
         "data": DATA,
     }
     return KubernetesWorkloadsArgs(**{**values, **overrides})

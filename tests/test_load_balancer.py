@@ -17,7 +17,7 @@ from components.orthanc.load_balancer import (
     iso_days,
     not_after,
 )
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from components.security.tls_policy import (
     TLS12_CIPHERS,
     TLS13_CIPHERS,
@@ -28,13 +28,13 @@ from components.security.tls_policy import (
 )
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import Recorded, record, spy_registrations
+from tests.support import SCOPE, Recorded, record, spy_registrations
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaaappcompartment0000000000000000000000000000000000"
 LB_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaalbsubnet00000000000000000000000000000000000000000"
 LB_NSG = "ocid1.networksecuritygroup.oc1.eu-frankfurt-1.aaaaaaaalbnsg000000000000000000000000000000000000000"
-LB_TIER = TierPlacement(COMPARTMENT, LB_SUBNET, LB_NSG)
+LB_TIER = TierSubnet(LB_SUBNET, LB_NSG)
 LOG_GROUP = "ocid1.loggroup.oc1.eu-frankfurt-1.aaaaaaaaloggroup00000000000000000000000000000000000000000"
 CERTIFICATE = "ocid1.certificate.oc1.eu-frankfurt-1.aaaaaaaahospitalcertificate000000000000000000000000000000"
 VAULT_ENDPOINT = "https://abc123-management.kms.eu-frankfurt-1.oraclecloud.com"
@@ -73,7 +73,9 @@ def planned(
         lb = OrthancLoadBalancer(
             "edge",
             OrthancLoadBalancerArgs(
-                placement=LB_TIER,
+                scope=SCOPE,
+                compartment_id=COMPARTMENT,
+                subnet=LB_TIER,
                 backends=[Backend(ip_address=ip, http_port=8042, dicom_port=4242) for ip in BACKEND_IPS],
                 tls_min_version=tls_min_version,
                 dicom_tls=dicom_tls,
@@ -335,7 +337,7 @@ def test_a_configured_certificate_creates_no_ca() -> None:
 
 def test_no_backends_is_refused() -> None:
     args = OrthancLoadBalancerArgs(
-        placement=LB_TIER, backends=[], tls_min_version="TLSv1.2",
+        scope=SCOPE, compartment_id=COMPARTMENT, subnet=LB_TIER, backends=[], tls_min_version="TLSv1.2",
         dicom_tls=False, log_group_id=LOG_GROUP, certificate_id=CERTIFICATE,
     )  # fmt: skip
     with pytest.raises(Exception, match="at least one backend"):

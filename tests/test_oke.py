@@ -19,14 +19,14 @@ from components.orthanc.oke import (
     node_user_data,
     select_node_image,
 )
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 from offline.oke_catalog import node_pool_option
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
 from offline.redact import is_secret
 from policies.packs import PACKS
-from tests.support import Recorded, record, stack_config
+from tests.support import SCOPE, Recorded, record, stack_config
 
 REGION = "eu-frankfurt-1"
 APP = "ocid1.compartment.oc1..aaaaaaaaappcompartment000000000000000000000000000000000"
@@ -35,9 +35,7 @@ NODE_TAGS = {"dicomstoretest.role": "orthanc"}
 SIGNING_KEY = "ocid1.key.oc1.eu-frankfurt-1.bbpyzs4eaaeug.abtheljsimagesigning000000000000000000000000000000"
 VCN = "ocid1.vcn.oc1.eu-frankfurt-1.vcn"
 API, WORKERS, PODS = (
-    TierPlacement(
-        APP, f"ocid1.subnet.oc1.eu-frankfurt-1.{tier}", f"ocid1.networksecuritygroup.oc1.eu-frankfurt-1.{tier}"
-    )
+    TierSubnet(f"ocid1.subnet.oc1.eu-frankfurt-1.{tier}", f"ocid1.networksecuritygroup.oc1.eu-frankfurt-1.{tier}")
     for tier in ("okeapi", "okeworkers", "okepods")
 )
 CLUSTER = "oci:ContainerEngine/cluster:Cluster"
@@ -57,8 +55,8 @@ def _recorded(**oke: Any) -> Recorded:
     config = OkeConfig(**oke)
 
     def program() -> None:
-        cluster = Oke("t-oke", OkeArgs(config=config, name_prefix="dicomstore-test", vcn_id=VCN, api=API,
-                                       workers=WORKERS, pods=PODS, kms_key_id=KEY,
+        cluster = Oke("t-oke", OkeArgs(config=config, scope=SCOPE, vcn_id=VCN, compartment_id=APP,
+                                       api_subnet=API, workers_subnet=WORKERS, pods_subnet=PODS, master_key_id=KEY,
                                        cpu_node_defined_tags=NODE_TAGS))  # fmt: skip
         pulumi.export("kubeconfig", cluster.kubeconfig)
 
@@ -162,6 +160,7 @@ def test_image_verification_only_when_a_signing_key_is_configured(with_gpu: Reco
 
 def test_cpu_pool_spans_every_ad_with_nsgs_encryption_and_pod_networking(cpu_only: Recorded) -> None:
     (pool,) = cpu_only.of_type(NODE_POOL)
+    assert pool.inputs["compartmentId"] == APP
     details = pool.inputs["nodeConfigDetails"]
     assert details["size"] == 3
     assert [p["availabilityDomain"] for p in details["placementConfigs"]] == [
@@ -323,6 +322,7 @@ def test_prod_node_pools_use_the_workers_and_pods_tiers(prod_plan: Recorded) -> 
     pools = {pool.name: pool for pool in prod_plan.of_type(NODE_POOL)}
     assert set(pools) == {"dicomstore-oke-cpu-pool", "dicomstore-oke-gpu-pool"}
     for pool in pools.values():
+        assert pool.inputs["compartmentId"] == _id(prod_plan, "dicomstore-identity-app")
         details = pool.inputs["nodeConfigDetails"]
         assert details["nsgIds"] == [_id(prod_plan, "dicomstore-network-oke-workers-nsg")]
         assert {p["subnetId"] for p in details["placementConfigs"]} == {

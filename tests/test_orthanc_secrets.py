@@ -16,7 +16,7 @@ from components.orthanc.orthanc_secrets import (
 from components.scope import VaultKey
 from offline.provider_outputs import created_state
 from offline.redact import is_secret, redact
-from tests.support import Recorded, record
+from tests.support import SCOPE, Recorded, record
 
 REGION = "eu-frankfurt-1"
 COMPARTMENT = "ocid1.compartment.oc1.eu-frankfurt-1.aaaaaaaadatacompartment000000000000000000000000000000000"
@@ -33,7 +33,7 @@ def planned(users: tuple[str, ...] = ("admin", "radiologist")) -> Recorded:
             OrthancSecretsArgs(
                 users=users,
                 db_username="orthanc",
-                name_prefix="dicomstore-test",
+                scope=SCOPE,
                 compartment_id=COMPARTMENT,
                 vault_key=VaultKey(VAULT, KEY),
                 s3_access_key_id=pulumi.Output.secret(ACCESS_KEY_ID),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -12,7 +13,6 @@ import pulumi_oci as oci
 import pytest
 
 from components.config.schema import ConfigError
-from components.scope import StackScope
 from components.security import cloud_guard_rules, iam_statements
 from components.security.cloud_guard_rules import (
     EXCLUDED_ZONE_POLICIES,
@@ -34,10 +34,9 @@ from offline import cloud_guard_catalog
 from offline.invokes import INVOKE_ANSWERS
 from offline.provider_outputs import created_state
 from offline.records import ResourceRecord
-from tests.support import TENANCY, Recorded, record, spy_registrations, stack_config
+from tests.support import PARENT, SCOPE, TENANCY, Recorded, record, spy_registrations, stack_config
 
 REGION = "eu-frankfurt-1"
-PARENT = "ocid1.compartment.oc1..aaaaaaaatestparent0000000000000000000000000000000000000000"
 DATA = "ocid1.compartment.oc1..aaaaaaaatestdata000000000000000000000000000000000000000000"
 APP = "ocid1.compartment.oc1..aaaaaaaatestapp0000000000000000000000000000000000000000000"
 BASTION_SUBNET = "ocid1.subnet.oc1.eu-frankfurt-1.aaaaaaaatestbastionsubnet0000000000000000000000"
@@ -77,9 +76,7 @@ def record_security(
             "sec",
             SecurityArgs(
                 config=config.security,
-                scope=StackScope(
-                    name_prefix="dicomstore-test", region=REGION, tenancy_id=TENANCY, parent_compartment_id=parent
-                ),
+                scope=replace(SCOPE, parent_compartment_id=parent),
                 data_compartment_id=DATA, app_compartment_id=APP,
                 bastion_subnet_id=BASTION_SUBNET, on_prem_cidrs=ON_PREM,
                 postgresql_dynamic_group_name="dicomstore-test-postgresql",
@@ -91,9 +88,9 @@ def record_security(
         if consumer:
             # Stands for the bucket of the Storage block: it receives the published master key id.
             oci.objectstorage.Bucket(
-                "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.master_key_id
+                "consumer", compartment_id=DATA, name="consumer", namespace="ns", kms_key_id=block.vault_key.key_id
             )
-        pulumi.export("master_key_id", block.master_key_id)
+        pulumi.export("master_key_id", block.vault_key.key_id)
         pulumi.export("recipe_attachments", block.recipe_attachments)
         if private_ca:
             # Stands for the load balancer's CA key: created from the published management endpoint.

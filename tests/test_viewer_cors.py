@@ -14,8 +14,8 @@ import pytest
 from components.config.schema import ConfigError, load_stack_config
 from components.orthanc.cors_rules import ORTHANC_METHODS, RuleItem, cors_rule_items, origin_problem
 from components.orthanc.load_balancer import Backend, OrthancLoadBalancer, OrthancLoadBalancerArgs
-from tests.support import Recorded, config_values, record
-from tests.test_load_balancer import CERTIFICATE, LB_TIER, LISTENER, LOG_GROUP
+from tests.support import SCOPE, Recorded, config_values, record
+from tests.test_load_balancer import CERTIFICATE, COMPARTMENT, LB_TIER, LISTENER, LOG_GROUP
 
 PORTAL = "https://portal.hospital.example"
 RULE_SET = "oci:LoadBalancer/ruleSet:RuleSet"
@@ -101,7 +101,9 @@ def _planned(origins: tuple[str, ...], dicom_tls: bool = True) -> Recorded:
         OrthancLoadBalancer(
             "edge",
             OrthancLoadBalancerArgs(
-                placement=LB_TIER,
+                scope=SCOPE,
+                compartment_id=COMPARTMENT,
+                subnet=LB_TIER,
                 backends=[Backend(ip_address="10.20.1.10", http_port=8042, dicom_port=4242)],
                 tls_min_version="TLSv1.2",
                 dicom_tls=dicom_tls,

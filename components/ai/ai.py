@@ -34,7 +34,7 @@ from pulumi_oci.datascience import (
 from components.config.schema import AiConfig
 from components.identity.identity import iam_policy
 from components.logs import custom_log
-from components.scope import StackScope, TierPlacement
+from components.scope import StackScope, TierSubnet
 from components.security import ai_edge_iam, iam_statements
 
 
@@ -56,8 +56,10 @@ class AiArgs:
     """Prefix of the tenancy-unique dynamic group, group and policy names; the region (OCIR address of the training
     image); the tenancy (dynamic groups and groups live there); the parent compartment, which holds the policy
     as the common parent of the AI, data and network compartments."""
-    placement: TierPlacement
-    """The AI compartment, the private AI subnet and the AI NSG."""
+    compartment_id: pulumi.Input[str]
+    """The AI compartment: the project, notebook, jobs, model deployment and their logs go there."""
+    subnet: TierSubnet
+    """The ai tier: the private AI subnet and the AI NSG."""
     data_compartment_id: pulumi.Input[str]
     """Where the DICOM bucket and the master key live."""
     network_compartment_id: pulumi.Input[str]
@@ -113,26 +115,26 @@ class Ai(pulumi.ComponentResource):
             name=f"{args.scope.name_prefix}-ai",
             description="AI block: Data Science principals read the DICOM bucket; service networking; logs",
             statements=pulumi.Output.all(
-                args.placement.compartment_id,
+                args.compartment_id,
                 args.data_compartment_id,
                 args.network_compartment_id,
                 args.bucket_name,
                 args.master_key_id,
             ).apply(lambda values: ai_edge_iam.ai_statements(principals, ai_edge_iam.AiScope(*values))),
-            descendants=[args.placement.compartment_id, args.data_compartment_id, args.network_compartment_id],
+            descendants=[args.compartment_id, args.data_compartment_id, args.network_compartment_id],
             # OCI rejects a policy naming a group or dynamic group that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=identities),
         )
         log_group = oci.logging.LogGroup(
             f"{name}-logs",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{args.scope.name_prefix}-ai-logs",
             description="Data Science job runs and model deployment access/predict logs",
             opts=child,
         )
         project = oci.datascience.Project(
             f"{name}-project",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{args.scope.name_prefix}-dicom-ai",
             description="Training and inference on the DICOM archive",
             opts=child,
@@ -142,12 +144,12 @@ class Ai(pulumi.ComponentResource):
         notebook_endpoint = self._private_endpoint(name, args, "notebook", "NOTEBOOK_SESSION", project)
         notebook = oci.datascience.NotebookSession(
             f"{name}-notebook",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             project_id=project.id,
             display_name=f"{args.scope.name_prefix}-notebook",
             notebook_session_configuration_details=oci.datascience.NotebookSessionNotebookSessionConfigurationDetailsArgs(
                 shape=config.notebook_shape,
-                subnet_id=args.placement.subnet_id,
+                subnet_id=args.subnet.subnet_id,
                 block_storage_size_in_gbs=config.notebook_block_storage_gb,
                 private_endpoint_id=notebook_endpoint.id,
                 notebook_session_shape_config_details=(
@@ -166,7 +168,7 @@ class Ai(pulumi.ComponentResource):
         )
         job = oci.datascience.Job(
             f"{name}-training",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             project_id=project.id,
             display_name=f"{args.scope.name_prefix}-training",
             description="GPU training on studies of the DICOM bucket (read-only)",
@@ -185,7 +187,7 @@ class Ai(pulumi.ComponentResource):
             job_infrastructure_configuration_details=oci.datascience.JobJobInfrastructureConfigurationDetailsArgs(
                 job_infrastructure_type="STANDALONE",
                 shape_name=config.training_shape,
-                subnet_id=args.placement.subnet_id,
+                subnet_id=args.subnet.subnet_id,
                 block_storage_size_in_gbs=config.training_block_storage_gb,
             ),
             job_log_configuration_details=oci.datascience.JobJobLogConfigurationDetailsArgs(
@@ -225,7 +227,7 @@ class Ai(pulumi.ComponentResource):
             compartment_id=args.scope.tenancy_id,
             name=group_name,
             description=f"Data Science {role} of the AI compartment",
-            matching_rule=pulumi.Output.from_input(args.placement.compartment_id).apply(
+            matching_rule=pulumi.Output.from_input(args.compartment_id).apply(
                 lambda compartment_id: iam_statements.resource_principal_rule(principal_type, compartment_id)
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -237,10 +239,10 @@ class Ai(pulumi.ComponentResource):
         """A Data Science private endpoint in the AI subnet, behind the AI NSG."""
         return oci.datascience.PrivateEndpoint(
             f"{name}-{role}-endpoint",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             data_science_resource_type=resource_type,
-            subnet_id=args.placement.subnet_id,
-            nsg_ids=[args.placement.nsg_id],
+            subnet_id=args.subnet.subnet_id,
+            nsg_ids=[args.subnet.nsg_id],
             display_name=f"{args.scope.name_prefix}-{role}",
             description=f"Private access to the {role}",
             opts=pulumi.ResourceOptions(parent=project),
@@ -268,7 +270,7 @@ class Ai(pulumi.ComponentResource):
         predict_log = self._log(name, "deployment-predict", log_group)
         return oci.datascience.ModelDeployment(
             f"{name}-model-deployment",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             project_id=project.id,
             display_name=f"{args.scope.name_prefix}-model",
             description="Private inference endpoint of the trained model",
@@ -279,7 +281,7 @@ class Ai(pulumi.ComponentResource):
                     "model_id": str(config.model_ocid),
                     "instance_configuration": {
                         "instance_shape_name": config.model_deployment_shape,
-                        "subnet_id": args.placement.subnet_id,
+                        "subnet_id": args.subnet.subnet_id,
                         "private_endpoint_id": endpoint.id,
                     },
                     "scaling_policy": {

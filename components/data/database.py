@@ -39,7 +39,7 @@ from components.config.schema import DatabaseConfig
 from components.data.postgres_sizing import configuration_shape
 from components.identity.identity import iam_policy
 from components.network.ports import POSTGRES_PORT
-from components.scope import StackScope, TierPlacement, VaultKey
+from components.scope import StackScope, TierSubnet, VaultKey
 from components.security.iam_statements import secret_read_statement
 from components.security.vault_secrets import generated_secret
 
@@ -74,8 +74,10 @@ class DatabaseArgs:
     """Prefix of tenancy-unique names (IAM policies)."""
     max_connections: int
     """`max_connections` for the Orthanc fleet at its peak (`config.schema.orthanc_fleet`)."""
-    placement: TierPlacement
-    """The data compartment (security zone), the database subnet and the database NSG."""
+    compartment_id: pulumi.Input[str]
+    """The data compartment (security zone): the DB system, its configuration, secret and grants go there."""
+    subnet: TierSubnet
+    """The db tier: the DB system's subnet and NSG."""
     vault_key: VaultKey
     """The vault that generates and keeps the administrator's password, and the HSM master key encrypting the
     storage and the secret."""
@@ -106,7 +108,8 @@ def index_db_system(
     resource_name: str,
     *,
     config: DatabaseConfig,
-    placement: TierPlacement,
+    compartment_id: pulumi.Input[str],
+    subnet: TierSubnet,
     key_id: pulumi.Input[str],
     configuration_id: pulumi.Input[str],
     description: str,
@@ -121,7 +124,7 @@ def index_db_system(
     says. A new system is given `credentials`; a restored one its `source`, whose backup brings the roles."""
     return oci.psql.DbSystem(
         resource_name,
-        compartment_id=placement.compartment_id,
+        compartment_id=compartment_id,
         display_name=resource_name,
         description=description,
         db_version=config.postgres_version,
@@ -131,8 +134,8 @@ def index_db_system(
         instance_count=config.instance_count,
         config_id=configuration_id,
         network_details=oci.psql.DbSystemNetworkDetailsArgs(
-            subnet_id=placement.subnet_id,
-            nsg_ids=[placement.nsg_id],
+            subnet_id=subnet.subnet_id,
+            nsg_ids=[subnet.nsg_id],
             is_reader_endpoint_enabled=config.instance_count > 1,
         ),
         storage_details=oci.psql.DbSystemStorageDetailsArgs(
@@ -179,7 +182,7 @@ class Database(pulumi.ComponentResource):
 
         password = generated_secret(
             f"{name}-admin-password",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             vault_key=args.vault_key,
             secret_name=f"{name}-admin-password",
             description=f"PostgreSQL administrator {config.admin_username}",
@@ -194,7 +197,7 @@ class Database(pulumi.ComponentResource):
         shape = configuration_shape(config.shape)
         configuration = oci.psql.Configuration(
             f"{name}-configuration",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{name}-orthanc",
             description="Orthanc index: max_connections sized for the Orthanc fleet",
             db_version=config.postgres_version,
@@ -215,19 +218,20 @@ class Database(pulumi.ComponentResource):
         # The service reads the password when it creates the DB system: the grant names this one secret.
         secret_grant = iam_policy(
             f"{name}-admin-password-policy",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             name=f"{args.scope.name_prefix}-postgresql-admin-password",
             description="PostgreSQL DB systems read their administrator's password secret, no other secret",
-            statements=pulumi.Output.all(
-                args.postgresql_dynamic_group_name, args.placement.compartment_id, password.id
-            ).apply(lambda values: [secret_read_statement(values[0], values[1], [values[2]])]),
+            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, password.id).apply(
+                lambda values: [secret_read_statement(values[0], values[1], [values[2]])]
+            ),
             opts=child,
         )
         copy_policy, key_grant = self._backup_copy(name, args)
         db_system = index_db_system(
             f"{name}-postgresql",
             config=config,
-            placement=args.placement,
+            compartment_id=args.compartment_id,
+            subnet=args.subnet,
             key_id=args.vault_key.key_id,
             configuration_id=configuration.id,
             description="Orthanc index (DICOM store)",
@@ -275,16 +279,16 @@ class Database(pulumi.ComponentResource):
             return None, []
         grant = iam_policy(
             f"{name}-backup-key-policy",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             name=f"{args.scope.name_prefix}-postgresql-backup-copy",
             description=f"PostgreSQL DB systems encrypt backup copies in {copy.region} with the DR key",
-            statements=pulumi.Output.all(
-                args.postgresql_dynamic_group_name, args.placement.compartment_id, copy.key_id
-            ).apply(lambda values: backup_key_statements(values[0], values[1], values[2])),
+            statements=pulumi.Output.all(args.postgresql_dynamic_group_name, args.compartment_id, copy.key_id).apply(
+                lambda values: backup_key_statements(values[0], values[1], values[2])
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = oci.psql.DbSystemManagementPolicyBackupPolicyCopyPolicyArgs(
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             regions=[copy.region],
             kms_key_ids=[copy.key_id],
             retention_period=args.config.backup_retention_days,

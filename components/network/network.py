@@ -44,7 +44,7 @@ from components.network.network_rules import (
     security_list_arguments,
     security_list_rules,
 )
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,9 @@ class Network(pulumi.ComponentResource):
     service_gateway_id: pulumi.Output[str]
     flow_log_group_id: pulumi.Output[str]
 
-    def tier(self, tier: Tier, compartment_id: pulumi.Input[str]) -> TierPlacement:
-        """Where `tier`'s resources go: `compartment_id` (theirs, not the network's), the tier's subnet and NSG."""
-        return TierPlacement(compartment_id=compartment_id, subnet_id=self.subnet_ids[tier], nsg_id=self.nsg_ids[tier])
+    def tier(self, tier: Tier) -> TierSubnet:
+        """`tier`'s subnet and NSG, for a block that places VNICs in it."""
+        return TierSubnet(subnet_id=self.subnet_ids[tier], nsg_id=self.nsg_ids[tier])
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:network:Network", name, None, opts)

@@ -46,7 +46,7 @@ class Severity(StrEnum):
     WARNING = "WARNING"
 
 
-class Scope(StrEnum):
+class MetricCompartment(StrEnum):
     """Which compartment holds the metric's resources."""
 
     APP = "app"
@@ -61,7 +61,7 @@ class AlarmSpec:
     role: str
     namespace: str
     query: str
-    scope: Scope
+    metric_compartment: MetricCompartment
     severity: Severity
     summary: str
     runbook: str
@@ -102,12 +102,13 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
     server_errors = config.lb_server_errors_per_minute
     specs = [
         AlarmSpec(
-            "lb-unhealthy-backends", "oci_lbaas", mql("UnHealthyBackendServers", "1m", "max", "> 0"), Scope.APP,
-            Severity.CRITICAL, "An Orthanc backend of the load balancer fails its health check (GET /system != 401)",
+            "lb-unhealthy-backends", "oci_lbaas", mql("UnHealthyBackendServers", "1m", "max", "> 0"),
+            MetricCompartment.APP, Severity.CRITICAL,
+            "An Orthanc backend of the load balancer fails its health check (GET /system != 401)",
             "check the Orthanc replica's container/pod logs and restarts; the LB keeps serving from healthy replicas",
         ),
         AlarmSpec(
-            "lb-5xx", "oci_lbaas", mql("HttpResponses5xx", "1m", "sum", f"> {server_errors}"), Scope.APP,
+            "lb-5xx", "oci_lbaas", mql("HttpResponses5xx", "1m", "sum", f"> {server_errors}"), MetricCompartment.APP,
             Severity.ERROR, f"More than {server_errors} HTTP 5xx per minute from the load balancer",
             "read Orthanc's log for PostgreSQL or S3 errors; check the database and bucket alarms",
         ),
@@ -115,12 +116,13 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
             "postgres-cpu", "oci_postgresql",
             mql("CpuUtilization", "5m", "mean", f"> {config.postgres_cpu_percent}",
                 {**db, "dbInstanceRole": "PRIMARY"}),
-            Scope.DATA, Severity.WARNING, f"PostgreSQL primary CPU above {config.postgres_cpu_percent} %",
+            MetricCompartment.DATA, Severity.WARNING, f"PostgreSQL primary CPU above {config.postgres_cpu_percent} %",
             "look for long queries (pg_stat_activity); raise database.ocpus if the load is sustained",
         ),
         AlarmSpec(
             "postgres-storage", "oci_postgresql",
-            mql("UsedStorage", "5m", "max", f"> {config.postgres_storage_used_gb}", db), Scope.DATA, Severity.WARNING,
+            mql("UsedStorage", "5m", "max", f"> {config.postgres_storage_used_gb}", db),
+            MetricCompartment.DATA, Severity.WARNING,
             f"PostgreSQL uses more than {config.postgres_storage_used_gb} GB",
             "check the index's growth against the study count; raise ops.postgresStorageUsedGb if expected",
         ),
@@ -128,7 +130,7 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
             "postgres-connections", "oci_postgresql",
             mql("Connections", "1m", "max",
                 f"> {connection_threshold(targets.db_max_connections, config.postgres_connections_percent)}", db),
-            Scope.DATA, Severity.ERROR,
+            MetricCompartment.DATA, Severity.ERROR,
             f"PostgreSQL connections above {config.postgres_connections_percent} % of max_connections "
             f"({targets.db_max_connections})",
             "count connections per client (pg_stat_activity); lower orthanc.indexConnections or replicas",
@@ -138,7 +140,7 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
             mql("ClientErrors", "5m", "sum", f"> {config.bucket_client_errors_per_five_minutes}",
                 # `resourceID`, not `resourceId`: docs.oracle.com/iaas/Content/Object/Reference/objectstoragemetrics.htm
                 {"resourceID": targets.bucket_id}),
-            Scope.DATA, Severity.ERROR,
+            MetricCompartment.DATA, Severity.ERROR,
             f"More than {config.bucket_client_errors_per_five_minutes} 4xx/429 answers from the DICOM bucket in 5 min",
             "429: Orthanc is throttled, lower ingest concurrency; 401/403: check the S3 customer secret key",
         ),
@@ -147,7 +149,7 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
         specs.append(
             AlarmSpec(
                 "orthanc-memory", "oci_computecontainerinstance",
-                mql("MemoryUtilization", "5m", "max", f"> {config.container_memory_percent}"), Scope.APP,
+                mql("MemoryUtilization", "5m", "max", f"> {config.container_memory_percent}"), MetricCompartment.APP,
                 Severity.WARNING,
                 f"An Orthanc container instance uses more than {config.container_memory_percent} % memory",
                 "check Orthanc's job and cache sizes; raise orthanc.memoryGb",
@@ -158,14 +160,14 @@ def alarm_specs(config: OpsConfig, targets: AlarmTargets) -> list[AlarmSpec]:
             AlarmSpec(
                 "fastconnect-down", "oci_fastconnect",
                 mql("ConnectionState", "1m", "mean", "== 0", {"resourceId": targets.virtual_circuit_id}),
-                Scope.NETWORK, Severity.CRITICAL, "The FastConnect virtual circuit to the hospital is down",
+                MetricCompartment.NETWORK, Severity.CRITICAL, "The FastConnect virtual circuit to the hospital is down",
                 "traffic fails over to IPSec; open a ticket with the FastConnect partner and check BGP on the router",
             )
         )  # fmt: skip
     if targets.ipsec:
         specs.append(
             AlarmSpec(
-                "ipsec-tunnel-down", "oci_vpn", mql("TunnelState", "1m", "mean", "== 0"), Scope.NETWORK,
+                "ipsec-tunnel-down", "oci_vpn", mql("TunnelState", "1m", "mean", "== 0"), MetricCompartment.NETWORK,
                 Severity.CRITICAL, "An IPSec tunnel to the hospital is down",
                 "check the CPE's IKE/IPSec logs and the tunnel's status in the OCI console",
             )

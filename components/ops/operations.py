@@ -27,7 +27,7 @@ import pulumi_oci as oci
 
 from components.config.schema import OpsConfig
 from components.identity.identity import iam_policy
-from components.ops.alarms import AlarmSpec, AlarmTargets, Scope, Severity, alarm_specs
+from components.ops.alarms import AlarmSpec, AlarmTargets, MetricCompartment, Severity, alarm_specs
 from components.ops.budget import budget_rules
 from components.scope import StackScope
 from components.security import iam_statements
@@ -47,7 +47,7 @@ class OperationsArgs:
     compartment); the parent compartment (home of the stack's IAM policies, the budget's target)."""
     emails: Sequence[str]
     """Subscriptions of the operations topic."""
-    compartment_ids: dict[Scope, pulumi.Input[str]]
+    compartment_ids: dict[MetricCompartment, pulumi.Input[str]]
     """The app, data and network compartments: where the alarms look for each metric."""
     db_system_id: pulumi.Input[str]
     """The DB system Orthanc uses (the restored one after a restore)."""
@@ -74,7 +74,7 @@ class Operations(pulumi.ComponentResource):
         super().__init__("dicomstore:ops:Operations", name, None, opts)
         self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
-        app_compartment_id = args.compartment_ids[Scope.APP]
+        app_compartment_id = args.compartment_ids[MetricCompartment.APP]
         topic = oci.ons.NotificationTopic(
             f"{name}-topic",
             compartment_id=app_compartment_id,
@@ -120,8 +120,8 @@ class Operations(pulumi.ComponentResource):
         for index, spec in enumerate(catalogue):
             alarm = oci.monitoring.Alarm(
                 f"{self._name}-{spec.role}",
-                compartment_id=args.compartment_ids[Scope.APP],
-                metric_compartment_id=args.compartment_ids[spec.scope],
+                compartment_id=args.compartment_ids[MetricCompartment.APP],
+                metric_compartment_id=args.compartment_ids[spec.metric_compartment],
                 display_name=f"{args.scope.name_prefix}-{spec.role}",
                 namespace=spec.namespace,
                 query=query(index),
@@ -139,16 +139,16 @@ class Operations(pulumi.ComponentResource):
 
     def _backup_events(self, topic_id: pulumi.Output[str]) -> None:
         args = self._args
-        data_compartment_id = args.compartment_ids[Scope.DATA]
+        data_compartment_id = args.compartment_ids[MetricCompartment.DATA]
         grant = iam_policy(
             f"{self._name}-events-policy",
             compartment_id=args.scope.parent_compartment_id,
             name=f"{args.scope.name_prefix}-ops-events",
             description="DICOM store: the Events service publishes database backup events to the operations topic",
-            statements=pulumi.Output.from_input(args.compartment_ids[Scope.APP]).apply(
+            statements=pulumi.Output.from_input(args.compartment_ids[MetricCompartment.APP]).apply(
                 iam_statements.notification_statements
             ),
-            descendants=[args.compartment_ids[Scope.APP]],
+            descendants=[args.compartment_ids[MetricCompartment.APP]],
             opts=pulumi.ResourceOptions(parent=self),
         )
         oci.events.Rule(

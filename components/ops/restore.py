@@ -16,7 +16,7 @@ import pulumi_oci as oci
 
 from components.config.schema import DatabaseConfig
 from components.data.database import index_db_system, primary_endpoint
-from components.scope import TierPlacement
+from components.scope import TierSubnet
 
 RESTORE_SOURCE_TYPE = "BACKUP"
 
@@ -27,9 +27,11 @@ class RestoredDatabaseArgs:
     """The `database` section: the restored system gets the same version, shape and size."""
     backup_id: str
     """The OCI PostgreSQL backup to restore (`ops.restoreFromBackupOcid`)."""
-    placement: TierPlacement
-    """The data compartment, the db tier's subnet and its NSG (Orthanc is already allowed to reach it)."""
-    kms_key_id: pulumi.Input[str]
+    compartment_id: pulumi.Input[str]
+    """The data compartment, like the original's."""
+    subnet: TierSubnet
+    """The db tier's subnet and NSG, like the original's (Orthanc is already allowed to reach it)."""
+    master_key_id: pulumi.Input[str]
     """The master key: the restored storage is encrypted like the original."""
     configuration_id: pulumi.Input[str]
     """The original's PostgreSQL configuration (max_connections sized for the Orthanc fleet)."""
@@ -48,8 +50,9 @@ class RestoredDatabase(pulumi.ComponentResource):
         db_system = index_db_system(
             f"{name}-postgresql",
             config=args.config,
-            placement=args.placement,
-            key_id=args.kms_key_id,
+            compartment_id=args.compartment_id,
+            subnet=args.subnet,
+            key_id=args.master_key_id,
             configuration_id=args.configuration_id,
             description=f"Orthanc index restored from {args.backup_id}",
             source=oci.psql.DbSystemSourceArgs(source_type=RESTORE_SOURCE_TYPE, backup_id=args.backup_id),

@@ -69,7 +69,7 @@ from components.orthanc.secret_fetch import (
     wait_for_file,
     wait_for_secrets,
 )
-from components.scope import TierPlacement
+from components.scope import StackScope, TierSubnet
 
 RESTART_POLICY = "ON_FAILURE"
 GRACEFUL_SHUTDOWN_SECONDS = "60"  # the SDK types it as a string; long enough for an in-flight study upload
@@ -91,10 +91,12 @@ BOOTSTRAP_VOLUME = "db-bootstrap"
 class ContainerInstancesArgs:
     config: OrthancConfig
     """The `orthanc` config section."""
-    region: str
-    """OCI region id (the S3-compatible endpoint's region)."""
-    app: TierPlacement
-    """The app tier: the instances' compartment (the app compartment), their subnet and the orthanc (app) NSG."""
+    scope: StackScope
+    """The stack's region: the S3-compatible endpoint's."""
+    compartment_id: pulumi.Input[str]
+    """The app compartment: the container instances go there."""
+    subnet: TierSubnet
+    """The app tier: the instances' subnet and the orthanc (app) NSG."""
     data: OrthancDataTier
     """Index, bucket and the Vault secrets Orthanc reads (from the OrthancService)."""
 
@@ -156,7 +158,7 @@ class ContainerInstances(OrthancRuntime):
         super().__init__("dicomstore:container_instances:ContainerInstances", name, None, opts)
         config = args.config
         availability_domains = oci.identity.get_availability_domains_output(
-            compartment_id=args.app.compartment_id
+            compartment_id=args.compartment_id
         ).availability_domains.apply(lambda ads: [str(ad.name) for ad in ads])
         data = args.data.resolved()
         self.instance_ids = []
@@ -164,10 +166,10 @@ class ContainerInstances(OrthancRuntime):
         for replica in range(config.replicas):
             ad_name = availability_domains.apply(partial(_availability_domain_name, replica))
             fault_domains = oci.identity.get_fault_domains_output(
-                availability_domain=ad_name, compartment_id=args.app.compartment_id
+                availability_domain=ad_name, compartment_id=args.compartment_id
             ).fault_domains.apply(lambda fds: [str(fd.name) for fd in fds])
             fd_name = pulumi.Output.all(availability_domains, fault_domains).apply(partial(_fault_domain_name, replica))
-            rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.region))
+            rendered = data.apply(partial(_render, orthanc_settings(config, replica), args.scope.region))
             instance = self._replica(name, replica, args, placed=(ad_name, fd_name), rendered=rendered, data=data)
             self.instance_ids.append(instance.id)
             vnic_id = instance.vnics.apply(lambda vnics: str(vnics[0].vnic_id))
@@ -242,7 +244,7 @@ class ContainerInstances(OrthancRuntime):
         )
         return oci.containerengine.ContainerInstance(
             f"{name}-{replica}",
-            compartment_id=args.app.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{name}-{replica}",
             availability_domain=availability_domain,
             fault_domain=fault_domain,
@@ -252,8 +254,8 @@ class ContainerInstances(OrthancRuntime):
             ),
             vnics=[
                 oci.containerengine.ContainerInstanceVnicArgs(
-                    subnet_id=args.app.subnet_id,
-                    nsg_ids=[args.app.nsg_id],
+                    subnet_id=args.subnet.subnet_id,
+                    nsg_ids=[args.subnet.nsg_id],
                     is_public_ip_assigned=False,
                     hostname_label=f"orthanc{replica}",
                     display_name=f"{name}-{replica}-vnic",

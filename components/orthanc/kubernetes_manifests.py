@@ -132,7 +132,8 @@ HOST_ID_SCRIPT = f"printf '%x\\n' \"$(shuf -i 268435456-4294967295 -n 1)\" > {HO
 
 @dataclass(frozen=True)
 class BalancerPlacement:
-    """Where the cloud controller puts Orthanc's internal network load balancer: the workers tier."""
+    """Where the cloud controller puts Orthanc's internal network load balancer: the workers tier's subnet and
+    NSG (`KubernetesWorkloadsArgs.workers_subnet`), resolved to plain ids because the manifests are plain data."""
 
     subnet_id: str
     nsg_id: str

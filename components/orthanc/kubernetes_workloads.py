@@ -56,7 +56,7 @@ from components.orthanc.orthanc_runtime import (
     ResolvedDataTier,
     orthanc_settings,
 )
-from components.scope import TierPlacement
+from components.scope import StackScope, TierSubnet
 
 NAMESPACE = "dicomstore"
 VCPUS_PER_OCPU = 2  # Kubernetes counts vCPUs; an OCI OCPU is two
@@ -107,11 +107,11 @@ class KubernetesWorkloadsArgs:
     """The network's tier CIDRs (network policies name the load balancer, workers and database tiers)."""
     hospital_cidrs: Sequence[str]
     """On-prem and peered networks: modalities named by host name live there."""
-    region: str
-    """OCI region id (the S3-compatible endpoint's region)."""
+    scope: StackScope
+    """The stack's region: the S3-compatible endpoint's."""
     kubeconfig: pulumi.Input[str]
     """The cluster's kubeconfig (Oke block), a secret."""
-    workers: TierPlacement
+    workers_subnet: TierSubnet
     """oke_workers tier: the cloud controller puts Orthanc's internal network load balancer in its subnet and NSG
     (the flow table admits the load balancer tier there)."""
     data: OrthancDataTier
@@ -122,7 +122,7 @@ class KubernetesWorkloadsArgs:
 def workload_spec(args: KubernetesWorkloadsArgs, data: ResolvedDataTier, balancer: BalancerPlacement) -> WorkloadSpec:
     """The manifests' inputs from the config and the resolved data tier (runs inside an apply; creates nothing)."""
     orthanc, oke = args.orthanc, args.oke
-    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=args.peak_replicas), args.region)
+    rendered = data.render(replace(orthanc_settings(orthanc, 0), replica_count=args.peak_replicas), args.scope.region)
     # Plugins: where the image's configurator copies them when the root file system is read-only.
     config: JsonObject = {
         **rendered.config,
@@ -184,7 +184,9 @@ class KubernetesWorkloads(OrthancRuntime):
             namespace=NAMESPACE,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        manifests = pulumi.Output.all(args.data.resolved(), args.workers.subnet_id, args.workers.nsg_id).apply(
+        manifests = pulumi.Output.all(
+            args.data.resolved(), args.workers_subnet.subnet_id, args.workers_subnet.nsg_id
+        ).apply(
             lambda values: workload_manifests(workload_spec(args, values[0], BalancerPlacement(values[1], values[2])))
         )
 

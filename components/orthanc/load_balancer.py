@@ -45,11 +45,10 @@ from datetime import UTC, datetime, timedelta
 import pulumi
 import pulumi_oci as oci
 
-from components.identity.identity import stack_name_prefix
 from components.logs import LOG_RETENTION_DAYS, service_log
 from components.network.ports import DICOM_PORT, HTTPS_PORT
 from components.orthanc.cors_rules import cors_rule_items
-from components.scope import TierPlacement
+from components.scope import StackScope, TierSubnet
 from components.security.tls_policy import TlsVersion, cipher_suite, cipher_suite_name, listener_tls
 
 HEALTH_CHECK_PATH = "/system"  # cheap REST route; needs auth, like every Orthanc route
@@ -132,9 +131,12 @@ class Backend:
 
 @dataclass(frozen=True)
 class OrthancLoadBalancerArgs:
-    placement: TierPlacement
-    """The lb tier: the load balancers' compartment (the app compartment), private subnet and NSG; the private
-    CA and its key go to the same compartment."""
+    scope: StackScope
+    """The stack's naming: the private CA's and certificate's names, unique in the tenancy, carry its prefix."""
+    compartment_id: pulumi.Input[str]
+    """The app compartment: the load balancers, and the private CA, its key and the certificate."""
+    subnet: TierSubnet
+    """The lb tier: the load balancers' subnet and NSG."""
     backends: Sequence[Backend]
     """Where Orthanc listens (one entry per replica or node)."""
     tls_min_version: TlsVersion
@@ -178,7 +180,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
 
         lb = oci.loadbalancer.LoadBalancer(
             f"{name}-lb",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{name}-lb",
             shape="flexible",
             shape_details={
@@ -186,8 +188,8 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 "maximum_bandwidth_in_mbps": args.max_bandwidth_mbps,
             },
             is_private=not args.internet_facing,
-            subnet_ids=[args.placement.subnet_id],
-            network_security_group_ids=[args.placement.nsg_id],
+            subnet_ids=[args.subnet.subnet_id],
+            network_security_group_ids=[args.subnet.nsg_id],
             opts=child,
         )
         self.ip_address = lb.ip_address_details.apply(lambda details: str(details[0].ip_address))
@@ -197,7 +199,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
                 f"{name}-{category}-log",
                 display_name=f"{name}-lb-{category}",
                 log_group_id=args.log_group_id,
-                compartment_id=args.placement.compartment_id,
+                compartment_id=args.compartment_id,
                 service="loadbalancer",
                 category=category,
                 resource=lb.id,
@@ -371,10 +373,10 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         # must not re-issue because today moved (an update of the config issues a new version).
         today = _start_of_today()
         # CA (and certificate) names are unique in the tenancy: dev and prod must not share them.
-        prefix = f"{stack_name_prefix()}-lb"
+        prefix = f"{args.scope.name_prefix}-lb"
         ca_key = oci.kms.Key(
             f"{name}-ca-key",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{prefix}-ca-key",
             management_endpoint=args.vault_management_endpoint,
             key_shape={"algorithm": "RSA", "length": CA_KEY_LENGTH_BYTES},
@@ -383,7 +385,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         )
         authority = oci.certificatesmanagement.CertificateAuthority(
             f"{name}-ca",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             name=f"{prefix}-ca",
             description="Private CA of the DICOM store's load balancer certificates",
             kms_key_id=ca_key.id,
@@ -407,7 +409,7 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         )
         certificate = oci.certificatesmanagement.Certificate(
             f"{name}-certificate",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             name=f"{prefix}-https",
             description="TLS server certificate of the DICOM store's private load balancer",
             certificate_config={
@@ -438,10 +440,10 @@ class OrthancLoadBalancer(pulumi.ComponentResource):
         """Layer-4 pass-through of DIMSE to Orthanc's DICOM port; returns the NLB's private address."""
         nlb = oci.networkloadbalancer.NetworkLoadBalancer(
             f"{name}-nlb",
-            compartment_id=args.placement.compartment_id,
+            compartment_id=args.compartment_id,
             display_name=f"{name}-dicom-nlb",
-            subnet_id=args.placement.subnet_id,
-            network_security_group_ids=[args.placement.nsg_id],
+            subnet_id=args.subnet.subnet_id,
+            network_security_group_ids=[args.subnet.nsg_id],
             is_private=True,
             # Orthanc matches modalities by AE title, not address (DicomCheckModalityHost: false).
             is_preserve_source_destination=False,

@@ -35,7 +35,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.config.schema import OkeConfig, gpu_node_count
-from components.scope import TierPlacement
+from components.scope import StackScope, TierSubnet
 
 CLUSTER_TYPE = "ENHANCED_CLUSTER"
 POD_NETWORK_CNI = "OCI_VCN_IP_NATIVE"
@@ -111,16 +111,18 @@ def node_user_data(taints: Iterable[str] = ()) -> str:
 class OkeArgs:
     config: OkeConfig
     """The `oke` config section."""
-    name_prefix: str
-    """Prefix of the cluster's and node pools' display names."""
+    scope: StackScope
+    """The stack's naming: the cluster's and node pools' display names carry its prefix."""
     vcn_id: pulumi.Input[str]
-    api: TierPlacement
-    """oke_api tier: the cluster (in its compartment) and its private Kubernetes API endpoint."""
-    workers: TierPlacement
-    """oke_workers tier: the node pools (in its compartment) and the nodes' VNICs."""
-    pods: TierPlacement
-    """oke_pods tier: one address per pod (VCN-native pod networking) in its subnet, behind its NSG."""
-    kms_key_id: pulumi.Input[str]
+    compartment_id: pulumi.Input[str]
+    """The app compartment: the cluster and its node pools go there."""
+    api_subnet: TierSubnet
+    """oke_api tier: the cluster's private Kubernetes API endpoint."""
+    workers_subnet: TierSubnet
+    """oke_workers tier: the nodes' VNICs."""
+    pods_subnet: TierSubnet
+    """oke_pods tier: one address per pod (VCN-native pod networking), behind its NSG."""
+    master_key_id: pulumi.Input[str]
     """Vault master key: Kubernetes secrets in etcd and the workers' boot volumes."""
     cpu_node_defined_tags: pulumi.Input[Mapping[str, str]]
     """Defined tags of the CPU pool's nodes (Identity): the Orthanc runtime's dynamic group matches them."""
@@ -142,18 +144,18 @@ class Oke(pulumi.ComponentResource):
 
         cluster = oci.containerengine.Cluster(
             f"{name}-cluster",
-            compartment_id=args.api.compartment_id,
+            compartment_id=args.compartment_id,
             vcn_id=args.vcn_id,
-            name=f"{args.name_prefix}-oke",
+            name=f"{args.scope.name_prefix}-oke",
             kubernetes_version=config.kubernetes_version,
             type=CLUSTER_TYPE,
             endpoint_config=oci.containerengine.ClusterEndpointConfigArgs(
-                subnet_id=args.api.subnet_id, is_public_ip_enabled=False, nsg_ids=[args.api.nsg_id]
+                subnet_id=args.api_subnet.subnet_id, is_public_ip_enabled=False, nsg_ids=[args.api_subnet.nsg_id]
             ),
             cluster_pod_network_options=[
                 oci.containerengine.ClusterClusterPodNetworkOptionArgs(cni_type=POD_NETWORK_CNI)
             ],
-            kms_key_id=args.kms_key_id,
+            kms_key_id=args.master_key_id,
             image_policy_config=(
                 oci.containerengine.ClusterImagePolicyConfigArgs(
                     is_policy_enabled=True,
@@ -175,13 +177,13 @@ class Oke(pulumi.ComponentResource):
         )
 
         options = oci.containerengine.get_node_pool_option_output(
-            node_pool_option_id="all", compartment_id=args.workers.compartment_id
+            node_pool_option_id="all", compartment_id=args.compartment_id
         )
         sources = options.sources.apply(lambda found: [(source.source_name, source.image_id) for source in found])
-        domain_names = oci.identity.get_availability_domains_output(compartment_id=args.workers.compartment_id).apply(
+        domain_names = oci.identity.get_availability_domains_output(compartment_id=args.compartment_id).apply(
             lambda found: [domain.name for domain in found.availability_domains]
         )
-        placements = pulumi.Output.all(domain_names, args.workers.subnet_id).apply(
+        placements = pulumi.Output.all(domain_names, args.workers_subnet.subnet_id).apply(
             lambda values: [
                 oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs(
                     availability_domain=domain, subnet_id=values[1]
@@ -197,8 +199,8 @@ class Oke(pulumi.ComponentResource):
             return oci.containerengine.NodePool(
                 f"{name}-{role}-pool",
                 cluster_id=cluster.id,
-                compartment_id=args.workers.compartment_id,
-                name=f"{args.name_prefix}-{role}",
+                compartment_id=args.compartment_id,
+                name=f"{args.scope.name_prefix}-{role}",
                 kubernetes_version=config.kubernetes_version,
                 node_shape=shape,
                 node_shape_config=(
@@ -216,16 +218,16 @@ class Oke(pulumi.ComponentResource):
                 node_config_details=oci.containerengine.NodePoolNodeConfigDetailsArgs(
                     size=size,
                     placement_configs=placements,
-                    nsg_ids=[args.workers.nsg_id],
+                    nsg_ids=[args.workers_subnet.nsg_id],
                     is_pv_encryption_in_transit_enabled=True,
-                    kms_key_id=args.kms_key_id,
+                    kms_key_id=args.master_key_id,
                     defined_tags=defined_tags,
                     node_pool_pod_network_option_details=(
                         oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
                             cni_type=POD_NETWORK_CNI,
                             max_pods_per_node=config.max_pods_per_node,
-                            pod_subnet_ids=[args.pods.subnet_id],
-                            pod_nsg_ids=[args.pods.nsg_id],
+                            pod_subnet_ids=[args.pods_subnet.subnet_id],
+                            pod_nsg_ids=[args.pods_subnet.nsg_id],
                         )
                     ),
                 ),

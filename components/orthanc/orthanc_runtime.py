@@ -109,9 +109,9 @@ class OrthancIndex:
     """Vault secret holding the administrator's password (Database block); read by the bootstrap only."""
     db_bootstrap_image: str
     """PostgreSQL client image running the bootstrap (`database.bootstrapImage`)."""
-    db_max_connections: pulumi.Input[int] | None = None
-    """The database's max_connections (`config.schema.orthanc_fleet`); when given, the renderer checks that every
-    replica's connections fit."""
+    db_max_connections: int
+    """The database's max_connections (`config.schema.orthanc_fleet`): the renderer checks that every replica's
+    connections fit."""
 
 
 @dataclass(frozen=True)
@@ -163,14 +163,13 @@ class OrthancDataTier:
 
 
 def _resolved(values: Mapping[str, Any]) -> ResolvedDataTier:
-    max_connections = values["max_connections"]
     return ResolvedDataTier(
         postgres=PostgresEndpoint(
             host=str(values["host"]),
             port=int(values["port"]),
             database=str(values["database"]),
             username=str(values["username"]),
-            max_connections=None if max_connections is None else int(max_connections),
+            max_connections=int(values["max_connections"]),
         ),
         admin_username=str(values["admin_username"]),
         bootstrap_image=str(values["bootstrap_image"]),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from components.scope import VaultKey
+from components.scope import StackScope, VaultKey
 from components.security.vault_secrets import generated_secret, stored_secret
 
 PASSWORD_LENGTH = 32  # well above NIST SP 800-63B's 8-character floor; humans use a password manager
@@ -54,8 +54,8 @@ class OrthancSecretsArgs:
     """Orthanc users (`orthanc.users`); each gets a generated password."""
     db_username: str
     """Orthanc's PostgreSQL role (`database.orthancUsername`); gets a generated password."""
-    name_prefix: str
-    """Prefix of the secret names, unique per vault (e.g. `<project>-<stack>`)."""
+    scope: StackScope
+    """The stack's naming: the secret names, unique per vault, carry its prefix."""
     compartment_id: pulumi.Input[str]
     """Compartment of the secrets (the data compartment, next to the vault)."""
     vault_key: VaultKey
@@ -77,6 +77,7 @@ class OrthancSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: OrthancSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("dicomstore:orthanc_secrets:OrthancSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)  # vault_secrets protects and retains every secret
+        prefix = args.scope.name_prefix
 
         def generated_password(resource_name: str, secret_name: str, description: str) -> pulumi.Output[str]:
             return generated_secret(
@@ -91,28 +92,28 @@ class OrthancSecrets(pulumi.ComponentResource):
 
         self.user_password_secret_ids = {
             user: generated_password(
-                f"{name}-user-{user}", user_secret_name(args.name_prefix, user), f"Password of Orthanc user {user}"
+                f"{name}-user-{user}", user_secret_name(prefix, user), f"Password of Orthanc user {user}"
             )
             for user in args.users
         }
         self.rollover_password_secret_ids = {
             user: generated_password(
                 f"{name}-rollover-{user}",
-                rollover_secret_name(args.name_prefix, user),
+                rollover_secret_name(prefix, user),
                 f"Password of {user}+rollover, Orthanc user {user} during a password rollover",
             )
             for user in args.users
         }
         self.db_password_secret_id = generated_password(
             f"{name}-db-password",
-            f"{args.name_prefix}-orthanc-db-password",
+            f"{prefix}-orthanc-db-password",
             f"Password of Orthanc's PostgreSQL role {args.db_username}",
         )
         self.s3_access_key_secret_id = stored_secret(
             f"{name}-s3-access-key",
             compartment_id=args.compartment_id,
             vault_key=args.vault_key,
-            secret_name=f"{args.name_prefix}-orthanc-s3-access-key",
+            secret_name=f"{prefix}-orthanc-s3-access-key",
             description="Access key id of Orthanc's Object Storage Customer Secret Key",
             value=args.s3_access_key_id,
             opts=child,

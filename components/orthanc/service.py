@@ -24,7 +24,7 @@ from components.network.ports import DICOM_PORT
 from components.orthanc.load_balancer import OrthancLoadBalancer, OrthancLoadBalancerArgs
 from components.orthanc.orthanc_runtime import OrthancDataTier, OrthancIndex, OrthancRuntime, orthanc_settings
 from components.orthanc.orthanc_secrets import OrthancSecrets, OrthancSecretsArgs
-from components.scope import StackScope, TierPlacement, VaultKey
+from components.scope import StackScope, TierSubnet, VaultKey
 from components.security.iam_statements import orthanc_runtime_statements
 
 PlaceOrthanc = Callable[[str, OrthancDataTier, pulumi.ResourceOptions], OrthancRuntime]
@@ -37,7 +37,8 @@ class OrthancServiceArgs:
     config: OrthancConfig
     """The `orthanc` config section."""
     scope: StackScope
-    """The stack's naming: the runtime's IAM policy and the secrets' names carry its prefix."""
+    """The stack's naming and region: the runtime's IAM policy, the secrets' and the private CA's names carry its
+    prefix."""
     index: OrthancIndex
     """What the data block hands Orthanc; the runtime gets it with the service's secrets."""
     s3_access_key_id: pulumi.Input[str]
@@ -48,8 +49,10 @@ class OrthancServiceArgs:
     """The stack's vault and master key: they hold and encrypt Orthanc's secrets; the runtime decrypts with it."""
     orthanc_dynamic_group_name: pulumi.Input[str]
     """The dynamic group of Orthanc's runtime (container instances or OKE workers), granted its secrets."""
-    load_balancer: TierPlacement
-    """The lb tier, in the app compartment: the load balancers."""
+    app_compartment_id: pulumi.Input[str]
+    """The app compartment: the load balancers (and their private CA)."""
+    load_balancer_subnet: TierSubnet
+    """The lb tier: the load balancers' subnet and NSG."""
     log_group_id: pulumi.Input[str]
     """Service log group (Security block): load balancer access and error logs."""
     place: PlaceOrthanc
@@ -82,7 +85,7 @@ class OrthancService(pulumi.ComponentResource):
             OrthancSecretsArgs(
                 users=config.users,
                 db_username=index.db_username,
-                name_prefix=args.scope.name_prefix,
+                scope=args.scope,
                 compartment_id=args.data_compartment_id,
                 vault_key=args.vault_key,
                 s3_access_key_id=args.s3_access_key_id,
@@ -117,7 +120,9 @@ class OrthancService(pulumi.ComponentResource):
         load_balancer = OrthancLoadBalancer(
             f"{name}-lb",
             OrthancLoadBalancerArgs(
-                placement=args.load_balancer,
+                scope=args.scope,
+                compartment_id=args.app_compartment_id,
+                subnet=args.load_balancer_subnet,
                 backends=list(self.runtime.backends),
                 tls_min_version=config.tls_min_version,
                 dicom_tls=config.dicom_tls,

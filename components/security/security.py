@@ -9,8 +9,8 @@ Design choices:
 * Every key of the stack is made here. With a DR region (`storage.replicationRegion`) that includes the DR
   region's own vault and HSM key (keys are regional), made through an explicit provider for that region; the
   Storage block's replica bucket and the Database block's backup copies get the provider and the key's id.
-* The IAM policies that name the key and the vault are created here, right after them; `master_key_id` is
-  only published once the services' key grant exists, so a bucket or DB system created with the key never
+* The IAM policies that name the key and the vault are created here, right after them; `vault_key.key_id`
+  is only published once the services' key grant exists, so a bucket or DB system created with the key never
   races its permission. Grants to read secrets name each secret, so they are made where the secrets exist
   (the Database block for PostgreSQL's, the store for the Orthanc runtime's). Statements come from
   `components/security/iam_statements.py` (dynamic groups; `any-user` only in OKE's documented node-pool key grant; no
@@ -55,7 +55,7 @@ import pulumi_oci as oci
 
 from components.config.schema import SecurityConfig
 from components.identity.identity import iam_policy
-from components.scope import StackScope
+from components.scope import StackScope, VaultKey
 from components.security import iam_statements
 from components.security.cloud_guard_rules import (
     AUTO_ACTION,
@@ -236,9 +236,9 @@ def bastion_name(name_prefix: str) -> str:
 class Security(pulumi.ComponentResource):
     """Keys, grants, detection and response, audit and admin access of the DICOM store."""
 
-    vault_id: pulumi.Output[str]
+    vault_key: VaultKey
+    """The stack's vault and its HSM master key; the key's id is published only once the key grant exists."""
     vault_management_endpoint: pulumi.Output[str]
-    master_key_id: pulumi.Output[str]
     log_group_id: pulumi.Output[str]
     notification_topic_id: pulumi.Output[str]
     security_zone_id: pulumi.Output[str] | None
@@ -282,7 +282,6 @@ class Security(pulumi.ComponentResource):
                 )
             ),
         )
-        self.vault_id = vault.id
         self.vault_management_endpoint = vault.management_endpoint
         if args.certificate_authority_dynamic_group_name is not None:
             ca_key_use = self._policy(
@@ -297,8 +296,8 @@ class Security(pulumi.ComponentResource):
             self.vault_management_endpoint = pulumi.Output.all(vault.management_endpoint, ca_key_use.id).apply(
                 lambda v: str(v[0])
             )
-        # Published only once the key grant exists (the Output carries the policy as a dependency).
-        self.master_key_id = pulumi.Output.all(key.id, key_use.id).apply(lambda v: str(v[0]))
+        # The key id is published only once the key grant exists (the Output carries the policy as a dependency).
+        self.vault_key = VaultKey(vault.id, pulumi.Output.all(key.id, key_use.id).apply(lambda v: str(v[0])))
         self.dr_provider, self.dr_key_id = self._dr_key(args.dr_region) if args.dr_region else (None, None)
 
         self.log_group_id = oci.logging.LogGroup(
@@ -343,9 +342,9 @@ class Security(pulumi.ComponentResource):
         )
         self.register_outputs(
             {
-                "vault_id": self.vault_id,
+                "vault_id": self.vault_key.vault_id,
                 "vault_management_endpoint": self.vault_management_endpoint,
-                "master_key_id": self.master_key_id,
+                "master_key_id": self.vault_key.key_id,
                 "log_group_id": self.log_group_id,
                 "notification_topic_id": self.notification_topic_id,
                 "security_zone_id": self.security_zone_id,
