@@ -317,7 +317,7 @@ def test_the_fetch_init_container_runs_the_shared_fetch_script_signed_as_the_wor
     fetcher = workload_manifests(spec)["orthanc"]["spec"]["template"]["spec"]["initContainers"][0]
     assert fetcher["command"][:2] == ["/bin/sh", "-c"]
     script = fetcher["command"][2]
-    # Container Instances' script (run for real in tests/test_secret_fetch.py), with the node's instance principal.
+    # The shared script (run for real in tests/test_secret_fetch.py), with the node's instance principal.
     assert script == render_fetch_script(
         spec.secret_files, spec.bootstrap_secret_files, auth="instance_principal", ready_marker=False
     )
@@ -325,7 +325,8 @@ def test_the_fetch_init_container_runs_the_shared_fetch_script_signed_as_the_wor
     assert lines[:2] == ["set -eu", "umask 077"]  # files of mode 600, the pod's user only
     assert "--auth instance_principal --stage CURRENT" in script and "resource_principal" not in script
     assert '  if [ -z "$content" ]; then echo "secret-fetcher: secret $1 is empty" >&2; exit 1; fi' in lines
-    assert lines.index('  printf \'%s\' "$content" | base64 -d > "$2.part"') + 1 == lines.index('  mv "$2.part" "$2"')
+    decode = lines.index('  if ! printf \'%s\' "$content" | base64 -d > "$2.part"; then')
+    assert lines[decode + 1].startswith('    rm -f "$2.part";') and lines[decode + 3] == '  mv "$2.part" "$2"'
     # Init containers run one after another: nothing waits for a marker, so none is written.
     assert READY_MARKER not in script and "touch" not in script
     # Read-only root file system: each file and its `.part` go to a volume the fetcher mounts writable.

@@ -181,10 +181,12 @@ def test_a_rerun_replaces_every_file_with_the_current_version(pod: Pod) -> None:
 
 
 @pytest.mark.parametrize("auth", AUTH_MODES)
-def test_a_bundle_that_does_not_decode_never_appears_under_the_files_name(pod: Pod, auth: OciAuth) -> None:
-    # base64 fails part-way through: what it decoded so far stays under the temporary name, never the file's.
+def test_a_bundle_that_does_not_decode_leaves_no_partial_secret(pod: Pod, auth: OciAuth) -> None:
+    # base64 fails part-way through: what it decoded so far is removed, under the temporary name too.
     pod.store(pod.database, base64.b64encode(b"first half").decode() + "!!not base64!!")
     run = pod.fetch(auth, ready_marker=True)
     assert run.returncode != 0
+    assert f"secret {pod.secret_id(pod.database)} does not decode as base64" in run.stderr
     assert not Path(pod.database.path).exists() and not Path(pod.user.path).exists()
+    assert not Path(f"{pod.database.path}.part").exists()
     assert not (pod.secrets / READY_MARKER).exists()

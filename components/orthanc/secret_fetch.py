@@ -76,7 +76,7 @@ def render_fetch_script(
 
     Files are written with mode 600 via a temporary name beside them (`<file>.part`, in the same volume) and an
     atomic rename, so Orthanc never reads half a secret; an empty secret is an error (Orthanc would substitute an
-    empty password). Nothing is written outside the secret files' directories (read-only root file systems).
+    empty password), and a bundle that does not decode leaves no partial file. Nothing is written outside the secret files' directories (read-only root file systems).
     `extra_files` (the database bootstrap's administrator password) may live in another volume, one Orthanc does
     not mount. `ready_marker`: once every file is in place, touch the marker `wait_for_secrets` looks for, in the
     directory of `secret_files` (for a runtime whose containers start together).
@@ -89,7 +89,10 @@ def render_fetch_script(
         f'  content=$(oci secrets secret-bundle get --auth {auth} --stage CURRENT --secret-id "$1" \\',
         "    --query 'data.\"secret-bundle-content\".content' --raw-output)",
         '  if [ -z "$content" ]; then echo "secret-fetcher: secret $1 is empty" >&2; exit 1; fi',
-        '  printf \'%s\' "$content" | base64 -d > "$2.part"',
+        # A bundle that does not decode leaves no partial secret behind, under any name.
+        '  if ! printf \'%s\' "$content" | base64 -d > "$2.part"; then',
+        '    rm -f "$2.part"; echo "secret-fetcher: secret $1 does not decode as base64" >&2; exit 1',
+        "  fi",
         '  mv "$2.part" "$2"',
         "}",
     ]
