@@ -163,7 +163,8 @@ class DicomStore(pulumi.ComponentResource):
         )
         # After a restore Orthanc uses the restored DB system; the original stays (protected) until retired.
         live_database = self.restored_database or self.database
-        # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment.
+        # Orthanc's runtime, its load balancers and the OKE cluster all live in the app compartment; the workers'
+        # subnet carries both OKE's node pools and the Kubernetes load balancer in front of Orthanc's pods.
         oke_workers = self.network.tier(Tier.OKE_WORKERS)
         self.oke = None
         if config.orthanc.runtime == "oke":
