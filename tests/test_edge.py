@@ -8,10 +8,10 @@ import pulumi_oci
 import pytest
 import yaml
 
-from components.data.storage import bucket_object_policy
 from components.edge import edge_workload
 from components.edge.edge import Edge, EdgeArgs, transfer_lifecycle_rules
 from components.security import iam_statements
+from components.security.iam_statements import bucket_object_policy
 from offline.provider_outputs import created_state
 from tests.support import PARENT, SCOPE, TENANCY, Recorded, record, stack_config
 

@@ -12,15 +12,13 @@ import pytest
 
 from components.config.schema import ConfigError, StorageConfig
 from components.data.bucket_lifecycle import LifecycleRule, lifecycle_rules, previous_version_days
-from components.data.storage import (
+from components.data.storage import Storage, StorageArgs, s3_endpoint
+from components.scope import VaultKey
+from components.security.iam_statements import (
     S3_OBJECT_PERMISSIONS,
-    Storage,
-    StorageArgs,
     bucket_object_policy,
     object_storage_service_policy,
-    s3_endpoint,
 )
-from components.scope import VaultKey
 from offline.invokes import OFFLINE_NAMESPACE
 from offline.policy_replay import replay
 from offline.provider_outputs import created_state

@@ -40,7 +40,7 @@ from components.data.postgres_sizing import configuration_shape
 from components.identity.identity import iam_policy
 from components.network.ports import POSTGRES_PORT
 from components.scope import StackScope, TierSubnet, VaultKey
-from components.security.iam_statements import secret_read_statement
+from components.security.iam_statements import backup_key_statements, secret_read_statement
 from components.security.vault_secrets import generated_secret
 
 ADMIN_PASSWORD_LENGTH = 30
@@ -94,14 +94,6 @@ def configuration_overrides(max_connections: int) -> dict[str, str]:
         "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS),
         "log_min_duration_statement": str(SLOW_STATEMENT_MS),
     }
-
-
-def backup_key_statements(dynamic_group: str, compartment_id: str, key_id: str) -> list[str]:
-    """IAM statement letting the PostgreSQL DB systems encrypt backup copies with the DR region's key."""
-    return [
-        f"Allow dynamic-group {dynamic_group} to use keys in compartment id {compartment_id} "
-        f"where target.key.id = '{key_id}'"
-    ]
 
 
 def index_db_system(

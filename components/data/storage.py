@@ -51,11 +51,9 @@ from components.data.bucket_lifecycle import lifecycle_rules
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket, replica_bucket
 from components.identity.identity import iam_policy
 from components.scope import StackScope, VaultKey
+from components.security.iam_statements import bucket_object_policy, object_storage_service_policy
 from components.security.vault_secrets import stored_secret
 
-# What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
-# the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
-S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
 UserCredential = Literal["api_keys", "customer_secret_keys"]
 """The one kind of credential an Object Storage user may hold: API keys (OCI request signing) or customer secret
 keys (the S3-compatible API)."""
@@ -93,36 +91,6 @@ def s3_key_resource_name(name: str, generation: int) -> str:
 def s3_endpoint(namespace: str, region: str) -> str:
     """The S3-compatible API endpoint of a tenancy's Object Storage namespace in a region."""
     return f"https://{namespace}.compat.objectstorage.{region}.oraclecloud.com"
-
-
-def bucket_object_policy(group_id: str, compartment_id: str, bucket_name: str) -> list[str]:
-    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket). The group is
-    named by OCID, which survives renames and identity-domain prefixes."""
-    permissions = ", ".join(f"request.permission = '{permission}'" for permission in S3_OBJECT_PERMISSIONS)
-    where = f"target.bucket.name = '{bucket_name}'"
-    return [
-        f"Allow group id {group_id} to read buckets in compartment id {compartment_id} where {where}",
-        f"Allow group id {group_id} to manage objects in compartment id {compartment_id} "
-        f"where all {{{where}, any {{{permissions}}}}}",
-    ]
-
-
-def object_storage_service_policy(
-    compartment_id: str, region: str, replica_region: str | None = None, replica_key_id: str | None = None
-) -> list[str]:
-    """IAM statements letting the Object Storage service run lifecycle (and replication into the DR region,
-    encrypting the replica with the DR key). The primary master key's use is granted by the Security block."""
-    regions = [region] if replica_region is None else [region, replica_region]
-    statements = [
-        f"Allow service objectstorage-{name} to manage object-family in compartment id {compartment_id}"
-        for name in regions
-    ]
-    if replica_region is not None and replica_key_id is not None:
-        statements.append(
-            f"Allow service objectstorage-{replica_region} to use keys in compartment id {compartment_id} "
-            f"where target.key.id = '{replica_key_id}'"
-        )
-    return statements
 
 
 def object_storage_user(

@@ -36,11 +36,12 @@ import pulumi_oci as oci
 from components.config.schema import EdgeConfig
 from components.data.bucket_lifecycle import INCOMPLETE_UPLOAD_DAYS, LifecycleRule
 from components.data.buckets import access_logs, lifecycle_policy, private_bucket
-from components.data.storage import bucket_object_policy, object_storage_user
+from components.data.storage import object_storage_user
 from components.edge.edge_workload import InferenceWorkload, render_inference_manifest
 from components.identity.identity import iam_policy
 from components.scope import StackScope
 from components.security import ai_edge_iam
+from components.security.iam_statements import bucket_object_policy
 
 
 def transfer_lifecycle_rules(retention_days: int) -> list[LifecycleRule]:

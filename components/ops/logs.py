@@ -23,6 +23,7 @@ import pulumi_oci as oci
 from components.identity.identity import iam_policy
 from components.logs import custom_log
 from components.scope import StackScope
+from components.security.iam_statements import log_content_statement
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class OkeContainerLogs(pulumi.ComponentResource):
             name=f"{args.scope.name_prefix}-oke-log-agents",
             description="DICOM store: OKE workers' agents write container logs to the service log group",
             statements=pulumi.Output.all(workers.name, args.log_compartment_id).apply(
-                lambda v: [f"Allow dynamic-group {v[0]} to use log-content in compartment id {v[1]}"]
+                lambda v: [log_content_statement(v[0], v[1])]
             ),
             descendants=[args.log_compartment_id],
             opts=child,

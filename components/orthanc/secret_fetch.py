@@ -76,10 +76,11 @@ def render_fetch_script(
 
     Files are written with mode 600 via a temporary name beside them (`<file>.part`, in the same volume) and an
     atomic rename, so Orthanc never reads half a secret; an empty secret is an error (Orthanc would substitute an
-    empty password), and a bundle that does not decode leaves no partial file. Nothing is written outside the secret files' directories (read-only root file systems).
-    `extra_files` (the database bootstrap's administrator password) may live in another volume, one Orthanc does
-    not mount. `ready_marker`: once every file is in place, touch the marker `wait_for_secrets` looks for, in the
-    directory of `secret_files` (for a runtime whose containers start together).
+    empty password), and a bundle that does not decode leaves no partial file. Nothing is written outside the secret
+    files' directories (read-only root file systems). `extra_files` (the database bootstrap's administrator
+    password) may live in another volume, one Orthanc does not mount. `ready_marker`: once every file is in place,
+    touch the marker `wait_for_secrets` looks for, in the directory of `secret_files` (for a runtime whose
+    containers start together).
     """
     directory = secrets_directory(secret_files)
     lines = [

@@ -198,6 +198,54 @@ def notification_statements(data_compartment_id: str) -> list[str]:
     return [f"Allow service cloudEvents to use ons-topics in compartment id {data_compartment_id}"]
 
 
+# What Orthanc's S3 plugin needs: list, read, write, overwrite, delete (a delete in a versioned bucket keeps
+# the previous version). OBJECT_VERSION_DELETE is deliberately absent: only lifecycle purges versions.
+S3_OBJECT_PERMISSIONS = ("OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE")
+
+
+def bucket_object_policy(group_id: str, compartment_id: str, bucket_name: str) -> list[str]:
+    """IAM statements letting the S3 group use objects of one bucket only (and see that bucket). The group is
+    named by OCID, which survives renames and identity-domain prefixes."""
+    permissions = ", ".join(f"request.permission = '{permission}'" for permission in S3_OBJECT_PERMISSIONS)
+    where = f"target.bucket.name = '{bucket_name}'"
+    return [
+        f"Allow group id {group_id} to read buckets in compartment id {compartment_id} where {where}",
+        f"Allow group id {group_id} to manage objects in compartment id {compartment_id} "
+        f"where all {{{where}, any {{{permissions}}}}}",
+    ]
+
+
+def object_storage_service_policy(
+    compartment_id: str, region: str, replica_region: str | None = None, replica_key_id: str | None = None
+) -> list[str]:
+    """IAM statements letting the Object Storage service run lifecycle (and replication into the DR region,
+    encrypting the replica with the DR key). The primary master key's use is granted by the Security block."""
+    regions = [region] if replica_region is None else [region, replica_region]
+    statements = [
+        f"Allow service objectstorage-{name} to manage object-family in compartment id {compartment_id}"
+        for name in regions
+    ]
+    if replica_region is not None and replica_key_id is not None:
+        statements.append(
+            f"Allow service objectstorage-{replica_region} to use keys in compartment id {compartment_id} "
+            f"where target.key.id = '{replica_key_id}'"
+        )
+    return statements
+
+
+def backup_key_statements(dynamic_group: str, compartment_id: str, key_id: str) -> list[str]:
+    """IAM statement letting the PostgreSQL DB systems encrypt backup copies with the DR region's key."""
+    return [
+        f"Allow dynamic-group {dynamic_group} to use keys in compartment id {compartment_id} "
+        f"where target.key.id = '{key_id}'"
+    ]
+
+
+def log_content_statement(dynamic_group: str, compartment_id: str) -> str:
+    """The OKE workers' Unified Monitoring Agent writes container log lines to the stack's log group."""
+    return f"Allow dynamic-group {dynamic_group} to use log-content in compartment id {compartment_id}"
+
+
 def responder_statements() -> list[str]:
     """Cloud Guard's responder may set a public bucket back to private anywhere in the tenancy it watches."""
     return ["Allow service cloudguard to manage buckets in tenancy where request.permission = 'BUCKET_UPDATE'"]
