@@ -1093,6 +1093,57 @@ ocisvc_customer_secret_keys_per_user = _policy(
 )
 
 
+ALARM = "oci:Monitoring/alarm:Alarm"
+# MQL dimension names are case-sensitive: a filter on a name the namespace does not emit matches no stream, and
+# the alarm never fires. Only namespaces whose dimension table was read from Oracle's metrics page are listed;
+# an alarm on another namespace is not judged.
+ALARM_DIMENSIONS_URL = "https://docs.oracle.com/en-us/iaas/Content/Monitoring/Reference/mql.htm"
+DOCUMENTED_DIMENSIONS: Mapping[str, frozenset[str]] = {
+    # Content/Object/Reference/objectstoragemetrics.htm
+    "oci_objectstorage": frozenset({"resourceID", "resourceDisplayName", "tier"}),
+    # Content/postgresql/metrics.htm
+    "oci_postgresql": frozenset({"resourceType", "resourceName", "resourceId", "dbInstanceRole", "dbInstanceId"}),
+    # container-instances/container-instance-metrics.htm
+    "oci_computecontainerinstance": frozenset(
+        {"availabilityDomain", "faultDomain", "resourceDisplayName", "resourceId"}
+    ),
+    # Content/Network/Reference/ipsecmetrics.htm
+    "oci_vpn": frozenset({"parentResourceId", "publicIp"}),
+}
+MQL_DIMENSION = re.compile(r"([A-Za-z][A-Za-z0-9_]*)\s*=~?\s*\"")
+
+
+def validate_alarm_dimensions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != ALARM:
+        return
+    namespace, query = known(args.props, "namespace"), known(args.props, "query")
+    documented = DOCUMENTED_DIMENSIONS.get(str(namespace))
+    if documented is None or not isinstance(query, str) or "{" not in query:
+        return
+    selector = query[query.index("{") + 1 : query.index("}")]
+    for name in MQL_DIMENSION.findall(selector):
+        if name not in documented:
+            report_violation(
+                f"{describe(args)} filters {namespace} on dimension {name!r}, which that namespace does not emit "
+                f"(it has {', '.join(sorted(documented))}), so the alarm can never fire. Fix: spell the dimension "
+                "as the service's metrics page does (names are case-sensitive).",
+                None,
+            )
+
+
+ocisvc_alarm_dimensions = _policy(
+    "ocisvc-alarm-dimensions-documented",
+    "Alarm queries filter only on dimensions their metric namespace emits, spelled as documented.",
+    validate_alarm_dimensions,
+    kind=ResourceValidationPolicy,
+    reference="monitoring.alarm.dimensions",
+    url=ALARM_DIMENSIONS_URL,
+    remediation="Use the dimension names of the namespace's metrics page (e.g. resourceID for oci_objectstorage, "
+    "resourceId for oci_postgresql).",
+    tags=["monitoring"],
+    severity=Severity.MEDIUM,
+)
+
 POLICIES: list[Policy] = [
     ocisvc_replication_destination_unversioned,
     ocisvc_cloud_guard_one_target,
@@ -1112,4 +1163,5 @@ POLICIES: list[Policy] = [
     ocisvc_dns_label,
     ocisvc_key_shape,
     ocisvc_customer_secret_keys_per_user,
+    ocisvc_alarm_dimensions,
 ]

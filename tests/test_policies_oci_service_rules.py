@@ -15,6 +15,7 @@ from policies import oci_service_rules as svc
 from policies._props import image_repository
 from policies.packs import COMPLIANCE_PACK, PACKS
 from tests.policy_cases import DATA_COMPARTMENT, TENANCY, assert_flags, record, run_policy
+from tests.support import Recorded
 
 BUCKET = "oci:ObjectStorage/bucket:Bucket"
 NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
@@ -629,3 +630,41 @@ def test_two_customer_secret_keys_during_a_roll_pass() -> None:
     keys = [_secret_key(f"key-{n}", "ocid1.user.oc1..aaaaaaaas3user") for n in (1, 2)]
     unknown = [_secret_key(f"new-{n}", UNKNOWN_STRING_VALUE) for n in range(3)]  # users created in this preview
     assert run_policy(svc.ocisvc_customer_secret_keys_per_user, keys + unknown) == []
+
+
+def _alarm(name: str, namespace: str, query: str) -> ResourceRecord:
+    return record(svc.ALARM, name, {"namespace": namespace, "query": query})
+
+
+@pytest.mark.parametrize(
+    ("namespace", "query"),
+    [
+        ("oci_objectstorage", 'ClientErrors[5m]{resourceId = "ocid1.bucket.oc1..b"}.sum() > 100'),
+        (
+            "oci_postgresql",
+            'Connections[1m]{resourceID = "ocid1.dbsystem.oc1..d", dbInstanceRole = "PRIMARY"}.max() > 1',
+        ),
+        ("oci_vpn", 'TunnelState[1m]{resourceId = "ocid1.ipsecconnection.oc1..i"}.mean() == 0'),
+    ],
+)
+def test_an_alarm_on_a_dimension_its_namespace_does_not_emit_is_flagged(namespace: str, query: str) -> None:
+    """MQL dimension names are case-sensitive; each namespace's metrics page lists its dimensions."""
+    results = run_policy(svc.ocisvc_alarm_dimensions, [_alarm("bad", namespace, query)])
+    assert len(results) == 1
+    assert_flags(results, "bad", "can never fire")
+
+
+def test_alarms_on_documented_dimensions_or_other_namespaces_pass() -> None:
+    alarms = [
+        _alarm("bucket", "oci_objectstorage", 'ClientErrors[5m]{resourceID = "ocid1.bucket.oc1..b"}.sum() > 100'),
+        _alarm("db", "oci_postgresql", 'CpuUtilization[5m]{resourceId = "x", dbInstanceRole = "PRIMARY"}.mean() > 80'),
+        _alarm("lb", "oci_lbaas", "UnHealthyBackendServers[1m].max() > 0"),  # no filter
+        _alarm("fc", "oci_fastconnect", 'ConnectionState[1m]{resourceId = "v"}.mean() == 0'),  # not judged
+    ]
+    assert run_policy(svc.ocisvc_alarm_dimensions, alarms) == []
+
+
+def test_the_shipped_stacks_alarms_use_documented_dimensions(dev_plan: Recorded, prod_plan: Recorded) -> None:
+    for plan in (dev_plan, prod_plan):
+        alarms = plan.of_type(svc.ALARM)
+        assert alarms and run_policy(svc.ocisvc_alarm_dimensions, alarms) == []
